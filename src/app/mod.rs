@@ -1,0 +1,155 @@
+//! The request pipeline over the ports: routing, the webhook, call state and health.
+//! Runs the same under workerd and in native tests.
+
+pub mod http;
+pub mod store;
+mod webhook;
+
+use percent_encoding::percent_decode_str;
+use serde_json::json;
+
+use crate::domain::auth::bearer_matches;
+use crate::domain::call_state::fold;
+use crate::domain::config::Config;
+use crate::domain::envelope::MAX_CALL_CONTROL_ID_BYTES;
+use crate::domain::problem::Problem;
+use crate::domain::time::Instant;
+use crate::ports::{KvStore, LogLine, Logger};
+use http::{Request, Response};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Everything a request is handled with.
+pub struct App<'a, K, L> {
+    pub config: &'a Config,
+    pub kv: &'a K,
+    pub log: &'a L,
+}
+
+enum Route {
+    Webhook,
+    Health,
+    Call(String),
+    NotFound,
+}
+
+fn route(path: &str) -> Route {
+    match path {
+        "/webhooks/telnyx" => Route::Webhook,
+        "/health" => Route::Health,
+        _ => match path.strip_prefix("/calls/") {
+            Some(encoded) if !encoded.is_empty() && !encoded.contains('/') => {
+                match percent_decode_str(encoded).decode_utf8() {
+                    Ok(id) if id.len() <= MAX_CALL_CONTROL_ID_BYTES => Route::Call(id.into_owned()),
+                    _ => Route::NotFound,
+                }
+            }
+            _ => Route::NotFound,
+        },
+    }
+}
+
+fn method_not_allowed(allow: &'static str) -> Response {
+    Response::from(Problem::new(
+        405,
+        "method_not_allowed",
+        format!("this route accepts {allow} only"),
+    ))
+    .with_header("allow", allow)
+}
+
+impl<K: KvStore, L: Logger> App<'_, K, L> {
+    pub async fn handle(&self, request: &Request, now: Instant) -> Response {
+        let method = request.method.as_str();
+        match (route(&request.path), method) {
+            (Route::Webhook, "POST") => self.webhook(request, now).await,
+            (Route::Webhook, _) => method_not_allowed("POST"),
+            (Route::Health, "GET") => self.health(),
+            (Route::Call(id), "GET") => match self.authorize(request) {
+                Ok(()) => self.call_state(&id).await,
+                Err(problem) => problem,
+            },
+            (Route::Health | Route::Call(_), _) => method_not_allowed("GET"),
+            (Route::NotFound, _) => {
+                Problem::new(404, "not_found", "no such route").into()
+            }
+        }
+    }
+
+    /// The operator API's bearer check.
+    fn authorize(&self, request: &Request) -> Result<(), Response> {
+        let Some(token) = &self.config.admin_token else {
+            return Err(Problem::new(
+                503,
+                "admin_token_missing",
+                "the operator API is disabled: ADMIN_TOKEN is not set",
+            )
+            .into());
+        };
+        let header = request.header("authorization").unwrap_or(None);
+        if bearer_matches(header, token) {
+            Ok(())
+        } else {
+            Err(Response::from(Problem::new(
+                401,
+                "unauthorized",
+                "send Authorization: Bearer <ADMIN_TOKEN>",
+            ))
+            .with_header("www-authenticate", "Bearer"))
+        }
+    }
+
+    async fn call_state(&self, call_control_id: &str) -> Response {
+        let events = match store::load_call_events(self.kv, call_control_id).await {
+            Ok(events) => events,
+            Err(error) => return self.storage_failure(error, Some(call_control_id)),
+        };
+        match fold(events) {
+            Some(state) => match serde_json::to_string(&state) {
+                Ok(body) => Response::json(200, body),
+                Err(_) => Problem::new(500, "internal", "call state did not serialize").into(),
+            },
+            None => Problem::new(
+                404,
+                "call_not_found",
+                "no event for this call_control_id was ever accepted",
+            )
+            .into(),
+        }
+    }
+
+    fn health(&self) -> Response {
+        let problems = self.config.problems();
+        let mut body = json!({
+            "status": if problems.is_empty() { "ok" } else { "misconfigured" },
+            "version": VERSION,
+            "config": {
+                "public_key": self.config.public_keys.is_some(),
+                "api_key": self.config.api_key.is_some(),
+                "admin_token": self.config.admin_token.is_some(),
+                "automations": 0,
+            },
+        });
+        if !problems.is_empty() {
+            body["reason"] = json!(problems.join("; "));
+        }
+        Response::json(200, body.to_string())
+    }
+
+    fn storage_failure(&self, error: crate::ports::StoreError, call: Option<&str>) -> Response {
+        self.log.log(LogLine {
+            level: "error",
+            msg: "kv",
+            call_control_id: call.map(str::to_owned),
+            outcome: Some("storage_error"),
+            detail: Some(error.0),
+            ..LogLine::default()
+        });
+        Problem::new(
+            500,
+            "storage_unavailable",
+            "the event store could not be reached; retry later",
+        )
+        .into()
+    }
+}

@@ -1,0 +1,186 @@
+//! How events live in KV, shaped by KV's limits: every key is written once (never a
+//! read-modify-write of a hot per-call key, which KV's one-write-per-second-per-key
+//! limit and eventual consistency would break), and everything expires.
+//!
+//! - `event:{event_id}`: the raw verified body; its presence marks the id as seen.
+//! - `call:{call_control_id}:event:{event_id}`: the [`EventRecord`] the call state is
+//!   folded from, also as list metadata when it fits, so one `list` reads a call.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde_json::{json, Value};
+
+use crate::domain::envelope::{Delivery, EventRecord};
+use crate::ports::{kv_limits, KvStore, PutOptions, StoreError};
+
+/// How long events (and so call state) are kept: a week covers any call and any
+/// redelivery Telnyx makes.
+pub const EVENT_TTL_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// `:` separates key parts, so it is escaped inside ids (and `%`, the escape itself).
+const KEY_PART: &AsciiSet = &CONTROLS.add(b':').add(b'%');
+
+fn event_key(event_id: &str) -> String {
+    format!("event:{event_id}")
+}
+
+fn call_events_prefix(call_control_id: &str) -> String {
+    format!(
+        "call:{}:event:",
+        utf8_percent_encode(call_control_id, KEY_PART)
+    )
+}
+
+/// Whether an event with this id was already accepted (as far as this KV location knows).
+pub async fn is_known_event(kv: &impl KvStore, event_id: &str) -> Result<bool, StoreError> {
+    Ok(kv.get(&event_key(event_id)).await?.is_some())
+}
+
+/// Stores an accepted delivery. The call record is written before the id marker, so a
+/// failure in between leaves the id unseen and Telnyx's redelivery completes the write.
+pub async fn store_event(
+    kv: &impl KvStore,
+    delivery: &Delivery,
+    raw_body: &[u8],
+) -> Result<(), StoreError> {
+    if let Some(record) = &delivery.record {
+        let value = serde_json::to_string(record)
+            .map_err(|e| StoreError(format!("event record: {e}")))?;
+        let metadata = (value.len() <= kv_limits::MAX_METADATA_BYTES)
+            .then(|| serde_json::from_str::<Value>(&value).ok())
+            .flatten();
+        let key = format!(
+            "{}{}",
+            call_events_prefix(&record.call_control_id),
+            record.id
+        );
+        kv.put(
+            &key,
+            &value,
+            PutOptions {
+                ttl_secs: EVENT_TTL_SECS,
+                metadata,
+            },
+        )
+        .await?;
+    }
+    let metadata = json!({
+        "event_type": delivery.event_type,
+        "call_control_id": delivery.record.as_ref().map(|r| r.call_control_id.as_str()),
+    });
+    kv.put(
+        &event_key(&delivery.event_id),
+        &String::from_utf8_lossy(raw_body),
+        PutOptions {
+            ttl_secs: EVENT_TTL_SECS,
+            metadata: Some(metadata),
+        },
+    )
+    .await
+}
+
+/// Every stored event of a call, in no particular order.
+pub async fn load_call_events(
+    kv: &impl KvStore,
+    call_control_id: &str,
+) -> Result<Vec<EventRecord>, StoreError> {
+    let prefix = call_events_prefix(call_control_id);
+    let mut records = Vec::new();
+    let mut without_metadata = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = kv.list(&prefix, cursor).await?;
+        for key in page.keys {
+            match key.metadata.and_then(|m| serde_json::from_value(m).ok()) {
+                Some(record) => records.push(record),
+                None => without_metadata.push(key.name),
+            }
+        }
+        cursor = page.cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    for chunk in without_metadata.chunks(kv_limits::MAX_GET_MANY) {
+        for (key, value) in chunk.iter().zip(kv.get_many(chunk).await?) {
+            // A key listed but gone since has expired in between: nothing to fold.
+            let Some(value) = value else { continue };
+            let record = serde_json::from_str(&value)
+                .map_err(|e| StoreError(format!("stored record {key} is unreadable: {e}")))?;
+            records.push(record);
+        }
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::envelope::parse;
+    use crate::domain::time::Instant;
+    use crate::ports::memory::MemoryKv;
+    use pollster::block_on;
+
+    fn delivery(id: &str, call: &str, client_state: &str) -> (Delivery, Vec<u8>) {
+        let body = json!({"data": {"id": id, "event_type": "call.answered",
+            "occurred_at": "2025-09-15T14:02:12.530120Z",
+            "payload": {"call_control_id": call, "client_state": client_state}}})
+        .to_string()
+        .into_bytes();
+        (parse(&body, Instant::default()).unwrap(), body)
+    }
+
+    #[test]
+    fn a_call_reads_back_through_metadata_and_values_alike() {
+        let kv = MemoryKv::new();
+        let (small, body) = delivery("e1", "v3:a", "c21hbGw=");
+        block_on(store_event(&kv, &small, &body)).unwrap();
+        let (large, body) = delivery("e2", "v3:a", &"QUJD".repeat(400));
+        block_on(store_event(&kv, &large, &body)).unwrap();
+        let key = format!("{}e2", call_events_prefix("v3:a"));
+        assert_eq!(kv.entry(&key).unwrap().metadata, None, "too big for metadata");
+
+        let mut loaded = block_on(load_call_events(&kv, "v3:a")).unwrap();
+        loaded.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(loaded, vec![small.record.unwrap(), large.record.unwrap()]);
+        assert!(block_on(is_known_event(&kv, "e1")).unwrap());
+        assert!(!block_on(is_known_event(&kv, "e3")).unwrap());
+    }
+
+    #[test]
+    fn ids_cannot_reach_into_another_calls_keys() {
+        let kv = MemoryKv::new();
+        let (other, body) = delivery("e1", "x:event:y", "");
+        block_on(store_event(&kv, &other, &body)).unwrap();
+        assert!(block_on(load_call_events(&kv, "x")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn long_calls_are_read_across_list_pages_and_get_batches() {
+        let kv = MemoryKv::new();
+        kv.set_list_page_size(7);
+        for n in 0..150 {
+            let (d, body) = delivery(&format!("e{n:03}"), "v3:long", &"QUJD".repeat(300));
+            block_on(store_event(&kv, &d, &body)).unwrap();
+        }
+        assert_eq!(block_on(load_call_events(&kv, "v3:long")).unwrap().len(), 150);
+    }
+
+    #[test]
+    fn the_longest_ids_still_make_valid_keys() {
+        let kv = MemoryKv::new();
+        let call = ":".repeat(crate::domain::envelope::MAX_CALL_CONTROL_ID_BYTES);
+        let id = "i".repeat(crate::domain::envelope::MAX_EVENT_ID_BYTES);
+        let (d, body) = delivery(&id, &call, "");
+        block_on(store_event(&kv, &d, &body)).unwrap();
+        assert_eq!(block_on(load_call_events(&kv, &call)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn everything_stored_expires() {
+        let kv = MemoryKv::new();
+        let (d, body) = delivery("e1", "v3:a", "");
+        block_on(store_event(&kv, &d, &body)).unwrap();
+        kv.set_now(EVENT_TTL_SECS);
+        assert!(kv.keys().is_empty());
+    }
+}

@@ -1,0 +1,424 @@
+//! The call-state reducer: a call's events, folded in `occurred_at` order, give its state.
+//!
+//! Folding sorts first and drops repeated event ids, so neither delivery order nor
+//! duplicate delivery can change the result.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::envelope::{EventKind, EventRecord};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallStatus {
+    Initiated,
+    Answered,
+    Bridged,
+    Hangup,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReferStatus {
+    Started,
+    Completed,
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferState {
+    pub status: ReferStatus,
+    pub sip_notify_response: Option<i64>,
+    /// Known only from a `refer` action sent through this worker.
+    pub sip_address: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SiprecStatus {
+    Started,
+    Stopped,
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiprecState {
+    pub status: SiprecStatus,
+    pub failure_cause: Option<String>,
+    pub hangup_cause: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressionStatus {
+    Active,
+    Stopped,
+}
+
+/// Telnyx sends no webhook for noise suppression; it follows successful actions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoiseSuppression {
+    pub status: SuppressionStatus,
+    pub direction: Option<String>,
+    pub engine: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionStatus {
+    Succeeded,
+    Failed,
+    Pending,
+}
+
+/// One Call Control action sent for the call, and how it ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    pub action: String,
+    pub command_id: Option<String>,
+    pub status: ActionStatus,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    pub rule: Option<String>,
+    pub at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSummary {
+    pub id: String,
+    pub event_type: String,
+    pub occurred_at: String,
+}
+
+/// The state JSON of `GET /calls/{call_control_id}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallState {
+    pub call_control_id: String,
+    pub call_leg_id: Option<String>,
+    pub call_session_id: Option<String>,
+    pub connection_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub status: CallStatus,
+    pub hangup_cause: Option<String>,
+    pub client_state: Option<String>,
+    pub refer: Option<ReferState>,
+    pub siprec: Option<SiprecState>,
+    pub noise_suppression: Option<NoiseSuppression>,
+    pub supervisor_role: Option<String>,
+    pub events: Vec<EventSummary>,
+    pub actions: Vec<ActionRecord>,
+    pub updated_at: Option<String>,
+}
+
+impl CallState {
+    fn new(call_control_id: String) -> Self {
+        Self {
+            call_control_id,
+            call_leg_id: None,
+            call_session_id: None,
+            connection_id: None,
+            from: None,
+            to: None,
+            // Any event of a call means the call was at least initiated.
+            status: CallStatus::Initiated,
+            hangup_cause: None,
+            client_state: None,
+            refer: None,
+            siprec: None,
+            noise_suppression: None,
+            supervisor_role: None,
+            events: Vec::new(),
+            actions: Vec::new(),
+            updated_at: None,
+        }
+    }
+
+    fn apply(&mut self, event: EventRecord) {
+        overwrite(&mut self.call_leg_id, event.call_leg_id);
+        overwrite(&mut self.call_session_id, event.call_session_id);
+        overwrite(&mut self.connection_id, event.connection_id);
+        overwrite(&mut self.from, event.from);
+        overwrite(&mut self.to, event.to);
+        if let Some(client_state) = event.client_state {
+            self.client_state = client_state;
+        }
+        let kind = EventKind::of(&event.event_type);
+        match kind {
+            EventKind::CallInitiated => self.set_status(CallStatus::Initiated),
+            EventKind::CallAnswered => self.set_status(CallStatus::Answered),
+            EventKind::CallBridged => self.set_status(CallStatus::Bridged),
+            EventKind::CallHangup => {
+                self.set_status(CallStatus::Hangup);
+                self.hangup_cause = event.hangup_cause;
+            }
+            EventKind::ReferStarted | EventKind::ReferCompleted | EventKind::ReferFailed => {
+                let status = match kind {
+                    EventKind::ReferStarted => ReferStatus::Started,
+                    EventKind::ReferCompleted => ReferStatus::Completed,
+                    _ => ReferStatus::Failed,
+                };
+                let sip_address = self.refer.take().and_then(|r| r.sip_address);
+                self.refer = Some(ReferState {
+                    status,
+                    sip_notify_response: event.sip_notify_response,
+                    sip_address,
+                });
+            }
+            EventKind::SiprecStarted => self.siprec = Some(siprec(SiprecStatus::Started, None, None)),
+            EventKind::SiprecStopped => {
+                self.siprec = Some(siprec(SiprecStatus::Stopped, None, event.hangup_cause));
+            }
+            EventKind::SiprecFailed => {
+                self.siprec = Some(siprec(SiprecStatus::Failed, event.failure_cause, None));
+            }
+            EventKind::DtmfReceived | EventKind::Other => {}
+        }
+        self.updated_at = Some(event.occurred_at.clone());
+        self.events.push(EventSummary {
+            id: event.id,
+            event_type: event.event_type,
+            occurred_at: event.occurred_at,
+        });
+    }
+
+    /// A hung-up call stays hung up, whatever a skewed clock says came after.
+    fn set_status(&mut self, status: CallStatus) {
+        if self.status != CallStatus::Hangup {
+            self.status = status;
+        }
+    }
+}
+
+fn siprec(
+    status: SiprecStatus,
+    failure_cause: Option<String>,
+    hangup_cause: Option<String>,
+) -> SiprecState {
+    SiprecState {
+        status,
+        failure_cause,
+        hangup_cause,
+    }
+}
+
+/// Identifiers and numbers only ever gain a value; an event lacking one keeps the last.
+fn overwrite(slot: &mut Option<String>, value: Option<String>) {
+    if value.is_some() {
+        *slot = value;
+    }
+}
+
+/// Breaks ties between events stamped with the same instant in the order calls progress.
+fn progress_rank(kind: EventKind) -> u8 {
+    match kind {
+        EventKind::CallInitiated => 0,
+        EventKind::CallAnswered => 1,
+        EventKind::CallBridged => 2,
+        EventKind::ReferStarted | EventKind::SiprecStarted => 3,
+        EventKind::DtmfReceived | EventKind::Other => 4,
+        EventKind::ReferCompleted
+        | EventKind::ReferFailed
+        | EventKind::SiprecStopped
+        | EventKind::SiprecFailed => 5,
+        EventKind::CallHangup => 6,
+    }
+}
+
+/// Folds one call's events into its state; `None` when there are no events.
+pub fn fold(mut events: Vec<EventRecord>) -> Option<CallState> {
+    events.sort_by(|a, b| {
+        a.at.cmp(&b.at)
+            .then_with(|| progress_rank(a.kind()).cmp(&progress_rank(b.kind())))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let mut seen = HashSet::with_capacity(events.len());
+    events.retain(|event| seen.insert(event.id.clone()));
+    let mut events = events.into_iter();
+    let first = events.next()?;
+    let mut state = CallState::new(first.call_control_id.clone());
+    state.apply(first);
+    events.for_each(|event| state.apply(event));
+    Some(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::time::Instant;
+
+    fn event(id: &str, event_type: &str, secs: i64) -> EventRecord {
+        EventRecord {
+            id: id.into(),
+            event_type: event_type.into(),
+            occurred_at: Instant::from_unix_secs(secs).to_rfc3339(),
+            at: Instant::from_unix_secs(secs),
+            call_control_id: "v3:call".into(),
+            call_leg_id: None,
+            call_session_id: None,
+            connection_id: None,
+            from: None,
+            to: None,
+            client_state: None,
+            hangup_cause: None,
+            sip_notify_response: None,
+            failure_cause: None,
+        }
+    }
+
+    fn ids(state: &CallState) -> Vec<&str> {
+        state.events.iter().map(|e| e.id.as_str()).collect()
+    }
+
+    #[test]
+    fn no_events_no_state() {
+        assert_eq!(fold(Vec::new()), None);
+    }
+
+    #[test]
+    fn lifecycle_follows_occurred_at_not_arrival() {
+        let hangup = EventRecord {
+            hangup_cause: Some("normal_clearing".into()),
+            ..event("4", "call.hangup", 40)
+        };
+        let arrivals = vec![
+            hangup,
+            event("2", "call.answered", 20),
+            event("1", "call.initiated", 10),
+            event("3", "call.bridged", 30),
+        ];
+        let state = fold(arrivals).unwrap();
+        assert_eq!(state.status, CallStatus::Hangup);
+        assert_eq!(state.hangup_cause.as_deref(), Some("normal_clearing"));
+        assert_eq!(ids(&state), ["1", "2", "3", "4"]);
+        assert_eq!(state.updated_at, Some(Instant::from_unix_secs(40).to_rfc3339()));
+    }
+
+    #[test]
+    fn a_late_refer_started_does_not_undo_completed() {
+        let completed = EventRecord {
+            sip_notify_response: Some(200),
+            ..event("b", "call.refer.completed", 20)
+        };
+        let started = EventRecord {
+            sip_notify_response: Some(100),
+            ..event("a", "call.refer.started", 10)
+        };
+        let refer = fold(vec![completed, started]).unwrap().refer.unwrap();
+        assert_eq!(refer.status, ReferStatus::Completed);
+        assert_eq!(refer.sip_notify_response, Some(200));
+        assert_eq!(refer.sip_address, None);
+    }
+
+    #[test]
+    fn a_new_refer_after_a_failure_starts_again() {
+        let state = fold(vec![
+            event("1", "call.refer.started", 1),
+            event("2", "call.refer.failed", 2),
+            event("3", "call.refer.started", 3),
+        ])
+        .unwrap();
+        assert_eq!(state.refer.unwrap().status, ReferStatus::Started);
+    }
+
+    #[test]
+    fn siprec_keeps_the_cause_of_its_last_outcome() {
+        let failed = EventRecord {
+            failure_cause: Some("no_answer".into()),
+            ..event("1", "siprec.failed", 1)
+        };
+        let state = fold(vec![failed.clone()]).unwrap();
+        assert_eq!(
+            state.siprec,
+            Some(siprec(SiprecStatus::Failed, Some("no_answer".into()), None))
+        );
+        let stopped = EventRecord {
+            hangup_cause: Some("normal_clearing".into()),
+            ..event("3", "siprec.stopped", 3)
+        };
+        let state = fold(vec![stopped, failed, event("2", "siprec.started", 2)]).unwrap();
+        assert_eq!(
+            state.siprec,
+            Some(siprec(SiprecStatus::Stopped, None, Some("normal_clearing".into())))
+        );
+        assert_eq!(state.hangup_cause, None, "a SIPREC stop is not a call hangup");
+    }
+
+    #[test]
+    fn client_state_follows_the_newest_event_that_carries_it() {
+        let with = |id: &str, secs, cs: Option<Option<&str>>| EventRecord {
+            client_state: cs.map(|c| c.map(str::to_owned)),
+            ..event(id, "call.dtmf.received", secs)
+        };
+        let state = fold(vec![
+            with("3", 3, None),
+            with("2", 2, Some(Some("b2xk"))),
+            with("1", 1, Some(None)),
+        ])
+        .unwrap();
+        assert_eq!(state.client_state.as_deref(), Some("b2xk"));
+        let state = fold(vec![with("1", 1, Some(Some("b2xk"))), with("2", 2, Some(None))]).unwrap();
+        assert_eq!(state.client_state, None);
+    }
+
+    #[test]
+    fn hangup_is_final_even_against_a_skewed_clock() {
+        let state = fold(vec![event("1", "call.hangup", 1), event("2", "call.answered", 2)]).unwrap();
+        assert_eq!(state.status, CallStatus::Hangup);
+    }
+
+    #[test]
+    fn unknown_events_are_listed_but_change_nothing() {
+        let known = fold(vec![event("1", "call.answered", 1)]).unwrap();
+        let with_unknown =
+            fold(vec![event("1", "call.answered", 1), event("2", "call.playback.started", 2)])
+                .unwrap();
+        assert_eq!(with_unknown.status, known.status);
+        assert_eq!(with_unknown.events.len(), 2);
+    }
+
+    #[test]
+    fn duplicates_and_permutations_fold_to_the_same_state() {
+        let events = vec![
+            event("1", "call.initiated", 1),
+            event("2", "call.answered", 2),
+            event("3", "call.refer.started", 3),
+            event("4", "call.refer.completed", 4),
+            event("5", "call.hangup", 5),
+        ];
+        let expected = fold(events.clone()).unwrap();
+        let mut shuffled = events.clone();
+        shuffled.reverse();
+        shuffled.extend(events[1..3].iter().cloned());
+        shuffled.rotate_left(2);
+        assert_eq!(fold(shuffled).unwrap(), expected);
+    }
+
+    #[test]
+    fn simultaneous_events_order_by_progress() {
+        let state = fold(vec![
+            event("z", "call.hangup", 5),
+            event("y", "call.answered", 5),
+            event("x", "call.initiated", 5),
+        ])
+        .unwrap();
+        assert_eq!(ids(&state), ["x", "y", "z"]);
+    }
+
+    #[test]
+    fn serializes_to_the_documented_shape() {
+        let state = fold(vec![event("1", "call.initiated", 1)]).unwrap();
+        let json = serde_json::to_value(&state).unwrap();
+        let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut expected = vec![
+            "call_control_id", "call_leg_id", "call_session_id", "connection_id", "from", "to",
+            "status", "hangup_cause", "client_state", "refer", "siprec", "noise_suppression",
+            "supervisor_role", "events", "actions", "updated_at",
+        ];
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+        assert_eq!(json["status"], "initiated");
+        assert_eq!(json["refer"], serde_json::Value::Null);
+    }
+}

@@ -1,0 +1,99 @@
+//! Configuration from Worker vars and secrets (names fixed by `interface.md`).
+
+use super::signature::{KeyConfigError, PublicKeys};
+
+pub const DEFAULT_API_BASE: &str = "https://api.telnyx.com/v2";
+pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
+
+pub const PUBLIC_KEY_VAR: &str = "TELNYX_PUBLIC_KEY";
+pub const API_KEY_VAR: &str = "TELNYX_API_KEY";
+pub const API_BASE_VAR: &str = "TELNYX_API_BASE";
+pub const ADMIN_TOKEN_VAR: &str = "ADMIN_TOKEN";
+pub const TOLERANCE_VAR: &str = "WEBHOOK_TOLERANCE_SECS";
+pub const AUTOMATIONS_VAR: &str = "AUTOMATIONS";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `None` when `TELNYX_PUBLIC_KEY` is not set.
+    pub public_keys: Option<Result<PublicKeys, KeyConfigError>>,
+    pub tolerance_secs: Result<u64, String>,
+    pub api_key: Option<String>,
+    pub api_base: String,
+    pub admin_token: Option<String>,
+    pub automations: Option<String>,
+}
+
+impl Config {
+    /// Reads every setting through `var`; an empty value counts as unset.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+        let tolerance_secs = match var(TOLERANCE_VAR) {
+            None => Ok(DEFAULT_TOLERANCE_SECS),
+            Some(text) => text.trim().parse::<u64>().map_err(|_| {
+                format!("{TOLERANCE_VAR} must be a whole number of seconds, got {text:?}")
+            }),
+        };
+        Self {
+            public_keys: var(PUBLIC_KEY_VAR).map(|keys| PublicKeys::parse(&keys)),
+            tolerance_secs,
+            api_key: var(API_KEY_VAR),
+            api_base: var(API_BASE_VAR)
+                .map(|base| base.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| DEFAULT_API_BASE.to_owned()),
+            admin_token: var(ADMIN_TOKEN_VAR),
+            automations: var(AUTOMATIONS_VAR),
+        }
+    }
+
+    /// Settings that are present but unusable, each said in one sentence.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(Err(error)) = &self.public_keys {
+            problems.push(error.to_string());
+        }
+        if let Err(error) = &self.tolerance_secs {
+            problems.push(error.clone());
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        Config::from_vars(|name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults_apply_when_unset_or_empty() {
+        let config = config(&[(ADMIN_TOKEN_VAR, "")]);
+        assert!(config.public_keys.is_none());
+        assert_eq!(config.tolerance_secs, Ok(300));
+        assert_eq!(config.api_base, DEFAULT_API_BASE);
+        assert_eq!(config.admin_token, None);
+        assert!(config.problems().is_empty());
+    }
+
+    #[test]
+    fn unusable_values_are_reported_not_guessed() {
+        let config = config(&[(TOLERANCE_VAR, "5m"), (PUBLIC_KEY_VAR, "nope!")]);
+        assert!(config.tolerance_secs.is_err());
+        let problems = config.problems();
+        assert_eq!(problems.len(), 2);
+        assert!(problems.iter().any(|p| p.contains(TOLERANCE_VAR)));
+        assert!(problems.iter().any(|p| p.contains(PUBLIC_KEY_VAR)));
+    }
+
+    #[test]
+    fn api_base_loses_its_trailing_slash() {
+        let config = config(&[(API_BASE_VAR, "http://127.0.0.1:9/v2/")]);
+        assert_eq!(config.api_base, "http://127.0.0.1:9/v2");
+    }
+}

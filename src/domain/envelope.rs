@@ -1,0 +1,364 @@
+//! Parsing a verified delivery into the facts the worker keeps about it.
+//!
+//! The envelope fields are checked strictly (a clear `400` names the field); payload
+//! details are read leniently, so a new or retyped Telnyx field never blocks a delivery.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use super::time::Instant;
+
+/// Longest accepted `data.id`, in bytes. Keeps every KV key under KV's 512-byte limit.
+pub const MAX_EVENT_ID_BYTES: usize = 100;
+/// Longest accepted `call_control_id`, in bytes (Telnyx ids are about 60).
+pub const MAX_CALL_CONTROL_ID_BYTES: usize = 128;
+const MAX_EVENT_TYPE_BYTES: usize = 100;
+
+/// The event types whose state effects the worker tracks, under their spec spelling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    CallInitiated,
+    CallAnswered,
+    CallBridged,
+    CallHangup,
+    DtmfReceived,
+    ReferStarted,
+    ReferCompleted,
+    ReferFailed,
+    SiprecStarted,
+    SiprecStopped,
+    SiprecFailed,
+    /// Accepted and stored, but changes no call state (forward compatibility).
+    Other,
+}
+
+impl EventKind {
+    pub fn of(canonical_type: &str) -> Self {
+        match canonical_type {
+            "call.initiated" => Self::CallInitiated,
+            "call.answered" => Self::CallAnswered,
+            "call.bridged" => Self::CallBridged,
+            "call.hangup" => Self::CallHangup,
+            "call.dtmf.received" => Self::DtmfReceived,
+            "call.refer.started" => Self::ReferStarted,
+            "call.refer.completed" => Self::ReferCompleted,
+            "call.refer.failed" => Self::ReferFailed,
+            "siprec.started" => Self::SiprecStarted,
+            "siprec.stopped" => Self::SiprecStopped,
+            "siprec.failed" => Self::SiprecFailed,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// The spec spells SIPREC events `siprec.*`; some senders write `call.siprec.*`.
+pub fn canonical_event_type(event_type: &str) -> &str {
+    match event_type.strip_prefix("call.") {
+        Some(rest) if rest.starts_with("siprec.") => rest,
+        _ => event_type,
+    }
+}
+
+/// Whether events of this type belong to a call and so must name one.
+fn is_call_event(canonical_type: &str) -> bool {
+    canonical_type.starts_with("call.") || canonical_type.starts_with("siprec.")
+}
+
+/// What the worker keeps of one accepted event: enough to fold call state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub id: String,
+    /// Canonical spelling (`siprec.*`, never `call.siprec.*`).
+    pub event_type: String,
+    /// As Telnyx sent it; the signed delivery time when the envelope has none.
+    pub occurred_at: String,
+    /// `occurred_at` as an instant, the ordering key.
+    pub at: Instant,
+    pub call_control_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_leg_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// `None`: the payload has no `client_state` key. `Some(None)`: it is `null`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub client_state: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hangup_cause: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sip_notify_response: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_cause: Option<String>,
+}
+
+impl EventRecord {
+    pub fn kind(&self) -> EventKind {
+        EventKind::of(&self.event_type)
+    }
+}
+
+/// A key that is present deserializes to `Some`, even when its value is `null`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// A parsed delivery.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivery {
+    pub event_id: String,
+    pub event_type: String,
+    /// Present when the event belongs to a call.
+    pub record: Option<EventRecord>,
+    /// The whole `data` object, for automations that look into the payload.
+    pub data: Map<String, Value>,
+}
+
+/// Why a verified body is not a Telnyx event envelope; `pointer` is a JSON pointer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvelopeError {
+    pub pointer: &'static str,
+    pub detail: String,
+}
+
+impl EnvelopeError {
+    fn new(pointer: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            pointer,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Parses a delivery body. `delivered_at` (the signed timestamp) stands in for a
+/// missing `occurred_at`.
+pub fn parse(body: &[u8], delivered_at: Instant) -> Result<Delivery, EnvelopeError> {
+    let root: Value = serde_json::from_slice(body)
+        .map_err(|e| EnvelopeError::new("", format!("the body is not JSON: {e}")))?;
+    let Value::Object(mut root) = root else {
+        return Err(EnvelopeError::new("", "the body must be a JSON object"));
+    };
+    let Some(Value::Object(data)) = root.remove("data") else {
+        return Err(EnvelopeError::new("/data", "`data` must be an object"));
+    };
+    let event_id = required_text(&data, "id", "/data/id", MAX_EVENT_ID_BYTES)?;
+    let raw_type = required_text(&data, "event_type", "/data/event_type", MAX_EVENT_TYPE_BYTES)?;
+    let event_type = canonical_event_type(raw_type).to_owned();
+    let (occurred_at, at) = match data.get("occurred_at") {
+        None | Some(Value::Null) => (delivered_at.to_rfc3339(), delivered_at),
+        Some(Value::String(text)) => match Instant::parse_rfc3339(text) {
+            Some(at) => (text.clone(), at),
+            None => return Err(occurred_at_error()),
+        },
+        Some(_) => return Err(occurred_at_error()),
+    };
+    let payload = match data.get("payload") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(payload)) => Some(payload),
+        Some(_) => {
+            return Err(EnvelopeError::new(
+                "/data/payload",
+                "`payload` must be an object",
+            ))
+        }
+    };
+    let call_control_id = match payload {
+        Some(p) if !matches!(p.get("call_control_id"), None | Some(Value::Null)) => Some(
+            required_text(
+                p,
+                "call_control_id",
+                "/data/payload/call_control_id",
+                MAX_CALL_CONTROL_ID_BYTES,
+            )?,
+        ),
+        _ => None,
+    };
+    if call_control_id.is_none() && is_call_event(&event_type) {
+        return Err(EnvelopeError::new(
+            "/data/payload/call_control_id",
+            format!("`{event_type}` events must carry payload.call_control_id"),
+        ));
+    }
+    let record = match (call_control_id, payload) {
+        (Some(call_control_id), Some(payload)) => Some(EventRecord {
+            id: event_id.to_owned(),
+            event_type: event_type.clone(),
+            occurred_at,
+            at,
+            call_control_id: call_control_id.to_owned(),
+            call_leg_id: text(payload, "call_leg_id"),
+            call_session_id: text(payload, "call_session_id"),
+            connection_id: text(payload, "connection_id"),
+            from: text(payload, "from"),
+            to: text(payload, "to"),
+            client_state: payload
+                .get("client_state")
+                .map(|v| v.as_str().map(str::to_owned)),
+            hangup_cause: text(payload, "hangup_cause"),
+            sip_notify_response: payload.get("sip_notify_response").and_then(Value::as_i64),
+            failure_cause: text(payload, "failure_cause"),
+        }),
+        _ => None,
+    };
+    Ok(Delivery {
+        event_id: event_id.to_owned(),
+        event_type,
+        record,
+        data,
+    })
+}
+
+fn occurred_at_error() -> EnvelopeError {
+    EnvelopeError::new(
+        "/data/occurred_at",
+        "`occurred_at` must be an RFC 3339 timestamp",
+    )
+}
+
+fn required_text<'a>(
+    object: &'a Map<String, Value>,
+    field: &str,
+    pointer: &'static str,
+    max_bytes: usize,
+) -> Result<&'a str, EnvelopeError> {
+    match object.get(field) {
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= max_bytes => Ok(s),
+        Some(Value::String(s)) if s.is_empty() => Err(EnvelopeError::new(
+            pointer,
+            format!("`{field}` must not be empty"),
+        )),
+        Some(Value::String(_)) => Err(EnvelopeError::new(
+            pointer,
+            format!("`{field}` is longer than {max_bytes} bytes"),
+        )),
+        Some(_) => Err(EnvelopeError::new(
+            pointer,
+            format!("`{field}` must be a string"),
+        )),
+        None => Err(EnvelopeError::new(
+            pointer,
+            format!("`{field}` is required"),
+        )),
+    }
+}
+
+fn text(payload: &Map<String, Value>, field: &str) -> Option<String> {
+    payload.get(field).and_then(Value::as_str).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const DELIVERED: Instant = Instant {
+        secs: 1_757_944_931,
+        nanos: 0,
+    };
+
+    fn parse_json(value: Value) -> Result<Delivery, EnvelopeError> {
+        parse(value.to_string().as_bytes(), DELIVERED)
+    }
+
+    fn pointer_of(value: Value) -> &'static str {
+        parse_json(value).unwrap_err().pointer
+    }
+
+    #[test]
+    fn the_minimal_call_envelope_is_enough() {
+        let delivery = parse_json(json!({"data": {"id": "e1", "event_type": "call.answered",
+            "payload": {"call_control_id": "v3:abc"}}}))
+        .unwrap();
+        let record = delivery.record.unwrap();
+        assert_eq!(record.call_control_id, "v3:abc");
+        assert_eq!(record.at, DELIVERED, "delivery time stands in for occurred_at");
+        assert_eq!(record.occurred_at, "2025-09-15T14:02:11.000Z");
+        assert_eq!(record.client_state, None);
+    }
+
+    #[test]
+    fn siprec_spellings_are_one_event_type() {
+        for spelling in ["siprec.failed", "call.siprec.failed"] {
+            let delivery = parse_json(json!({"data": {"id": "e", "event_type": spelling,
+                "payload": {"call_control_id": "c", "failure_cause": "no_answer"}}}))
+            .unwrap();
+            assert_eq!(delivery.event_type, "siprec.failed");
+            assert_eq!(delivery.record.unwrap().kind(), EventKind::SiprecFailed);
+        }
+    }
+
+    #[test]
+    fn non_call_events_need_no_call() {
+        let delivery =
+            parse_json(json!({"data": {"id": "m1", "event_type": "message.received"}})).unwrap();
+        assert_eq!(delivery.record, None);
+        assert_eq!(EventKind::of(&delivery.event_type), EventKind::Other);
+    }
+
+    #[test]
+    fn client_state_distinguishes_null_from_absent() {
+        let with_null = parse_json(json!({"data": {"id": "e", "event_type": "call.initiated",
+            "payload": {"call_control_id": "c", "client_state": null}}}))
+        .unwrap();
+        assert_eq!(with_null.record.unwrap().client_state, Some(None));
+    }
+
+    #[test]
+    fn broken_envelopes_point_at_the_field() {
+        let cases = [
+            (json!([1, 2]), ""),
+            (json!({"data": "x"}), "/data"),
+            (json!({"data": {"event_type": "call.answered"}}), "/data/id"),
+            (json!({"data": {"id": 7, "event_type": "call.answered"}}), "/data/id"),
+            (json!({"data": {"id": "", "event_type": "call.answered"}}), "/data/id"),
+            (json!({"data": {"id": "x".repeat(101), "event_type": "a"}}), "/data/id"),
+            (json!({"data": {"id": "e"}}), "/data/event_type"),
+            (json!({"data": {"id": "e", "event_type": "call.answered"}}),
+                "/data/payload/call_control_id"),
+            (json!({"data": {"id": "e", "event_type": "siprec.started", "payload": {}}}),
+                "/data/payload/call_control_id"),
+            (json!({"data": {"id": "e", "event_type": "call.answered",
+                "payload": {"call_control_id": 5}}}), "/data/payload/call_control_id"),
+            (json!({"data": {"id": "e", "event_type": "call.answered", "payload": [1]}}),
+                "/data/payload"),
+            (json!({"data": {"id": "e", "event_type": "call.answered", "occurred_at": "soon",
+                "payload": {"call_control_id": "c"}}}), "/data/occurred_at"),
+            (json!({"data": {"id": "e", "event_type": "call.answered", "occurred_at": 17,
+                "payload": {"call_control_id": "c"}}}), "/data/occurred_at"),
+        ];
+        for (body, pointer) in cases {
+            assert_eq!(pointer_of(body.clone()), pointer, "{body}");
+        }
+        assert_eq!(parse(b"\xff\xfe", DELIVERED).unwrap_err().pointer, "");
+        assert_eq!(parse(b"", DELIVERED).unwrap_err().pointer, "");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse(deep.as_bytes(), DELIVERED).is_err());
+    }
+
+    #[test]
+    fn records_survive_a_storage_round_trip() {
+        let record = parse_json(json!({"data": {"id": "e", "event_type": "call.hangup",
+            "occurred_at": "2025-09-15T14:05:00.5Z",
+            "payload": {"call_control_id": "c", "hangup_cause": "normal_clearing",
+                        "client_state": null, "from": "+1", "sip_notify_response": "x"}}}))
+        .unwrap()
+        .record
+        .unwrap();
+        let stored = serde_json::to_string(&record).unwrap();
+        let back: EventRecord = serde_json::from_str(&stored).unwrap();
+        assert_eq!(back, record);
+        assert_eq!(back.sip_notify_response, None, "a retyped detail is ignored");
+    }
+}

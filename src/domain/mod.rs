@@ -1,0 +1,9 @@
+//! The pure core: no I/O, no clock, no `worker` types; tested natively.
+
+pub mod auth;
+pub mod call_state;
+pub mod config;
+pub mod envelope;
+pub mod problem;
+pub mod signature;
+pub mod time;

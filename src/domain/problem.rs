@@ -1,0 +1,95 @@
+//! Error responses in the Telnyx error shape, so one client reads this worker's errors
+//! and Telnyx's alike: `{"errors":[{"code","title","detail","source":{"pointer"}}]}`.
+
+use serde::Serialize;
+
+/// An error the worker answers with: an HTTP status and one Telnyx-shaped error object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub status: u16,
+    pub code: &'static str,
+    pub detail: String,
+    pub pointer: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    errors: [Object<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Object<'a> {
+    code: &'a str,
+    title: &'a str,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Source<'a>>,
+}
+
+#[derive(Serialize)]
+struct Source<'a> {
+    pointer: &'a str,
+}
+
+impl Problem {
+    pub fn new(status: u16, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            pointer: None,
+        }
+    }
+
+    pub fn at(mut self, pointer: impl Into<String>) -> Self {
+        self.pointer = Some(pointer.into());
+        self
+    }
+
+    pub fn title(&self) -> &'static str {
+        match self.status {
+            400 => "Bad Request",
+            401 => "Unauthorized",
+            404 => "Not Found",
+            405 => "Method Not Allowed",
+            413 => "Payload Too Large",
+            422 => "Unprocessable Entity",
+            503 => "Service Unavailable",
+            _ => "Internal Server Error",
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let body = Body {
+            errors: [Object {
+                code: self.code,
+                title: self.title(),
+                detail: &self.detail,
+                source: self.pointer.as_deref().map(|pointer| Source { pointer }),
+            }],
+        };
+        serde_json::to_string(&body).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn has_the_telnyx_error_shape() {
+        let json: serde_json::Value = serde_json::from_str(
+            &Problem::new(400, "invalid_envelope", "`id` is required")
+                .at("/data/id")
+                .to_json(),
+        )
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"errors": [{"code": "invalid_envelope", "title": "Bad Request",
+                "detail": "`id` is required", "source": {"pointer": "/data/id"}}]})
+        );
+        let plain = Problem::new(401, "invalid_signature", "no").to_json();
+        assert!(!plain.contains("source"));
+    }
+}

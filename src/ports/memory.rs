@@ -1,0 +1,175 @@
+//! In-memory ports for native tests and benchmarks. The store enforces Workers KV's
+//! key, TTL, metadata and page limits and counts writes, so tests can assert that a
+//! request stored nothing.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+
+use super::{kv_limits, KvStore, ListPage, ListedKey, LogLine, Logger, PutOptions, StoreError};
+use serde_json::Value;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredValue {
+    pub value: String,
+    pub metadata: Option<Value>,
+    pub expires_at: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryKv {
+    entries: RefCell<BTreeMap<String, StoredValue>>,
+    now_secs: Cell<u64>,
+    writes: Cell<usize>,
+    failing_puts: Cell<usize>,
+    list_page_size: Cell<Option<usize>>,
+}
+
+impl MemoryKv {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The store's clock, for expiry.
+    pub fn set_now(&self, unix_secs: u64) {
+        self.now_secs.set(unix_secs);
+    }
+
+    /// Successful writes so far.
+    pub fn writes(&self) -> usize {
+        self.writes.get()
+    }
+
+    /// Makes the next `count` puts fail, as KV does under load or outage.
+    pub fn fail_next_puts(&self, count: usize) {
+        self.failing_puts.set(count);
+    }
+
+    /// Smaller list pages, to exercise cursors without a thousand keys.
+    pub fn set_list_page_size(&self, size: usize) {
+        self.list_page_size.set(Some(size));
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        self.live().into_keys().collect()
+    }
+
+    pub fn entry(&self, key: &str) -> Option<StoredValue> {
+        let now = self.now_secs.get();
+        let entries = self.entries.borrow();
+        entries.get(key).filter(|v| v.expires_at > now).cloned()
+    }
+
+    fn live(&self) -> BTreeMap<String, StoredValue> {
+        let now = self.now_secs.get();
+        self.entries
+            .borrow()
+            .iter()
+            .filter(|(_, v)| v.expires_at > now)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+fn check_key(key: &str) -> Result<(), StoreError> {
+    if key.is_empty() || key == "." || key == ".." || key.len() > kv_limits::MAX_KEY_BYTES {
+        return Err(StoreError(format!("invalid KV key of {} bytes", key.len())));
+    }
+    Ok(())
+}
+
+impl KvStore for MemoryKv {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        check_key(key)?;
+        Ok(self.entry(key).map(|v| v.value))
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, StoreError> {
+        if keys.len() > kv_limits::MAX_GET_MANY {
+            return Err(StoreError(format!("get_many of {} keys", keys.len())));
+        }
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            values.push(self.get(key).await?);
+        }
+        Ok(values)
+    }
+
+    async fn put(&self, key: &str, value: &str, options: PutOptions) -> Result<(), StoreError> {
+        check_key(key)?;
+        if options.ttl_secs < kv_limits::MIN_TTL_SECS {
+            return Err(StoreError(format!("TTL {} below KV's minimum", options.ttl_secs)));
+        }
+        if let Some(metadata) = &options.metadata {
+            let size = metadata.to_string().len();
+            if size > kv_limits::MAX_METADATA_BYTES {
+                return Err(StoreError(format!("metadata of {size} bytes")));
+            }
+        }
+        if self.failing_puts.get() > 0 {
+            self.failing_puts.set(self.failing_puts.get() - 1);
+            return Err(StoreError("injected KV write failure".into()));
+        }
+        self.entries.borrow_mut().insert(
+            key.to_owned(),
+            StoredValue {
+                value: value.to_owned(),
+                metadata: options.metadata,
+                expires_at: self.now_secs.get() + options.ttl_secs,
+            },
+        );
+        self.writes.set(self.writes.get() + 1);
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError> {
+        let page_size = self
+            .list_page_size
+            .get()
+            .unwrap_or(kv_limits::MAX_LIST_PAGE);
+        let mut matching = self
+            .live()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .filter(|(k, _)| cursor.as_ref().is_none_or(|after| k > after))
+            .map(|(name, v)| ListedKey {
+                name,
+                metadata: v.metadata,
+            })
+            .collect::<Vec<_>>();
+        let more = matching.len() > page_size;
+        matching.truncate(page_size);
+        let cursor = more.then(|| matching.last().map(|k| k.name.clone())).flatten();
+        Ok(ListPage {
+            keys: matching,
+            cursor,
+        })
+    }
+}
+
+/// Collects log lines for assertions.
+#[derive(Debug, Default)]
+pub struct MemoryLog {
+    lines: RefCell<Vec<LogLine>>,
+}
+
+impl MemoryLog {
+    pub fn lines(&self) -> Vec<LogLine> {
+        self.lines.borrow().clone()
+    }
+
+    /// Every line as the JSON the edge would print.
+    pub fn text(&self) -> String {
+        self.lines
+            .borrow()
+            .iter()
+            .filter_map(|line| serde_json::to_string(line).ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Logger for MemoryLog {
+    fn log(&self, line: LogLine) {
+        self.lines.borrow_mut().push(line);
+    }
+}

@@ -1,0 +1,79 @@
+//! What the core needs from the outside world, as small traits. The edge implements
+//! them over Workers KV and `console.log`; tests use the in-memory versions in [`memory`].
+
+pub mod memory;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Workers KV limits that every implementation enforces, so tests catch violations.
+pub mod kv_limits {
+    pub const MAX_KEY_BYTES: usize = 512;
+    pub const MAX_METADATA_BYTES: usize = 1024;
+    pub const MIN_TTL_SECS: u64 = 60;
+    pub const MAX_LIST_PAGE: usize = 1000;
+    pub const MAX_GET_MANY: usize = 100;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PutOptions {
+    pub ttl_secs: u64,
+    /// Returned by `list`, so small records can be read without a `get` each.
+    pub metadata: Option<Value>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListedKey {
+    pub name: String,
+    pub metadata: Option<Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListPage {
+    pub keys: Vec<ListedKey>,
+    /// Present when more keys follow.
+    pub cursor: Option<String>,
+}
+
+/// An eventually consistent key-value store with Workers KV's semantics.
+#[allow(async_fn_in_trait)] // single-threaded runtime: no Send bound wanted
+pub trait KvStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// At most `kv_limits::MAX_GET_MANY` keys in one round trip; values in key order.
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, StoreError>;
+    async fn put(&self, key: &str, value: &str, options: PutOptions) -> Result<(), StoreError>;
+    /// One page of keys starting with `prefix`, in key order.
+    async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError>;
+}
+
+/// One structured log line. Never carries a secret, a signature or a whole body.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    pub level: &'static str,
+    pub msg: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_control_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+pub trait Logger {
+    fn log(&self, line: LogLine);
+}
