@@ -70,9 +70,7 @@ impl<K: KvStore, L: Logger> App<'_, K, L> {
                 Err(problem) => problem,
             },
             (Route::Health | Route::Call(_), _) => method_not_allowed("GET"),
-            (Route::NotFound, _) => {
-                Problem::new(404, "not_found", "no such route").into()
-            }
+            (Route::NotFound, _) => Problem::new(404, "not_found", "no such route").into(),
         }
     }
 

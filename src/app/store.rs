@@ -43,8 +43,8 @@ pub async fn store_event(
     raw_body: &[u8],
 ) -> Result<(), StoreError> {
     if let Some(record) = &delivery.record {
-        let value = serde_json::to_string(record)
-            .map_err(|e| StoreError(format!("event record: {e}")))?;
+        let value =
+            serde_json::to_string(record).map_err(|e| StoreError(format!("event record: {e}")))?;
         let metadata = (value.len() <= kv_limits::MAX_METADATA_BYTES)
             .then(|| serde_json::from_str::<Value>(&value).ok())
             .flatten();
@@ -137,7 +137,11 @@ mod tests {
         let (large, body) = delivery("e2", "v3:a", &"QUJD".repeat(400));
         block_on(store_event(&kv, &large, &body)).unwrap();
         let key = format!("{}e2", call_events_prefix("v3:a"));
-        assert_eq!(kv.entry(&key).unwrap().metadata, None, "too big for metadata");
+        assert_eq!(
+            kv.entry(&key).unwrap().metadata,
+            None,
+            "too big for metadata"
+        );
 
         let mut loaded = block_on(load_call_events(&kv, "v3:a")).unwrap();
         loaded.sort_by(|a, b| a.id.cmp(&b.id));
@@ -162,7 +166,10 @@ mod tests {
             let (d, body) = delivery(&format!("e{n:03}"), "v3:long", &"QUJD".repeat(300));
             block_on(store_event(&kv, &d, &body)).unwrap();
         }
-        assert_eq!(block_on(load_call_events(&kv, "v3:long")).unwrap().len(), 150);
+        assert_eq!(
+            block_on(load_call_events(&kv, "v3:long")).unwrap().len(),
+            150
+        );
     }
 
     #[test]

@@ -36,9 +36,8 @@ impl<K: KvStore, L: Logger> App<'_, K, L> {
         let delivery = match parse(&request.body, Instant::from_unix_secs(signed_at)) {
             Ok(delivery) => delivery,
             Err(error) => {
-                return self.refuse(
-                    Problem::new(400, "invalid_envelope", error.detail).at(error.pointer),
-                )
+                return self
+                    .refuse(Problem::new(400, "invalid_envelope", error.detail).at(error.pointer))
             }
         };
         let call = delivery.record.as_ref().map(|r| r.call_control_id.as_str());
@@ -93,7 +92,11 @@ impl<K: KvStore, L: Logger> App<'_, K, L> {
     /// Logs and answers a refused delivery. The detail names the check, never the input.
     fn refuse(&self, problem: Problem) -> Response {
         self.log.log(LogLine {
-            level: if problem.status >= 500 { "error" } else { "warn" },
+            level: if problem.status >= 500 {
+                "error"
+            } else {
+                "warn"
+            },
             msg: "webhook",
             outcome: Some("rejected"),
             status: Some(problem.status),

@@ -166,7 +166,9 @@ impl CallState {
                     sip_address,
                 });
             }
-            EventKind::SiprecStarted => self.siprec = Some(siprec(SiprecStatus::Started, None, None)),
+            EventKind::SiprecStarted => {
+                self.siprec = Some(siprec(SiprecStatus::Started, None, None))
+            }
             EventKind::SiprecStopped => {
                 self.siprec = Some(siprec(SiprecStatus::Stopped, None, event.hangup_cause));
             }
@@ -292,7 +294,10 @@ mod tests {
         assert_eq!(state.status, CallStatus::Hangup);
         assert_eq!(state.hangup_cause.as_deref(), Some("normal_clearing"));
         assert_eq!(ids(&state), ["1", "2", "3", "4"]);
-        assert_eq!(state.updated_at, Some(Instant::from_unix_secs(40).to_rfc3339()));
+        assert_eq!(
+            state.updated_at,
+            Some(Instant::from_unix_secs(40).to_rfc3339())
+        );
     }
 
     #[test]
@@ -340,9 +345,16 @@ mod tests {
         let state = fold(vec![stopped, failed, event("2", "siprec.started", 2)]).unwrap();
         assert_eq!(
             state.siprec,
-            Some(siprec(SiprecStatus::Stopped, None, Some("normal_clearing".into())))
+            Some(siprec(
+                SiprecStatus::Stopped,
+                None,
+                Some("normal_clearing".into())
+            ))
         );
-        assert_eq!(state.hangup_cause, None, "a SIPREC stop is not a call hangup");
+        assert_eq!(
+            state.hangup_cause, None,
+            "a SIPREC stop is not a call hangup"
+        );
     }
 
     #[test]
@@ -358,22 +370,32 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(state.client_state.as_deref(), Some("b2xk"));
-        let state = fold(vec![with("1", 1, Some(Some("b2xk"))), with("2", 2, Some(None))]).unwrap();
+        let state = fold(vec![
+            with("1", 1, Some(Some("b2xk"))),
+            with("2", 2, Some(None)),
+        ])
+        .unwrap();
         assert_eq!(state.client_state, None);
     }
 
     #[test]
     fn hangup_is_final_even_against_a_skewed_clock() {
-        let state = fold(vec![event("1", "call.hangup", 1), event("2", "call.answered", 2)]).unwrap();
+        let state = fold(vec![
+            event("1", "call.hangup", 1),
+            event("2", "call.answered", 2),
+        ])
+        .unwrap();
         assert_eq!(state.status, CallStatus::Hangup);
     }
 
     #[test]
     fn unknown_events_are_listed_but_change_nothing() {
         let known = fold(vec![event("1", "call.answered", 1)]).unwrap();
-        let with_unknown =
-            fold(vec![event("1", "call.answered", 1), event("2", "call.playback.started", 2)])
-                .unwrap();
+        let with_unknown = fold(vec![
+            event("1", "call.answered", 1),
+            event("2", "call.playback.started", 2),
+        ])
+        .unwrap();
         assert_eq!(with_unknown.status, known.status);
         assert_eq!(with_unknown.events.len(), 2);
     }
@@ -410,11 +432,29 @@ mod tests {
     fn serializes_to_the_documented_shape() {
         let state = fold(vec![event("1", "call.initiated", 1)]).unwrap();
         let json = serde_json::to_value(&state).unwrap();
-        let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         let mut expected = vec![
-            "call_control_id", "call_leg_id", "call_session_id", "connection_id", "from", "to",
-            "status", "hangup_cause", "client_state", "refer", "siprec", "noise_suppression",
-            "supervisor_role", "events", "actions", "updated_at",
+            "call_control_id",
+            "call_leg_id",
+            "call_session_id",
+            "connection_id",
+            "from",
+            "to",
+            "status",
+            "hangup_cause",
+            "client_state",
+            "refer",
+            "siprec",
+            "noise_suppression",
+            "supervisor_role",
+            "events",
+            "actions",
+            "updated_at",
         ];
         expected.sort_unstable();
         assert_eq!(keys, expected);

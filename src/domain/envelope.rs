@@ -150,7 +150,12 @@ pub fn parse(body: &[u8], delivered_at: Instant) -> Result<Delivery, EnvelopeErr
         return Err(EnvelopeError::new("/data", "`data` must be an object"));
     };
     let event_id = required_text(&data, "id", "/data/id", MAX_EVENT_ID_BYTES)?;
-    let raw_type = required_text(&data, "event_type", "/data/event_type", MAX_EVENT_TYPE_BYTES)?;
+    let raw_type = required_text(
+        &data,
+        "event_type",
+        "/data/event_type",
+        MAX_EVENT_TYPE_BYTES,
+    )?;
     let event_type = canonical_event_type(raw_type).to_owned();
     let (occurred_at, at) = match data.get("occurred_at") {
         None | Some(Value::Null) => (delivered_at.to_rfc3339(), delivered_at),
@@ -171,14 +176,14 @@ pub fn parse(body: &[u8], delivered_at: Instant) -> Result<Delivery, EnvelopeErr
         }
     };
     let call_control_id = match payload {
-        Some(p) if !matches!(p.get("call_control_id"), None | Some(Value::Null)) => Some(
-            required_text(
+        Some(p) if !matches!(p.get("call_control_id"), None | Some(Value::Null)) => {
+            Some(required_text(
                 p,
                 "call_control_id",
                 "/data/payload/call_control_id",
                 MAX_CALL_CONTROL_ID_BYTES,
-            )?,
-        ),
+            )?)
+        }
         _ => None,
     };
     if call_control_id.is_none() && is_call_event(&event_type) {
@@ -251,7 +256,10 @@ fn required_text<'a>(
 }
 
 fn text(payload: &Map<String, Value>, field: &str) -> Option<String> {
-    payload.get(field).and_then(Value::as_str).map(str::to_owned)
+    payload
+        .get(field)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -279,7 +287,10 @@ mod tests {
         .unwrap();
         let record = delivery.record.unwrap();
         assert_eq!(record.call_control_id, "v3:abc");
-        assert_eq!(record.at, DELIVERED, "delivery time stands in for occurred_at");
+        assert_eq!(
+            record.at, DELIVERED,
+            "delivery time stands in for occurred_at"
+        );
         assert_eq!(record.occurred_at, "2025-09-15T14:02:11.000Z");
         assert_eq!(record.client_state, None);
     }
@@ -317,22 +328,46 @@ mod tests {
             (json!([1, 2]), ""),
             (json!({"data": "x"}), "/data"),
             (json!({"data": {"event_type": "call.answered"}}), "/data/id"),
-            (json!({"data": {"id": 7, "event_type": "call.answered"}}), "/data/id"),
-            (json!({"data": {"id": "", "event_type": "call.answered"}}), "/data/id"),
-            (json!({"data": {"id": "x".repeat(101), "event_type": "a"}}), "/data/id"),
+            (
+                json!({"data": {"id": 7, "event_type": "call.answered"}}),
+                "/data/id",
+            ),
+            (
+                json!({"data": {"id": "", "event_type": "call.answered"}}),
+                "/data/id",
+            ),
+            (
+                json!({"data": {"id": "x".repeat(101), "event_type": "a"}}),
+                "/data/id",
+            ),
             (json!({"data": {"id": "e"}}), "/data/event_type"),
-            (json!({"data": {"id": "e", "event_type": "call.answered"}}),
-                "/data/payload/call_control_id"),
-            (json!({"data": {"id": "e", "event_type": "siprec.started", "payload": {}}}),
-                "/data/payload/call_control_id"),
-            (json!({"data": {"id": "e", "event_type": "call.answered",
-                "payload": {"call_control_id": 5}}}), "/data/payload/call_control_id"),
-            (json!({"data": {"id": "e", "event_type": "call.answered", "payload": [1]}}),
-                "/data/payload"),
-            (json!({"data": {"id": "e", "event_type": "call.answered", "occurred_at": "soon",
-                "payload": {"call_control_id": "c"}}}), "/data/occurred_at"),
-            (json!({"data": {"id": "e", "event_type": "call.answered", "occurred_at": 17,
-                "payload": {"call_control_id": "c"}}}), "/data/occurred_at"),
+            (
+                json!({"data": {"id": "e", "event_type": "call.answered"}}),
+                "/data/payload/call_control_id",
+            ),
+            (
+                json!({"data": {"id": "e", "event_type": "siprec.started", "payload": {}}}),
+                "/data/payload/call_control_id",
+            ),
+            (
+                json!({"data": {"id": "e", "event_type": "call.answered",
+                "payload": {"call_control_id": 5}}}),
+                "/data/payload/call_control_id",
+            ),
+            (
+                json!({"data": {"id": "e", "event_type": "call.answered", "payload": [1]}}),
+                "/data/payload",
+            ),
+            (
+                json!({"data": {"id": "e", "event_type": "call.answered", "occurred_at": "soon",
+                "payload": {"call_control_id": "c"}}}),
+                "/data/occurred_at",
+            ),
+            (
+                json!({"data": {"id": "e", "event_type": "call.answered", "occurred_at": 17,
+                "payload": {"call_control_id": "c"}}}),
+                "/data/occurred_at",
+            ),
         ];
         for (body, pointer) in cases {
             assert_eq!(pointer_of(body.clone()), pointer, "{body}");
@@ -359,6 +394,9 @@ mod tests {
         let stored = serde_json::to_string(&record).unwrap();
         let back: EventRecord = serde_json::from_str(&stored).unwrap();
         assert_eq!(back, record);
-        assert_eq!(back.sip_notify_response, None, "a retyped detail is ignored");
+        assert_eq!(
+            back.sip_notify_response, None,
+            "a retyped detail is ignored"
+        );
     }
 }

@@ -223,7 +223,10 @@ mod tests {
     fn window_edges_are_inclusive_in_both_directions() {
         for ts in [NOW - 300, NOW + 300] {
             let ts = ts.to_string();
-            assert!(check(&public(1), &sign(1, &ts, BODY), &ts, BODY).is_ok(), "{ts}");
+            assert!(
+                check(&public(1), &sign(1, &ts, BODY), &ts, BODY).is_ok(),
+                "{ts}"
+            );
         }
         for ts in [NOW - 301, NOW + 301, 0, i64::MAX] {
             let ts = ts.to_string();
@@ -267,8 +270,17 @@ mod tests {
     #[test]
     fn timestamps_must_be_plain_ascii_digits() {
         for ts in [
-            "", "-1", "+1760000000", " 1760000000", "1760000000 ", "1760000000.0", "1.76e9",
-            "0x68e3b0", "１７６", "99999999999999999999", "17600000000000000000",
+            "",
+            "-1",
+            "+1760000000",
+            " 1760000000",
+            "1760000000 ",
+            "1760000000.0",
+            "1.76e9",
+            "0x68e3b0",
+            "１７６",
+            "99999999999999999999",
+            "17600000000000000000",
         ] {
             assert_eq!(
                 check(&public(1), &sign(1, ts, BODY), ts, BODY),

@@ -55,7 +55,13 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_rfc3339() {
-        for bad in ["", "yesterday", "2025-09-15", "1757944931", "2025-13-01T00:00:00Z"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2025-09-15",
+            "1757944931",
+            "2025-13-01T00:00:00Z",
+        ] {
             assert_eq!(Instant::parse_rfc3339(bad), None, "{bad}");
         }
     }
@@ -66,6 +72,12 @@ mod tests {
             Instant::from_unix_millis(1_757_944_931_104).to_rfc3339(),
             "2025-09-15T14:02:11.104Z"
         );
-        assert_eq!(Instant::from_unix_millis(-1), Instant { secs: -1, nanos: 999_000_000 });
+        assert_eq!(
+            Instant::from_unix_millis(-1),
+            Instant {
+                secs: -1,
+                nanos: 999_000_000
+            }
+        );
     }
 }

@@ -97,7 +97,10 @@ impl KvStore for MemoryKv {
     async fn put(&self, key: &str, value: &str, options: PutOptions) -> Result<(), StoreError> {
         check_key(key)?;
         if options.ttl_secs < kv_limits::MIN_TTL_SECS {
-            return Err(StoreError(format!("TTL {} below KV's minimum", options.ttl_secs)));
+            return Err(StoreError(format!(
+                "TTL {} below KV's minimum",
+                options.ttl_secs
+            )));
         }
         if let Some(metadata) = &options.metadata {
             let size = metadata.to_string().len();
@@ -138,7 +141,9 @@ impl KvStore for MemoryKv {
             .collect::<Vec<_>>();
         let more = matching.len() > page_size;
         matching.truncate(page_size);
-        let cursor = more.then(|| matching.last().map(|k| k.name.clone())).flatten();
+        let cursor = more
+            .then(|| matching.last().map(|k| k.name.clone()))
+            .flatten();
         Ok(ListPage {
             keys: matching,
             cursor,

@@ -1,0 +1,34 @@
+# Entry points; README names `make dev` and `make test`.
+SHELL := bash
+.DEFAULT_GOAL := help
+WORKER_SOURCES := Cargo.toml Cargo.lock $(shell find src -type f -name '*.rs')
+BUNDLE := build/worker/shim.mjs
+
+.PHONY: help bootstrap build dev test lint
+
+help:
+	@echo "make dev        run the worker locally under wrangler dev (local KV, dev defaults)"
+	@echo "make test       run every test: lint, native unit and pipeline tests, end to end"
+	@echo "make bootstrap  install the pinned tools (done by dev and test)"
+	@echo "make build      release build of the worker into build/"
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+build: $(BUNDLE)
+
+$(BUNDLE): $(WORKER_SOURCES)
+	@scripts/build-worker.sh
+
+dev: bootstrap
+	npx wrangler dev
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown -- -D warnings
+
+test: bootstrap
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory build
+	cargo test --all-targets

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs every tool the project builds and tests with, pinned; idempotent, and a
+# matter of seconds when everything is already there.
+set -euo pipefail
+source "$(dirname "$0")/toolchain.sh"
+ensure_node_tools
+ensure_rust_tools
+ensure_dev_vars
+say "tools ready: wasm-bindgen $WASM_BINDGEN_VERSION, worker-build $WORKER_BUILD_VERSION, wrangler $(PATH="$ROOT/node_modules/.bin:$PATH" wrangler --version 2>/dev/null | tail -n 1)"

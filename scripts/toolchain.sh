@@ -1,0 +1,78 @@
+# Pinned build tools and where they live. Sourced by bootstrap.sh and build-worker.sh.
+# Rust tools are cached per version outside the checkout, so a fresh clone on the same
+# machine reuses them; npm tools are pinned by package-lock.json.
+
+WORKER_BUILD_VERSION=0.8.7
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS_DIR=${TELNYX_EDGE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/telnyx-edge/tools}
+
+# wasm-bindgen's CLI must match the library version that Cargo.lock pins exactly.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' \
+        "$ROOT/Cargo.lock"
+}
+
+WASM_BINDGEN_VERSION=$(wasm_bindgen_version)
+WASM_BINDGEN_BIN="$TOOLS_DIR/wasm-bindgen-cli-$WASM_BINDGEN_VERSION/bin/wasm-bindgen"
+WORKER_BUILD_BIN="$TOOLS_DIR/worker-build-$WORKER_BUILD_VERSION/bin/worker-build"
+WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
+ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
+
+ensure_wasm_target() {
+    command -v rustup >/dev/null || die "rustup is required (the Rust toolchain installer)"
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        say "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+}
+
+# cargo_tool CRATE VERSION BIN: installs CRATE at exactly VERSION unless BIN reports it.
+cargo_tool() {
+    local crate=$1 version=$2 bin=$3 minutes=$4
+    if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "$version"; then
+        return
+    fi
+    [ -n "$version" ] || die "no version found for $crate"
+    say "installing $crate $version into $TOOLS_DIR (takes about $minutes minutes on 2 cores, once)"
+    local root
+    root=$(dirname "$(dirname "$bin")")
+    # --locked reproduces the tool's own lockfile; when the registry no longer serves
+    # a version it pins, fall back to the newest compatible versions.
+    cargo install --quiet --locked --version "=$version" --root "$root" "$crate" ||
+        { say "retrying $crate without --locked"; \
+          cargo install --quiet --version "=$version" --root "$root" "$crate"; } ||
+        die "could not install $crate $version"
+    "$bin" --version >/dev/null || die "$bin does not run after installing"
+}
+
+ensure_rust_tools() {
+    command -v cargo >/dev/null || die "cargo is required"
+    mkdir -p "$TOOLS_DIR"
+    ensure_wasm_target
+    cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" "$WASM_BINDGEN_BIN" 6
+    cargo_tool worker-build "$WORKER_BUILD_VERSION" "$WORKER_BUILD_BIN" 8
+}
+
+ensure_node_tools() {
+    command -v npm >/dev/null || die "npm is required (Node.js 18 or newer runs the installer)"
+    local stamp="$ROOT/node_modules/.telnyx-edge-lock"
+    if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/package-lock.json"; then
+        return
+    fi
+    say "installing the pinned npm tools (wrangler, Node 22, binaryen, esbuild)"
+    # `npm install` honours every version in package-lock.json. `npm ci` would refuse
+    # the lock, which can only list the platform packages the registry serves.
+    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error) || die "npm install failed"
+    cp "$ROOT/package-lock.json" "$stamp"
+}
+
+ensure_dev_vars() {
+    if [ ! -f "$ROOT/.dev.vars" ]; then
+        say "creating .dev.vars from .dev.vars.example (development-only values)"
+        cp "$ROOT/.dev.vars.example" "$ROOT/.dev.vars"
+    fi
+}

@@ -1,0 +1,121 @@
+//! The Worker entry points: the only code that touches `worker` types. It turns the
+//! runtime's request, env, clock and KV into the plain values and ports of [`crate::app`].
+
+mod kv;
+
+use worker::wasm_bindgen::JsValue;
+use worker::{console_log, event, js_sys, Context, Date, Env};
+
+use crate::app::http::{Request, Response, MAX_BODY_BYTES};
+use crate::app::App;
+use crate::domain::config::Config;
+use crate::domain::problem::Problem;
+use crate::domain::time::Instant;
+use crate::ports::{LogLine, Logger};
+
+/// The KV namespace binding named in `wrangler.toml`.
+const KV_BINDING: &str = "CALL_STATE";
+
+struct ConsoleLog;
+
+impl Logger for ConsoleLog {
+    fn log(&self, line: LogLine) {
+        if let Ok(json) = serde_json::to_string(&line) {
+            console_log!("{json}");
+        }
+    }
+}
+
+#[event(fetch)]
+async fn fetch(
+    request: worker::Request,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<worker::Response> {
+    let now = Instant::from_unix_millis(Date::now().as_millis() as i64);
+    let config = Config::from_vars(|name| read_var(&env, name));
+    let response = match env.kv(KV_BINDING) {
+        Ok(store) => match read_request(request).await {
+            Ok(request) => {
+                let kv = kv::WorkerKv(store);
+                let app = App {
+                    config: &config,
+                    kv: &kv,
+                    log: &ConsoleLog,
+                };
+                app.handle(&request, now).await
+            }
+            Err(problem) => problem.into(),
+        },
+        Err(_) => {
+            ConsoleLog.log(LogLine {
+                level: "error",
+                msg: "config",
+                detail: Some(format!("the KV binding {KV_BINDING} is missing")),
+                ..LogLine::default()
+            });
+            Problem::new(
+                500,
+                "kv_binding_missing",
+                "the CALL_STATE KV namespace is not bound",
+            )
+            .into()
+        }
+    };
+    into_worker_response(response)
+}
+
+/// Reads a var or secret as text: numbers and objects (a TOML table in
+/// `wrangler.toml`) arrive as JavaScript values, not strings.
+fn read_var(env: &Env, name: &str) -> Option<String> {
+    let value = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    if let Some(text) = value.as_string() {
+        Some(text)
+    } else if let Some(number) = value.as_f64() {
+        Some(number.to_string())
+    } else if value.is_object() {
+        js_sys::JSON::stringify(&value).ok()?.as_string()
+    } else {
+        None
+    }
+}
+
+async fn read_request(mut request: worker::Request) -> Result<Request, Problem> {
+    let too_large = || {
+        Problem::new(
+            413,
+            "payload_too_large",
+            format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    let declared_length = request
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|length| length.trim().parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let body = request
+        .bytes()
+        .await
+        .map_err(|_| Problem::new(400, "unreadable_body", "the request body could not be read"))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(Request {
+        method: request.method().to_string(),
+        path: request.path(),
+        headers: request.headers().entries().collect(),
+        body,
+    })
+}
+
+fn into_worker_response(response: Response) -> worker::Result<worker::Response> {
+    let mut builder = worker::Response::builder().with_status(response.status);
+    for (name, value) in &response.headers {
+        builder = builder.with_header(name, value)?;
+    }
+    Ok(builder.fixed(response.body.into_bytes()))
+}

@@ -1,0 +1,6 @@
+//! Shared by the pipeline tests, the end-to-end suite and the `send-webhook` example.
+#![allow(dead_code)] // each user takes the parts it needs
+
+pub mod deliveries;
+pub mod signing;
+pub mod wrangler;

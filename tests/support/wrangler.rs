@@ -1,0 +1,173 @@
+//! Runs the real release build under `wrangler dev` on a free loopback port, and stops
+//! it, with every process it started, however the test run ends.
+//!
+//! wrangler runs in its own process group behind a tiny shell watchdog that reads a pipe
+//! from this process: when the pipe closes (drop, panic, or this process being killed)
+//! the watchdog ends the whole group, workerd included.
+
+use std::fs::File;
+use std::io::Read;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const STARTUP_LIMIT: Duration = Duration::from_secs(240);
+
+pub struct WranglerDev {
+    child: Child,
+    watchdog_pipe: Option<ChildStdin>,
+    pub base_url: String,
+    pub log_path: PathBuf,
+    state_dir: PathBuf,
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn project_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl WranglerDev {
+    /// Starts `wrangler dev` with exactly these vars and a fresh local KV, and waits
+    /// until `/health` answers.
+    pub fn start(vars: &[(&str, String)]) -> Result<Self, String> {
+        let root = project_root();
+        let wrangler = root.join("node_modules/.bin/wrangler");
+        let bundle = root.join("build/worker/shim.mjs");
+        if !wrangler.exists() || !bundle.exists() {
+            return Err(format!(
+                "the end-to-end suite needs the pinned tools and the release build \
+                 ({} and {}); run `make test`, which installs and builds them",
+                wrangler.display(),
+                bundle.display()
+            ));
+        }
+        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        let inspector_port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        let state_dir = std::env::temp_dir().join(format!("telnyx-edge-e2e-{port}"));
+        let _ = std::fs::remove_dir_all(&state_dir);
+        std::fs::create_dir_all(&state_dir).map_err(|e| e.to_string())?;
+        let log_path = state_dir.join("wrangler.log");
+        let log = File::create(&log_path).map_err(|e| e.to_string())?;
+        let log_err = log.try_clone().map_err(|e| e.to_string())?;
+
+        let mut args = vec![
+            "dev".to_string(),
+            "--ip=127.0.0.1".into(),
+            format!("--port={port}"),
+            format!("--inspector-port={inspector_port}"),
+            format!("--persist-to={}", state_dir.join("state").display()),
+            "--show-interactive-dev-session=false".into(),
+            "--log-level=info".into(),
+        ];
+        for (name, value) in vars {
+            args.push("--var".into());
+            args.push(format!("{name}:{value}"));
+        }
+        let path = format!(
+            "{}:{}",
+            root.join("node_modules/.bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        // `"$0" "$@" &` starts wrangler; `read` waits for this process's pipe to close.
+        let watchdog = r#""$0" "$@" </dev/null & read -r _; kill -TERM 0"#;
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(watchdog)
+            .arg(&wrangler)
+            .args(&args)
+            .current_dir(root)
+            .env("PATH", path)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(log)
+            .stderr(log_err)
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("could not start wrangler: {e}"))?;
+        let watchdog_pipe = child.stdin.take();
+        let mut dev = Self {
+            child,
+            watchdog_pipe,
+            base_url: format!("http://127.0.0.1:{port}"),
+            log_path,
+            state_dir,
+        };
+        dev.wait_until_ready()?;
+        Ok(dev)
+    }
+
+    fn wait_until_ready(&mut self) -> Result<(), String> {
+        let started = Instant::now();
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(2))
+            .build();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "wrangler dev exited ({status}) before it served:\n{}",
+                    self.log_tail()
+                ));
+            }
+            if let Ok(response) = agent.get(&format!("{}/health", self.base_url)).call() {
+                if response.status() == 200 {
+                    return Ok(());
+                }
+            }
+            if started.elapsed() > STARTUP_LIMIT {
+                return Err(format!(
+                    "wrangler dev did not answer /health within {STARTUP_LIMIT:?}:\n{}",
+                    self.log_tail()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Everything wrangler and the worker printed so far.
+    pub fn log(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut file) = File::open(&self.log_path) {
+            let _ = file.read_to_string(&mut text);
+        }
+        text
+    }
+
+    pub fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for WranglerDev {
+    fn drop(&mut self) {
+        // Closing the pipe makes the watchdog end the group; TERM the group as well in
+        // case the watchdog itself is gone, then reap it.
+        self.watchdog_pipe.take();
+        let group = format!("-{}", self.child.id());
+        let kill = |signal: &str| {
+            let _ = Command::new("kill")
+                .args([signal, "--", &group])
+                .stderr(Stdio::null())
+                .status();
+        };
+        kill("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        kill("-KILL");
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.state_dir);
+    }
+}
