@@ -20,7 +20,7 @@ pub struct MemoryKv {
     entries: RefCell<BTreeMap<String, StoredValue>>,
     now_secs: Cell<u64>,
     writes: Cell<usize>,
-    failing_puts: Cell<usize>,
+    failing_puts: RefCell<Option<(String, usize)>>,
     list_page_size: Cell<Option<usize>>,
 }
 
@@ -39,9 +39,21 @@ impl MemoryKv {
         self.writes.get()
     }
 
-    /// Makes the next `count` puts fail, as KV does under load or outage.
-    pub fn fail_next_puts(&self, count: usize) {
-        self.failing_puts.set(count);
+    /// Makes the next `count` puts to keys starting with `prefix` fail, as KV does
+    /// under load or in an outage.
+    pub fn fail_puts(&self, prefix: &str, count: usize) {
+        *self.failing_puts.borrow_mut() = Some((prefix.to_owned(), count));
+    }
+
+    fn injected_failure(&self, key: &str) -> bool {
+        let mut failing = self.failing_puts.borrow_mut();
+        match failing.as_mut() {
+            Some((prefix, count)) if *count > 0 && key.starts_with(prefix.as_str()) => {
+                *count -= 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Smaller list pages, to exercise cursors without a thousand keys.
@@ -108,8 +120,7 @@ impl KvStore for MemoryKv {
                 return Err(StoreError(format!("metadata of {size} bytes")));
             }
         }
-        if self.failing_puts.get() > 0 {
-            self.failing_puts.set(self.failing_puts.get() - 1);
+        if self.injected_failure(key) {
             return Err(StoreError("injected KV write failure".into()));
         }
         self.entries.borrow_mut().insert(

@@ -63,7 +63,6 @@ impl WranglerDev {
             format!("--inspector-port={inspector_port}"),
             format!("--persist-to={}", state_dir.join("state").display()),
             "--show-interactive-dev-session=false".into(),
-            "--log-level=info".into(),
         ];
         for (name, value) in vars {
             args.push("--var".into());
@@ -152,21 +151,21 @@ impl Drop for WranglerDev {
         // case the watchdog itself is gone, then reap it.
         self.watchdog_pipe.take();
         let group = format!("-{}", self.child.id());
-        let kill = |signal: &str| {
-            let _ = Command::new("kill")
+        let signal_group = |signal: &str| {
+            Command::new("kill")
                 .args([signal, "--", &group])
                 .stderr(Stdio::null())
-                .status();
+                .status()
+                .is_ok_and(|status| status.success())
         };
-        kill("-TERM");
+        signal_group("-TERM");
         let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
+        // `kill -0` succeeds while any process of the group is alive.
+        while signal_group("-0") && Instant::now() < deadline {
+            let _ = self.child.try_wait();
             std::thread::sleep(Duration::from_millis(100));
         }
-        kill("-KILL");
+        signal_group("-KILL");
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.state_dir);
     }

@@ -1,0 +1,776 @@
+//! The whole request pipeline over in-memory ports: every route, status code and state
+//! transition of `interface.md`, including out-of-order and duplicate delivery.
+
+mod support;
+
+use pollster::block_on;
+use serde_json::{json, Value};
+
+use support::deliveries::{self, occurred_at, Delivery, TRACKED_EVENT_TYPES};
+use support::signing::WebhookSigner;
+use telnyx_edge::app::http::{Request, Response};
+use telnyx_edge::app::store::EVENT_TTL_SECS;
+use telnyx_edge::app::App;
+use telnyx_edge::domain::config::Config;
+use telnyx_edge::domain::time::Instant;
+use telnyx_edge::ports::memory::{MemoryKv, MemoryLog};
+
+const NOW: i64 = 1_757_944_931;
+const ADMIN_TOKEN: &str = "operator-token-for-pipeline-tests";
+const CALL: &str = "v3:u5OAKGEPT3Dx8SZSSDRWEMdNH2OripQhO9L9PL_PqJ4whcuhT6nAJA";
+
+struct Harness {
+    kv: MemoryKv,
+    log: MemoryLog,
+    config: Config,
+    signer: WebhookSigner,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self::with_vars(&[])
+    }
+
+    /// Test configuration, with `extra` added or overriding (an empty value unsets).
+    fn with_vars(extra: &[(&str, &str)]) -> Self {
+        let signer = WebhookSigner::from_seed([7; 32]);
+        let mut vars = vec![
+            ("TELNYX_PUBLIC_KEY".to_string(), signer.public_key_base64()),
+            ("ADMIN_TOKEN".to_string(), ADMIN_TOKEN.to_string()),
+        ];
+        for (name, value) in extra {
+            vars.retain(|(n, _)| n != name);
+            vars.push((name.to_string(), value.to_string()));
+        }
+        let config =
+            Config::from_vars(|name| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()));
+        let kv = MemoryKv::new();
+        kv.set_now(NOW as u64);
+        Self {
+            kv,
+            log: MemoryLog::default(),
+            config,
+            signer,
+        }
+    }
+
+    fn send(&self, request: Request) -> Response {
+        let app = App {
+            config: &self.config,
+            kv: &self.kv,
+            log: &self.log,
+        };
+        block_on(app.handle(&request, Instant::from_unix_secs(NOW)))
+    }
+
+    fn webhook(&self, headers: Vec<(String, String)>, body: &[u8]) -> Response {
+        self.send(Request {
+            method: "POST".into(),
+            path: "/webhooks/telnyx".into(),
+            headers,
+            body: body.to_vec(),
+        })
+    }
+
+    /// Posts a body signed now with the configured key.
+    fn deliver(&self, body: &Value) -> Response {
+        let bytes = body.to_string().into_bytes();
+        self.webhook(self.signer.headers(NOW, &bytes), &bytes)
+    }
+
+    fn get(&self, path: &str, authorization: Option<&str>) -> Response {
+        self.send(Request {
+            method: "GET".into(),
+            path: path.into(),
+            headers: authorization
+                .map(|a| vec![("authorization".to_string(), a.to_string())])
+                .unwrap_or_default(),
+            body: Vec::new(),
+        })
+    }
+
+    fn state(&self, call: &str) -> Value {
+        let response = self.get(&format!("/calls/{call}"), Some(&bearer()));
+        assert_eq!(response.status, 200, "{}", response.body);
+        serde_json::from_str(&response.body).unwrap()
+    }
+}
+
+fn bearer() -> String {
+    format!("Bearer {ADMIN_TOKEN}")
+}
+
+fn event(event_type: &str, id: &str, second: u32) -> Value {
+    deliveries::body(&Delivery {
+        event_type,
+        event_id: id,
+        call_control_id: CALL,
+        occurred_at: &occurred_at(second),
+    })
+}
+
+fn json_of(response: &Response) -> Value {
+    serde_json::from_str(&response.body).unwrap_or_else(|_| panic!("not JSON: {}", response.body))
+}
+
+/// Asserts a Telnyx-shaped error with this status and code.
+fn assert_error(response: &Response, status: u16, code: &str) {
+    assert_eq!(response.status, status, "{}", response.body);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    let body = json_of(response);
+    assert_eq!(body["errors"][0]["code"], code, "{body}");
+    assert!(body["errors"][0]["title"].is_string());
+    assert!(body["errors"][0]["detail"].is_string());
+}
+
+fn event_ids(state: &Value) -> Vec<String> {
+    state["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+// --- accepted and duplicate ---------------------------------------------------------
+
+#[test]
+fn a_genuine_delivery_is_accepted_and_stored_with_a_ttl() {
+    let h = Harness::new();
+    let response = h.deliver(&event("call.initiated", "ev-1", 1));
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        json_of(&response),
+        json!({"status": "accepted", "event_id": "ev-1"})
+    );
+    assert_eq!(h.kv.writes(), 2);
+    for key in h.kv.keys() {
+        let entry = h.kv.entry(&key).unwrap();
+        assert_eq!(entry.expires_at, NOW as u64 + EVENT_TTL_SECS, "{key}");
+    }
+}
+
+#[test]
+fn a_redelivered_event_is_a_duplicate_and_stores_nothing() {
+    let h = Harness::new();
+    let mut body = event("call.answered", "ev-1", 2);
+    assert_eq!(h.deliver(&body).status, 200);
+    let writes = h.kv.writes();
+    // Telnyx's retry carries the same data under a new attempt number.
+    body["meta"]["attempt"] = json!(2);
+    let response = h.deliver(&body);
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        json_of(&response),
+        json!({"status": "duplicate", "event_id": "ev-1"})
+    );
+    assert_eq!(h.kv.writes(), writes);
+    assert_eq!(event_ids(&h.state(CALL)), ["ev-1"]);
+}
+
+#[test]
+fn the_same_id_on_another_call_is_still_a_duplicate() {
+    let h = Harness::new();
+    assert_eq!(h.deliver(&event("call.answered", "ev-1", 2)).status, 200);
+    let mut other = event("call.answered", "ev-1", 2);
+    deliveries::set_payload(&mut other, "call_control_id", json!("v3:another"));
+    assert_eq!(json_of(&h.deliver(&other))["status"], "duplicate");
+    assert_eq!(h.get("/calls/v3:another", Some(&bearer())).status, 404);
+}
+
+#[test]
+fn every_example_delivery_in_the_shared_spec_examples_is_accepted() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/telnyx/events.json");
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("the contract examples must be readable at {path}: {e}"));
+    let examples: Value = serde_json::from_str(&text).unwrap();
+    let h = Harness::new();
+    let mut seen = Vec::new();
+    for example in examples["events"].as_array().unwrap() {
+        let delivery = &example["delivery"];
+        let response = h.deliver(delivery);
+        assert_eq!(
+            response.status, 200,
+            "{}: {}",
+            example["event_type"], response.body
+        );
+        assert_eq!(json_of(&response)["status"], "accepted");
+        seen.push(example["event_type"].as_str().unwrap().to_owned());
+    }
+    for tracked in TRACKED_EVENT_TYPES {
+        assert!(
+            seen.iter().any(|s| s == tracked),
+            "no example for {tracked}"
+        );
+    }
+    let call = examples["events"][0]["delivery"]["data"]["payload"]["call_control_id"]
+        .as_str()
+        .unwrap();
+    let state = h.state(call);
+    assert_eq!(state["events"].as_array().unwrap().len(), seen.len());
+    assert_eq!(state["status"], "hangup");
+    assert_eq!(state["hangup_cause"], "normal_clearing");
+}
+
+// --- signature and timestamp: 401, nothing stored -------------------------------------
+
+/// Sends `body` with these headers and checks a 401 with `code` that stored nothing.
+fn assert_refused(h: &Harness, headers: Vec<(String, String)>, body: &[u8], code: &str) {
+    let response = h.webhook(headers, body);
+    assert_error(&response, 401, code);
+    assert_eq!(h.kv.writes(), 0, "a refused delivery stored something");
+}
+
+fn headers(signature: &str, timestamp: &str) -> Vec<(String, String)> {
+    vec![
+        ("telnyx-signature-ed25519".into(), signature.into()),
+        ("telnyx-timestamp".into(), timestamp.into()),
+    ]
+}
+
+#[test]
+fn signature_rejections_are_401_and_store_nothing() {
+    let h = Harness::new();
+    let body = event("call.answered", "ev-1", 2).to_string().into_bytes();
+    let sign = |ts: i64| h.signer.sign(&ts.to_string(), &body);
+    let now = NOW.to_string();
+    let genuine = sign(NOW);
+    let raw = base64_decode(&genuine);
+
+    assert_refused(
+        &h,
+        headers(&sign(NOW - 301), &(NOW - 301).to_string()),
+        &body,
+        "timestamp_outside_window",
+    );
+    assert_refused(
+        &h,
+        headers(&sign(NOW + 301), &(NOW + 301).to_string()),
+        &body,
+        "timestamp_outside_window",
+    );
+    let mut tampered = body.clone();
+    tampered[20] ^= 1;
+    assert_refused(&h, headers(&genuine, &now), &tampered, "invalid_signature");
+    let reserialised = serde_json::to_vec_pretty(&event("call.answered", "ev-1", 2)).unwrap();
+    assert_refused(
+        &h,
+        headers(&genuine, &now),
+        &reserialised,
+        "invalid_signature",
+    );
+    let stranger = WebhookSigner::from_seed([8; 32]);
+    assert_refused(&h, stranger.headers(NOW, &body), &body, "invalid_signature");
+    assert_refused(
+        &h,
+        headers("%%%not-base64%%%", &now),
+        &body,
+        "malformed_signature",
+    );
+    assert_refused(
+        &h,
+        headers(&base64_encode(&raw[..63]), &now),
+        &body,
+        "malformed_signature",
+    );
+    assert_refused(
+        &h,
+        headers(&base64_encode(&[raw.as_slice(), &raw[..1]].concat()), &now),
+        &body,
+        "malformed_signature",
+    );
+    assert_refused(
+        &h,
+        headers(&genuine, "yesterday"),
+        &body,
+        "malformed_timestamp",
+    );
+    assert_refused(
+        &h,
+        headers(&genuine, &format!("{NOW}.0")),
+        &body,
+        "malformed_timestamp",
+    );
+    assert_refused(
+        &h,
+        headers(&genuine, &format!("+{NOW}")),
+        &body,
+        "malformed_timestamp",
+    );
+    assert_refused(
+        &h,
+        vec![("telnyx-timestamp".into(), now.clone())],
+        &body,
+        "missing_signature",
+    );
+    assert_refused(
+        &h,
+        vec![("telnyx-signature-ed25519".into(), genuine.clone())],
+        &body,
+        "missing_timestamp",
+    );
+    let mut twice = headers(&genuine, &now);
+    twice.push(("Telnyx-Timestamp".into(), now.clone()));
+    assert_refused(&h, twice, &body, "malformed_timestamp");
+    let mut twice = headers(&genuine, &now);
+    twice.push(("telnyx-signature-ed25519".into(), genuine.clone()));
+    assert_refused(&h, twice, &body, "malformed_signature");
+}
+
+#[test]
+fn the_window_edge_itself_is_accepted() {
+    for ts in [NOW - 300, NOW + 300] {
+        let h = Harness::new();
+        let body = event("call.answered", "ev-1", 2).to_string().into_bytes();
+        assert_eq!(
+            h.webhook(h.signer.headers(ts, &body), &body).status,
+            200,
+            "{ts}"
+        );
+    }
+}
+
+#[test]
+fn the_window_follows_webhook_tolerance_secs() {
+    let h = Harness::with_vars(&[("WEBHOOK_TOLERANCE_SECS", "10")]);
+    let body = event("call.answered", "ev-1", 2).to_string().into_bytes();
+    assert_refused(
+        &h,
+        h.signer.headers(NOW - 11, &body),
+        &body,
+        "timestamp_outside_window",
+    );
+    assert_eq!(
+        h.webhook(h.signer.headers(NOW - 10, &body), &body).status,
+        200
+    );
+}
+
+#[test]
+fn header_names_match_in_any_case() {
+    let h = Harness::new();
+    let body = event("call.answered", "ev-1", 2).to_string().into_bytes();
+    let signature = h.signer.sign(&NOW.to_string(), &body);
+    let mixed = vec![
+        ("Telnyx-Signature-Ed25519".to_string(), signature),
+        ("TELNYX-TIMESTAMP".to_string(), NOW.to_string()),
+    ];
+    assert_eq!(h.webhook(mixed, &body).status, 200);
+}
+
+#[test]
+fn a_second_rotated_key_is_accepted() {
+    let old = WebhookSigner::from_seed([1; 32]);
+    let new = WebhookSigner::from_seed([2; 32]);
+    let keys = format!("{},{}", old.public_key_base64(), new.public_key_base64());
+    let h = Harness::with_vars(&[("TELNYX_PUBLIC_KEY", &keys)]);
+    for (n, signer) in [old, new].iter().enumerate() {
+        let body = event("call.answered", &format!("ev-{n}"), 2)
+            .to_string()
+            .into_bytes();
+        assert_eq!(h.webhook(signer.headers(NOW, &body), &body).status, 200);
+    }
+}
+
+// --- configuration errors: 500, logged ------------------------------------------------
+
+#[test]
+fn without_a_public_key_webhooks_are_refused_with_500_and_a_log_line() {
+    let h = Harness::with_vars(&[("TELNYX_PUBLIC_KEY", "")]);
+    let response = h.deliver(&event("call.answered", "ev-1", 2));
+    assert_error(&response, 500, "public_key_missing");
+    assert_eq!(h.kv.writes(), 0);
+    assert!(
+        h.log.text().contains("public_key_missing"),
+        "{}",
+        h.log.text()
+    );
+}
+
+#[test]
+fn a_public_key_of_the_wrong_length_is_a_500_not_a_401() {
+    let h = Harness::with_vars(&[("TELNYX_PUBLIC_KEY", &base64_encode(&[9; 31]))]);
+    let response = h.deliver(&event("call.answered", "ev-1", 2));
+    assert_error(&response, 500, "public_key_invalid");
+    assert!(json_of(&response)["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("31 bytes"));
+    assert_eq!(h.kv.writes(), 0);
+}
+
+// --- 400: verified but not an envelope --------------------------------------------------
+
+#[test]
+fn verified_bodies_that_are_not_envelopes_are_400_with_a_pointer() {
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"not json".to_vec(), ""),
+        (b"[]".to_vec(), ""),
+        (b"\xff\xfe{}".to_vec(), ""),
+        (b"".to_vec(), ""),
+        (br#"{"meta":{}}"#.to_vec(), "/data"),
+        (
+            json!({"data": {"event_type": "call.answered"}})
+                .to_string()
+                .into_bytes(),
+            "/data/id",
+        ),
+        (
+            json!({"data": {"id": "e"}}).to_string().into_bytes(),
+            "/data/event_type",
+        ),
+        (
+            {
+                let mut body = event("call.answered", "ev-1", 2);
+                deliveries::remove(&mut body, "/data/payload/call_control_id");
+                body.to_string().into_bytes()
+            },
+            "/data/payload/call_control_id",
+        ),
+        (
+            {
+                let mut body = event("call.answered", "ev-1", 2);
+                body["data"]["id"] = json!(42);
+                body.to_string().into_bytes()
+            },
+            "/data/id",
+        ),
+    ];
+    for (body, pointer) in cases {
+        let h = Harness::new();
+        let response = h.webhook(h.signer.headers(NOW, &body), &body);
+        assert_error(&response, 400, "invalid_envelope");
+        let source = &json_of(&response)["errors"][0]["source"]["pointer"];
+        assert_eq!(source, pointer, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(h.kv.writes(), 0);
+    }
+}
+
+#[test]
+fn unknown_event_types_are_accepted_and_change_no_state() {
+    let h = Harness::new();
+    h.deliver(&event("call.answered", "ev-1", 2));
+    let before = h.state(CALL);
+    let response = h.deliver(&event("call.playback.started", "ev-2", 3));
+    assert_eq!(json_of(&response)["status"], "accepted");
+    let after = h.state(CALL);
+    for field in ["status", "refer", "siprec", "client_state", "hangup_cause"] {
+        assert_eq!(after[field], before[field], "{field}");
+    }
+    assert_eq!(event_ids(&after), ["ev-1", "ev-2"]);
+    // Events of other products need no call at all.
+    let message = json!({"data": {"id": "msg-1", "event_type": "message.received",
+        "payload": {"id": "x"}}});
+    assert_eq!(json_of(&h.deliver(&message))["status"], "accepted");
+}
+
+// --- 413, 404, 405 ---------------------------------------------------------------------
+
+#[test]
+fn oversized_bodies_are_413_before_any_verification() {
+    let h = Harness::with_vars(&[("TELNYX_PUBLIC_KEY", "")]);
+    let body = vec![b' '; 256 * 1024 + 1];
+    assert_error(&h.webhook(Vec::new(), &body), 413, "payload_too_large");
+    let exactly = vec![b' '; 256 * 1024];
+    assert_eq!(
+        h.webhook(Vec::new(), &exactly).status,
+        500,
+        "at the limit it is verified"
+    );
+}
+
+#[test]
+fn wrong_methods_are_405_with_allow() {
+    let h = Harness::new();
+    for (method, path, allow) in [
+        ("GET", "/webhooks/telnyx", "POST"),
+        ("PUT", "/webhooks/telnyx", "POST"),
+        ("POST", "/health", "GET"),
+        ("DELETE", "/calls/v3:x", "GET"),
+    ] {
+        let response = h.send(Request {
+            method: method.into(),
+            path: path.into(),
+            ..Request::default()
+        });
+        assert_error(&response, 405, "method_not_allowed");
+        assert_eq!(response.header("allow"), Some(allow), "{method} {path}");
+    }
+}
+
+#[test]
+fn unknown_paths_are_404() {
+    let h = Harness::new();
+    for path in [
+        "/",
+        "/webhooks",
+        "/webhooks/telnyx/",
+        "/calls",
+        "/calls/",
+        "/calls/a/b",
+    ] {
+        assert_error(&h.get(path, Some(&bearer())), 404, "not_found");
+    }
+}
+
+// --- operator API -----------------------------------------------------------------------
+
+#[test]
+fn call_state_needs_the_admin_token() {
+    let h = Harness::new();
+    h.deliver(&event("call.answered", "ev-1", 2));
+    let path = format!("/calls/{CALL}");
+    for authorization in [
+        None,
+        Some("Bearer wrong".to_string()),
+        Some(format!("Bearer {}", ADMIN_TOKEN.to_uppercase())),
+        Some(format!("Bearer  {ADMIN_TOKEN}")),
+        Some(ADMIN_TOKEN.to_string()),
+    ] {
+        let response = h.get(&path, authorization.as_deref());
+        assert_error(&response, 401, "unauthorized");
+        assert_eq!(response.header("www-authenticate"), Some("Bearer"));
+    }
+    assert_eq!(h.get(&path, Some(&bearer())).status, 200);
+}
+
+#[test]
+fn without_an_admin_token_the_operator_api_is_503() {
+    let h = Harness::with_vars(&[("ADMIN_TOKEN", "")]);
+    h.deliver(&event("call.answered", "ev-1", 2));
+    let response = h.get(&format!("/calls/{CALL}"), Some("Bearer anything"));
+    assert_error(&response, 503, "admin_token_missing");
+}
+
+#[test]
+fn unknown_calls_are_404() {
+    let h = Harness::new();
+    assert_error(
+        &h.get("/calls/v3:nobody", Some(&bearer())),
+        404,
+        "call_not_found",
+    );
+}
+
+#[test]
+fn call_ids_may_be_percent_encoded_in_the_path() {
+    let h = Harness::new();
+    h.deliver(&event("call.answered", "ev-1", 2));
+    let encoded = CALL.replace(':', "%3A");
+    let response = h.get(&format!("/calls/{encoded}"), Some(&bearer()));
+    assert_eq!(json_of(&response)["call_control_id"], CALL);
+}
+
+// --- call state --------------------------------------------------------------------------
+
+/// The events of one whole call, in `occurred_at` order.
+fn whole_call() -> Vec<Value> {
+    let mut refer_completed = event("call.refer.completed", "ev-6", 6);
+    deliveries::set_payload(&mut refer_completed, "client_state", json!("c3RhbXBlZA=="));
+    vec![
+        event("call.initiated", "ev-1", 1),
+        event("call.answered", "ev-2", 2),
+        event("call.bridged", "ev-3", 3),
+        event("siprec.started", "ev-4", 4),
+        event("call.refer.started", "ev-5", 5),
+        refer_completed,
+        event("call.siprec.stopped", "ev-7", 7),
+        event("call.hangup", "ev-8", 8),
+    ]
+}
+
+#[test]
+fn a_whole_call_folds_to_the_documented_state() {
+    let h = Harness::new();
+    for body in whole_call() {
+        assert_eq!(h.deliver(&body).status, 200);
+    }
+    let state = h.state(CALL);
+    let expected = json!({
+        "call_control_id": CALL,
+        "call_leg_id": "2f1e8c3a-91d4-11f0-9d6b-02420aef1a2c",
+        "call_session_id": "2f1e6f2c-91d4-11f0-8b1a-02420aef1a2c",
+        "connection_id": "2461790383128036389",
+        "from": "+13125550100",
+        "to": "+13125550199",
+        "status": "hangup",
+        "hangup_cause": "normal_clearing",
+        "client_state": "eyJmbG93IjoiaXZyIiwic3RlcCI6Mn0=",
+        "refer": {"status": "completed", "sip_notify_response": 200, "sip_address": null},
+        "siprec": {"status": "stopped", "failure_cause": null, "hangup_cause": "normal_clearing"},
+        "noise_suppression": null,
+        "supervisor_role": null,
+        "events": (1..=8).map(|n| {
+            let body = &whole_call()[n - 1];
+            json!({"id": format!("ev-{n}"),
+                   "event_type": body["data"]["event_type"].as_str().unwrap().replace("call.siprec.", "siprec."),
+                   "occurred_at": occurred_at(n as u32)})
+        }).collect::<Vec<_>>(),
+        "actions": [],
+        "updated_at": occurred_at(8),
+    });
+    assert_eq!(state, expected);
+}
+
+#[test]
+fn delivery_order_and_duplicates_do_not_change_the_state() {
+    let in_order = Harness::new();
+    for body in whole_call() {
+        in_order.deliver(&body);
+    }
+    let expected = in_order.state(CALL);
+
+    let scrambled = Harness::new();
+    let mut arrivals = whole_call();
+    arrivals.reverse();
+    arrivals.swap(1, 5);
+    arrivals.extend(whole_call().into_iter().step_by(3));
+    for body in &arrivals {
+        assert_eq!(scrambled.deliver(body).status, 200);
+    }
+    assert_eq!(scrambled.state(CALL), expected);
+}
+
+#[test]
+fn each_lifecycle_step_moves_the_status() {
+    let h = Harness::new();
+    for (n, (event_type, status)) in [
+        ("call.initiated", "initiated"),
+        ("call.answered", "answered"),
+        ("call.bridged", "bridged"),
+        ("call.hangup", "hangup"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        h.deliver(&event(event_type, &format!("ev-{n}"), n as u32));
+        assert_eq!(h.state(CALL)["status"], status, "after {event_type}");
+    }
+}
+
+#[test]
+fn refer_outcomes_are_tracked() {
+    let h = Harness::new();
+    h.deliver(&event("call.refer.started", "r-1", 1));
+    assert_eq!(
+        h.state(CALL)["refer"],
+        json!({"status": "started", "sip_notify_response": 100, "sip_address": null})
+    );
+    h.deliver(&event("call.refer.failed", "r-2", 2));
+    assert_eq!(
+        h.state(CALL)["refer"],
+        json!({"status": "failed", "sip_notify_response": 603, "sip_address": null})
+    );
+    // A late `started` from before the failure changes nothing.
+    h.deliver(&event("call.refer.started", "r-0", 0));
+    assert_eq!(h.state(CALL)["refer"]["status"], "failed");
+}
+
+#[test]
+fn siprec_outcomes_are_tracked_under_either_spelling() {
+    let h = Harness::new();
+    h.deliver(&event("call.siprec.started", "s-1", 1));
+    assert_eq!(
+        h.state(CALL)["siprec"],
+        json!({"status": "started", "failure_cause": null, "hangup_cause": null})
+    );
+    h.deliver(&event("siprec.failed", "s-2", 2));
+    assert_eq!(
+        h.state(CALL)["siprec"],
+        json!({"status": "failed", "failure_cause": "no_answer", "hangup_cause": null})
+    );
+    let state = h.state(CALL);
+    assert_eq!(state["events"][0]["event_type"], "siprec.started");
+}
+
+#[test]
+fn client_state_follows_the_newest_event() {
+    let h = Harness::new();
+    let mut late = event("call.dtmf.received", "d-2", 20);
+    deliveries::set_payload(&mut late, "client_state", json!("bmV3ZXN0"));
+    let mut early = event("call.dtmf.received", "d-1", 10);
+    deliveries::set_payload(&mut early, "client_state", json!("b2xkZXI="));
+    h.deliver(&late);
+    h.deliver(&early);
+    assert_eq!(h.state(CALL)["client_state"], "bmV3ZXN0");
+}
+
+// --- storage faults: nothing lost -------------------------------------------------------
+
+#[test]
+fn a_failed_write_is_500_and_the_redelivery_completes_it() {
+    for failing_prefix in ["call:", "event:"] {
+        let h = Harness::new();
+        h.kv.fail_puts(failing_prefix, 1);
+        let body = event("call.answered", "ev-1", 2);
+        assert_error(&h.deliver(&body), 500, "storage_unavailable");
+        let redelivery = h.deliver(&body);
+        assert_eq!(
+            json_of(&redelivery)["status"],
+            "accepted",
+            "{failing_prefix}"
+        );
+        assert_eq!(event_ids(&h.state(CALL)), ["ev-1"]);
+    }
+}
+
+// --- health and logs ------------------------------------------------------------------------
+
+#[test]
+fn health_reports_which_settings_are_present() {
+    let h = Harness::new();
+    let response = h.get("/health", None);
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        json_of(&response),
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "config": {
+            "public_key": true, "api_key": false, "admin_token": true, "automations": 0}})
+    );
+    let broken = Harness::with_vars(&[("TELNYX_PUBLIC_KEY", "short")]);
+    let health = json_of(&broken.get("/health", None));
+    assert_eq!(health["status"], "misconfigured");
+    assert!(health["reason"]
+        .as_str()
+        .unwrap()
+        .contains("TELNYX_PUBLIC_KEY"));
+    assert!(
+        !health.to_string().contains("short"),
+        "values are never shown"
+    );
+}
+
+#[test]
+fn logs_never_carry_secrets_signatures_or_bodies() {
+    let h = Harness::new();
+    let body = event("call.answered", "ev-1", 2);
+    let bytes = body.to_string().into_bytes();
+    let headers = h.signer.headers(NOW, &bytes);
+    h.webhook(headers.clone(), &bytes);
+    h.webhook(headers.clone(), &bytes);
+    h.webhook(headers.clone(), b"{\"tampered\":true}");
+    h.get(&format!("/calls/{CALL}"), Some("Bearer wrong-token-guess"));
+    let log = h.log.text();
+    assert!(log.contains("\"event_id\":\"ev-1\""), "{log}");
+    for secret in [
+        headers[0].1.as_str(),
+        &h.signer.public_key_base64(),
+        ADMIN_TOKEN,
+        "wrong-token-guess",
+        "eyJmbG93IjoiaXZyIiwic3RlcCI6Mn0=",
+        "tampered",
+    ] {
+        assert!(!log.contains(secret), "the log carries {secret}");
+    }
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
