@@ -381,6 +381,8 @@ fn main() -> ExitCode {
         ("TELNYX_API_KEY", API_KEY.into()),
         ("TELNYX_API_BASE", "http://127.0.0.1:9/v2".into()),
         ("WEBHOOK_TOLERANCE_SECS", "300".into()),
+        // Whatever a developer's .dev.vars holds, no rules run here.
+        ("AUTOMATIONS", String::new()),
     ]) {
         Ok(worker) => worker,
         Err(error) => {
