@@ -42,9 +42,9 @@ cargo_tool() {
     root=$(dirname "$(dirname "$bin")")
     # --locked reproduces the tool's own lockfile; when the registry no longer serves
     # a version it pins, fall back to the newest compatible versions.
-    cargo install --quiet --locked --version "=$version" --root "$root" "$crate" ||
+    cargo install --locked --version "=$version" --root "$root" "$crate" ||
         { say "retrying $crate without --locked"; \
-          cargo install --quiet --version "=$version" --root "$root" "$crate"; } ||
+          cargo install --version "=$version" --root "$root" "$crate"; } ||
         die "could not install $crate $version"
     "$bin" --version >/dev/null || die "$bin does not run after installing"
 }

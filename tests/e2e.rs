@@ -264,6 +264,16 @@ fn oversized_bodies_are_413(ctx: &Ctx) {
     assert_eq!(reply.error_code(), "payload_too_large");
 }
 
+fn oversized_chunked_bodies_without_a_length_are_413(ctx: &Ctx) {
+    let body = std::io::Cursor::new(vec![b'x'; 512 * 1024]);
+    let url = format!("{}/webhooks/telnyx", ctx.base_url);
+    let status = match ctx.agent.post(&url).send(body) {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => response.status(),
+        Err(error) => panic!("chunked upload did not complete: {error}"),
+    };
+    assert_eq!(status, 413);
+}
+
 fn wrong_methods_and_paths(ctx: &Ctx) {
     let reply = ctx.call("GET", "/webhooks/telnyx", &[], b"");
     assert_eq!((reply.status, reply.allow.as_deref()), (405, Some("POST")));
@@ -337,6 +347,10 @@ const CASES: &[(&str, Case)] = &[
         envelopes_missing_ids_are_400,
     ),
     ("oversized_bodies_are_413", oversized_bodies_are_413),
+    (
+        "oversized_chunked_bodies_without_a_length_are_413",
+        oversized_chunked_bodies_without_a_length_are_413,
+    ),
     ("wrong_methods_and_paths", wrong_methods_and_paths),
     (
         "operator_api_wants_the_bearer_token",

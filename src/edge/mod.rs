@@ -3,6 +3,7 @@
 
 mod kv;
 
+use futures_util::StreamExt;
 use worker::wasm_bindgen::JsValue;
 use worker::{console_log, event, js_sys, Context, Date, Env};
 
@@ -80,6 +81,8 @@ fn read_var(env: &Env, name: &str) -> Option<String> {
     }
 }
 
+/// Reads the request into plain values. The body is read chunk by chunk and refused as
+/// soon as it passes the limit, so a chunked upload without a length cannot exhaust memory.
 async fn read_request(mut request: worker::Request) -> Result<Request, Problem> {
     let too_large = || {
         Problem::new(
@@ -97,12 +100,18 @@ async fn read_request(mut request: worker::Request) -> Result<Request, Problem> 
     if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    let body = request
-        .bytes()
-        .await
-        .map_err(|_| Problem::new(400, "unreadable_body", "the request body could not be read"))?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(too_large());
+    let mut body = Vec::new();
+    // A request without a body has no stream to read.
+    if let Ok(mut chunks) = request.stream() {
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|_| {
+                Problem::new(400, "unreadable_body", "the request body could not be read")
+            })?;
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
     }
     Ok(Request {
         method: request.method().to_string(),
