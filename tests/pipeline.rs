@@ -399,6 +399,18 @@ fn a_public_key_of_the_wrong_length_is_a_500_not_a_401() {
     assert_eq!(h.kv.writes(), 0);
 }
 
+#[test]
+fn an_unreadable_tolerance_refuses_webhooks_rather_than_guessing() {
+    let h = Harness::with_vars(&[("WEBHOOK_TOLERANCE_SECS", "5 minutes")]);
+    assert_error(
+        &h.deliver(&event("call.answered", "ev-1", 2)),
+        500,
+        "tolerance_invalid",
+    );
+    assert_eq!(h.kv.writes(), 0);
+    assert_eq!(json_of(&h.get("/health", None))["status"], "misconfigured");
+}
+
 // --- 400: verified but not an envelope --------------------------------------------------
 
 #[test]
