@@ -726,6 +726,17 @@ fn a_failed_write_is_500_and_the_redelivery_completes_it() {
     }
 }
 
+#[test]
+fn the_development_key_is_the_local_default() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/.dev.vars.example");
+    let example = std::fs::read_to_string(path).unwrap();
+    let configured = example
+        .lines()
+        .find_map(|line| line.strip_prefix("TELNYX_PUBLIC_KEY="))
+        .expect(".dev.vars.example sets TELNYX_PUBLIC_KEY");
+    assert_eq!(configured, WebhookSigner::development().public_key_base64());
+}
+
 // --- health and logs ------------------------------------------------------------------------
 
 #[test]

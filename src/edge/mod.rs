@@ -46,7 +46,17 @@ async fn fetch(
                 };
                 app.handle(&request, now).await
             }
-            Err(problem) => problem.into(),
+            Err(problem) => {
+                ConsoleLog.log(LogLine {
+                    level: "warn",
+                    msg: "request",
+                    outcome: Some("rejected"),
+                    status: Some(problem.status),
+                    detail: Some(problem.code.to_owned()),
+                    ..LogLine::default()
+                });
+                problem.into()
+            }
         },
         Err(_) => {
             ConsoleLog.log(LogLine {
