@@ -67,6 +67,22 @@ fn route(path: &str) -> Route {
     }
 }
 
+/// The log line for a refused request: which check refused it, never the input.
+pub fn rejection_log(msg: &'static str, problem: &Problem) -> LogLine {
+    LogLine {
+        level: if problem.status >= 500 {
+            "error"
+        } else {
+            "warn"
+        },
+        msg,
+        outcome: Some("rejected"),
+        status: Some(problem.status),
+        detail: Some(problem.code.to_owned()),
+        ..LogLine::default()
+    }
+}
+
 fn method_not_allowed(allow: &'static str) -> Response {
     Response::from(Problem::new(
         405,

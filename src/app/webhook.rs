@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::http::{Request, Response, MAX_BODY_BYTES};
-use super::{store, App};
+use super::{rejection_log, store, App};
 use crate::domain::envelope::{parse, Delivery};
 use crate::domain::problem::Problem;
 use crate::domain::signature::{
@@ -95,18 +95,7 @@ impl<K: KvStore, L: Logger> App<'_, K, L> {
 
     /// Logs and answers a refused delivery. The detail names the check, never the input.
     fn refuse(&self, problem: Problem) -> Response {
-        self.log.log(LogLine {
-            level: if problem.status >= 500 {
-                "error"
-            } else {
-                "warn"
-            },
-            msg: "webhook",
-            outcome: Some("rejected"),
-            status: Some(problem.status),
-            detail: Some(problem.code.to_owned()),
-            ..LogLine::default()
-        });
+        self.log.log(rejection_log("webhook", &problem));
         problem.into()
     }
 }

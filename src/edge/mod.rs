@@ -8,7 +8,7 @@ use worker::wasm_bindgen::JsValue;
 use worker::{console_log, event, js_sys, Context, Date, Env};
 
 use crate::app::http::{Request, Response, MAX_BODY_BYTES};
-use crate::app::App;
+use crate::app::{rejection_log, App};
 use crate::domain::config::Config;
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
@@ -47,14 +47,7 @@ async fn fetch(
                 app.handle(&request, now).await
             }
             Err(problem) => {
-                ConsoleLog.log(LogLine {
-                    level: "warn",
-                    msg: "request",
-                    outcome: Some("rejected"),
-                    status: Some(problem.status),
-                    detail: Some(problem.code.to_owned()),
-                    ..LogLine::default()
-                });
+                ConsoleLog.log(rejection_log("request", &problem));
                 problem.into()
             }
         },
