@@ -7,7 +7,7 @@
 //!   folded from, also as list metadata when it fits, so one `list` reads a call.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::domain::envelope::{Delivery, EventRecord};
 use crate::ports::{kv_limits, KvStore, PutOptions, StoreError};
@@ -43,11 +43,10 @@ pub async fn store_event(
     raw_body: &[u8],
 ) -> Result<(), StoreError> {
     if let Some(record) = &delivery.record {
-        let value =
-            serde_json::to_string(record).map_err(|e| StoreError(format!("event record: {e}")))?;
-        let metadata = (value.len() <= kv_limits::MAX_METADATA_BYTES)
-            .then(|| serde_json::from_str::<Value>(&value).ok())
-            .flatten();
+        let record_json =
+            serde_json::to_value(record).map_err(|e| StoreError(format!("event record: {e}")))?;
+        let value = record_json.to_string();
+        let metadata = (value.len() <= kv_limits::MAX_METADATA_BYTES).then_some(record_json);
         let key = format!(
             "{}{}",
             call_events_prefix(&record.call_control_id),
