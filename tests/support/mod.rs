@@ -3,4 +3,5 @@
 
 pub mod deliveries;
 pub mod signing;
+pub mod spec_tables;
 pub mod wrangler;
