@@ -3,134 +3,13 @@
 
 mod support;
 
-use pollster::block_on;
 use serde_json::{json, Value};
 
-use support::deliveries::{self, occurred_at, Delivery, TRACKED_EVENT_TYPES};
+use support::deliveries::{self, occurred_at, TRACKED_EVENT_TYPES};
+use support::harness::*;
 use support::signing::WebhookSigner;
-use telnyx_edge::app::http::{Request, Response};
+use telnyx_edge::app::http::Request;
 use telnyx_edge::app::store::EVENT_TTL_SECS;
-use telnyx_edge::app::App;
-use telnyx_edge::domain::config::Config;
-use telnyx_edge::domain::time::Instant;
-use telnyx_edge::ports::memory::{MemoryKv, MemoryLog};
-
-const NOW: i64 = 1_757_944_931;
-const ADMIN_TOKEN: &str = "operator-token-for-pipeline-tests";
-const CALL: &str = "v3:u5OAKGEPT3Dx8SZSSDRWEMdNH2OripQhO9L9PL_PqJ4whcuhT6nAJA";
-
-struct Harness {
-    kv: MemoryKv,
-    log: MemoryLog,
-    config: Config,
-    signer: WebhookSigner,
-}
-
-impl Harness {
-    fn new() -> Self {
-        Self::with_vars(&[])
-    }
-
-    /// Test configuration, with `extra` added or overriding (an empty value unsets).
-    fn with_vars(extra: &[(&str, &str)]) -> Self {
-        let signer = WebhookSigner::from_seed([7; 32]);
-        let mut vars = vec![
-            ("TELNYX_PUBLIC_KEY".to_string(), signer.public_key_base64()),
-            ("ADMIN_TOKEN".to_string(), ADMIN_TOKEN.to_string()),
-        ];
-        for (name, value) in extra {
-            vars.retain(|(n, _)| n != name);
-            vars.push((name.to_string(), value.to_string()));
-        }
-        let config =
-            Config::from_vars(|name| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()));
-        let kv = MemoryKv::new();
-        kv.set_now(NOW as u64);
-        Self {
-            kv,
-            log: MemoryLog::default(),
-            config,
-            signer,
-        }
-    }
-
-    fn send(&self, request: Request) -> Response {
-        let app = App {
-            config: &self.config,
-            kv: &self.kv,
-            log: &self.log,
-        };
-        block_on(app.handle(&request, Instant::from_unix_secs(NOW)))
-    }
-
-    fn webhook(&self, headers: Vec<(String, String)>, body: &[u8]) -> Response {
-        self.send(Request {
-            method: "POST".into(),
-            path: "/webhooks/telnyx".into(),
-            headers,
-            body: body.to_vec(),
-        })
-    }
-
-    /// Posts a body signed now with the configured key.
-    fn deliver(&self, body: &Value) -> Response {
-        let bytes = body.to_string().into_bytes();
-        self.webhook(self.signer.headers(NOW, &bytes), &bytes)
-    }
-
-    fn get(&self, path: &str, authorization: Option<&str>) -> Response {
-        self.send(Request {
-            method: "GET".into(),
-            path: path.into(),
-            headers: authorization
-                .map(|a| vec![("authorization".to_string(), a.to_string())])
-                .unwrap_or_default(),
-            body: Vec::new(),
-        })
-    }
-
-    fn state(&self, call: &str) -> Value {
-        let response = self.get(&format!("/calls/{call}"), Some(&bearer()));
-        assert_eq!(response.status, 200, "{}", response.body);
-        serde_json::from_str(&response.body).unwrap()
-    }
-}
-
-fn bearer() -> String {
-    format!("Bearer {ADMIN_TOKEN}")
-}
-
-fn event(event_type: &str, id: &str, second: u32) -> Value {
-    deliveries::body(&Delivery {
-        event_type,
-        event_id: id,
-        call_control_id: CALL,
-        occurred_at: &occurred_at(second),
-    })
-}
-
-fn json_of(response: &Response) -> Value {
-    serde_json::from_str(&response.body).unwrap_or_else(|_| panic!("not JSON: {}", response.body))
-}
-
-/// Asserts a Telnyx-shaped error with this status and code.
-fn assert_error(response: &Response, status: u16, code: &str) {
-    assert_eq!(response.status, status, "{}", response.body);
-    assert_eq!(response.header("content-type"), Some("application/json"));
-    let body = json_of(response);
-    assert_eq!(body["errors"][0]["code"], code, "{body}");
-    assert!(body["errors"][0]["title"].is_string());
-    assert!(body["errors"][0]["detail"].is_string());
-}
-
-fn event_ids(state: &Value) -> Vec<String> {
-    state["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 // --- accepted and duplicate ---------------------------------------------------------
 
@@ -741,7 +620,7 @@ fn the_development_key_is_the_local_default() {
 
 #[test]
 fn health_reports_which_settings_are_present() {
-    let h = Harness::new();
+    let h = Harness::with_vars(&[("TELNYX_API_KEY", "")]);
     let response = h.get("/health", None);
     assert_eq!(response.status, 200);
     assert_eq!(

@@ -1,8 +1,11 @@
-//! The request pipeline over the ports: routing, the webhook, call state and health.
-//! Runs the same under workerd and in native tests.
+//! The request pipeline over the ports: routing, the webhook, call state, the operator
+//! API's actions and health. Runs the same under workerd and in native tests.
 
+pub mod actions;
 pub mod http;
+mod operator;
 pub mod store;
+pub mod telnyx;
 mod webhook;
 
 use percent_encoding::percent_decode_str;
@@ -14,16 +17,18 @@ use crate::domain::config::Config;
 use crate::domain::envelope::MAX_CALL_CONTROL_ID_BYTES;
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
-use crate::ports::{KvStore, LogLine, Logger};
+use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger};
 use http::{Request, Response};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Everything a request is handled with.
-pub struct App<'a, K, L> {
+pub struct App<'a, K, L, H, C> {
     pub config: &'a Config,
     pub kv: &'a K,
     pub log: &'a L,
+    pub http: &'a H,
+    pub clock: &'a C,
 }
 
 /// `GET /health`: booleans say whether a setting is present, never its value.
@@ -48,6 +53,7 @@ enum Route {
     Webhook,
     Health,
     Call(String),
+    Action(String, String),
     NotFound,
 }
 
@@ -55,15 +61,31 @@ fn route(path: &str) -> Route {
     match path {
         "/webhooks/telnyx" => Route::Webhook,
         "/health" => Route::Health,
-        _ => match path.strip_prefix("/calls/") {
-            Some(encoded) if !encoded.is_empty() && !encoded.contains('/') => {
-                match percent_decode_str(encoded).decode_utf8() {
-                    Ok(id) if id.len() <= MAX_CALL_CONTROL_ID_BYTES => Route::Call(id.into_owned()),
-                    _ => Route::NotFound,
+        _ => {
+            let Some(rest) = path.strip_prefix("/calls/") else {
+                return Route::NotFound;
+            };
+            let mut segments = rest.split('/');
+            let id = segments.next().and_then(call_control_id);
+            match (id, segments.next(), segments.next(), segments.next()) {
+                (Some(id), None, None, None) => Route::Call(id),
+                (Some(id), Some("actions"), Some(action), None) if !action.is_empty() => {
+                    Route::Action(id, action.to_owned())
                 }
+                _ => Route::NotFound,
             }
-            _ => Route::NotFound,
-        },
+        }
+    }
+}
+
+/// A percent-decoded call control id from one path segment. `.` and `..` are refused:
+/// URL parsers resolve them (escaped or not) as dot segments, which would move an action
+/// request to another path at Telnyx.
+fn call_control_id(segment: &str) -> Option<String> {
+    match percent_decode_str(segment).decode_utf8() {
+        Ok(id) if matches!(&*id, "" | "." | "..") => None,
+        Ok(id) if id.len() <= MAX_CALL_CONTROL_ID_BYTES => Some(id.into_owned()),
+        _ => None,
     }
 }
 
@@ -83,7 +105,7 @@ pub fn rejection_log(msg: &'static str, problem: &Problem) -> LogLine {
     }
 }
 
-fn method_not_allowed(allow: &'static str) -> Response {
+pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
     Response::from(Problem::new(
         405,
         "method_not_allowed",
@@ -92,15 +114,22 @@ fn method_not_allowed(allow: &'static str) -> Response {
     .with_header("allow", allow)
 }
 
-impl<K: KvStore, L: Logger> App<'_, K, L> {
-    pub async fn handle(&self, request: &Request, now: Instant) -> Response {
+impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
+    pub async fn handle(&self, request: &Request) -> Response {
         let method = request.method.as_str();
         match (route(&request.path), method) {
-            (Route::Webhook, "POST") => self.webhook(request, now).await,
+            (Route::Webhook, "POST") => {
+                let now = Instant::from_unix_millis(self.clock.now_millis());
+                self.webhook(request, now).await
+            }
             (Route::Webhook, _) => method_not_allowed("POST"),
             (Route::Health, "GET") => self.health(),
             (Route::Call(id), "GET") => match self.authorize(request) {
                 Ok(()) => self.call_state(&id).await,
+                Err(problem) => problem,
+            },
+            (Route::Action(id, action), _) => match self.authorize(request) {
+                Ok(()) => self.operator_action(request, &id, &action).await,
                 Err(problem) => problem,
             },
             (Route::Health | Route::Call(_), _) => method_not_allowed("GET"),
@@ -132,11 +161,11 @@ impl<K: KvStore, L: Logger> App<'_, K, L> {
     }
 
     async fn call_state(&self, call_control_id: &str) -> Response {
-        let events = match store::load_call_events(self.kv, call_control_id).await {
-            Ok(events) => events,
+        let records = match store::load_call(self.kv, call_control_id).await {
+            Ok(records) => records,
             Err(error) => return self.storage_failure(error, Some(call_control_id)),
         };
-        match fold(events) {
+        match fold(records.events, records.actions) {
             Some(state) => match serde_json::to_string(&state) {
                 Ok(body) => Response::json(200, body),
                 Err(_) => Problem::new(500, "internal", "call state did not serialize").into(),

@@ -5,10 +5,14 @@
 //! - `event:{event_id}`: the raw verified body; its presence marks the id as seen.
 //! - `call:{call_control_id}:event:{event_id}`: the [`EventRecord`] the call state is
 //!   folded from, also as list metadata when it fits, so one `list` reads a call.
+//! - `call:{call_control_id}:action:{record_id}:{seq}`: one phase of an action sent for
+//!   the call ([`StoredAction`]); a new phase is a new key, never an overwrite.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-use serde_json::json;
+use serde::Serialize;
+use serde_json::{json, Value};
 
+use crate::domain::call_state::StoredAction;
 use crate::domain::envelope::{Delivery, EventRecord};
 use crate::ports::{kv_limits, KvStore, PutOptions, StoreError};
 
@@ -23,11 +27,31 @@ fn event_key(event_id: &str) -> String {
     format!("event:{event_id}")
 }
 
-fn call_events_prefix(call_control_id: &str) -> String {
-    format!(
-        "call:{}:event:",
-        utf8_percent_encode(call_control_id, KEY_PART)
+fn call_prefix(call_control_id: &str) -> String {
+    format!("call:{}:", utf8_percent_encode(call_control_id, KEY_PART))
+}
+
+const EVENT_PART: &str = "event:";
+const ACTION_PART: &str = "action:";
+
+/// Writes a record as the value, and as list metadata too when it fits.
+async fn put_record(
+    kv: &impl KvStore,
+    key: &str,
+    record: &impl Serialize,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_value(record).map_err(|e| StoreError(format!("record: {e}")))?;
+    let value = json.to_string();
+    let metadata = (value.len() <= kv_limits::MAX_METADATA_BYTES).then_some(json);
+    kv.put(
+        key,
+        &value,
+        PutOptions {
+            ttl_secs: EVENT_TTL_SECS,
+            metadata,
+        },
     )
+    .await
 }
 
 /// Whether an event with this id was already accepted (as far as this KV location knows).
@@ -43,24 +67,12 @@ pub async fn store_event(
     raw_body: &[u8],
 ) -> Result<(), StoreError> {
     if let Some(record) = &delivery.record {
-        let record_json =
-            serde_json::to_value(record).map_err(|e| StoreError(format!("event record: {e}")))?;
-        let value = record_json.to_string();
-        let metadata = (value.len() <= kv_limits::MAX_METADATA_BYTES).then_some(record_json);
         let key = format!(
-            "{}{}",
-            call_events_prefix(&record.call_control_id),
+            "{}{EVENT_PART}{}",
+            call_prefix(&record.call_control_id),
             record.id
         );
-        kv.put(
-            &key,
-            &value,
-            PutOptions {
-                ttl_secs: EVENT_TTL_SECS,
-                metadata,
-            },
-        )
-        .await?;
+        put_record(kv, &key, record).await?;
     }
     let metadata = json!({
         "event_type": delivery.event_type,
@@ -77,20 +89,60 @@ pub async fn store_event(
     .await
 }
 
-/// Every stored event of a call, in no particular order.
-pub async fn load_call_events(
+/// Stores one phase of an action under its own key.
+pub async fn store_action(
     kv: &impl KvStore,
     call_control_id: &str,
-) -> Result<Vec<EventRecord>, StoreError> {
-    let prefix = call_events_prefix(call_control_id);
-    let mut records = Vec::new();
+    action: &StoredAction,
+) -> Result<(), StoreError> {
+    let key = format!(
+        "{}{ACTION_PART}{}:{}",
+        call_prefix(call_control_id),
+        utf8_percent_encode(&action.id, KEY_PART),
+        action.seq
+    );
+    put_record(kv, &key, action).await
+}
+
+/// Everything stored for a call, in no particular order.
+#[derive(Debug, Default)]
+pub struct CallRecords {
+    pub events: Vec<EventRecord>,
+    pub actions: Vec<StoredAction>,
+}
+
+impl CallRecords {
+    fn add(&mut self, key: &str, prefix: &str, json: Value) -> Result<(), StoreError> {
+        let unreadable = |e: serde_json::Error| StoreError(format!("stored record {key}: {e}"));
+        match key.strip_prefix(prefix) {
+            Some(rest) if rest.starts_with(EVENT_PART) => self
+                .events
+                .push(serde_json::from_value(json).map_err(unreadable)?),
+            Some(rest) if rest.starts_with(ACTION_PART) => self
+                .actions
+                .push(serde_json::from_value(json).map_err(unreadable)?),
+            // Written by a later version: not ours to interpret.
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A call's events and action phases, with one `list` (plus `get`s only for records too
+/// big for metadata).
+pub async fn load_call(
+    kv: &impl KvStore,
+    call_control_id: &str,
+) -> Result<CallRecords, StoreError> {
+    let prefix = call_prefix(call_control_id);
+    let mut records = CallRecords::default();
     let mut without_metadata = Vec::new();
     let mut cursor = None;
     loop {
         let page = kv.list(&prefix, cursor).await?;
         for key in page.keys {
-            match key.metadata.and_then(|m| serde_json::from_value(m).ok()) {
-                Some(record) => records.push(record),
+            match key.metadata {
+                Some(metadata) => records.add(&key.name, &prefix, metadata)?,
                 None => without_metadata.push(key.name),
             }
         }
@@ -103,9 +155,9 @@ pub async fn load_call_events(
         for (key, value) in chunk.iter().zip(kv.get_many(chunk).await?) {
             // A key listed but gone since has expired in between: nothing to fold.
             let Some(value) = value else { continue };
-            let record = serde_json::from_str(&value)
+            let json = serde_json::from_str(&value)
                 .map_err(|e| StoreError(format!("stored record {key} is unreadable: {e}")))?;
-            records.push(record);
+            records.add(key, &prefix, json)?;
         }
     }
     Ok(records)
@@ -135,14 +187,14 @@ mod tests {
         block_on(store_event(&kv, &small, &body)).unwrap();
         let (large, body) = delivery("e2", "v3:a", &"QUJD".repeat(400));
         block_on(store_event(&kv, &large, &body)).unwrap();
-        let key = format!("{}e2", call_events_prefix("v3:a"));
+        let key = format!("{}{EVENT_PART}e2", call_prefix("v3:a"));
         assert_eq!(
             kv.entry(&key).unwrap().metadata,
             None,
             "too big for metadata"
         );
 
-        let mut loaded = block_on(load_call_events(&kv, "v3:a")).unwrap();
+        let mut loaded = block_on(load_call(&kv, "v3:a")).unwrap().events;
         loaded.sort_by(|a, b| a.id.cmp(&b.id));
         assert_eq!(loaded, vec![small.record.unwrap(), large.record.unwrap()]);
         assert!(block_on(is_known_event(&kv, "e1")).unwrap());
@@ -154,7 +206,7 @@ mod tests {
         let kv = MemoryKv::new();
         let (other, body) = delivery("e1", "x:event:y", "");
         block_on(store_event(&kv, &other, &body)).unwrap();
-        assert!(block_on(load_call_events(&kv, "x")).unwrap().is_empty());
+        assert!(block_on(load_call(&kv, "x")).unwrap().events.is_empty());
     }
 
     #[test]
@@ -166,7 +218,7 @@ mod tests {
             block_on(store_event(&kv, &d, &body)).unwrap();
         }
         assert_eq!(
-            block_on(load_call_events(&kv, "v3:long")).unwrap().len(),
+            block_on(load_call(&kv, "v3:long")).unwrap().events.len(),
             150
         );
     }
@@ -178,7 +230,7 @@ mod tests {
         let id = "i".repeat(crate::domain::envelope::MAX_EVENT_ID_BYTES);
         let (d, body) = delivery(&id, &call, "");
         block_on(store_event(&kv, &d, &body)).unwrap();
-        assert_eq!(block_on(load_call_events(&kv, &call)).unwrap().len(), 1);
+        assert_eq!(block_on(load_call(&kv, &call)).unwrap().events.len(), 1);
     }
 
     #[test]

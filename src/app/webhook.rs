@@ -10,9 +10,9 @@ use crate::domain::signature::{
     verify, PublicKeys, Rejection, SignatureHeaders, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 use crate::domain::time::Instant;
-use crate::ports::{KvStore, LogLine, Logger};
+use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger};
 
-impl<K: KvStore, L: Logger> App<'_, K, L> {
+impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
     pub(super) async fn webhook(&self, request: &Request, now: Instant) -> Response {
         if request.body.len() > MAX_BODY_BYTES {
             return self.refuse(Problem::new(

@@ -1,13 +1,16 @@
 //! The call-state reducer: a call's events, folded in `occurred_at` order, give its state.
+//! Actions sent through this worker add what no webhook reports (noise suppression, the
+//! supervisor role, a refer's address), at the instant they were sent.
 //!
 //! Folding sorts first and drops repeated event ids, so neither delivery order nor
 //! duplicate delivery can change the result.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::envelope::{EventKind, EventRecord};
+use super::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,6 +85,70 @@ pub struct ActionRecord {
     pub error: Option<String>,
     pub rule: Option<String>,
     pub at: String,
+}
+
+/// What a successful action tells about the call that no webhook will.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ActionEffect {
+    NoiseSuppression {
+        status: SuppressionStatus,
+        direction: Option<String>,
+        engine: Option<String>,
+    },
+    SupervisorRole {
+        role: String,
+    },
+    ClientState {
+        client_state: String,
+    },
+    Refer {
+        sip_address: String,
+    },
+}
+
+impl ActionEffect {
+    /// The effect of `action` sent with `body`, once Telnyx accepts it.
+    pub fn of(action: &str, body: &serde_json::Map<String, serde_json::Value>) -> Option<Self> {
+        let text = |name: &str| body.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        match action {
+            "suppression_start" => Some(ActionEffect::NoiseSuppression {
+                status: SuppressionStatus::Active,
+                // The spec's defaults, as Telnyx applies them.
+                direction: text("direction").or(Some("inbound".into())),
+                engine: text("noise_suppression_engine").or(Some("Denoiser".into())),
+            }),
+            "suppression_stop" => Some(ActionEffect::NoiseSuppression {
+                status: SuppressionStatus::Stopped,
+                direction: None,
+                engine: None,
+            }),
+            "switch_supervisor_role" => Some(ActionEffect::SupervisorRole {
+                role: text("role")?,
+            }),
+            "client_state_update" => Some(ActionEffect::ClientState {
+                client_state: text("client_state")?,
+            }),
+            "refer" => Some(ActionEffect::Refer {
+                sip_address: text("sip_address")?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// One stored phase of an action: `seq` 0 is written before sending (`pending`), each
+/// later phase records an outcome. The highest `seq` of an `id` is the current one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAction {
+    pub id: String,
+    pub seq: u32,
+    /// When the first attempt was sent; effects take their place in the timeline here,
+    /// before any webhook the action causes.
+    pub started_at: Instant,
+    pub record: ActionRecord,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<ActionEffect>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +252,37 @@ impl CallState {
         });
     }
 
+    fn apply_effect(&mut self, effect: ActionEffect) {
+        match effect {
+            ActionEffect::NoiseSuppression {
+                status,
+                direction,
+                engine,
+            } => {
+                // A stop names no direction or engine: the stopped one keeps them.
+                let previous = self.noise_suppression.take();
+                let keep = |new: Option<String>, old: Option<String>| new.or(old);
+                let (old_direction, old_engine) =
+                    previous.map_or((None, None), |p| (p.direction, p.engine));
+                self.noise_suppression = Some(NoiseSuppression {
+                    status,
+                    direction: keep(direction, old_direction),
+                    engine: keep(engine, old_engine),
+                });
+            }
+            ActionEffect::SupervisorRole { role } => self.supervisor_role = Some(role),
+            ActionEffect::ClientState { client_state } => self.client_state = Some(client_state),
+            // Accepted by Telnyx: the refer has started; its webhooks follow.
+            ActionEffect::Refer { sip_address } => {
+                self.refer = Some(ReferState {
+                    status: ReferStatus::Started,
+                    sip_notify_response: None,
+                    sip_address: Some(sip_address),
+                });
+            }
+        }
+    }
+
     /// A hung-up call stays hung up, whatever a skewed clock says came after.
     fn set_status(&mut self, status: CallStatus) {
         if self.status != CallStatus::Hangup {
@@ -228,8 +326,9 @@ fn progress_rank(kind: EventKind) -> u8 {
     }
 }
 
-/// Folds one call's events into its state; `None` when there are no events.
-pub fn fold(mut events: Vec<EventRecord>) -> Option<CallState> {
+/// Folds one call's events and action records into its state; `None` when there are
+/// no events (a call is known from its webhooks).
+pub fn fold(mut events: Vec<EventRecord>, actions: Vec<StoredAction>) -> Option<CallState> {
     events.sort_by(|a, b| {
         a.at.cmp(&b.at)
             .then_with(|| progress_rank(a.kind()).cmp(&progress_rank(b.kind())))
@@ -237,12 +336,55 @@ pub fn fold(mut events: Vec<EventRecord>) -> Option<CallState> {
     });
     let mut seen = HashSet::with_capacity(events.len());
     events.retain(|event| seen.insert(event.id.clone()));
-    let mut events = events.into_iter();
-    let first = events.next()?;
+    let first = events.first()?;
     let mut state = CallState::new(first.call_control_id.clone());
-    state.apply(first);
-    events.for_each(|event| state.apply(event));
+    let mut newest = first.at;
+
+    let actions = current_phases(actions);
+    let mut effects = actions
+        .iter()
+        .filter(|action| action.record.status == ActionStatus::Succeeded)
+        .filter_map(|action| Some((action.started_at, action.effect.clone()?)))
+        .peekable();
+    for event in events {
+        // An effect applies before events of the same instant: the command came first.
+        while let Some((_, effect)) = effects.next_if(|(at, _)| *at <= event.at) {
+            state.apply_effect(effect);
+        }
+        newest = newest.max(event.at);
+        state.apply(event);
+    }
+    effects.for_each(|(_, effect)| state.apply_effect(effect));
+    for action in actions {
+        if let Some(at) = Instant::parse_rfc3339(&action.record.at) {
+            if at > newest {
+                newest = at;
+                state.updated_at = Some(action.record.at.clone());
+            }
+        }
+        state.actions.push(action.record);
+    }
     Some(state)
+}
+
+/// The newest phase of each action, in the order the actions were sent.
+fn current_phases(actions: Vec<StoredAction>) -> Vec<StoredAction> {
+    let mut newest: HashMap<String, StoredAction> = HashMap::with_capacity(actions.len());
+    for action in actions {
+        match newest.get(&action.id) {
+            Some(kept) if kept.seq >= action.seq => {}
+            _ => {
+                newest.insert(action.id.clone(), action);
+            }
+        }
+    }
+    let mut current: Vec<StoredAction> = newest.into_values().collect();
+    current.sort_by(|a, b| {
+        a.started_at
+            .cmp(&b.started_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    current
 }
 
 #[cfg(test)]
@@ -269,13 +411,172 @@ mod tests {
         }
     }
 
+    fn fold_events(events: Vec<EventRecord>) -> Option<CallState> {
+        fold(events, Vec::new())
+    }
+
+    fn action(
+        id: &str,
+        seq: u32,
+        secs: i64,
+        status: ActionStatus,
+        effect: Option<ActionEffect>,
+    ) -> StoredAction {
+        StoredAction {
+            id: id.into(),
+            seq,
+            started_at: Instant::from_unix_secs(secs),
+            record: ActionRecord {
+                action: "test".into(),
+                command_id: Some(format!("cmd-{id}")),
+                status,
+                http_status: (status != ActionStatus::Pending).then_some(200),
+                error: None,
+                rule: None,
+                at: Instant::from_unix_secs(secs + seq as i64).to_rfc3339(),
+            },
+            effect,
+        }
+    }
+
+    fn suppression(status: SuppressionStatus, direction: Option<&str>) -> Option<ActionEffect> {
+        Some(ActionEffect::NoiseSuppression {
+            status,
+            direction: direction.map(str::to_owned),
+            engine: direction.map(|_| "Denoiser".to_owned()),
+        })
+    }
+
+    #[test]
+    fn an_action_shows_its_newest_phase_in_send_order() {
+        let actions = vec![
+            action("b", 0, 5, ActionStatus::Pending, None),
+            action("a", 1, 3, ActionStatus::Failed, None),
+            action("a", 0, 3, ActionStatus::Pending, None),
+            action("b", 1, 5, ActionStatus::Succeeded, None),
+            action("c", 0, 7, ActionStatus::Pending, None),
+        ];
+        let state = fold(vec![event("1", "call.answered", 1)], actions).unwrap();
+        let statuses: Vec<_> = state
+            .actions
+            .iter()
+            .map(|a| (a.command_id.clone().unwrap(), a.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("cmd-a".to_owned(), ActionStatus::Failed),
+                ("cmd-b".to_owned(), ActionStatus::Succeeded),
+                ("cmd-c".to_owned(), ActionStatus::Pending),
+            ]
+        );
+        assert_eq!(
+            state.updated_at,
+            Some(Instant::from_unix_secs(7).to_rfc3339())
+        );
+    }
+
+    #[test]
+    fn only_successful_actions_change_derived_state() {
+        let role = |r: &str| Some(ActionEffect::SupervisorRole { role: r.into() });
+        let actions = vec![
+            action("a", 1, 2, ActionStatus::Succeeded, role("barge")),
+            action("b", 1, 3, ActionStatus::Failed, role("monitor")),
+            action("c", 0, 4, ActionStatus::Pending, role("whisper")),
+            action(
+                "d",
+                1,
+                5,
+                ActionStatus::Succeeded,
+                suppression(SuppressionStatus::Active, Some("both")),
+            ),
+            action(
+                "e",
+                1,
+                6,
+                ActionStatus::Succeeded,
+                suppression(SuppressionStatus::Stopped, None),
+            ),
+        ];
+        let state = fold(vec![event("1", "call.answered", 1)], actions).unwrap();
+        assert_eq!(state.supervisor_role.as_deref(), Some("barge"));
+        assert_eq!(
+            state.noise_suppression,
+            Some(NoiseSuppression {
+                status: SuppressionStatus::Stopped,
+                direction: Some("both".into()),
+                engine: Some("Denoiser".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn a_refer_action_gives_the_address_and_its_webhooks_the_status() {
+        let refer = Some(ActionEffect::Refer {
+            sip_address: "sip:a@b".into(),
+        });
+        let completed = EventRecord {
+            sip_notify_response: Some(200),
+            ..event("3", "call.refer.completed", 30)
+        };
+        let state = fold(
+            vec![event("1", "call.answered", 10), completed],
+            vec![action("r", 1, 20, ActionStatus::Succeeded, refer.clone())],
+        )
+        .unwrap();
+        let expected = ReferState {
+            status: ReferStatus::Completed,
+            sip_notify_response: Some(200),
+            sip_address: Some("sip:a@b".into()),
+        };
+        assert_eq!(state.refer, Some(expected));
+
+        let before_webhooks = fold(
+            vec![event("1", "call.answered", 10)],
+            vec![action("r", 1, 20, ActionStatus::Succeeded, refer)],
+        )
+        .unwrap();
+        assert_eq!(before_webhooks.refer.unwrap().status, ReferStatus::Started);
+    }
+
+    #[test]
+    fn client_state_follows_whichever_came_last_of_event_and_update() {
+        let update = Some(ActionEffect::ClientState {
+            client_state: "bmV3".into(),
+        });
+        let carrying = |id: &str, secs, cs: &str| EventRecord {
+            client_state: Some(Some(cs.into())),
+            ..event(id, "call.dtmf.received", secs)
+        };
+        let events = vec![carrying("1", 10, "b2xk"), carrying("2", 30, "bGF0ZXI=")];
+        let update_between = vec![action("u", 1, 20, ActionStatus::Succeeded, update.clone())];
+        let state = fold(events.clone(), update_between).unwrap();
+        assert_eq!(state.client_state.as_deref(), Some("bGF0ZXI="));
+        let update_after = vec![action("u", 1, 40, ActionStatus::Succeeded, update)];
+        assert_eq!(
+            fold(events, update_after).unwrap().client_state.as_deref(),
+            Some("bmV3")
+        );
+    }
+
+    #[test]
+    fn actions_without_events_make_no_call() {
+        assert_eq!(
+            fold(
+                Vec::new(),
+                vec![action("a", 0, 1, ActionStatus::Pending, None)]
+            ),
+            None
+        );
+    }
+
     fn ids(state: &CallState) -> Vec<&str> {
         state.events.iter().map(|e| e.id.as_str()).collect()
     }
 
     #[test]
     fn no_events_no_state() {
-        assert_eq!(fold(Vec::new()), None);
+        assert_eq!(fold(Vec::new(), Vec::new()), None);
     }
 
     #[test]
@@ -290,7 +591,7 @@ mod tests {
             event("1", "call.initiated", 10),
             event("3", "call.bridged", 30),
         ];
-        let state = fold(arrivals).unwrap();
+        let state = fold_events(arrivals).unwrap();
         assert_eq!(state.status, CallStatus::Hangup);
         assert_eq!(state.hangup_cause.as_deref(), Some("normal_clearing"));
         assert_eq!(ids(&state), ["1", "2", "3", "4"]);
@@ -310,7 +611,10 @@ mod tests {
             sip_notify_response: Some(100),
             ..event("a", "call.refer.started", 10)
         };
-        let refer = fold(vec![completed, started]).unwrap().refer.unwrap();
+        let refer = fold_events(vec![completed, started])
+            .unwrap()
+            .refer
+            .unwrap();
         assert_eq!(refer.status, ReferStatus::Completed);
         assert_eq!(refer.sip_notify_response, Some(200));
         assert_eq!(refer.sip_address, None);
@@ -318,7 +622,7 @@ mod tests {
 
     #[test]
     fn a_new_refer_after_a_failure_starts_again() {
-        let state = fold(vec![
+        let state = fold_events(vec![
             event("1", "call.refer.started", 1),
             event("2", "call.refer.failed", 2),
             event("3", "call.refer.started", 3),
@@ -333,7 +637,7 @@ mod tests {
             failure_cause: Some("no_answer".into()),
             ..event("1", "siprec.failed", 1)
         };
-        let state = fold(vec![failed.clone()]).unwrap();
+        let state = fold_events(vec![failed.clone()]).unwrap();
         assert_eq!(
             state.siprec,
             Some(siprec(SiprecStatus::Failed, Some("no_answer".into()), None))
@@ -342,7 +646,7 @@ mod tests {
             hangup_cause: Some("normal_clearing".into()),
             ..event("3", "siprec.stopped", 3)
         };
-        let state = fold(vec![stopped, failed, event("2", "siprec.started", 2)]).unwrap();
+        let state = fold_events(vec![stopped, failed, event("2", "siprec.started", 2)]).unwrap();
         assert_eq!(
             state.siprec,
             Some(siprec(
@@ -363,14 +667,14 @@ mod tests {
             client_state: cs.map(|c| c.map(str::to_owned)),
             ..event(id, "call.dtmf.received", secs)
         };
-        let state = fold(vec![
+        let state = fold_events(vec![
             with("3", 3, None),
             with("2", 2, Some(Some("b2xk"))),
             with("1", 1, Some(None)),
         ])
         .unwrap();
         assert_eq!(state.client_state.as_deref(), Some("b2xk"));
-        let state = fold(vec![
+        let state = fold_events(vec![
             with("1", 1, Some(Some("b2xk"))),
             with("2", 2, Some(None)),
         ])
@@ -380,7 +684,7 @@ mod tests {
 
     #[test]
     fn hangup_is_final_even_against_a_skewed_clock() {
-        let state = fold(vec![
+        let state = fold_events(vec![
             event("1", "call.hangup", 1),
             event("2", "call.answered", 2),
         ])
@@ -390,8 +694,8 @@ mod tests {
 
     #[test]
     fn unknown_events_are_listed_but_change_nothing() {
-        let known = fold(vec![event("1", "call.answered", 1)]).unwrap();
-        let with_unknown = fold(vec![
+        let known = fold_events(vec![event("1", "call.answered", 1)]).unwrap();
+        let with_unknown = fold_events(vec![
             event("1", "call.answered", 1),
             event("2", "call.playback.started", 2),
         ])
@@ -409,17 +713,17 @@ mod tests {
             event("4", "call.refer.completed", 4),
             event("5", "call.hangup", 5),
         ];
-        let expected = fold(events.clone()).unwrap();
+        let expected = fold_events(events.clone()).unwrap();
         let mut shuffled = events.clone();
         shuffled.reverse();
         shuffled.extend(events[1..3].iter().cloned());
         shuffled.rotate_left(2);
-        assert_eq!(fold(shuffled).unwrap(), expected);
+        assert_eq!(fold_events(shuffled).unwrap(), expected);
     }
 
     #[test]
     fn simultaneous_events_order_by_progress() {
-        let state = fold(vec![
+        let state = fold_events(vec![
             event("z", "call.hangup", 5),
             event("y", "call.answered", 5),
             event("x", "call.initiated", 5),
@@ -430,7 +734,7 @@ mod tests {
 
     #[test]
     fn serializes_to_the_documented_shape() {
-        let state = fold(vec![event("1", "call.initiated", 1)]).unwrap();
+        let state = fold_events(vec![event("1", "call.initiated", 1)]).unwrap();
         let json = serde_json::to_value(&state).unwrap();
         let keys: Vec<&str> = json
             .as_object()

@@ -6,5 +6,6 @@ pub mod call_state;
 pub mod config;
 pub mod envelope;
 pub mod problem;
+pub mod retry;
 pub mod signature;
 pub mod time;

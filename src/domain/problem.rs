@@ -3,18 +3,21 @@
 
 use serde::Serialize;
 
-/// An error the worker answers with: an HTTP status and one Telnyx-shaped error object.
+/// An error the worker answers with: an HTTP status and Telnyx-shaped error objects
+/// (one, plus any further ones of the same code in `more`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub status: u16,
     pub code: &'static str,
     pub detail: String,
     pub pointer: Option<String>,
+    /// Further `(detail, pointer)` pairs, e.g. every invalid field of a body.
+    pub more: Vec<(String, String)>,
 }
 
 #[derive(Serialize)]
 struct Body<'a> {
-    errors: [Object<'a>; 1],
+    errors: Vec<Object<'a>>,
 }
 
 #[derive(Serialize)]
@@ -38,6 +41,7 @@ impl Problem {
             code,
             detail: detail.into(),
             pointer: None,
+            more: Vec::new(),
         }
     }
 
@@ -53,6 +57,8 @@ impl Problem {
             404 => "Not Found",
             405 => "Method Not Allowed",
             413 => "Payload Too Large",
+            502 => "Bad Gateway",
+            504 => "Gateway Timeout",
             422 => "Unprocessable Entity",
             503 => "Service Unavailable",
             _ => "Internal Server Error",
@@ -60,13 +66,20 @@ impl Problem {
     }
 
     pub fn to_json(&self) -> String {
+        let first = Object {
+            code: self.code,
+            title: self.title(),
+            detail: &self.detail,
+            source: self.pointer.as_deref().map(|pointer| Source { pointer }),
+        };
+        let more = self.more.iter().map(|(detail, pointer)| Object {
+            code: self.code,
+            title: self.title(),
+            detail,
+            source: Some(Source { pointer }),
+        });
         let body = Body {
-            errors: [Object {
-                code: self.code,
-                title: self.title(),
-                detail: &self.detail,
-                source: self.pointer.as_deref().map(|pointer| Source { pointer }),
-            }],
+            errors: std::iter::once(first).chain(more).collect(),
         };
         serde_json::to_string(&body).unwrap_or_default()
     }

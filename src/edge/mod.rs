@@ -1,17 +1,17 @@
 //! The Worker entry points: the only code that touches `worker` types. It turns the
 //! runtime's request, env, clock and KV into the plain values and ports of [`crate::app`].
 
+mod http;
 mod kv;
 
 use futures_util::StreamExt;
 use worker::wasm_bindgen::JsValue;
-use worker::{console_log, event, js_sys, Context, Date, Env};
+use worker::{console_log, event, js_sys, Context, Env};
 
 use crate::app::http::{Request, Response, MAX_BODY_BYTES};
 use crate::app::{rejection_log, App};
 use crate::domain::config::Config;
 use crate::domain::problem::Problem;
-use crate::domain::time::Instant;
 use crate::ports::{LogLine, Logger};
 
 /// The KV namespace binding named in `wrangler.toml`.
@@ -33,7 +33,6 @@ async fn fetch(
     env: Env,
     _ctx: Context,
 ) -> worker::Result<worker::Response> {
-    let now = Instant::from_unix_millis(Date::now().as_millis() as i64);
     let config = Config::from_vars(|name| read_var(&env, name));
     let response = match env.kv(KV_BINDING) {
         Ok(store) => match read_request(request).await {
@@ -43,8 +42,10 @@ async fn fetch(
                     config: &config,
                     kv: &kv,
                     log: &ConsoleLog,
+                    http: &http::WorkerFetch,
+                    clock: &http::WorkerClock,
                 };
-                app.handle(&request, now).await
+                app.handle(&request).await
             }
             Err(problem) => {
                 ConsoleLog.log(rejection_log("request", &problem));

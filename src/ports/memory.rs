@@ -20,7 +20,8 @@ pub struct MemoryKv {
     entries: RefCell<BTreeMap<String, StoredValue>>,
     now_secs: Cell<u64>,
     writes: Cell<usize>,
-    failing_puts: RefCell<Option<(String, usize)>>,
+    /// `(prefix, puts to let through first, puts to fail)`.
+    failing_puts: RefCell<Option<(String, usize, usize)>>,
     list_page_size: Cell<Option<usize>>,
 }
 
@@ -42,15 +43,27 @@ impl MemoryKv {
     /// Makes the next `count` puts to keys starting with `prefix` fail, as KV does
     /// under load or in an outage.
     pub fn fail_puts(&self, prefix: &str, count: usize) {
-        *self.failing_puts.borrow_mut() = Some((prefix.to_owned(), count));
+        self.fail_puts_after(prefix, 0, count);
+    }
+
+    /// Like [`Self::fail_puts`], after letting `skip` matching puts succeed.
+    pub fn fail_puts_after(&self, prefix: &str, skip: usize, count: usize) {
+        *self.failing_puts.borrow_mut() = Some((prefix.to_owned(), skip, count));
     }
 
     fn injected_failure(&self, key: &str) -> bool {
         let mut failing = self.failing_puts.borrow_mut();
         match failing.as_mut() {
-            Some((prefix, count)) if *count > 0 && key.starts_with(prefix.as_str()) => {
-                *count -= 1;
-                true
+            Some((prefix, skip, count)) if key.starts_with(prefix.as_str()) => {
+                if *skip > 0 {
+                    *skip -= 1;
+                    false
+                } else if *count > 0 {
+                    *count -= 1;
+                    true
+                } else {
+                    false
+                }
             }
             _ => false,
         }
@@ -187,5 +200,42 @@ impl MemoryLog {
 impl Logger for MemoryLog {
     fn log(&self, line: LogLine) {
         self.lines.borrow_mut().push(line);
+    }
+}
+
+/// A clock that only moves when told to or when slept on, so retry waits take no real
+/// time in tests and can be asserted exactly.
+#[derive(Debug, Default)]
+pub struct ManualClock {
+    now_millis: Cell<i64>,
+    sleeps: RefCell<Vec<u64>>,
+}
+
+impl ManualClock {
+    pub fn at(unix_millis: i64) -> Self {
+        let clock = Self::default();
+        clock.now_millis.set(unix_millis);
+        clock
+    }
+
+    pub fn advance(&self, millis: u64) {
+        self.now_millis
+            .set(self.now_millis.get().saturating_add(millis as i64));
+    }
+
+    /// Every wait so far, in order.
+    pub fn sleeps(&self) -> Vec<u64> {
+        self.sleeps.borrow().clone()
+    }
+}
+
+impl super::Clock for ManualClock {
+    fn now_millis(&self) -> i64 {
+        self.now_millis.get()
+    }
+
+    async fn sleep(&self, millis: u64) {
+        self.sleeps.borrow_mut().push(millis);
+        self.advance(millis);
     }
 }

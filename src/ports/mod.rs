@@ -77,3 +77,51 @@ pub struct LogLine {
 pub trait Logger {
     fn log(&self, line: LogLine);
 }
+
+/// An outgoing HTTP request (to the Call Control API).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Why no response arrived.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HttpError {
+    /// No response within the attempt's timeout; the request was abandoned.
+    Timeout,
+    /// Connection refused, reset, DNS, TLS…
+    Network(String),
+}
+
+/// Sends one request and waits at most `timeout_ms` for the whole response.
+#[allow(async_fn_in_trait)]
+pub trait HttpClient {
+    async fn send(&self, request: &HttpRequest, timeout_ms: u64)
+        -> Result<HttpResponse, HttpError>;
+}
+
+/// Wall-clock time and waiting, from the runtime (`Date.now`, `setTimeout`).
+#[allow(async_fn_in_trait)]
+pub trait Clock {
+    fn now_millis(&self) -> i64;
+    async fn sleep(&self, millis: u64);
+}

@@ -2,6 +2,8 @@
 #![allow(dead_code)] // each user takes the parts it needs
 
 pub mod deliveries;
+pub mod fake_telnyx;
+pub mod harness;
 pub mod signing;
 pub mod spec_tables;
 pub mod wrangler;

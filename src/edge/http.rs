@@ -1,0 +1,65 @@
+//! The HTTP port and the clock over the runtime: `fetch` with an `AbortController`
+//! timeout, `Date.now` and `setTimeout`.
+
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use futures_util::pin_mut;
+use worker::wasm_bindgen::JsValue;
+use worker::{AbortController, Date, Delay, Fetch, Headers, Method, RequestInit};
+
+use crate::ports::{Clock, HttpClient, HttpError, HttpRequest, HttpResponse};
+
+pub struct WorkerFetch;
+
+impl HttpClient for WorkerFetch {
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+    ) -> Result<HttpResponse, HttpError> {
+        let network = |error: worker::Error| HttpError::Network(error.to_string());
+        let headers = Headers::new();
+        for (name, value) in &request.headers {
+            headers.set(name, value).map_err(network)?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::from(request.method.to_owned()))
+            .with_headers(headers)
+            .with_body(Some(JsValue::from_str(&request.body)));
+        let outgoing = worker::Request::new_with_init(&request.url, &init).map_err(network)?;
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let exchange = async {
+            let mut response = Fetch::Request(outgoing).send_with_signal(&signal).await?;
+            Ok::<_, worker::Error>(HttpResponse {
+                status: response.status_code(),
+                headers: response.headers().entries().collect(),
+                body: response.text().await?,
+            })
+        };
+        let deadline = Delay::from(Duration::from_millis(timeout_ms));
+        pin_mut!(exchange, deadline);
+        match select(exchange, deadline).await {
+            Either::Left((result, _)) => result.map_err(network),
+            Either::Right(_) => {
+                // Frees the connection; the request may still have reached Telnyx,
+                // which is why retries keep the same command_id.
+                controller.abort();
+                Err(HttpError::Timeout)
+            }
+        }
+    }
+}
+
+pub struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now_millis(&self) -> i64 {
+        Date::now().as_millis() as i64
+    }
+
+    async fn sleep(&self, millis: u64) {
+        Delay::from(Duration::from_millis(millis)).await;
+    }
+}
