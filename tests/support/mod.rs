@@ -4,6 +4,7 @@
 pub mod deliveries;
 pub mod fake_telnyx;
 pub mod harness;
+pub mod samples;
 pub mod signing;
 pub mod spec_tables;
 pub mod wrangler;
