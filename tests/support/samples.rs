@@ -143,7 +143,7 @@ fn sample(kind: &Kind, full: bool, choice: usize) -> Value {
         }
         Kind::Integer(bounds) => json!(midpoint(bounds.min, bounds.max).round() as i64),
         Kind::Number(bounds) => json!(midpoint(bounds.min, bounds.max)),
-        Kind::Boolean => json!(choice % 2 == 0),
+        Kind::Boolean => json!(choice.is_multiple_of(2)),
         Kind::Array { items, .. } => json!([sample(items, full, choice)]),
         Kind::Object(inner) => object(inner, full, choice, None),
         Kind::Map(members) => json!({"call.answered": sample(members, full, choice)}),
