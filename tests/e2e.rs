@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use support::deliveries::{self, occurred_at, Delivery};
+use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply as TelnyxReply};
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
 
@@ -23,6 +24,8 @@ struct Ctx {
     signer: WebhookSigner,
     /// The first of the two configured keys, still accepted (key rotation).
     previous_signer: WebhookSigner,
+    /// The Call Control API the worker talks to, on loopback.
+    telnyx: FakeTelnyx,
 }
 
 struct Reply {
@@ -77,6 +80,20 @@ impl Ctx {
     fn get_call(&self, call: &str) -> Reply {
         let auth = [("authorization".to_string(), format!("Bearer {ADMIN_TOKEN}"))];
         self.call("GET", &format!("/calls/{call}"), &auth, b"")
+    }
+
+    /// An operator action request; `call` is percent-encoded into the path.
+    fn act(&self, method: &str, call: &str, action: &str, body: &Value) -> Reply {
+        let auth = [("authorization".to_string(), format!("Bearer {ADMIN_TOKEN}"))];
+        let path = format!("/calls/{}/actions/{action}", call.replace(':', "%3A"));
+        self.call(method, &path, &auth, body.to_string().as_bytes())
+    }
+
+    /// What reached the fake Telnyx since the last call, emptying the record.
+    fn telnyx_requests(&self) -> Vec<Recorded> {
+        let requests = self.telnyx.requests();
+        self.telnyx.clear();
+        requests
     }
 
     fn state(&self, call: &str) -> Value {
@@ -309,13 +326,212 @@ fn siprec_failure_under_the_call_prefix(ctx: &Ctx) {
     );
 }
 
+fn operator_actions_reach_telnyx_and_shape_the_call(ctx: &Ctx) {
+    let call = "v3:e2e-actions";
+    assert_eq!(
+        ctx.deliver(&event(call, "call.answered", "e2e-actions-1", 1))
+            .status,
+        200
+    );
+    ctx.telnyx_requests();
+    let state_b64 = "aGF2ZSBhIG5pY2UgZGF5ID1d";
+    let steps = [
+        (
+            "POST",
+            "refer",
+            json!({"sip_address": "sip:agent@pbx.example.com",
+            "sip_headers": [{"name": "User-to-User", "value": "case=42"}],
+            "sip_auth_username": "u", "sip_auth_password": "p"}),
+            true,
+        ),
+        (
+            "POST",
+            "send_dtmf",
+            json!({"digits": "1w2#", "duration_millis": 300}),
+            true,
+        ),
+        (
+            "POST",
+            "siprec_start",
+            json!({"connector_name": "recorder", "siprec_track": "both_tracks",
+            "sip_transport": "tls", "secure": true, "session_timeout_secs": 900}),
+            false,
+        ),
+        (
+            "POST",
+            "suppression_start",
+            json!({"direction": "outbound",
+            "noise_suppression_engine": "Krisp",
+            "noise_suppression_engine_config": {"model": "krisp-viva-tel-v2.kef"}}),
+            true,
+        ),
+        (
+            "POST",
+            "switch_supervisor_role",
+            json!({"role": "whisper"}),
+            false,
+        ),
+        (
+            "PUT",
+            "client_state_update",
+            json!({"client_state": state_b64}),
+            false,
+        ),
+    ];
+    for (method, action, body, takes_command_id) in &steps {
+        let reply = ctx.act(method, call, action, body);
+        assert_eq!(reply.status, 200, "{action}: {}", reply.body);
+        assert_eq!(reply.json(), json!({"data": {"result": "ok"}}), "{action}");
+        let sent = ctx.telnyx_requests();
+        assert_eq!(sent.len(), 1, "{action}");
+        let request = &sent[0];
+        assert_eq!(request.method, *method, "{action}");
+        assert_eq!(
+            request.path,
+            format!("/v2/calls/v3%3Ae2e-actions/actions/{action}")
+        );
+        assert_eq!(
+            request.header("authorization"),
+            Some(&*format!("Bearer {API_KEY}"))
+        );
+        assert!(request
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/json"));
+        let mut sent_body = request.json();
+        let command_id = sent_body.as_object_mut().unwrap().remove("command_id");
+        assert_eq!(
+            command_id.is_some(),
+            *takes_command_id,
+            "{action}: command_id"
+        );
+        assert_eq!(&sent_body, body, "{action}: the body passes through");
+    }
+    let state = ctx.state(call);
+    let recorded: Vec<(&str, &str, u64)> = state["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap(),
+                a["status"].as_str().unwrap(),
+                a["http_status"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected: Vec<(&str, &str, u64)> = steps
+        .iter()
+        .map(|(_, action, _, _)| (*action, "succeeded", 200))
+        .collect();
+    assert_eq!(recorded, expected);
+    assert_eq!(state["refer"]["sip_address"], "sip:agent@pbx.example.com");
+    assert_eq!(
+        state["noise_suppression"],
+        json!({"status": "active", "direction": "outbound", "engine": "Krisp"})
+    );
+    assert_eq!(state["supervisor_role"], "whisper");
+    assert_eq!(state["client_state"], state_b64);
+}
+
+fn invalid_actions_are_refused_before_telnyx(ctx: &Ctx) {
+    let call = "v3:e2e-invalid-actions";
+    let reply = ctx.act(
+        "POST",
+        call,
+        "send_dtmf",
+        &json!({"digits": "12x", "duration_millis": 501}),
+    );
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    let pointers: Vec<String> = reply.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"]["pointer"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(pointers, ["/digits", "/duration_millis"]);
+    let reply = ctx.act(
+        "POST",
+        call,
+        "switch_supervisor_role",
+        &json!({"role": "boss"}),
+    );
+    assert_eq!(
+        (reply.status, reply.error_code().as_str()),
+        (422, "invalid_parameter")
+    );
+    let reply = ctx.act(
+        "POST",
+        call,
+        "siprec_start",
+        &json!({"session_timeout_secs": 45}),
+    );
+    assert_eq!(reply.status, 422);
+    let reply = ctx.act("POST", call, "transfer_call", &json!({}));
+    assert_eq!(
+        (reply.status, reply.error_code().as_str()),
+        (404, "unknown_action")
+    );
+    let auth = [("authorization".to_string(), format!("Bearer {ADMIN_TOKEN}"))];
+    let reply = ctx.call("POST", "/calls/v3%3Ax/actions/refer", &auth, b"{not json");
+    assert_eq!(
+        (reply.status, reply.error_code().as_str()),
+        (400, "invalid_json")
+    );
+    let reply = ctx.call("POST", "/calls/v3%3Ax/actions/refer", &[], b"{}");
+    assert_eq!(reply.status, 401);
+    assert!(ctx.telnyx_requests().is_empty(), "nothing reached Telnyx");
+}
+
+fn telnyx_failures_are_retried_passed_back_and_recorded(ctx: &Ctx) {
+    let call = "v3:e2e-retries";
+    assert_eq!(
+        ctx.deliver(&event(call, "call.answered", "e2e-retries-1", 1))
+            .status,
+        200
+    );
+    ctx.telnyx_requests();
+    ctx.telnyx
+        .then(TelnyxReply::error(429, "10011", "Too many requests").retry_after("1"))
+        .then(TelnyxReply::error(500, "50000", "Internal error"));
+    let reply = ctx.act("POST", call, "send_dtmf", &json!({"digits": "9"}));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let sent = ctx.telnyx_requests();
+    assert_eq!(sent.len(), 3);
+    assert!(
+        sent.iter().all(|r| r.body == sent[0].body),
+        "one command_id on every attempt"
+    );
+
+    ctx.telnyx
+        .then(TelnyxReply::error(422, "90018", "Call has already ended"));
+    let reply = ctx.act("POST", call, "hangup", &json!({}));
+    assert_eq!((reply.status, reply.error_code().as_str()), (422, "90018"));
+    assert_eq!(ctx.telnyx_requests().len(), 1, "a refusal is not retried");
+
+    let actions = ctx.state(call)["actions"].as_array().unwrap().clone();
+    assert_eq!(actions[0]["status"], "succeeded");
+    assert_eq!(actions[1]["status"], "failed");
+    assert_eq!(actions[1]["http_status"], 422);
+    assert!(actions[1]["error"].as_str().unwrap().contains("90018"));
+}
+
 fn the_worker_log_holds_no_secret(ctx: &Ctx, log: &str) {
     let _ = ctx;
     assert!(
         log.contains("\"msg\":\"webhook\""),
         "the worker logged no webhook lines"
     );
-    for secret in [ADMIN_TOKEN, API_KEY, "eyJmbG93IjoiaXZyIiwic3RlcCI6Mn0="] {
+    assert!(
+        log.contains("\"msg\":\"action\""),
+        "the worker logged no action lines"
+    );
+    for secret in [
+        ADMIN_TOKEN,
+        API_KEY,
+        "eyJmbG93IjoiaXZyIiwic3RlcCI6Mn0=",
+        "sip_auth_password",
+    ] {
         assert!(!log.contains(secret), "the worker log carries {secret}");
     }
 }
@@ -360,6 +576,18 @@ const CASES: &[(&str, Case)] = &[
         "siprec_failure_under_the_call_prefix",
         siprec_failure_under_the_call_prefix,
     ),
+    (
+        "operator_actions_reach_telnyx_and_shape_the_call",
+        operator_actions_reach_telnyx_and_shape_the_call,
+    ),
+    (
+        "invalid_actions_are_refused_before_telnyx",
+        invalid_actions_are_refused_before_telnyx,
+    ),
+    (
+        "telnyx_failures_are_retried_passed_back_and_recorded",
+        telnyx_failures_are_retried_passed_back_and_recorded,
+    ),
 ];
 
 fn run(name: &str, case: impl FnOnce() + std::panic::UnwindSafe) -> bool {
@@ -388,12 +616,14 @@ fn main() -> ExitCode {
         previous_signer.public_key_base64(),
         signer.public_key_base64()
     );
+    let telnyx = FakeTelnyxServer::start(FakeTelnyx::new());
+    println!("e2e: fake Telnyx at {}", telnyx.api_base);
     println!("e2e: starting the release build under wrangler dev");
     let worker = match WranglerDev::start(&[
         ("TELNYX_PUBLIC_KEY", keys),
         ("ADMIN_TOKEN", ADMIN_TOKEN.into()),
         ("TELNYX_API_KEY", API_KEY.into()),
-        ("TELNYX_API_BASE", "http://127.0.0.1:9/v2".into()),
+        ("TELNYX_API_BASE", telnyx.api_base.clone()),
         ("WEBHOOK_TOLERANCE_SECS", "300".into()),
         // Whatever a developer's .dev.vars holds, no rules run here.
         ("AUTOMATIONS", String::new()),
@@ -413,6 +643,7 @@ fn main() -> ExitCode {
             .build(),
         signer,
         previous_signer,
+        telnyx: telnyx.fake.clone(),
     };
     let mut passed = 0;
     let mut failed = 0;
