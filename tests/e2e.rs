@@ -89,6 +89,13 @@ impl Ctx {
         self.call(method, &path, &auth, body.to_string().as_bytes())
     }
 
+    /// Makes the worker know `call` as answered, with the fake Telnyx's record empty.
+    fn answered_call(&self, call: &str) {
+        let answered = event(call, "call.answered", &format!("{call}-answered"), 1);
+        assert_eq!(self.deliver(&answered).status, 200);
+        self.telnyx.clear();
+    }
+
     /// What reached the fake Telnyx since the last call, emptying the record.
     fn telnyx_requests(&self) -> Vec<Recorded> {
         let requests = self.telnyx.requests();
@@ -328,12 +335,7 @@ fn siprec_failure_under_the_call_prefix(ctx: &Ctx) {
 
 fn operator_actions_reach_telnyx_and_shape_the_call(ctx: &Ctx) {
     let call = "v3:e2e-actions";
-    assert_eq!(
-        ctx.deliver(&event(call, "call.answered", "e2e-actions-1", 1))
-            .status,
-        200
-    );
-    ctx.telnyx_requests();
+    ctx.answered_call(call);
     let state_b64 = "aGF2ZSBhIG5pY2UgZGF5ID1d";
     let steps = [
         (
@@ -485,12 +487,7 @@ fn invalid_actions_are_refused_before_telnyx(ctx: &Ctx) {
 
 fn telnyx_failures_are_retried_passed_back_and_recorded(ctx: &Ctx) {
     let call = "v3:e2e-retries";
-    assert_eq!(
-        ctx.deliver(&event(call, "call.answered", "e2e-retries-1", 1))
-            .status,
-        200
-    );
-    ctx.telnyx_requests();
+    ctx.answered_call(call);
     ctx.telnyx
         .then(TelnyxReply::error(429, "10011", "Too many requests").retry_after("1"))
         .then(TelnyxReply::error(500, "50000", "Internal error"));

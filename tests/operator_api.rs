@@ -58,6 +58,11 @@ impl Harness {
     fn sent(&self) -> Vec<Recorded> {
         self.telnyx.requests()
     }
+
+    fn assert_nothing_sent_or_stored(&self) {
+        assert!(self.sent().is_empty(), "{:?}", self.sent());
+        assert_eq!(self.kv.writes(), 0);
+    }
 }
 
 fn is_uuid_v4(text: &str) -> bool {
@@ -289,8 +294,7 @@ fn the_operator_token_is_required() {
     let h = Harness::with_vars(&[("ADMIN_TOKEN", "")]);
     let response = h.act_as("POST", "switch_supervisor_role", &body, Some(&bearer()));
     assert_error(&response, 503, "admin_token_missing");
-    assert!(h.sent().is_empty());
-    assert_eq!(h.kv.writes(), 0);
+    h.assert_nothing_sent_or_stored();
 }
 
 #[test]
@@ -313,8 +317,7 @@ fn unknown_actions_wrong_methods_and_bad_json_are_refused() {
         let response = h.act_as("POST", "send_dtmf", bad, Some(&bearer()));
         assert_error(&response, 400, "invalid_json");
     }
-    assert!(h.sent().is_empty());
-    assert_eq!(h.kv.writes(), 0);
+    h.assert_nothing_sent_or_stored();
 }
 
 #[test]
@@ -340,8 +343,7 @@ fn invalid_bodies_get_422_with_a_pointer_per_problem_and_nothing_is_sent() {
     assert_error(&response, 422, "invalid_parameter");
     let response = h.act("switch_supervisor_role", json!(["barge"]));
     assert_error(&response, 422, "invalid_parameter");
-    assert!(h.sent().is_empty());
-    assert_eq!(h.kv.writes(), 0);
+    h.assert_nothing_sent_or_stored();
 }
 
 #[test]

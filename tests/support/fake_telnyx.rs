@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use telnyx_edge::ports::memory::ManualClock;
-use telnyx_edge::ports::{HttpClient, HttpError, HttpRequest, HttpResponse};
+use telnyx_edge::ports::{find_header, HttpClient, HttpError, HttpRequest, HttpResponse};
 
 /// How the fake answers one request.
 #[derive(Clone, Debug)]
@@ -76,10 +76,7 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+        find_header(&self.headers, name)
     }
 
     pub fn json(&self) -> Value {
