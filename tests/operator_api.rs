@@ -133,6 +133,20 @@ fn a_given_command_id_is_kept() {
 }
 
 #[test]
+fn a_long_or_odd_command_id_is_sent_and_recorded_as_given() {
+    let h = Harness::new().with_call();
+    let command_id = format!("a:b%c/{}", "x".repeat(1000));
+    let response = h.act("hangup", json!({ "command_id": command_id }));
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(h.sent()[0].json()["command_id"], command_id);
+    let action = &h.actions()[0];
+    assert_eq!(
+        (action["command_id"].as_str(), action["status"].as_str()),
+        (Some(&*command_id), Some("succeeded"))
+    );
+}
+
+#[test]
 fn command_id_is_added_only_where_the_spec_accepts_it() {
     let h = Harness::new();
     for (action, body) in [
