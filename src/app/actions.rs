@@ -9,7 +9,6 @@ use super::App;
 use crate::domain::actions::ActionSpec;
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
 use crate::domain::retry::RetryPolicy;
-use crate::domain::time::Instant;
 use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, StoreError};
 
 /// A validated action to send for one call.
@@ -43,10 +42,6 @@ pub fn random_uuid() -> Result<String, StoreError> {
 }
 
 impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
-    fn now(&self) -> Instant {
-        Instant::from_unix_millis(self.clock.now_millis())
-    }
-
     /// Sends the action and records every phase on the call. `Err` only when the
     /// `pending` record cannot be written, and then nothing was sent.
     pub async fn perform(&self, command: ActionCommand<'_>) -> Result<Performed, StoreError> {

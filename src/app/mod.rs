@@ -118,10 +118,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
     pub async fn handle(&self, request: &Request) -> Response {
         let method = request.method.as_str();
         match (route(&request.path), method) {
-            (Route::Webhook, "POST") => {
-                let now = Instant::from_unix_millis(self.clock.now_millis());
-                self.webhook(request, now).await
-            }
+            (Route::Webhook, "POST") => self.webhook(request, self.now()).await,
             (Route::Webhook, _) => method_not_allowed("POST"),
             (Route::Health, "GET") => self.health(),
             (Route::Call(id), "GET") => match self.authorize(request) {
@@ -135,6 +132,10 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             (Route::Health | Route::Call(_), _) => method_not_allowed("GET"),
             (Route::NotFound, _) => Problem::new(404, "not_found", "no such route").into(),
         }
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_unix_millis(self.clock.now_millis())
     }
 
     /// The operator API's bearer check.
