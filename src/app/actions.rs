@@ -69,10 +69,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
         let started_at = self.now();
         let mut stored = StoredAction {
             // Random rather than the command id, which a caller may make arbitrarily long.
-            id: format!(
-                "{:013}-{record_uuid}",
-                started_at.secs.saturating_mul(1000) + i64::from(started_at.nanos / 1_000_000),
-            ),
+            id: format!("{:013}-{record_uuid}", started_at.unix_millis()),
             seq: 0,
             started_at,
             record: ActionRecord {

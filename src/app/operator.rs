@@ -7,7 +7,7 @@ use super::actions::ActionCommand;
 use super::http::{Request, Response};
 use super::telnyx::TelnyxError;
 use super::{method_not_allowed, App};
-use crate::domain::actions::{find, validate, ACTIONS};
+use crate::domain::actions::{find, validate, ActionSpec, Violation, ACTIONS};
 use crate::domain::problem::Problem;
 use crate::ports::{Clock, HttpClient, KvStore, Logger};
 
@@ -43,31 +43,17 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             Ok(body) => body,
             Err(problem) => return problem.into(),
         };
-        if let Err(violations) = validate(action, &body) {
-            let mut violations = violations.into_iter();
-            let first = violations.next();
-            let mut problem = Problem::new(
-                422,
-                "invalid_parameter",
-                first
-                    .as_ref()
-                    .map_or_else(String::new, |v| describe(&v.pointer, &v.detail)),
-            );
-            problem.pointer = first.map(|v| v.pointer);
-            problem.more = violations
-                .map(|v| (describe(&v.pointer, &v.detail), v.pointer))
-                .collect();
-            return problem.into();
-        }
-        let Value::Object(body) = body else {
-            return Problem::new(422, "invalid_parameter", "the body must be a JSON object").into();
+        // The validator refuses anything but an object, so the match is total in practice.
+        let body = match (validate(action, &body), body) {
+            (Ok(()), Value::Object(body)) => body,
+            (result, _) => return invalid_parameter(result.err().unwrap_or_default()).into(),
         };
         self.send_action(action, call_control_id, body).await
     }
 
     async fn send_action(
         &self,
-        action: &'static crate::domain::actions::ActionSpec,
+        action: &'static ActionSpec,
         call_control_id: &str,
         body: Map<String, Value>,
     ) -> Response {
@@ -115,6 +101,25 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             None => response,
         }
     }
+}
+
+/// `422` with one error per violation, each with its pointer.
+fn invalid_parameter(violations: Vec<Violation>) -> Problem {
+    let mut violations = violations.into_iter();
+    let first = violations.next();
+    let mut problem = Problem::new(
+        422,
+        "invalid_parameter",
+        first.as_ref().map_or_else(
+            || "the body must be a JSON object".to_owned(),
+            |v| describe(&v.pointer, &v.detail),
+        ),
+    );
+    problem.pointer = first.map(|v| v.pointer);
+    problem.more = violations
+        .map(|v| (describe(&v.pointer, &v.detail), v.pointer))
+        .collect();
+    problem
 }
 
 /// The body as JSON; an empty body means `{}` (`hangup` and friends need no fields).

@@ -24,6 +24,12 @@ impl Instant {
         }
     }
 
+    pub fn unix_millis(self) -> i64 {
+        self.secs
+            .saturating_mul(1000)
+            .saturating_add(i64::from(self.nanos / 1_000_000))
+    }
+
     /// Parses an RFC 3339 timestamp such as `2025-09-15T14:02:11.104215Z`.
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
         let parsed = DateTime::parse_from_rfc3339(text).ok()?;
@@ -79,5 +85,12 @@ mod tests {
                 nanos: 999_000_000
             }
         );
+    }
+
+    #[test]
+    fn millis_round_trip() {
+        for millis in [0, 1, 999, 1_757_944_931_104, -1, -1001] {
+            assert_eq!(Instant::from_unix_millis(millis).unix_millis(), millis);
+        }
     }
 }
