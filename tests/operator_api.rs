@@ -499,12 +499,12 @@ fn action_prefix() -> String {
 #[test]
 fn nothing_is_sent_when_the_pending_record_cannot_be_written() {
     let h = Harness::new().with_call();
-    let writes = h.kv.writes();
+    let keys = h.kv.keys();
     h.kv.fail_puts(&action_prefix(), 1);
     let response = h.act("hangup", json!({}));
     assert_error(&response, 500, "storage_unavailable");
     assert!(h.sent().is_empty());
-    assert_eq!(h.kv.writes(), writes);
+    assert_eq!(h.kv.keys(), keys, "the work item is withdrawn again");
 }
 
 #[test]

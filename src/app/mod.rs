@@ -2,9 +2,11 @@
 //! API's actions and health. Runs the same under workerd and in native tests.
 
 pub mod actions;
+pub mod automations;
 pub mod http;
 mod operator;
 pub mod store;
+pub mod sweep;
 pub mod telnyx;
 mod webhook;
 
@@ -18,6 +20,7 @@ use crate::domain::envelope::MAX_CALL_CONTROL_ID_BYTES;
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
 use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger};
+use automations::FollowUp;
 use http::{Request, Response};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -114,11 +117,30 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
     .with_header("allow", allow)
 }
 
+/// A response, and the work it leaves for after it is sent (the runtime's `waitUntil`).
+pub struct Handled {
+    pub response: Response,
+    pub follow_up: Option<FollowUp>,
+}
+
 impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
-    pub async fn handle(&self, request: &Request) -> Response {
+    pub async fn handle(&self, request: &Request) -> Handled {
+        if let (Route::Webhook, "POST") = (route(&request.path), request.method.as_str()) {
+            let (response, follow_up) = self.webhook(request, self.now()).await;
+            return Handled {
+                response,
+                follow_up,
+            };
+        }
+        Handled {
+            response: self.respond(request).await,
+            follow_up: None,
+        }
+    }
+
+    async fn respond(&self, request: &Request) -> Response {
         let method = request.method.as_str();
         match (route(&request.path), method) {
-            (Route::Webhook, "POST") => self.webhook(request, self.now()).await,
             (Route::Webhook, _) => method_not_allowed("POST"),
             (Route::Health, "GET") => self.health(),
             (Route::Call(id), "GET") => match self.authorize(request) {
@@ -193,7 +215,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
                 public_key: self.config.public_keys.is_some(),
                 api_key: self.config.api_key.is_some(),
                 admin_token: self.config.admin_token.is_some(),
-                automations: 0,
+                automations: self.config.automations.as_ref().map_or(0, Vec::len),
             },
             reason: (!problems.is_empty()).then(|| problems.join("; ")),
         };

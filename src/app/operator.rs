@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::actions::ActionCommand;
+use super::actions::{ActionCommand, Origin};
 use super::http::{Request, Response};
 use super::telnyx::TelnyxError;
 use super::{method_not_allowed, App};
@@ -61,8 +61,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             action,
             call_control_id,
             body,
-            rule: None,
-            command_id: None,
+            origin: Origin::Operator,
         };
         let performed = match self.perform(command).await {
             Ok(performed) => performed,

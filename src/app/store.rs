@@ -7,13 +7,16 @@
 //!   folded from, also as list metadata when it fits, so one `list` reads a call.
 //! - `call:{call_control_id}:action:{record_id}:{seq}`: one phase of an action sent for
 //!   the call ([`StoredAction`]); a new phase is a new key, never an overwrite.
+//! - `work:{millis}:…`: unfinished work ([`WorkItem`]) that the scheduled sweep
+//!   completes if the request that started it could not; deleted once done.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-use serde::Serialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 
 use crate::domain::call_state::StoredAction;
 use crate::domain::envelope::{Delivery, EventRecord};
+use crate::domain::time::Instant;
 use crate::ports::{kv_limits, KvStore, PutOptions, StoreError};
 
 /// How long events (and so call state) are kept: a week covers any call and any
@@ -30,6 +33,10 @@ fn event_key(event_id: &str) -> String {
 fn call_prefix(call_control_id: &str) -> String {
     format!("call:{}:", utf8_percent_encode(call_control_id, KEY_PART))
 }
+
+/// Work items outlive any request that could finish them by far, yet still expire.
+pub const WORK_TTL_SECS: u64 = 24 * 60 * 60;
+const WORK_PREFIX: &str = "work:";
 
 const EVENT_PART: &str = "event:";
 const ACTION_PART: &str = "action:";
@@ -59,13 +66,14 @@ pub async fn is_known_event(kv: &impl KvStore, event_id: &str) -> Result<bool, S
     Ok(kv.get(&event_key(event_id)).await?.is_some())
 }
 
-/// Stores an accepted delivery. The call record is written before the id marker, so a
+/// The raw body of an accepted event.
+pub async fn event_body(kv: &impl KvStore, event_id: &str) -> Result<Option<String>, StoreError> {
+    kv.get(&event_key(event_id)).await
+}
+
+/// Stores an accepted delivery's record on its call. Written before [`mark_seen`], so a
 /// failure in between leaves the id unseen and Telnyx's redelivery completes the write.
-pub async fn store_event(
-    kv: &impl KvStore,
-    delivery: &Delivery,
-    raw_body: &[u8],
-) -> Result<(), StoreError> {
+pub async fn store_event_record(kv: &impl KvStore, delivery: &Delivery) -> Result<(), StoreError> {
     if let Some(record) = &delivery.record {
         let key = format!(
             "{}{EVENT_PART}{}",
@@ -74,6 +82,15 @@ pub async fn store_event(
         );
         put_record(kv, &key, record).await?;
     }
+    Ok(())
+}
+
+/// Marks the event id as accepted, keeping the raw body: the last write of a delivery.
+pub async fn mark_seen(
+    kv: &impl KvStore,
+    delivery: &Delivery,
+    raw_body: &[u8],
+) -> Result<(), StoreError> {
     let metadata = json!({
         "event_type": delivery.event_type,
         "call_control_id": delivery.record.as_ref().map(|r| r.call_control_id.as_str()),
@@ -102,6 +119,91 @@ pub async fn store_action(
         action.seq
     );
     put_record(kv, &key, action).await
+}
+
+/// Work that must be finished even if the request that started it dies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WorkItem {
+    /// Automations for an accepted event, not yet planned.
+    Automations {
+        call_control_id: String,
+        event_id: String,
+        /// The signed delivery time, which stands in for a missing `occurred_at`.
+        signed_at: i64,
+        rounds: u32,
+    },
+    /// An action whose outcome is not final yet.
+    Action {
+        call_control_id: String,
+        /// Its first phase, enough to record or send it again without the call's records.
+        action: Box<StoredAction>,
+        /// Kept for automations, whose actions may be sent again; the operator API's
+        /// caller saw the outcome and decides, so its bodies (and any password) are not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<Map<String, Value>>,
+        /// Times the action was sent (each with its own HTTP retries).
+        rounds: u32,
+    },
+}
+
+/// Keys start with the time, so the sweep meets work in the order it was created, and
+/// with the action's place in its plan for actions created in the same millisecond.
+pub fn automations_work_key(now: Instant, event_id: &str) -> String {
+    format!(
+        "{WORK_PREFIX}{:013}:e:{}",
+        now.unix_millis(),
+        utf8_percent_encode(event_id, KEY_PART)
+    )
+}
+
+pub fn action_work_key(started_at: Instant, ordinal: usize, record_id: &str) -> String {
+    format!(
+        "{WORK_PREFIX}{:013}:a:{ordinal:03}:{}",
+        started_at.unix_millis(),
+        utf8_percent_encode(record_id, KEY_PART)
+    )
+}
+
+/// When the work behind a key was created, in Unix milliseconds.
+pub fn work_created_millis(key: &str) -> Option<i64> {
+    key.strip_prefix(WORK_PREFIX)?.get(..13)?.parse().ok()
+}
+
+pub async fn put_work(kv: &impl KvStore, key: &str, item: &WorkItem) -> Result<(), StoreError> {
+    let value = serde_json::to_string(item).map_err(|e| StoreError(format!("work item: {e}")))?;
+    kv.put(
+        key,
+        &value,
+        PutOptions {
+            ttl_secs: WORK_TTL_SECS,
+            metadata: None,
+        },
+    )
+    .await
+}
+
+pub async fn delete_work(kv: &impl KvStore, key: &str) -> Result<(), StoreError> {
+    kv.delete(key).await
+}
+
+/// The oldest `limit` work items. An unreadable item comes back as `None`, so one bad
+/// value cannot block the queue.
+pub async fn list_work(
+    kv: &impl KvStore,
+    limit: usize,
+) -> Result<Vec<(String, Option<WorkItem>)>, StoreError> {
+    let page = kv.list(WORK_PREFIX, None).await?;
+    let keys: Vec<String> = page.keys.into_iter().take(limit).map(|k| k.name).collect();
+    let mut items = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(kv_limits::MAX_GET_MANY) {
+        for (key, value) in chunk.iter().zip(kv.get_many(chunk).await?) {
+            // Listed but gone since: finished by someone else in between.
+            let Some(value) = value else { continue };
+            items.push((key.clone(), serde_json::from_str(&value).ok()));
+        }
+    }
+    Ok(items)
 }
 
 /// Everything stored for a call, in no particular order.
@@ -171,6 +273,11 @@ mod tests {
     use crate::ports::memory::MemoryKv;
     use pollster::block_on;
 
+    fn store_event(kv: &MemoryKv, delivery: &Delivery, body: &[u8]) -> Result<(), StoreError> {
+        block_on(store_event_record(kv, delivery))?;
+        block_on(mark_seen(kv, delivery, body))
+    }
+
     fn delivery(id: &str, call: &str, client_state: &str) -> (Delivery, Vec<u8>) {
         let body = json!({"data": {"id": id, "event_type": "call.answered",
             "occurred_at": "2025-09-15T14:02:12.530120Z",
@@ -184,9 +291,9 @@ mod tests {
     fn a_call_reads_back_through_metadata_and_values_alike() {
         let kv = MemoryKv::new();
         let (small, body) = delivery("e1", "v3:a", "c21hbGw=");
-        block_on(store_event(&kv, &small, &body)).unwrap();
+        store_event(&kv, &small, &body).unwrap();
         let (large, body) = delivery("e2", "v3:a", &"QUJD".repeat(400));
-        block_on(store_event(&kv, &large, &body)).unwrap();
+        store_event(&kv, &large, &body).unwrap();
         let key = format!("{}{EVENT_PART}e2", call_prefix("v3:a"));
         assert_eq!(
             kv.entry(&key).unwrap().metadata,
@@ -205,7 +312,7 @@ mod tests {
     fn ids_cannot_reach_into_another_calls_keys() {
         let kv = MemoryKv::new();
         let (other, body) = delivery("e1", "x:event:y", "");
-        block_on(store_event(&kv, &other, &body)).unwrap();
+        store_event(&kv, &other, &body).unwrap();
         assert!(block_on(load_call(&kv, "x")).unwrap().events.is_empty());
     }
 
@@ -215,7 +322,7 @@ mod tests {
         kv.set_list_page_size(7);
         for n in 0..150 {
             let (d, body) = delivery(&format!("e{n:03}"), "v3:long", &"QUJD".repeat(300));
-            block_on(store_event(&kv, &d, &body)).unwrap();
+            store_event(&kv, &d, &body).unwrap();
         }
         assert_eq!(
             block_on(load_call(&kv, "v3:long")).unwrap().events.len(),
@@ -229,7 +336,7 @@ mod tests {
         let call = ":".repeat(crate::domain::envelope::MAX_CALL_CONTROL_ID_BYTES);
         let id = "i".repeat(crate::domain::envelope::MAX_EVENT_ID_BYTES);
         let (d, body) = delivery(&id, &call, "");
-        block_on(store_event(&kv, &d, &body)).unwrap();
+        store_event(&kv, &d, &body).unwrap();
         assert_eq!(block_on(load_call(&kv, &call)).unwrap().events.len(), 1);
     }
 
@@ -237,7 +344,7 @@ mod tests {
     fn everything_stored_expires() {
         let kv = MemoryKv::new();
         let (d, body) = delivery("e1", "v3:a", "");
-        block_on(store_event(&kv, &d, &body)).unwrap();
+        store_event(&kv, &d, &body).unwrap();
         kv.set_now(EVENT_TTL_SECS);
         assert!(kv.keys().is_empty());
     }

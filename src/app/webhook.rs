@@ -1,7 +1,9 @@
-//! `POST /webhooks/telnyx`: size check, signature, envelope, de-duplication, storage.
+//! `POST /webhooks/telnyx`: size check, signature, envelope, de-duplication, storage,
+//! and the automations the event owes (run after the response).
 
 use serde::Serialize;
 
+use super::automations::FollowUp;
 use super::http::{Request, Response, MAX_BODY_BYTES};
 use super::{rejection_log, store, App};
 use crate::domain::envelope::{parse, Delivery};
@@ -13,43 +15,62 @@ use crate::domain::time::Instant;
 use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger};
 
 impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
-    pub(super) async fn webhook(&self, request: &Request, now: Instant) -> Response {
+    pub(super) async fn webhook(
+        &self,
+        request: &Request,
+        now: Instant,
+    ) -> (Response, Option<FollowUp>) {
+        match self.accept(request, now).await {
+            Ok(accepted) => accepted,
+            Err(response) => (response, None),
+        }
+    }
+
+    async fn accept(
+        &self,
+        request: &Request,
+        now: Instant,
+    ) -> Result<(Response, Option<FollowUp>), Response> {
         if request.body.len() > MAX_BODY_BYTES {
-            return self.refuse(Problem::new(
+            return Err(self.refuse(Problem::new(
                 413,
                 "payload_too_large",
                 format!("webhook bodies are limited to {MAX_BODY_BYTES} bytes"),
-            ));
+            )));
         }
-        let (keys, tolerance) = match self.verification_config() {
-            Ok(settings) => settings,
-            Err(problem) => return self.refuse(problem),
-        };
-        let signed_at = match signature_headers(request)
+        let (keys, tolerance) = self
+            .verification_config()
+            .map_err(|problem| self.refuse(problem))?;
+        let signed_at = signature_headers(request)
             .and_then(|headers| verify(keys, headers, &request.body, now.secs, tolerance))
-        {
-            Ok(signed_at) => signed_at,
-            Err(rejection) => {
-                return self.refuse(Problem::new(401, rejection.code(), rejection.detail()))
-            }
-        };
-        let delivery = match parse(&request.body, Instant::from_unix_secs(signed_at)) {
-            Ok(delivery) => delivery,
-            Err(error) => {
-                return self
-                    .refuse(Problem::new(400, "invalid_envelope", error.detail).at(error.pointer))
-            }
-        };
+            .map_err(|rejection| {
+                self.refuse(Problem::new(401, rejection.code(), rejection.detail()))
+            })?;
+        let delivery =
+            parse(&request.body, Instant::from_unix_secs(signed_at)).map_err(|error| {
+                self.refuse(Problem::new(400, "invalid_envelope", error.detail).at(error.pointer))
+            })?;
         let call = delivery.record.as_ref().map(|r| r.call_control_id.as_str());
-        match store::is_known_event(self.kv, &delivery.event_id).await {
-            Ok(true) => return self.answer(&delivery, "duplicate"),
-            Ok(false) => {}
-            Err(error) => return self.storage_failure(error, call),
+        let stored = |error| self.storage_failure(error, call);
+        if store::is_known_event(self.kv, &delivery.event_id)
+            .await
+            .map_err(stored)?
+        {
+            return Ok((self.answer(&delivery, "duplicate"), None));
         }
-        if let Err(error) = store::store_event(self.kv, &delivery, &request.body).await {
-            return self.storage_failure(error, call);
-        }
-        self.answer(&delivery, "accepted")
+        // The id is marked seen last: if anything before fails, Telnyx's redelivery
+        // does it all again, automations included.
+        store::store_event_record(self.kv, &delivery)
+            .await
+            .map_err(stored)?;
+        let follow_up = self
+            .owe_automations(&delivery, signed_at)
+            .await
+            .map_err(stored)?;
+        store::mark_seen(self.kv, &delivery, &request.body)
+            .await
+            .map_err(stored)?;
+        Ok((self.answer(&delivery, "accepted"), follow_up))
     }
 
     fn verification_config(&self) -> Result<(&PublicKeys, u64), Problem> {

@@ -149,6 +149,12 @@ pub struct StoredAction {
     pub record: ActionRecord,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effect: Option<ActionEffect>,
+    /// The event that set off the automation which planned it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+    /// A failure that another attempt may cure (`429`, `5xx`, timeout, network).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retryable: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -329,11 +335,7 @@ fn progress_rank(kind: EventKind) -> u8 {
 /// Folds one call's events and action records into its state; `None` when there are
 /// no events (a call is known from its webhooks).
 pub fn fold(mut events: Vec<EventRecord>, actions: Vec<StoredAction>) -> Option<CallState> {
-    events.sort_by(|a, b| {
-        a.at.cmp(&b.at)
-            .then_with(|| progress_rank(a.kind()).cmp(&progress_rank(b.kind())))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    events.sort_by(timeline_order);
     let mut seen = HashSet::with_capacity(events.len());
     events.retain(|event| seen.insert(event.id.clone()));
     let first = events.first()?;
@@ -365,6 +367,24 @@ pub fn fold(mut events: Vec<EventRecord>, actions: Vec<StoredAction>) -> Option<
         state.actions.push(action.record);
     }
     Some(state)
+}
+
+/// The order events took place in: `occurred_at`, then how calls progress, then id.
+fn timeline_order(a: &EventRecord, b: &EventRecord) -> std::cmp::Ordering {
+    a.at.cmp(&b.at)
+        .then_with(|| progress_rank(a.kind()).cmp(&progress_rank(b.kind())))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+/// The call state just before `event`: the events that came earlier in the timeline,
+/// whatever order they were delivered in, and every action recorded so far.
+pub fn fold_before(
+    mut events: Vec<EventRecord>,
+    actions: Vec<StoredAction>,
+    event: &EventRecord,
+) -> Option<CallState> {
+    events.retain(|earlier| timeline_order(earlier, event).is_lt());
+    fold(events, actions)
 }
 
 /// The newest phase of each action, in the order the actions were sent.
@@ -436,6 +456,8 @@ mod tests {
                 at: Instant::from_unix_secs(secs + seq as i64).to_rfc3339(),
             },
             effect,
+            trigger: None,
+            retryable: false,
         }
     }
 
@@ -764,5 +786,34 @@ mod tests {
         assert_eq!(keys, expected);
         assert_eq!(json["status"], "initiated");
         assert_eq!(json["refer"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn the_state_before_an_event_ignores_it_and_what_came_later_but_keeps_actions() {
+        let answered = event("e2", "call.answered", 20);
+        let events = vec![
+            event("e3", "call.hangup", 30),
+            answered.clone(),
+            event("e1", "call.initiated", 10),
+        ];
+        let refer = StoredAction {
+            effect: Some(ActionEffect::Refer {
+                sip_address: "sip:a@b.example".into(),
+            }),
+            ..action("a1", 1, 40, ActionStatus::Succeeded, None)
+        };
+        let before = fold_before(events.clone(), vec![refer], &answered).unwrap();
+        assert_eq!(
+            before.status,
+            CallStatus::Initiated,
+            "the later hangup is not counted"
+        );
+        assert_eq!(before.events.len(), 1);
+        assert_eq!(
+            before.refer.and_then(|r| r.sip_address).as_deref(),
+            Some("sip:a@b.example")
+        );
+        let first = event("e1", "call.initiated", 10);
+        assert_eq!(fold_before(events, vec![], &first), None);
     }
 }

@@ -1,5 +1,6 @@
 //! Configuration from Worker vars and secrets (names fixed by `interface.md`).
 
+use super::automations::{parse_rules, Rule, RuleError};
 use super::signature::{KeyConfigError, PublicKeys};
 
 pub const DEFAULT_API_BASE: &str = "https://api.telnyx.com/v2";
@@ -20,7 +21,8 @@ pub struct Config {
     pub api_key: Option<String>,
     pub api_base: String,
     pub admin_token: Option<String>,
-    pub automations: Option<String>,
+    /// No rules when unset; an invalid setting disables every rule and is reported.
+    pub automations: Result<Vec<Rule>, Vec<RuleError>>,
 }
 
 impl Config {
@@ -41,7 +43,7 @@ impl Config {
                 .map(|base| base.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| DEFAULT_API_BASE.to_owned()),
             admin_token: var(ADMIN_TOKEN_VAR),
-            automations: var(AUTOMATIONS_VAR),
+            automations: var(AUTOMATIONS_VAR).map_or(Ok(Vec::new()), |text| parse_rules(&text)),
         }
     }
 
@@ -53,6 +55,9 @@ impl Config {
         }
         if let Err(error) = &self.tolerance_secs {
             problems.push(error.clone());
+        }
+        if let Err(errors) = &self.automations {
+            problems.extend(errors.iter().map(RuleError::to_string));
         }
         problems
     }
@@ -89,6 +94,22 @@ mod tests {
         assert_eq!(problems.len(), 2);
         assert!(problems.iter().any(|p| p.contains(TOLERANCE_VAR)));
         assert!(problems.iter().any(|p| p.contains(PUBLIC_KEY_VAR)));
+    }
+
+    #[test]
+    fn automations_are_parsed_once_and_their_errors_reported() {
+        assert_eq!(config(&[]).automations, Ok(Vec::new()));
+        let rules = r#"{"rules":[{"name":"a","on":["call.answered"],"do":[{"action":"answer"}]}]}"#;
+        assert_eq!(
+            config(&[(AUTOMATIONS_VAR, rules)])
+                .automations
+                .unwrap()
+                .len(),
+            1
+        );
+        let broken = config(&[(AUTOMATIONS_VAR, r#"{"rules":[{"name":"a"}]}"#)]);
+        assert!(broken.automations.is_err());
+        assert!(broken.problems().iter().any(|p| p.contains("rule \"a\"")));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod auth;
+pub mod automations;
 pub mod call_state;
 pub mod config;
 pub mod envelope;

@@ -36,6 +36,10 @@ impl KvStore for WorkerKv {
         put.execute().await.map_err(store_error)
     }
 
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete(key).await.map_err(store_error)
+    }
+
     async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError> {
         let mut list = self.0.list().prefix(prefix.to_owned());
         if let Some(cursor) = cursor {

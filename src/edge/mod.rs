@@ -6,7 +6,7 @@ mod kv;
 
 use futures_util::StreamExt;
 use worker::wasm_bindgen::JsValue;
-use worker::{console_log, event, js_sys, Context, Env};
+use worker::{console_log, event, js_sys, Context, Env, ScheduleContext, ScheduledEvent};
 
 use crate::app::http::{Request, Response, MAX_BODY_BYTES};
 use crate::app::{rejection_log, App};
@@ -31,27 +31,62 @@ impl Logger for ConsoleLog {
 async fn fetch(
     request: worker::Request,
     env: Env,
-    _ctx: Context,
+    ctx: Context,
 ) -> worker::Result<worker::Response> {
     let config = Config::from_vars(|name| read_var(&env, name));
-    let response = match env.kv(KV_BINDING) {
-        Ok(store) => match read_request(request).await {
-            Ok(request) => {
-                let kv = kv::WorkerKv(store);
-                let app = App {
-                    config: &config,
-                    kv: &kv,
-                    log: &ConsoleLog,
-                    http: &http::WorkerFetch,
-                    clock: &http::WorkerClock,
-                };
-                app.handle(&request).await
-            }
-            Err(problem) => {
-                ConsoleLog.log(rejection_log("request", &problem));
-                problem.into()
-            }
-        },
+    let Some(kv) = bound_kv(&env) else {
+        return into_worker_response(
+            Problem::new(
+                500,
+                "kv_binding_missing",
+                "the CALL_STATE KV namespace is not bound",
+            )
+            .into(),
+        );
+    };
+    let request = match read_request(request).await {
+        Ok(request) => request,
+        Err(problem) => {
+            ConsoleLog.log(rejection_log("request", &problem));
+            return into_worker_response(problem.into());
+        }
+    };
+    let handled = app(&config, &kv).handle(&request).await;
+    if let Some(follow_up) = handled.follow_up {
+        // Automations run after the response, as long as the runtime allows.
+        ctx.wait_until(async move {
+            app(&config, &kv).run_automations(follow_up).await;
+        });
+    }
+    into_worker_response(handled.response)
+}
+
+/// The cron trigger in `wrangler.toml`: finishes work that requests left unfinished.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let config = Config::from_vars(|name| read_var(&env, name));
+    if let Some(kv) = bound_kv(&env) {
+        app(&config, &kv).sweep().await;
+    }
+}
+
+fn app<'a>(
+    config: &'a Config,
+    kv: &'a kv::WorkerKv,
+) -> App<'a, kv::WorkerKv, ConsoleLog, http::WorkerFetch, http::WorkerClock> {
+    App {
+        config,
+        kv,
+        log: &ConsoleLog,
+        http: &http::WorkerFetch,
+        clock: &http::WorkerClock,
+    }
+}
+
+/// The KV namespace, or `None` after logging that the binding is missing.
+fn bound_kv(env: &Env) -> Option<kv::WorkerKv> {
+    match env.kv(KV_BINDING) {
+        Ok(store) => Some(kv::WorkerKv(store)),
         Err(_) => {
             ConsoleLog.log(LogLine {
                 level: "error",
@@ -59,15 +94,9 @@ async fn fetch(
                 detail: Some(format!("the KV binding {KV_BINDING} is missing")),
                 ..LogLine::default()
             });
-            Problem::new(
-                500,
-                "kv_binding_missing",
-                "the CALL_STATE KV namespace is not bound",
-            )
-            .into()
+            None
         }
-    };
-    into_worker_response(response)
+    }
 }
 
 /// Reads a var or secret as text: numbers and objects (a TOML table in

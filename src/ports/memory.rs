@@ -40,7 +40,7 @@ impl MemoryKv {
         self.writes.get()
     }
 
-    /// Makes the next `count` puts to keys starting with `prefix` fail, as KV does
+    /// Makes the next `count` puts (and deletes) of keys starting with `prefix` fail, as KV does
     /// under load or in an outage.
     pub fn fail_puts(&self, prefix: &str, count: usize) {
         self.fail_puts_after(prefix, 0, count);
@@ -145,6 +145,17 @@ impl KvStore for MemoryKv {
             },
         );
         self.writes.set(self.writes.get() + 1);
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        check_key(key)?;
+        if self.injected_failure(key) {
+            return Err(StoreError("injected KV write failure".into()));
+        }
+        if self.entries.borrow_mut().remove(key).is_some() {
+            self.writes.set(self.writes.get() + 1);
+        }
         Ok(())
     }
 

@@ -51,6 +51,8 @@ pub trait KvStore {
     /// At most `kv_limits::MAX_GET_MANY` keys in one round trip; values in key order.
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, StoreError>;
     async fn put(&self, key: &str, value: &str, options: PutOptions) -> Result<(), StoreError>;
+    /// Removes a key; removing a missing key is not an error.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// One page of keys starting with `prefix`, in key order.
     async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError>;
 }

@@ -7,8 +7,10 @@ use serde_json::Value;
 use super::deliveries::{self, occurred_at, Delivery};
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::signing::WebhookSigner;
+use telnyx_edge::app::automations::FollowUp;
 use telnyx_edge::app::http::{Request, Response};
-use telnyx_edge::app::App;
+use telnyx_edge::app::sweep::SweepReport;
+use telnyx_edge::app::{App, Handled};
 use telnyx_edge::domain::config::Config;
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
 
@@ -62,18 +64,51 @@ impl Harness {
         }
     }
 
-    pub fn send(&self, request: Request) -> Response {
-        let app = App {
+    fn app<'a>(
+        &'a self,
+        port: &'a FakeTelnyxPort<'a>,
+    ) -> App<'a, MemoryKv, MemoryLog, FakeTelnyxPort<'a>, ManualClock> {
+        App {
             config: &self.config,
             kv: &self.kv,
             log: &self.log,
-            http: &FakeTelnyxPort {
-                fake: &self.telnyx,
-                clock: &self.clock,
-            },
+            http: port,
             clock: &self.clock,
-        };
-        block_on(app.handle(&request))
+        }
+    }
+
+    fn port(&self) -> FakeTelnyxPort<'_> {
+        FakeTelnyxPort {
+            fake: &self.telnyx,
+            clock: &self.clock,
+        }
+    }
+
+    /// Handles a request and then runs what it left for after the response, as the
+    /// runtime's `waitUntil` does.
+    pub fn send(&self, request: Request) -> Response {
+        let handled = self.send_only(request);
+        if let Some(follow_up) = handled.follow_up.clone() {
+            self.follow_up(follow_up);
+        }
+        handled.response
+    }
+
+    /// Handles a request, leaving its follow-up to the caller.
+    pub fn send_only(&self, request: Request) -> Handled {
+        let port = self.port();
+        block_on(self.app(&port).handle(&request))
+    }
+
+    pub fn follow_up(&self, follow_up: FollowUp) {
+        let port = self.port();
+        block_on(self.app(&port).run_automations(follow_up));
+    }
+
+    /// One run of the cron trigger.
+    pub fn sweep(&self) -> SweepReport {
+        let port = self.port();
+        block_on(self.app(&port).sweep())
     }
 
     pub fn webhook(&self, headers: Vec<(String, String)>, body: &[u8]) -> Response {

@@ -9,11 +9,18 @@ mod validate;
 
 pub use schema::ActionSpec;
 pub use spec::ACTIONS;
-pub use validate::{push_pointer, validate, Violation, MAX_VIOLATIONS};
+pub use validate::{push_pointer, validate, validate_template, Violation, MAX_VIOLATIONS};
 
 /// The action named in `/calls/{id}/actions/{name}`.
 pub fn find(name: &str) -> Option<&'static ActionSpec> {
     ACTIONS.iter().find(|action| action.name == name)
+}
+
+/// Actions are named uniquely, so the name is the identity.
+impl PartialEq for ActionSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
 }
 
 impl ActionSpec {

@@ -18,7 +18,29 @@ pub struct Violation {
 
 /// Checks `body` against the action's request schema and the documented rules.
 pub fn validate(action: &'static ActionSpec, body: &Value) -> Result<(), Vec<Violation>> {
-    let mut walker = Walker::default();
+    validate_with(action, body, None)
+}
+
+/// Like [`validate`], for a body whose strings may still hold placeholders: a string for
+/// which `is_placeholder` holds passes any string rule, as its value is known only later.
+/// It must still stand where a string may.
+pub fn validate_template(
+    action: &'static ActionSpec,
+    body: &Value,
+    is_placeholder: fn(&str) -> bool,
+) -> Result<(), Vec<Violation>> {
+    validate_with(action, body, Some(is_placeholder))
+}
+
+fn validate_with(
+    action: &'static ActionSpec,
+    body: &Value,
+    is_placeholder: Option<fn(&str) -> bool>,
+) -> Result<(), Vec<Violation>> {
+    let mut walker = Walker {
+        is_placeholder,
+        ..Walker::default()
+    };
     walker.object(action.body, body);
     if walker.violations.is_empty() {
         Ok(())
@@ -43,6 +65,7 @@ pub fn push_pointer(pointer: &mut String, token: &str) {
 struct Walker {
     pointer: String,
     violations: Vec<Violation>,
+    is_placeholder: Option<fn(&str) -> bool>,
 }
 
 impl Walker {
@@ -64,12 +87,20 @@ impl Walker {
         self.pointer.truncate(mark);
     }
 
+    fn is_placeholder(&self, value: &Value) -> bool {
+        match (self.is_placeholder, value.as_str()) {
+            (Some(is_placeholder), Some(text)) => is_placeholder(text),
+            _ => false,
+        }
+    }
+
     fn wrong_type(&mut self, expected: &str, value: &Value) {
         self.report(format!("must be {expected}, not {}", type_name(value)));
     }
 
     fn check(&mut self, kind: &'static Kind, value: &Value) {
         match kind {
+            Kind::String(_) if self.is_placeholder(value) => {}
             Kind::String(rule) => match value.as_str() {
                 Some(text) => self.string(rule, text),
                 None => self.wrong_type("a string", value),
@@ -119,7 +150,7 @@ impl Walker {
                 }
             }
             Kind::OneOf(alternatives) => {
-                if !alternatives.iter().any(|kind| accepts(kind, value)) {
+                if !alternatives.iter().any(|kind| self.accepts(kind, value)) {
                     let forms: Vec<&str> = alternatives.iter().map(kind_name).collect();
                     self.report(format!("must be one of: {}", forms.join(", ")));
                 }
@@ -172,7 +203,7 @@ impl Walker {
         };
         let before = self.violations.len();
         self.check(&field.kind, member);
-        if self.violations.len() == before {
+        if self.violations.len() == before && !self.is_placeholder(member) {
             for check in field_checks(object.name, key) {
                 if let Err(detail) = check.apply(member) {
                     self.report(detail);
@@ -214,6 +245,15 @@ impl Walker {
         }
     }
 
+    fn accepts(&self, kind: &'static Kind, value: &Value) -> bool {
+        let mut walker = Walker {
+            is_placeholder: self.is_placeholder,
+            ..Walker::default()
+        };
+        walker.check(kind, value);
+        walker.violations.is_empty()
+    }
+
     fn bounds(&mut self, bounds: &Bounds, value: &Value) {
         // JSON numbers are finite, so the comparisons are total.
         let number = value.as_f64().unwrap_or_default();
@@ -228,12 +268,6 @@ impl Walker {
             });
         }
     }
-}
-
-fn accepts(kind: &'static Kind, value: &Value) -> bool {
-    let mut walker = Walker::default();
-    walker.check(kind, value);
-    walker.violations.is_empty()
 }
 
 /// `scheme:rest` with an RFC 3986 scheme and no whitespace.

@@ -1,0 +1,154 @@
+//! Running automations for an accepted event. The webhook writes a work item before it
+//! answers ([`App::owe_automations`]); after the response the plan runs
+//! ([`App::run_automations`]), and the scheduled sweep re-runs it if that never finished.
+
+use serde_json::{Map, Value};
+
+use super::actions::{ActionCommand, Origin, Prepared};
+use super::store::{automations_work_key, load_call, put_work, WorkItem};
+use super::App;
+use crate::domain::automations::{listens_to, plan, Planned, Trigger};
+use crate::domain::call_state::{fold_before, ActionStatus};
+use crate::domain::envelope::Delivery;
+use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, StoreError};
+
+/// Automations an accepted event owes, to run once the response is out.
+#[derive(Clone, Debug)]
+pub struct FollowUp {
+    pub delivery: Delivery,
+    /// The work item that stands for them until they are planned.
+    pub work_key: String,
+}
+
+impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
+    /// On the webhook path, before answering: when a rule listens to this event type,
+    /// writes the work item that makes the automations run even if this request dies
+    /// right after its response.
+    pub(super) async fn owe_automations(
+        &self,
+        delivery: &Delivery,
+        signed_at: i64,
+    ) -> Result<Option<FollowUp>, StoreError> {
+        let Some(record) = &delivery.record else {
+            return Ok(None);
+        };
+        let rules = match &self.config.automations {
+            Ok(rules) => rules,
+            Err(errors) => {
+                self.log.log(LogLine {
+                    level: "warn",
+                    msg: "automations",
+                    event_id: Some(delivery.event_id.clone()),
+                    outcome: Some("disabled"),
+                    detail: Some(format!(
+                        "AUTOMATIONS is invalid, no rule runs ({} problems; see /health)",
+                        errors.len()
+                    )),
+                    ..LogLine::default()
+                });
+                return Ok(None);
+            }
+        };
+        if !listens_to(rules, &record.event_type) {
+            return Ok(None);
+        }
+        let work_key = automations_work_key(self.now(), &delivery.event_id);
+        let item = WorkItem::Automations {
+            call_control_id: record.call_control_id.clone(),
+            event_id: delivery.event_id.clone(),
+            signed_at,
+            rounds: 1,
+        };
+        put_work(self.kv, &work_key, &item).await?;
+        Ok(Some(FollowUp {
+            delivery: delivery.clone(),
+            work_key,
+        }))
+    }
+
+    /// Plans the event's automations against the call state before it, records every
+    /// planned action as begun, then sends them in rule and action order.
+    pub async fn run_automations(&self, follow_up: FollowUp) {
+        let FollowUp { delivery, work_key } = follow_up;
+        let (Ok(rules), Some(record)) = (&self.config.automations, &delivery.record) else {
+            return self.withdraw_work(&work_key, "").await;
+        };
+        let call = record.call_control_id.as_str();
+        let log = |level, outcome, detail: String| {
+            self.log.log(LogLine {
+                level,
+                msg: "automations",
+                event_id: Some(delivery.event_id.clone()),
+                event_type: Some(record.event_type.clone()),
+                call_control_id: Some(call.to_owned()),
+                outcome: Some(outcome),
+                detail: Some(detail),
+                ..LogLine::default()
+            })
+        };
+        let records = match load_call(self.kv, call).await {
+            Ok(records) => records,
+            Err(error) => {
+                // The work item stays: the scheduled sweep plans the event again.
+                return log("error", "deferred", format!("call not readable: {error}"));
+            }
+        };
+        let state = fold_before(records.events, records.actions.clone(), record)
+            .and_then(|state| serde_json::to_value(state).ok())
+            .unwrap_or(Value::Null);
+        let trigger = Trigger {
+            event_id: &delivery.event_id,
+            event_type: &record.event_type,
+            data: &delivery.data,
+        };
+        let planned = plan(rules, &trigger, &state, &records.actions);
+        log("info", "planned", format!("{} actions", planned.len()));
+
+        // Every action gets its work item and `pending` record before any is sent, so
+        // none is lost if this run ends early.
+        let mut ready = Vec::with_capacity(planned.len());
+        for (ordinal, planned) in planned.into_iter().enumerate() {
+            let (body, unsendable) = match planned.body.clone() {
+                Ok(body) => (body, None),
+                Err(reason) => (Map::new(), Some(reason)),
+            };
+            let command = ActionCommand {
+                action: planned.action,
+                call_control_id: call,
+                body,
+                origin: origin(&planned, &delivery.event_id),
+            };
+            let mut prepared = match self.prepare(command, ordinal) {
+                Ok(prepared) => prepared,
+                Err(error) => return log("error", "deferred", error.to_string()),
+            };
+            match unsendable {
+                Some(reason) => self.refuse_unsendable(&mut prepared, reason).await,
+                None => match self.begin(&prepared).await {
+                    Ok(()) => ready.push(prepared),
+                    Err(error) => {
+                        return log("error", "deferred", format!("not recorded: {error}"))
+                    }
+                },
+            }
+        }
+        self.withdraw_work(&work_key, call).await;
+        for prepared in ready {
+            self.complete(prepared).await;
+        }
+    }
+
+    /// A body that could not be built for this event is recorded as failed, unsent.
+    async fn refuse_unsendable(&self, prepared: &mut Prepared, reason: String) {
+        self.record_phase(prepared, ActionStatus::Failed, None, Some(reason), false)
+            .await;
+    }
+}
+
+fn origin(planned: &Planned, event_id: &str) -> Origin {
+    Origin::Automation {
+        rule: planned.rule.clone(),
+        trigger: event_id.to_owned(),
+        command_id: planned.command_id.clone(),
+    }
+}
