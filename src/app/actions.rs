@@ -106,28 +106,41 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             mut body,
             origin,
         } = command;
+        let accepted = action.accepts_command_id();
         let (record_id, command_id, rule, trigger) = match origin {
-            // Derived ids make a re-run of the same plan land on the same record.
+            // The derived id names the planned command even where Telnyx takes none
+            // (the worker never plans it twice); the record id is the same, so a
+            // re-run of the plan lands on the same record.
             Origin::Automation {
                 rule,
                 trigger,
                 command_id,
-            } => (command_id.clone(), command_id, Some(rule), Some(trigger)),
+            } => {
+                if accepted {
+                    body.insert("command_id".into(), Value::String(command_id.clone()));
+                }
+                (
+                    command_id.clone(),
+                    Some(command_id),
+                    Some(rule),
+                    Some(trigger),
+                )
+            }
             Origin::Operator => {
                 let uuid = random_uuid()?;
-                let command_id = body
-                    .get("command_id")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| uuid.clone(), str::to_owned);
+                let command_id = accepted.then(|| {
+                    let id = body
+                        .get("command_id")
+                        .and_then(Value::as_str)
+                        .map_or_else(|| uuid.clone(), str::to_owned);
+                    body.insert("command_id".into(), Value::String(id.clone()));
+                    id
+                });
                 // Random rather than the command id, which a caller may make arbitrarily long.
                 let record_id = format!("{:013}-{uuid}", self.now().unix_millis());
                 (record_id, command_id, None, None)
             }
         };
-        let command_id = action.accepts_command_id().then(|| {
-            body.insert("command_id".into(), Value::String(command_id.clone()));
-            command_id
-        });
         let started_at = self.now();
         let stored = StoredAction {
             id: record_id,
@@ -145,6 +158,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             effect: ActionEffect::of(action.name, &body),
             trigger,
             retryable: false,
+            ordinal: u32::try_from(ordinal).unwrap_or(u32::MAX),
         };
         Ok(Prepared {
             call_control_id: call_control_id.to_owned(),

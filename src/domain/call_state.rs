@@ -155,6 +155,13 @@ pub struct StoredAction {
     /// A failure that another attempt may cure (`429`, `5xx`, timeout, network).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retryable: bool,
+    /// Its place among the actions planned together, which share a start instant.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ordinal: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -402,6 +409,7 @@ fn current_phases(actions: Vec<StoredAction>) -> Vec<StoredAction> {
     current.sort_by(|a, b| {
         a.started_at
             .cmp(&b.started_at)
+            .then_with(|| a.ordinal.cmp(&b.ordinal))
             .then_with(|| a.id.cmp(&b.id))
     });
     current
@@ -458,6 +466,7 @@ mod tests {
             effect,
             trigger: None,
             retryable: false,
+            ordinal: 0,
         }
     }
 

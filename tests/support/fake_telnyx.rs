@@ -79,6 +79,11 @@ impl Recorded {
         find_header(&self.headers, name)
     }
 
+    /// The action named by the path's last segment.
+    pub fn action(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or_default()
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }

@@ -13,6 +13,7 @@ use telnyx_edge::app::sweep::SweepReport;
 use telnyx_edge::app::{App, Handled};
 use telnyx_edge::domain::config::Config;
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
+use telnyx_edge::ports::Clock;
 
 pub const API_KEY: &str = "KEY-pipeline-secret-api-key";
 
@@ -120,10 +121,11 @@ impl Harness {
         })
     }
 
-    /// Posts a body signed now with the configured key.
+    /// Posts a body signed now (by the manual clock) with the configured key.
     pub fn deliver(&self, body: &Value) -> Response {
         let bytes = body.to_string().into_bytes();
-        self.webhook(self.signer.headers(NOW, &bytes), &bytes)
+        let now = self.clock.now_millis() / 1000;
+        self.webhook(self.signer.headers(now, &bytes), &bytes)
     }
 
     pub fn get(&self, path: &str, authorization: Option<&str>) -> Response {

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each user takes the parts it needs
 
 pub mod deliveries;
+pub mod examples;
 pub mod fake_telnyx;
 pub mod harness;
 pub mod samples;

@@ -35,7 +35,7 @@ pub struct Planned {
 /// The actions `trigger` sets off. `state` is the call state before the event (`null`
 /// when there was none); `recorded` is every action phase stored for the call.
 ///
-/// An action whose `command_id` is already recorded is left out: this event was
+/// An action whose derived `command_id` is already recorded is left out: this event was
 /// planned before (a redelivery, or a re-run after a crash), and that record is the
 /// one that counts.
 pub fn plan(
@@ -50,10 +50,8 @@ pub fn plan(
         event_type: &event_type,
         state,
     };
-    let known_commands: HashSet<&str> = recorded
-        .iter()
-        .filter_map(|action| action.record.command_id.as_deref())
-        .collect();
+    // An automation's record id is its derived command id.
+    let known_commands: HashSet<&str> = recorded.iter().map(|action| action.id.as_str()).collect();
     let mut planned = Vec::new();
     for rule in rules {
         if !rule.on.iter().any(|on| on == trigger.event_type)
@@ -187,6 +185,7 @@ mod tests {
             effect: None,
             trigger: Some(trigger.into()),
             retryable: false,
+            ordinal: 0,
         }
     }
 
