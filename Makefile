@@ -21,7 +21,7 @@ $(BUNDLE): $(WORKER_SOURCES)
 	@scripts/build-worker.sh
 
 dev: bootstrap
-	npx wrangler dev
+	npx wrangler dev --test-scheduled
 
 lint:
 	cargo fmt --check

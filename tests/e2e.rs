@@ -11,9 +11,11 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use support::deliveries::{self, occurred_at, Delivery};
+use support::examples::{joined_toml, EXAMPLES};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply as TelnyxReply};
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
+use telnyx_edge::domain::automations::command_id;
 
 const ADMIN_TOKEN: &str = "e2e-admin-token-1b7c9f";
 const API_KEY: &str = "e2e-api-key-5d02aa";
@@ -533,6 +535,203 @@ fn the_worker_log_holds_no_secret(ctx: &Ctx, log: &str) {
     }
 }
 
+// --- automations (a second worker, configured by the shipped examples) ----------------
+
+const INBOUND: &str = "aW5ib3VuZA==";
+const PRIMARY: &str = "sip:agents@pbx-primary.example.com";
+const BACKUP: &str = "sip:agents@pbx-backup.example.com";
+
+impl Ctx {
+    /// Waits (briefly, automations run after the response) for exactly `expected`
+    /// requests at the fake Telnyx, and returns them as `(action, body)`.
+    fn expect_requests(&self, expected: usize) -> Vec<(String, Value)> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while self.telnyx.requests().len() < expected && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        // A moment more, so a request too many would show.
+        std::thread::sleep(Duration::from_millis(150));
+        let requests = self.telnyx_requests();
+        let sent: Vec<(String, Value)> = requests
+            .iter()
+            .map(|r| (r.action().to_owned(), r.json()))
+            .collect();
+        assert_eq!(
+            sent.len(),
+            expected,
+            "requests at the fake Telnyx: {sent:?}"
+        );
+        sent
+    }
+
+    fn accepted(&self, body: &Value) {
+        let reply = self.deliver(body);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.json()["status"], "accepted");
+    }
+}
+
+fn actions_of(sent: &[(String, Value)]) -> Vec<&str> {
+    sent.iter().map(|(action, _)| action.as_str()).collect()
+}
+
+fn with_payload(mut body: Value, field: &str, value: Value) -> Value {
+    deliveries::set_payload(&mut body, field, value);
+    body
+}
+
+fn every_signed_event_sends_exactly_what_the_rules_say(ctx: &Ctx) {
+    let call = "v3:e2e-automations";
+    let ev = |event_type: &str, id: &str, second: u32| event(call, event_type, id, second);
+
+    ctx.accepted(&ev("call.initiated", "auto-initiated", 1));
+    let sent = ctx.expect_requests(1);
+    assert_eq!(actions_of(&sent), ["answer"]);
+    assert_eq!(sent[0].1["client_state"], INBOUND);
+    assert_eq!(
+        sent[0].1["command_id"],
+        command_id("auto-initiated", "answer-inbound", 0)
+    );
+
+    let answered = with_payload(
+        ev("call.answered", "auto-answered", 2),
+        "client_state",
+        json!(INBOUND),
+    );
+    ctx.accepted(&answered);
+    let sent = ctx.expect_requests(2);
+    assert_eq!(actions_of(&sent), ["siprec_start", "suppression_start"]);
+
+    let failed = ev("call.siprec.failed", "auto-siprec-failed", 3);
+    ctx.accepted(&failed);
+    assert_eq!(actions_of(&ctx.expect_requests(1)), ["siprec_start"]);
+    // A redelivery is a duplicate and triggers nothing.
+    assert_eq!(ctx.deliver(&failed).json()["status"], "duplicate");
+    ctx.expect_requests(0);
+
+    let reply = ctx.act("POST", call, "refer", &json!({"sip_address": PRIMARY}));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    ctx.expect_requests(1);
+    ctx.accepted(&ev("call.refer.failed", "auto-refer-failed", 4));
+    let sent = ctx.expect_requests(1);
+    assert_eq!(sent[0].1["sip_address"], BACKUP);
+    assert_eq!(
+        sent[0].1["custom_headers"],
+        json!([{"name": "X-Failover-From", "value": PRIMARY}])
+    );
+
+    ctx.accepted(&ev("call.refer.completed", "auto-refer-completed", 5));
+    let sent = ctx.expect_requests(1);
+    assert_eq!(
+        sent[0],
+        (
+            "client_state_update".to_owned(),
+            json!({"client_state": "dHJhbnNmZXJyZWQ="})
+        )
+    );
+
+    let dtmf = |id: &str, second: u32, digit: &str| {
+        with_payload(ev("call.dtmf.received", id, second), "digit", json!(digit))
+    };
+    ctx.accepted(&dtmf("auto-star", 6, "*"));
+    assert_eq!(actions_of(&ctx.expect_requests(1)), ["client_state_update"]);
+    ctx.accepted(&dtmf("auto-digit", 7, "1"));
+    let sent = ctx.expect_requests(2);
+    assert_eq!(
+        actions_of(&sent),
+        ["switch_supervisor_role", "client_state_update"]
+    );
+    assert_eq!(sent[0].1, json!({"role": "barge"}));
+
+    ctx.accepted(&ev("call.bridged", "auto-bridged", 8));
+    assert_eq!(actions_of(&ctx.expect_requests(1)), ["suppression_stop"]);
+
+    let state = ctx.state(call);
+    let recorded: Vec<(String, String, String)> = state["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let text = |key: &str| a[key].as_str().unwrap_or("-").to_owned();
+            (text("action"), text("rule"), text("status"))
+        })
+        .collect();
+    let expected = [
+        ("answer", "answer-inbound"),
+        ("siprec_start", "record-inbound"),
+        ("suppression_start", "suppress-noise"),
+        ("siprec_start", "retry-siprec"),
+        ("refer", "-"),
+        ("refer", "refer-failover"),
+        ("client_state_update", "stamp-transferred"),
+        ("client_state_update", "supervisor-arm"),
+        ("switch_supervisor_role", "supervisor-barge"),
+        ("client_state_update", "supervisor-barge"),
+        ("suppression_stop", "unsuppress-on-bridge"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, r)| (a.to_string(), r.to_string(), "succeeded".to_string()))
+        .collect();
+    assert_eq!(recorded, expected);
+    assert_eq!(state["supervisor_role"], "barge");
+    assert_eq!(state["noise_suppression"]["status"], "stopped");
+    assert_eq!(state["refer"]["sip_address"], BACKUP);
+}
+
+fn the_cron_trigger_sends_failed_actions_again(ctx: &Ctx) {
+    let call = "v3:e2e-sweep";
+    ctx.telnyx
+        .always(TelnyxReply::error(503, "90001", "Service unavailable"));
+    ctx.accepted(&event(call, "call.initiated", "sweep-initiated", 1));
+    // Five attempts with backoff, then the failure is recorded and kept for the sweep.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while ctx.state(call)["actions"][0]["status"] != "failed" {
+        assert!(std::time::Instant::now() < deadline, "{}", ctx.state(call));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let first_round = ctx.telnyx_requests();
+    assert_eq!(first_round.len(), 5);
+
+    ctx.telnyx.always(TelnyxReply::ok());
+    let reply = ctx.call("GET", "/__scheduled?cron=*+*+*+*+*", &[], b"");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let sent = ctx.expect_requests(1);
+    let expected = command_id("sweep-initiated", "answer-inbound", 0);
+    assert_eq!(sent[0].1["command_id"], expected);
+    assert!(first_round
+        .iter()
+        .all(|r| r.json()["command_id"] == expected));
+    let state = ctx.state(call);
+    assert_eq!(state["actions"][0]["status"], "succeeded", "{state}");
+    assert_eq!(state["actions"].as_array().unwrap().len(), 1);
+
+    // Nothing is left to do: another run sends nothing.
+    ctx.call("GET", "/__scheduled?cron=*+*+*+*+*", &[], b"");
+    ctx.expect_requests(0);
+}
+
+fn health_counts_the_example_rules(ctx: &Ctx) {
+    let health = ctx.call("GET", "/health", &[], b"").json();
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["config"]["automations"], 11);
+}
+
+const AUTOMATION_CASES: &[(&str, Case)] = &[
+    (
+        "health_counts_the_example_rules",
+        health_counts_the_example_rules,
+    ),
+    (
+        "every_signed_event_sends_exactly_what_the_rules_say",
+        every_signed_event_sends_exactly_what_the_rules_say,
+    ),
+    (
+        "the_cron_trigger_sends_failed_actions_again",
+        the_cron_trigger_sends_failed_actions_again,
+    ),
+];
+
 // --- harness --------------------------------------------------------------------------
 
 type Case = fn(&Ctx);
@@ -605,6 +804,58 @@ fn run(name: &str, case: impl FnOnce() + std::panic::UnwindSafe) -> bool {
     }
 }
 
+/// Starts a worker, runs `cases` against it, and counts the outcomes into `tally`.
+fn run_group(
+    label: &str,
+    vars: Vec<(&str, String)>,
+    extra_toml: Option<&str>,
+    cases: &[(&str, Case)],
+    keys: (&WebhookSigner, &WebhookSigner),
+    telnyx: &FakeTelnyxServer,
+    tally: &mut (usize, usize),
+) {
+    println!("e2e: starting the release build under wrangler dev ({label})");
+    let worker = match WranglerDev::start_with(&vars, extra_toml) {
+        Ok(worker) => worker,
+        Err(error) => {
+            eprintln!("e2e: {error}");
+            tally.1 += 1;
+            return;
+        }
+    };
+    println!("e2e: worker ready at {}", worker.base_url);
+    let ctx = Ctx {
+        base_url: worker.base_url.clone(),
+        agent: ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(60))
+            .build(),
+        signer: keys.0.clone(),
+        previous_signer: keys.1.clone(),
+        telnyx: telnyx.fake.clone(),
+    };
+    ctx.telnyx.clear();
+    let failed_before = tally.1;
+    for (name, case) in cases {
+        if run(name, AssertUnwindSafe(|| case(&ctx))) {
+            tally.0 += 1;
+        } else {
+            tally.1 += 1;
+        }
+    }
+    let log = worker.log();
+    if run(
+        "the_worker_log_holds_no_secret",
+        AssertUnwindSafe(|| the_worker_log_holds_no_secret(&ctx, &log)),
+    ) {
+        tally.0 += 1;
+    } else {
+        tally.1 += 1;
+    }
+    if tally.1 > failed_before {
+        eprintln!("e2e: wrangler dev log (tail):\n{}", worker.log_tail());
+    }
+}
+
 fn main() -> ExitCode {
     let signer = WebhookSigner::from_seed(END_TO_END_SEED);
     let previous_signer = WebhookSigner::from_seed([0x5e; 32]);
@@ -615,55 +866,43 @@ fn main() -> ExitCode {
     );
     let telnyx = FakeTelnyxServer::start(FakeTelnyx::new());
     println!("e2e: fake Telnyx at {}", telnyx.api_base);
-    println!("e2e: starting the release build under wrangler dev");
-    let worker = match WranglerDev::start(&[
-        ("TELNYX_PUBLIC_KEY", keys),
-        ("ADMIN_TOKEN", ADMIN_TOKEN.into()),
-        ("TELNYX_API_KEY", API_KEY.into()),
-        ("TELNYX_API_BASE", telnyx.api_base.clone()),
-        ("WEBHOOK_TOLERANCE_SECS", "300".into()),
-        // Whatever a developer's .dev.vars holds, no rules run here.
-        ("AUTOMATIONS", String::new()),
-    ]) {
-        Ok(worker) => worker,
-        Err(error) => {
-            eprintln!("e2e: {error}");
-            println!("0 passed, 1 failed");
-            return ExitCode::FAILURE;
+    let vars = |automations: Option<&str>| {
+        let mut vars = vec![
+            ("TELNYX_PUBLIC_KEY", keys.clone()),
+            ("ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
+            ("TELNYX_API_KEY", API_KEY.to_owned()),
+            ("TELNYX_API_BASE", telnyx.api_base.clone()),
+            ("WEBHOOK_TOLERANCE_SECS", "300".to_owned()),
+        ];
+        // `Some("")` overrides whatever a developer's .dev.vars holds; `None` leaves the
+        // rules to the TOML table (which a .dev.vars AUTOMATIONS would override).
+        if let Some(automations) = automations {
+            vars.push(("AUTOMATIONS", automations.to_owned()));
         }
+        vars
     };
-    println!("e2e: worker ready at {}", worker.base_url);
-    let ctx = Ctx {
-        base_url: worker.base_url.clone(),
-        agent: ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(30))
-            .build(),
-        signer,
-        previous_signer,
-        telnyx: telnyx.fake.clone(),
-    };
-    let mut passed = 0;
-    let mut failed = 0;
-    for (name, case) in CASES {
-        if run(name, AssertUnwindSafe(|| case(&ctx))) {
-            passed += 1;
-        } else {
-            failed += 1;
-        }
-    }
-    let log = worker.log();
-    if run(
-        "the_worker_log_holds_no_secret",
-        AssertUnwindSafe(|| the_worker_log_holds_no_secret(&ctx, &log)),
-    ) {
-        passed += 1;
-    } else {
-        failed += 1;
-    }
-    if failed > 0 {
-        eprintln!("e2e: wrangler dev log (tail):\n{}", worker.log_tail());
-    }
-    drop(worker);
+    let mut tally = (0, 0);
+    run_group(
+        "no automations",
+        vars(Some("")),
+        None,
+        CASES,
+        (&signer, &previous_signer),
+        &telnyx,
+        &mut tally,
+    );
+    // The shipped examples, as a TOML table in wrangler.toml.
+    let examples = joined_toml(&EXAMPLES);
+    run_group(
+        "the example automations",
+        vars(None),
+        Some(&examples),
+        AUTOMATION_CASES,
+        (&signer, &previous_signer),
+        &telnyx,
+        &mut tally,
+    );
+    let (passed, failed) = tally;
     println!("{passed} passed, {failed} failed");
     if failed == 0 {
         ExitCode::SUCCESS

@@ -13,6 +13,7 @@ pub const DEVELOPMENT_SEED: [u8; 32] = *b"telnyx-edge-development-key-0001";
 pub const END_TO_END_SEED: [u8; 32] = *b"telnyx-edge-end-to-end-test-0001";
 
 /// A webhook signer holding one private key.
+#[derive(Clone)]
 pub struct WebhookSigner(SigningKey);
 
 impl WebhookSigner {

@@ -21,6 +21,8 @@ pub struct WranglerDev {
     pub base_url: String,
     pub log_path: PathBuf,
     state_dir: PathBuf,
+    /// A generated `wrangler.toml`, removed on drop.
+    config: Option<PathBuf>,
 }
 
 /// A loopback port nobody listens on right now.
@@ -34,8 +36,14 @@ fn project_root() -> &'static Path {
 
 impl WranglerDev {
     /// Starts `wrangler dev` with exactly these vars and a fresh local KV, and waits
-    /// until `/health` answers.
+    /// until `/health` answers. `/__scheduled` fires the cron trigger.
     pub fn start(vars: &[(&str, String)]) -> Result<Self, String> {
+        Self::start_with(vars, None)
+    }
+
+    /// Like [`Self::start`], with `extra_toml` appended to the project's `wrangler.toml`
+    /// (vars given as TOML tables, as a user writes them).
+    pub fn start_with(vars: &[(&str, String)], extra_toml: Option<&str>) -> Result<Self, String> {
         let root = project_root();
         let wrangler = root.join("node_modules/.bin/wrangler");
         let bundle = root.join("build/worker/shim.mjs");
@@ -56,14 +64,30 @@ impl WranglerDev {
         let log = File::create(&log_path).map_err(|e| e.to_string())?;
         let log_err = log.try_clone().map_err(|e| e.to_string())?;
 
+        let config = match extra_toml {
+            Some(extra) => {
+                let base = std::fs::read_to_string(root.join("wrangler.toml"))
+                    .map_err(|e| format!("wrangler.toml: {e}"))?;
+                // Beside the original, so its relative paths mean the same.
+                let path = root.join(format!(".e2e-wrangler-{port}.toml"));
+                std::fs::write(&path, format!("{base}\n{extra}\n"))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                Some(path)
+            }
+            None => None,
+        };
         let mut args = vec![
             "dev".to_string(),
+            "--test-scheduled".into(),
             "--ip=127.0.0.1".into(),
             format!("--port={port}"),
             format!("--inspector-port={inspector_port}"),
             format!("--persist-to={}", state_dir.join("state").display()),
             "--show-interactive-dev-session=false".into(),
         ];
+        if let Some(config) = &config {
+            args.push(format!("--config={}", config.display()));
+        }
         for (name, value) in vars {
             args.push("--var".into());
             args.push(format!("{name}:{value}"));
@@ -97,6 +121,7 @@ impl WranglerDev {
             base_url: format!("http://127.0.0.1:{port}"),
             log_path,
             state_dir,
+            config,
         };
         dev.wait_until_ready()?;
         Ok(dev)
@@ -168,5 +193,8 @@ impl Drop for WranglerDev {
         signal_group("-KILL");
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.state_dir);
+        if let Some(config) = &self.config {
+            let _ = std::fs::remove_file(config);
+        }
     }
 }
