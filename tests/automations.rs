@@ -9,7 +9,6 @@ use support::deliveries::set_payload;
 use support::fake_telnyx::{Recorded, Reply};
 use support::harness::*;
 use telnyx_edge::app::actions::MAX_SEND_ROUNDS;
-use telnyx_edge::app::http::Request;
 use telnyx_edge::app::sweep::STALE_AFTER_MILLIS;
 use telnyx_edge::domain::automations::command_id;
 
@@ -74,13 +73,7 @@ fn fail_503() -> Reply {
 fn the_response_comes_first_and_the_actions_after_it() {
     let h = Harness::with_rules(json!([{"name": "record", "on": ["call.answered"],
         "do": [answer()]}]));
-    let body = event("call.answered", "ev-1", 1).to_string().into_bytes();
-    let handled = h.send_only(Request {
-        method: "POST".into(),
-        path: "/webhooks/telnyx".into(),
-        headers: h.signer.headers(NOW, &body),
-        body,
-    });
+    let handled = h.deliver_only(&event("call.answered", "ev-1", 1));
     assert_eq!(handled.response.status, 200);
     assert!(h.sent().is_empty(), "nothing is sent before the response");
     assert_eq!(
@@ -226,14 +219,10 @@ fn templates_are_filled_from_the_payload_and_the_state() {
                                {"name": "X-Why", "value": "{{payload.sip_notify_response}}"}]}}]},
     ]));
     h.accepted(&event("call.answered", "ev-answered", 1));
-    let operator_refer = h.send(Request {
-        method: "POST".into(),
-        path: format!("/calls/{CALL}/actions/refer"),
-        headers: vec![("authorization".into(), bearer())],
-        body: json!({"sip_address": "sip:primary@pbx.example.com"})
-            .to_string()
-            .into_bytes(),
-    });
+    let operator_refer = h.operator_action(
+        "refer",
+        &json!({"sip_address": "sip:primary@pbx.example.com"}),
+    );
     assert_eq!(operator_refer.status, 200);
     h.accepted(&dtmf("d-1", 2, "7"));
     h.accepted(&event("call.refer.failed", "ev-refer-failed", 3));
@@ -428,14 +417,8 @@ fn a_final_failure_is_not_retried() {
 fn automations_whose_run_never_happened_are_planned_by_the_sweep() {
     let h =
         Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
-    let body = event("call.answered", "ev-1", 1).to_string().into_bytes();
     // The runtime ended the request right after its response: no follow-up ran.
-    let handled = h.send_only(Request {
-        method: "POST".into(),
-        path: "/webhooks/telnyx".into(),
-        headers: h.signer.headers(NOW, &body),
-        body,
-    });
+    let handled = h.deliver_only(&event("call.answered", "ev-1", 1));
     assert_eq!(handled.response.status, 200);
     assert_eq!(h.sweep().waiting, 1, "it may still be running");
     h.after_stale();
@@ -472,12 +455,7 @@ fn an_operator_action_left_pending_is_closed_as_failed_not_sent_again() {
     let h = Harness::new();
     h.accepted(&event("call.answered", "ev-1", 1));
     h.kv.fail_puts_after(&format!("call:{}:action:", CALL.replace(':', "%3A")), 1, 1);
-    let response = h.send(Request {
-        method: "POST".into(),
-        path: format!("/calls/{CALL}/actions/hangup"),
-        headers: vec![("authorization".into(), bearer())],
-        body: b"{}".to_vec(),
-    });
+    let response = h.operator_action("hangup", &json!({}));
     assert_eq!(response.status, 200);
     h.after_stale();
     h.sweep();

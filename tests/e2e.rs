@@ -679,6 +679,27 @@ fn every_signed_event_sends_exactly_what_the_rules_say(ctx: &Ctx) {
     assert_eq!(state["refer"]["sip_address"], BACKUP);
 }
 
+fn events_delivered_at_once_respect_the_limit(ctx: &Ctx) {
+    let call = "v3:e2e-limit";
+    ctx.accepted(&event(call, "call.answered", "limit-answered", 1));
+    assert_eq!(actions_of(&ctx.expect_requests(1)), ["suppression_start"]);
+    // All at once, as Telnyx may: each plan must see what the others recorded.
+    std::thread::scope(|scope| {
+        for n in 0..5 {
+            scope.spawn(move || {
+                let id = format!("limit-failed-{n}");
+                ctx.accepted(&event(call, "siprec.failed", &id, 2 + n));
+            });
+        }
+    });
+    let sent = ctx.expect_requests(3);
+    assert_eq!(
+        actions_of(&sent),
+        ["siprec_start"; 3],
+        "retry-siprec allows 3"
+    );
+}
+
 fn the_cron_trigger_sends_failed_actions_again(ctx: &Ctx) {
     let call = "v3:e2e-sweep";
     ctx.telnyx
@@ -725,6 +746,10 @@ const AUTOMATION_CASES: &[(&str, Case)] = &[
     (
         "every_signed_event_sends_exactly_what_the_rules_say",
         every_signed_event_sends_exactly_what_the_rules_say,
+    ),
+    (
+        "events_delivered_at_once_respect_the_limit",
+        events_delivered_at_once_respect_the_limit,
     ),
     (
         "the_cron_trigger_sends_failed_actions_again",

@@ -9,7 +9,6 @@ use support::deliveries::set_payload;
 use support::examples::{automations_json, EXAMPLES};
 use support::fake_telnyx::Reply;
 use support::harness::*;
-use telnyx_edge::app::http::Request;
 
 const INBOUND: &str = "aW5ib3VuZA==";
 const ARMED: &str = "c3VwZXJ2aXNvcjphcm1lZA==";
@@ -46,12 +45,7 @@ impl Harness {
     }
 
     fn operator(&self, action: &str, body: Value) {
-        let response = self.send(Request {
-            method: "POST".into(),
-            path: format!("/calls/{CALL}/actions/{action}"),
-            headers: vec![("authorization".into(), bearer())],
-            body: body.to_string().into_bytes(),
-        });
+        let response = self.operator_action(action, &body);
         assert_eq!(response.status, 200, "{}", response.body);
     }
 }

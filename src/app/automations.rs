@@ -2,6 +2,9 @@
 //! answers ([`App::owe_automations`]); after the response the plan runs
 //! ([`App::run_automations`]), and the scheduled sweep re-runs it if that never finished.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use super::actions::{ActionCommand, Origin, Prepared};
@@ -11,6 +14,31 @@ use crate::domain::automations::{listens_to, plan, Planned, Trigger};
 use crate::domain::call_state::{fold_before, ActionStatus};
 use crate::domain::envelope::Delivery;
 use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, StoreError};
+
+/// How long a run waits for another run planning the same call, in steps of
+/// [`PLANNING_POLL_MILLIS`]; planning takes a KV read and a few writes.
+const PLANNING_WAIT_STEPS: u32 = 500;
+const PLANNING_POLL_MILLIS: u64 = 10;
+
+thread_local! {
+    /// Calls whose automations are being planned in this isolate.
+    static PLANNING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// Holds a call's planning turn; dropping it (also when the run is cancelled) frees it.
+struct PlanningTurn(String);
+
+impl Drop for PlanningTurn {
+    fn drop(&mut self) {
+        PLANNING.with(|calls| calls.borrow_mut().remove(&self.0));
+    }
+}
+
+fn try_take_turn(call_control_id: &str) -> Option<PlanningTurn> {
+    PLANNING
+        .with(|calls| calls.borrow_mut().insert(call_control_id.to_owned()))
+        .then(|| PlanningTurn(call_control_id.to_owned()))
+}
 
 /// Automations an accepted event owes, to run once the response is out.
 #[derive(Clone, Debug)]
@@ -71,6 +99,15 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
     pub async fn run_automations(&self, follow_up: FollowUp) {
         let FollowUp { delivery, work_key } = follow_up;
         let (Ok(rules), Some(record)) = (&self.config.automations, &delivery.record) else {
+            // Only when the rules became invalid after the event was accepted.
+            self.log.log(LogLine {
+                level: "warn",
+                msg: "automations",
+                event_id: Some(delivery.event_id.clone()),
+                outcome: Some("disabled"),
+                detail: Some("AUTOMATIONS is invalid now; the event's rules are not run".into()),
+                ..LogLine::default()
+            });
             return self.withdraw_work(&work_key, "").await;
         };
         let call = record.call_control_id.as_str();
@@ -86,6 +123,10 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
                 ..LogLine::default()
             })
         };
+        // Events of one call delivered back to back are planned one at a time in this
+        // isolate, so each plan sees the actions the previous one recorded (its limits
+        // and state). Sending is not serialized.
+        let turn = self.planning_turn(call).await;
         let records = match load_call(self.kv, call).await {
             Ok(records) => records,
             Err(error) => {
@@ -133,9 +174,22 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             }
         }
         self.withdraw_work(&work_key, call).await;
+        drop(turn);
         for prepared in ready {
             self.complete(prepared).await;
         }
+    }
+
+    /// Waits for this call's planning turn. After a bounded wait it goes ahead: a slow
+    /// run must not stall the others, and KV is the record either way.
+    async fn planning_turn(&self, call_control_id: &str) -> Option<PlanningTurn> {
+        for _ in 0..PLANNING_WAIT_STEPS {
+            if let Some(turn) = try_take_turn(call_control_id) {
+                return Some(turn);
+            }
+            self.clock.sleep(PLANNING_POLL_MILLIS).await;
+        }
+        None
     }
 
     /// A body that could not be built for this event is recorded as failed, unsent.
@@ -150,5 +204,22 @@ fn origin(planned: &Planned, event_id: &str) -> Origin {
         rule: planned.rule.clone(),
         trigger: event_id.to_owned(),
         command_id: planned.command_id.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_planning_turn_per_call_at_a_time() {
+        let turn = try_take_turn("v3:a").expect("free");
+        assert!(try_take_turn("v3:a").is_none(), "taken");
+        assert!(
+            try_take_turn("v3:b").is_some(),
+            "another call is independent"
+        );
+        drop(turn);
+        assert!(try_take_turn("v3:a").is_some(), "freed on drop");
     }
 }

@@ -128,6 +128,28 @@ impl Harness {
         self.webhook(self.signer.headers(now, &bytes), &bytes)
     }
 
+    /// Like [`Self::deliver`], leaving what follows the response to the caller.
+    pub fn deliver_only(&self, body: &Value) -> Handled {
+        let bytes = body.to_string().into_bytes();
+        let now = self.clock.now_millis() / 1000;
+        self.send_only(Request {
+            method: "POST".into(),
+            path: "/webhooks/telnyx".into(),
+            headers: self.signer.headers(now, &bytes),
+            body: bytes,
+        })
+    }
+
+    /// `POST /calls/{CALL}/actions/{action}` with the admin token.
+    pub fn operator_action(&self, action: &str, body: &Value) -> Response {
+        self.send(Request {
+            method: "POST".into(),
+            path: format!("/calls/{CALL}/actions/{action}"),
+            headers: vec![("authorization".into(), bearer())],
+            body: body.to_string().into_bytes(),
+        })
+    }
+
     pub fn get(&self, path: &str, authorization: Option<&str>) -> Response {
         self.send(Request {
             method: "GET".into(),
