@@ -11,6 +11,7 @@ use super::App;
 use crate::domain::actions::ActionSpec;
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
 use crate::domain::retry::RetryPolicy;
+use crate::domain::time::Instant;
 use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, StoreError};
 
 /// How many times an automation's action is sent at most: the first run and the
@@ -54,6 +55,23 @@ pub struct Prepared {
 impl Prepared {
     fn is_automation(&self) -> bool {
         self.stored.trigger.is_some()
+    }
+
+    /// Moves on to the action's next phase.
+    pub(super) fn advance(
+        &mut self,
+        status: ActionStatus,
+        http_status: Option<u16>,
+        error: Option<String>,
+        at: Instant,
+    ) {
+        let stored = &mut self.stored;
+        stored.seq += 1;
+        stored.record.status = status;
+        stored.record.http_status = http_status;
+        stored.record.error = error;
+        stored.record.at = at.to_rfc3339();
+        stored.retryable = false;
     }
 
     fn work_item(&self) -> WorkItem {
@@ -176,7 +194,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
         put_work(self.kv, &prepared.work_key, &prepared.work_item()).await?;
         if let Err(error) = store_action(self.kv, &prepared.call_control_id, &prepared.stored).await
         {
-            self.withdraw_work(&prepared.work_key, &prepared.call_control_id)
+            self.withdraw_work(&prepared.work_key, Some(&prepared.call_control_id))
                 .await;
             return Err(error);
         }
@@ -262,13 +280,9 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
         error: Option<String>,
         retry_later: bool,
     ) {
-        let stored = &mut prepared.stored;
-        stored.seq += 1;
-        stored.record.status = status;
-        stored.record.http_status = http_status;
-        stored.record.error = error;
-        stored.record.at = self.now().to_rfc3339();
-        stored.retryable = retry_later;
+        prepared.advance(status, http_status, error, self.now());
+        prepared.stored.retryable = retry_later;
+        let stored = &prepared.stored;
         let call = prepared.call_control_id.as_str();
         self.log.log(LogLine {
             level: if status == ActionStatus::Failed {
@@ -306,17 +320,17 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             return;
         }
         if !retry_later {
-            self.withdraw_work(&prepared.work_key, call).await;
+            self.withdraw_work(&prepared.work_key, Some(call)).await;
         }
     }
 
     /// Deletes a work item; a failure only means the sweep will find it done later.
-    pub(super) async fn withdraw_work(&self, key: &str, call_control_id: &str) {
+    pub(super) async fn withdraw_work(&self, key: &str, call_control_id: Option<&str>) {
         if let Err(error) = delete_work(self.kv, key).await {
             self.log.log(LogLine {
                 level: "warn",
                 msg: "kv",
-                call_control_id: Some(call_control_id.to_owned()),
+                call_control_id: call_control_id.map(str::to_owned),
                 outcome: Some("storage_error"),
                 detail: Some(format!("finished work item not removed: {error}")),
                 ..LogLine::default()

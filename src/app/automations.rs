@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::actions::{ActionCommand, Origin, Prepared};
+use super::actions::{ActionCommand, Origin};
 use super::store::{automations_work_key, load_call, put_work, WorkItem};
 use super::App;
 use crate::domain::automations::{listens_to, plan, Planned, Trigger};
@@ -108,7 +108,8 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
                 detail: Some("AUTOMATIONS is invalid now; the event's rules are not run".into()),
                 ..LogLine::default()
             });
-            return self.withdraw_work(&work_key, "").await;
+            let call = delivery.record.as_ref().map(|r| r.call_control_id.as_str());
+            return self.withdraw_work(&work_key, call).await;
         };
         let call = record.call_control_id.as_str();
         let log = |level, outcome, detail: String| {
@@ -149,22 +150,43 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
         // none is lost if this run ends early.
         let mut ready = Vec::with_capacity(planned.len());
         for (ordinal, planned) in planned.into_iter().enumerate() {
-            let (body, unsendable) = match planned.body.clone() {
+            let Planned {
+                rule,
+                action,
+                command_id,
+                body,
+                ..
+            } = planned;
+            let (body, unsendable) = match body {
                 Ok(body) => (body, None),
                 Err(reason) => (Map::new(), Some(reason)),
             };
             let command = ActionCommand {
-                action: planned.action,
+                action,
                 call_control_id: call,
                 body,
-                origin: origin(&planned, &delivery.event_id),
+                origin: Origin::Automation {
+                    rule,
+                    trigger: delivery.event_id.clone(),
+                    command_id,
+                },
             };
             let mut prepared = match self.prepare(command, ordinal) {
                 Ok(prepared) => prepared,
                 Err(error) => return log("error", "deferred", error.to_string()),
             };
             match unsendable {
-                Some(reason) => self.refuse_unsendable(&mut prepared, reason).await,
+                // Recorded as failed, never sent.
+                Some(reason) => {
+                    self.record_phase(
+                        &mut prepared,
+                        ActionStatus::Failed,
+                        None,
+                        Some(reason),
+                        false,
+                    )
+                    .await
+                }
                 None => match self.begin(&prepared).await {
                     Ok(()) => ready.push(prepared),
                     Err(error) => {
@@ -173,7 +195,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
                 },
             }
         }
-        self.withdraw_work(&work_key, call).await;
+        self.withdraw_work(&work_key, Some(call)).await;
         drop(turn);
         for prepared in ready {
             self.complete(prepared).await;
@@ -190,20 +212,6 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             self.clock.sleep(PLANNING_POLL_MILLIS).await;
         }
         None
-    }
-
-    /// A body that could not be built for this event is recorded as failed, unsent.
-    async fn refuse_unsendable(&self, prepared: &mut Prepared, reason: String) {
-        self.record_phase(prepared, ActionStatus::Failed, None, Some(reason), false)
-            .await;
-    }
-}
-
-fn origin(planned: &Planned, event_id: &str) -> Origin {
-    Origin::Automation {
-        rule: planned.rule.clone(),
-        trigger: event_id.to_owned(),
-        command_id: planned.command_id.clone(),
     }
 }
 

@@ -125,34 +125,24 @@ pub struct Handled {
 
 impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
     pub async fn handle(&self, request: &Request) -> Handled {
-        if let (Route::Webhook, "POST") = (route(&request.path), request.method.as_str()) {
-            let (response, follow_up) = self.webhook(request, self.now()).await;
-            return Handled {
-                response,
-                follow_up,
-            };
-        }
-        Handled {
-            response: self.respond(request).await,
-            follow_up: None,
-        }
-    }
-
-    async fn respond(&self, request: &Request) -> Response {
-        let method = request.method.as_str();
-        match (route(&request.path), method) {
-            (Route::Webhook, _) => method_not_allowed("POST"),
-            (Route::Health, "GET") => self.health(),
+        let (response, follow_up) = match (route(&request.path), request.method.as_str()) {
+            (Route::Webhook, "POST") => self.webhook(request, self.now()).await,
+            (Route::Webhook, _) => (method_not_allowed("POST"), None),
+            (Route::Health, "GET") => (self.health(), None),
             (Route::Call(id), "GET") => match self.authorize(request) {
-                Ok(()) => self.call_state(&id).await,
-                Err(problem) => problem,
+                Ok(()) => (self.call_state(&id).await, None),
+                Err(problem) => (problem, None),
             },
             (Route::Action(id, action), _) => match self.authorize(request) {
-                Ok(()) => self.operator_action(request, &id, &action).await,
-                Err(problem) => problem,
+                Ok(()) => (self.operator_action(request, &id, &action).await, None),
+                Err(problem) => (problem, None),
             },
-            (Route::Health | Route::Call(_), _) => method_not_allowed("GET"),
-            (Route::NotFound, _) => Problem::new(404, "not_found", "no such route").into(),
+            (Route::Health | Route::Call(_), _) => (method_not_allowed("GET"), None),
+            (Route::NotFound, _) => (Problem::new(404, "not_found", "no such route").into(), None),
+        };
+        Handled {
+            response,
+            follow_up,
         }
     }
 

@@ -54,7 +54,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
                         Some(item) => self.sweep_item(&key, item, &mut report).await,
                         None => {
                             self.log_sweep("error", "unreadable work item removed", &key);
-                            self.withdraw_work(&key, "").await;
+                            self.withdraw_work(&key, None).await;
                             report.errors += 1;
                         }
                     }
@@ -97,25 +97,8 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
                 signed_at,
                 rounds,
             } => {
-                if !self.is_stale(work_created_millis(key)) {
-                    report.waiting += 1;
-                } else if rounds >= MAX_SEND_ROUNDS {
-                    self.log_sweep("error", "automations abandoned after attempts", &event_id);
-                    self.withdraw_work(key, &call_control_id).await;
-                    report.closed += 1;
-                } else {
-                    let next = WorkItem::Automations {
-                        call_control_id: call_control_id.clone(),
-                        event_id: event_id.clone(),
-                        signed_at,
-                        rounds: rounds + 1,
-                    };
-                    if put_work(self.kv, key, &next).await.is_err() {
-                        report.errors += 1;
-                        return;
-                    }
-                    self.replan(key, &event_id, signed_at, report).await;
-                }
+                self.sweep_automations(key, call_control_id, event_id, signed_at, rounds, report)
+                    .await
             }
             WorkItem::Action {
                 call_control_id,
@@ -123,61 +106,106 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
                 body,
                 rounds,
             } => {
-                let newest = match load_call(self.kv, &call_control_id).await {
-                    Ok(records) => records
-                        .actions
-                        .into_iter()
-                        .filter(|phase| phase.id == action.id)
-                        .max_by_key(|phase| phase.seq),
-                    Err(error) => {
-                        self.log_sweep("error", "call not readable", &error.to_string());
-                        report.errors += 1;
-                        return;
-                    }
-                };
-                let verdict = self.judge(key, newest.as_ref(), body.is_some(), rounds);
-                let phase = newest.unwrap_or(*action);
-                let mut prepared = match self.resume(key, &call_control_id, phase, body, rounds) {
-                    Some(prepared) => prepared,
-                    None => {
-                        report.errors += 1;
-                        return self.withdraw_work(key, &call_control_id).await;
-                    }
-                };
-                match verdict {
-                    Verdict::Wait => report.waiting += 1,
-                    Verdict::Close => {
-                        self.withdraw_work(key, &call_control_id).await;
-                        report.closed += 1;
-                    }
-                    Verdict::GiveUp(reason) => {
-                        let http_status = prepared.stored.record.http_status;
-                        self.record_phase(
-                            &mut prepared,
-                            ActionStatus::Failed,
-                            http_status,
-                            Some(reason),
-                            false,
-                        )
-                        .await;
-                        report.closed += 1;
-                    }
-                    Verdict::Resend => {
-                        prepared.rounds += 1;
-                        prepared.stored.seq += 1;
-                        prepared.stored.record.status = ActionStatus::Pending;
-                        prepared.stored.record.http_status = None;
-                        prepared.stored.record.error = None;
-                        prepared.stored.record.at = self.now().to_rfc3339();
-                        prepared.stored.retryable = false;
-                        if self.begin(&prepared).await.is_err() {
-                            report.errors += 1;
-                            return;
-                        }
-                        self.complete(prepared).await;
-                        report.resent += 1;
-                    }
+                self.sweep_action(key, call_control_id, *action, body, rounds, report)
+                    .await
+            }
+        }
+    }
+
+    async fn sweep_automations(
+        &self,
+        key: &str,
+        call_control_id: String,
+        event_id: String,
+        signed_at: i64,
+        rounds: u32,
+        report: &mut SweepReport,
+    ) {
+        if !self.is_stale(work_created_millis(key)) {
+            report.waiting += 1;
+        } else if rounds >= MAX_SEND_ROUNDS {
+            self.log_sweep("error", "automations abandoned after attempts", &event_id);
+            self.withdraw_work(key, Some(&call_control_id)).await;
+            report.closed += 1;
+        } else {
+            let next = WorkItem::Automations {
+                call_control_id: call_control_id.clone(),
+                event_id: event_id.clone(),
+                signed_at,
+                rounds: rounds + 1,
+            };
+            if put_work(self.kv, key, &next).await.is_err() {
+                report.errors += 1;
+                return;
+            }
+            self.replan(key, &event_id, signed_at, report).await;
+        }
+    }
+
+    async fn sweep_action(
+        &self,
+        key: &str,
+        call_control_id: String,
+        action: StoredAction,
+        body: Option<Map<String, Value>>,
+        rounds: u32,
+        report: &mut SweepReport,
+    ) {
+        let newest = match load_call(self.kv, &call_control_id).await {
+            Ok(records) => records
+                .actions
+                .into_iter()
+                .filter(|phase| phase.id == action.id)
+                .max_by_key(|phase| phase.seq),
+            Err(error) => {
+                self.log_sweep("error", "call not readable", &error.to_string());
+                report.errors += 1;
+                return;
+            }
+        };
+        let verdict = self.judge(key, newest.as_ref(), body.is_some(), rounds);
+        let call = Some(call_control_id.as_str());
+        // `None`: send again; `Some`: record this final failure.
+        let give_up = match verdict {
+            Verdict::Wait => {
+                report.waiting += 1;
+                return;
+            }
+            Verdict::Close => {
+                self.withdraw_work(key, call).await;
+                report.closed += 1;
+                return;
+            }
+            Verdict::GiveUp(reason) => Some(reason),
+            Verdict::Resend => None,
+        };
+        let phase = newest.unwrap_or(action);
+        let Some(mut prepared) = self.resume(key, &call_control_id, phase, body, rounds) else {
+            report.errors += 1;
+            return self.withdraw_work(key, call).await;
+        };
+        match give_up {
+            None => {
+                prepared.rounds += 1;
+                prepared.advance(ActionStatus::Pending, None, None, self.now());
+                if self.begin(&prepared).await.is_err() {
+                    report.errors += 1;
+                    return;
                 }
+                self.complete(prepared).await;
+                report.resent += 1;
+            }
+            Some(reason) => {
+                let http_status = prepared.stored.record.http_status;
+                self.record_phase(
+                    &mut prepared,
+                    ActionStatus::Failed,
+                    http_status,
+                    Some(reason),
+                    false,
+                )
+                .await;
+                report.closed += 1;
             }
         }
     }
@@ -254,7 +282,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             Ok(Some(raw)) => raw,
             // Never marked seen: the webhook answered an error, and Telnyx redelivers.
             Ok(None) => {
-                self.withdraw_work(key, "").await;
+                self.withdraw_work(key, None).await;
                 report.closed += 1;
                 return;
             }
@@ -275,7 +303,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             }
             Err(error) => {
                 self.log_sweep("error", "stored event not parsable", &error.detail);
-                self.withdraw_work(key, "").await;
+                self.withdraw_work(key, None).await;
                 report.errors += 1;
             }
         }
