@@ -51,12 +51,12 @@ pub struct FollowUp {
 impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
     /// On the webhook path, before answering: when a rule listens to this event type,
     /// writes the work item that makes the automations run even if this request dies
-    /// right after its response.
+    /// right after its response, and returns its key.
     pub(super) async fn owe_automations(
         &self,
         delivery: &Delivery,
         signed_at: i64,
-    ) -> Result<Option<FollowUp>, StoreError> {
+    ) -> Result<Option<String>, StoreError> {
         let Some(record) = &delivery.record else {
             return Ok(None);
         };
@@ -88,10 +88,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             rounds: 1,
         };
         put_work(self.kv, &work_key, &item).await?;
-        Ok(Some(FollowUp {
-            delivery: delivery.clone(),
-            work_key,
-        }))
+        Ok(Some(work_key))
     }
 
     /// Plans the event's automations against the call state before it, records every

@@ -63,7 +63,7 @@ async fn put_record(
 
 /// Whether an event with this id was already accepted (as far as this KV location knows).
 pub async fn is_known_event(kv: &impl KvStore, event_id: &str) -> Result<bool, StoreError> {
-    Ok(kv.get(&event_key(event_id)).await?.is_some())
+    Ok(event_body(kv, event_id).await?.is_some())
 }
 
 /// The raw body of an accepted event.

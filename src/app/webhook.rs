@@ -63,14 +63,17 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
         store::store_event_record(self.kv, &delivery)
             .await
             .map_err(stored)?;
-        let follow_up = self
+        let work_key = self
             .owe_automations(&delivery, signed_at)
             .await
             .map_err(stored)?;
         store::mark_seen(self.kv, &delivery, &request.body)
             .await
             .map_err(stored)?;
-        Ok((self.answer(&delivery, "accepted"), follow_up))
+        let response = self.answer(&delivery, "accepted");
+        // The delivery moves into the follow-up: nothing is copied on this path.
+        let follow_up = work_key.map(|work_key| FollowUp { delivery, work_key });
+        Ok((response, follow_up))
     }
 
     fn verification_config(&self) -> Result<(&PublicKeys, u64), Problem> {
