@@ -16,7 +16,9 @@ use serde::Serialize;
 use crate::domain::auth::bearer_matches;
 use crate::domain::call_state::fold;
 use crate::domain::config::Config;
-use crate::domain::envelope::MAX_CALL_CONTROL_ID_BYTES;
+use crate::domain::envelope::{
+    is_call_control_id, CALL_CONTROL_ID_CHARACTERS, MAX_CALL_CONTROL_ID_BYTES,
+};
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
 use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger};
@@ -55,10 +57,13 @@ struct HealthConfig {
 enum Route {
     Webhook,
     Health,
-    Call(String),
-    Action(String, String),
+    Call(CallId),
+    Action(CallId, String),
     NotFound,
 }
+
+/// A call control id from the path, or why it cannot be one (told only once authorised).
+type CallId = Result<String, Problem>;
 
 fn route(path: &str) -> Route {
     match path {
@@ -81,14 +86,23 @@ fn route(path: &str) -> Route {
     }
 }
 
-/// A percent-decoded call control id from one path segment. `.` and `..` are refused:
-/// URL parsers resolve them (escaped or not) as dot segments, which would move an action
-/// request to another path at Telnyx.
-fn call_control_id(segment: &str) -> Option<String> {
-    match percent_decode_str(segment).decode_utf8() {
-        Ok(id) if matches!(&*id, "" | "." | "..") => None,
-        Ok(id) if id.len() <= MAX_CALL_CONTROL_ID_BYTES => Some(id.into_owned()),
-        _ => None,
+/// The percent-decoded call control id of one path segment. An empty segment, `.` or
+/// `..` is no route at all (URL parsers resolve dot segments, escaped or not); any other
+/// id that Telnyx could not have issued is refused, so it never reaches a KV key or an
+/// action URL.
+fn call_control_id(segment: &str) -> Option<CallId> {
+    let decoded = percent_decode_str(segment).decode_utf8_lossy();
+    match &*decoded {
+        "" | "." | ".." => None,
+        id if is_call_control_id(id) => Some(Ok(id.to_owned())),
+        _ => Some(Err(Problem::new(
+            404,
+            "invalid_call_control_id",
+            format!(
+                "no call has this id: a call_control_id holds only {CALL_CONTROL_ID_CHARACTERS} \
+                 (at most {MAX_CALL_CONTROL_ID_BYTES} bytes)"
+            ),
+        ))),
     }
 }
 
@@ -129,14 +143,16 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             (Route::Webhook, "POST") => self.webhook(request, self.now()).await,
             (Route::Webhook, _) => (method_not_allowed("POST"), None),
             (Route::Health, "GET") => (self.health(), None),
-            (Route::Call(id), "GET") => match self.authorize(request) {
-                Ok(()) => (self.call_state(&id).await, None),
+            (Route::Call(id), "GET") => match self.authorize(request).and(id.map_err(Into::into)) {
+                Ok(id) => (self.call_state(&id).await, None),
                 Err(problem) => (problem, None),
             },
-            (Route::Action(id, action), _) => match self.authorize(request) {
-                Ok(()) => (self.operator_action(request, &id, &action).await, None),
-                Err(problem) => (problem, None),
-            },
+            (Route::Action(id, action), _) => {
+                match self.authorize(request).and(id.map_err(Into::into)) {
+                    Ok(id) => (self.operator_action(request, &id, &action).await, None),
+                    Err(problem) => (problem, None),
+                }
+            }
             (Route::Health | Route::Call(_), _) => (method_not_allowed("GET"), None),
             (Route::NotFound, _) => (Problem::new(404, "not_found", "no such route").into(), None),
         };

@@ -12,6 +12,20 @@ use super::time::Instant;
 pub const MAX_EVENT_ID_BYTES: usize = 100;
 /// Longest accepted `call_control_id`, in bytes (Telnyx ids are about 60).
 pub const MAX_CALL_CONTROL_ID_BYTES: usize = 128;
+/// What a `call_control_id` may hold, for error messages.
+pub const CALL_CONTROL_ID_CHARACTERS: &str = "letters, digits and - . _ ~ :";
+
+/// Whether `id` can be a Telnyx call control id: 1 to 128 of the characters Telnyx
+/// uses (`v3:…` base64url, UUIDs), which all stand in a URL path as they are. Nothing
+/// else reaches a KV key or an action URL, whatever an operator or a body sends; `.` and
+/// `..` are refused as URL parsers resolve them as dot segments.
+pub fn is_call_control_id(id: &str) -> bool {
+    !matches!(id, "." | "..")
+        && (1..=MAX_CALL_CONTROL_ID_BYTES).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':'))
+}
 const MAX_EVENT_TYPE_BYTES: usize = 100;
 
 /// The event types whose state effects the worker tracks, under their spec spelling.
@@ -186,6 +200,12 @@ pub fn parse(body: &[u8], delivered_at: Instant) -> Result<Delivery, EnvelopeErr
         }
         _ => None,
     };
+    if call_control_id.is_some_and(|id| !is_call_control_id(id)) {
+        return Err(EnvelopeError::new(
+            "/data/payload/call_control_id",
+            format!("`call_control_id` may hold only {CALL_CONTROL_ID_CHARACTERS}"),
+        ));
+    }
     if call_control_id.is_none() && is_call_event(&event_type) {
         return Err(EnvelopeError::new(
             "/data/payload/call_control_id",
@@ -374,6 +394,30 @@ mod tests {
         }
         assert_eq!(parse(b"\xff\xfe", DELIVERED).unwrap_err().pointer, "");
         assert_eq!(parse(b"", DELIVERED).unwrap_err().pointer, "");
+    }
+
+    #[test]
+    fn call_control_ids_are_the_characters_telnyx_uses() {
+        for id in [
+            "v3:u5OAKGEPT3Dx8SZSSDRWEMdNH2OripQhO9L9PL_PqJ4whcuhT6nAJA",
+            "v2:OycMASgvIjsGIAVEx8x3n9rYeKnUJx6a3V8VGhs5futnr17KZhujZA",
+            "31f19208-5db0-11ec-9ea7-02420a0d3a69",
+            "a.b~c",
+        ] {
+            assert!(is_call_control_id(id), "{id}");
+        }
+        let too_long = "x".repeat(MAX_CALL_CONTROL_ID_BYTES + 1);
+        for id in [
+            "", ".", "..", "a/b", "../x", "a?b", "a#b", "a b", "a%2Fb", "café", "a\\b", "a\u{0}",
+            "@host", &too_long,
+        ] {
+            assert!(!is_call_control_id(id), "{id:?}");
+        }
+        let mut body = json!({"data": {"id": "e", "event_type": "call.answered",
+            "payload": {"call_control_id": "v3:../../health"}}});
+        assert_eq!(pointer_of(body.clone()), "/data/payload/call_control_id");
+        body["data"]["event_type"] = json!("message.received");
+        assert!(parse_json(body).is_err(), "whatever the event type");
     }
 
     #[test]
