@@ -5,6 +5,8 @@ pub mod deliveries;
 pub mod examples;
 pub mod fake_telnyx;
 pub mod harness;
+pub mod hostile;
+pub mod raw_http;
 pub mod samples;
 pub mod signing;
 pub mod spec_tables;

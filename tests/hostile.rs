@@ -1,0 +1,104 @@
+//! The hostile-request corpus (`support::hostile`) through the whole pipeline: every
+//! case gets its documented status and code, and leaves no KV key, no KV write and no
+//! request at the fake Telnyx behind.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use support::harness::*;
+use support::hostile::{Corpus, Expect, HostileRequest, HOSTILE_CALL};
+use telnyx_edge::app::http::{Request, Response};
+
+fn send(h: &Harness, request: &HostileRequest) -> Response {
+    h.send(Request {
+        method: request.method.into(),
+        path: request.path().into(),
+        headers: request.headers.clone(),
+        body: request.body.clone(),
+    })
+}
+
+/// What is wrong with the answer to one case, if anything.
+fn check(h: &Harness, expect: Expect, response: &Response) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_str(&response.body).unwrap_or_default();
+    let (status, code) = match expect {
+        Expect::Refused { status, code } => (status, code),
+        Expect::Duplicate => (200, "duplicate"),
+    };
+    let got_code = match expect {
+        Expect::Refused { .. } => &body["errors"][0]["code"],
+        Expect::Duplicate => &body["status"],
+    };
+    if response.status != status || got_code != code {
+        return Some(format!(
+            "expected {status} {code}, got {} {}",
+            response.status, response.body
+        ));
+    }
+    if matches!(expect, Expect::Refused { .. })
+        && response.header("content-type") != Some("application/json")
+    {
+        return Some("the error is not JSON".into());
+    }
+    if !h.telnyx.requests().is_empty() {
+        return Some(format!("reached Telnyx: {:?}", h.telnyx.requests()));
+    }
+    None
+}
+
+#[test]
+fn every_hostile_request_gets_its_documented_status_and_leaves_no_trace() {
+    let h = Harness::new();
+    let corpus = Corpus {
+        signer: &h.signer,
+        now: NOW,
+        call: CALL,
+        admin_token: ADMIN_TOKEN,
+    };
+    assert_eq!(send(&h, &corpus.genuine()).status, 200);
+    let keys = h.kv.keys();
+    let writes = h.kv.writes();
+    let state = h.state(CALL);
+
+    let cases = corpus.cases();
+    assert!(cases.len() >= 60, "only {} cases", cases.len());
+    let mut failures = Vec::new();
+    let mut by_status = BTreeMap::<u16, usize>::new();
+    for case in &cases {
+        let response = send(&h, &case.request);
+        *by_status.entry(response.status).or_default() += 1;
+        let problem = check(&h, case.expect, &response).or_else(|| {
+            (h.kv.keys() != keys || h.kv.writes() != writes)
+                .then(|| format!("changed KV: {:?}", h.kv.keys()))
+        });
+        if let Some(problem) = problem {
+            failures.push(format!("{}: {problem}", case.name));
+            h.telnyx.clear();
+        }
+    }
+    println!("{} hostile requests, by status: {by_status:?}", cases.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(h.state(CALL), state);
+    assert_eq!(
+        h.get(&format!("/calls/{HOSTILE_CALL}"), Some(&bearer()))
+            .status,
+        404
+    );
+}
+
+#[test]
+fn case_names_are_unique() {
+    let h = Harness::new();
+    let corpus = Corpus {
+        signer: &h.signer,
+        now: NOW,
+        call: CALL,
+        admin_token: ADMIN_TOKEN,
+    };
+    let cases = corpus.cases();
+    let mut names: Vec<&str> = cases.iter().map(|case| case.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), cases.len());
+}
