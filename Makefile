@@ -4,13 +4,14 @@ SHELL := bash
 WORKER_SOURCES := Cargo.toml Cargo.lock $(shell find src -type f -name '*.rs')
 BUNDLE := build/worker/shim.mjs
 
-.PHONY: help bootstrap build dev test lint
+.PHONY: help bootstrap build dev test lint fuzz
 
 help:
 	@echo "make dev        run the worker locally under wrangler dev (local KV, dev defaults)"
 	@echo "make test       run every test: lint, native unit and pipeline tests, end to end"
 	@echo "make bootstrap  install the pinned tools (done by dev and test)"
 	@echo "make build      release build of the worker into build/"
+	@echo "make fuzz       run each cargo-fuzz target (nightly) for FUZZ_SECONDS (600) each"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -32,3 +33,7 @@ test: bootstrap
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory build
 	cargo test --all-targets
+
+FUZZ_SECONDS ?= 600
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)

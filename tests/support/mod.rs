@@ -4,6 +4,8 @@
 pub mod deliveries;
 pub mod examples;
 pub mod fake_telnyx;
+pub mod fuzz_seeds;
+pub mod fuzzing;
 pub mod harness;
 pub mod hostile;
 pub mod raw_http;

@@ -1,0 +1,11 @@
+//! The test-support modules the fuzz targets need, compiled from `tests/support/`.
+#![allow(dead_code)] // the targets use only part of what the modules offer
+
+#[path = "../../tests/support/deliveries.rs"]
+pub mod deliveries;
+#[path = "../../tests/support/fake_telnyx.rs"]
+pub mod fake_telnyx;
+#[path = "../../tests/support/fuzzing.rs"]
+pub mod fuzzing;
+#[path = "../../tests/support/signing.rs"]
+pub mod signing;

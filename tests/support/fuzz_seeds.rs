@@ -1,0 +1,104 @@
+//! The fuzzers' starting inputs: every delivery in the shared Telnyx examples, sample
+//! bodies for every action, and the shipped automation examples. Written to
+//! `fuzz/corpus/` by `cargo run --example fuzz-seeds`, and replayed by
+//! `tests/fuzz_regressions.rs`.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::examples::{automations_json, EXAMPLES};
+use super::fuzzing::{action_input, webhook_input, NOW, RULES};
+use super::samples;
+use telnyx_edge::domain::actions::ACTIONS;
+
+/// The fuzz targets, by the names `cargo fuzz` knows them.
+pub const TARGETS: [&str; 3] = ["webhook", "action_validation", "automations"];
+
+/// `../shared/telnyx/events.json`, the example deliveries the interface is built on.
+pub fn shared_events() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/telnyx/events.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the shared examples must be readable at {}: {e}",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).expect("events.json is JSON")
+}
+
+/// `(file name, input)` for one target.
+pub fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+    match target {
+        "webhook" => webhook_seeds(),
+        "action_validation" => action_seeds(),
+        "automations" => automation_seeds(),
+        other => panic!("no fuzz target {other}"),
+    }
+}
+
+fn webhook_seeds() -> Vec<(String, Vec<u8>)> {
+    let mut seeds = Vec::new();
+    for (n, example) in shared_events()["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .enumerate()
+    {
+        let body = example["delivery"].to_string().into_bytes();
+        let name = example["event_type"]
+            .as_str()
+            .unwrap_or("event")
+            .replace('.', "-");
+        seeds.push((format!("{n:02}-{name}-signed"), webhook_input(0, "", &body)));
+        if n == 0 {
+            let forged = "telnyx-signature-ed25519:AAAA\ntelnyx-timestamp:1757944931";
+            seeds.push((
+                format!("{n:02}-{name}-forged"),
+                webhook_input(1, forged, &body),
+            ));
+            let timestamp = NOW.to_string();
+            seeds.push((
+                format!("{n:02}-{name}-timestamp"),
+                webhook_input(2, &timestamp, &body),
+            ));
+            let repeated = format!("telnyx-timestamp:{NOW}");
+            seeds.push((
+                format!("{n:02}-{name}-repeated"),
+                webhook_input(0, &repeated, &body),
+            ));
+        }
+    }
+    seeds
+}
+
+fn action_seeds() -> Vec<(String, Vec<u8>)> {
+    let mut seeds = Vec::new();
+    for (index, action) in ACTIONS.iter().enumerate() {
+        for choice in 0..samples::variant_count(action) {
+            for full in [false, true] {
+                let body = samples::body(action, full, choice).to_string();
+                let name = format!(
+                    "{}-{}-{choice}",
+                    action.name,
+                    if full { "full" } else { "minimal" }
+                );
+                seeds.push((name, action_input(index as u8, body.as_bytes())));
+            }
+        }
+    }
+    seeds
+}
+
+fn automation_seeds() -> Vec<(String, Vec<u8>)> {
+    let mut seeds = vec![("rules".to_owned(), RULES.as_bytes().to_vec())];
+    for example in EXAMPLES {
+        let name = example.trim_end_matches(".toml").to_owned();
+        seeds.push((name, automations_json(&[example]).into_bytes()));
+    }
+    seeds.push((
+        "all-examples".into(),
+        automations_json(&EXAMPLES).into_bytes(),
+    ));
+    seeds
+}
