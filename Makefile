@@ -4,7 +4,7 @@ SHELL := bash
 WORKER_SOURCES := Cargo.toml Cargo.lock $(shell find src -type f -name '*.rs')
 BUNDLE := build/worker/shim.mjs
 
-.PHONY: help bootstrap build dev test lint fuzz
+.PHONY: help bootstrap build dev test lint fuzz resilience
 
 help:
 	@echo "make dev        run the worker locally under wrangler dev (local KV, dev defaults)"
@@ -12,6 +12,7 @@ help:
 	@echo "make bootstrap  install the pinned tools (done by dev and test)"
 	@echo "make build      release build of the worker into build/"
 	@echo "make fuzz       run each cargo-fuzz target (nightly) for FUZZ_SECONDS (600) each"
+	@echo "make resilience the full load, loss and fault run against wrangler dev, with figures"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -37,3 +38,8 @@ test: bootstrap
 FUZZ_SECONDS ?= 600
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# 500 calls x 10 events + 10% repeats = 5,500 webhooks; 100 calls x 4 actions under faults.
+resilience: bootstrap build
+	LOAD_CALLS=500 LOAD_CONCURRENCY=32 FAULT_CALLS=100 FAULT_PERCENT=30 \
+		cargo test --release --test resilience

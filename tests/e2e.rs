@@ -15,6 +15,7 @@ use support::examples::{joined_toml, EXAMPLES};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply as TelnyxReply};
 use support::hostile::{Corpus, Expect, HostileRequest, HOSTILE_CALL};
 use support::raw_http;
+use support::secrets::leaks;
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
 use telnyx_edge::domain::automations::command_id;
@@ -256,6 +257,11 @@ fn hostile_requests_get_their_documented_status_and_leave_no_trace(ctx: &Ctx) {
                 "{}: expected {status} {code}, got:\n{}",
                 case.name, reply.text
             ));
+        }
+        let secrets = [ADMIN_TOKEN, API_KEY, &ctx.signer.public_key_base64()];
+        let leaked = leaks(&reply.text, &secrets);
+        if !leaked.is_empty() {
+            failures.push(format!("{}: the answer carries {leaked:?}", case.name));
         }
         let reached = ctx.telnyx_requests();
         if !reached.is_empty() {
@@ -537,14 +543,18 @@ fn the_worker_log_holds_no_secret(ctx: &Ctx, log: &str) {
         log.contains("\"msg\":\"action\""),
         "the worker logged no action lines"
     );
-    for secret in [
+    let public_key = ctx.signer.public_key_base64();
+    let previous_key = ctx.previous_signer.public_key_base64();
+    let secrets = [
         ADMIN_TOKEN,
         API_KEY,
+        &public_key,
+        &previous_key,
         "eyJmbG93IjoiaXZyIiwic3RlcCI6Mn0=",
         "sip_auth_password",
-    ] {
-        assert!(!log.contains(secret), "the worker log carries {secret}");
-    }
+    ];
+    let leaked = leaks(log, &secrets);
+    assert!(leaked.is_empty(), "the worker log carries {leaked:?}");
 }
 
 // --- automations (a second worker, configured by the shipped examples) ----------------

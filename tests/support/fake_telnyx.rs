@@ -3,7 +3,8 @@
 //! ([`FakeTelnyxPort`], with a manual clock so delays cost no time); the end-to-end suite
 //! serves it on loopback ([`FakeTelnyxServer`]) for the worker under `wrangler dev`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -89,11 +90,93 @@ impl Recorded {
     }
 }
 
+/// Faults the fake answers with when nothing is queued. Whether a request faults is a
+/// hash of the request (method, path, body) and how often that same request came
+/// before, so a run is reproducible whatever order the requests arrive in.
+#[derive(Clone, Debug)]
+pub struct Faults {
+    pub seed: u64,
+    /// Of all requests, the share answered `500`, `429` + `Retry-After: 1`, or with a
+    /// stall, one kind in three each.
+    pub percent: u64,
+    /// How long a stall lasts; longer than the worker's attempt timeout.
+    pub stall_ms: u64,
+    /// Of all commands, the share whose first `unlucky_attempts` requests get `500`:
+    /// more than one round of retries, so only a later (scheduled) round succeeds.
+    pub unlucky_percent: u64,
+    pub unlucky_attempts: usize,
+    /// Of all commands, the share that always get `500`.
+    pub doomed_percent: u64,
+}
+
+/// How a command fared at the fake, by the fault plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Luck {
+    Normal,
+    Unlucky,
+    Doomed,
+}
+
+impl Faults {
+    fn roll(&self, parts: &[&dyn Fn(&mut DefaultHasher)]) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        self.seed.hash(&mut hasher);
+        for part in parts {
+            part(&mut hasher);
+        }
+        hasher.finish() % 300
+    }
+
+    /// The fate of a command (a method, path and body), across all its attempts.
+    pub fn luck(&self, key: &str) -> Luck {
+        let roll = self.roll(&[&|h| key.hash(h)]) % 100;
+        if roll < self.doomed_percent {
+            Luck::Doomed
+        } else if roll < self.doomed_percent + self.unlucky_percent {
+            Luck::Unlucky
+        } else {
+            Luck::Normal
+        }
+    }
+
+    /// The reply to attempt `attempt` (from 0) of the command `key`, if it is a fault.
+    fn fault(&self, key: &str, attempt: usize) -> Option<(&'static str, Reply)> {
+        let unavailable = || Reply::error(500, "50000", "Internal error");
+        match self.luck(key) {
+            Luck::Doomed => return Some(("500", unavailable())),
+            Luck::Unlucky if attempt < self.unlucky_attempts => {
+                return Some(("500", unavailable()))
+            }
+            _ => {}
+        }
+        let roll = self.roll(&[&|h| key.hash(h), &|h| attempt.hash(h)]);
+        if roll % 100 >= self.percent {
+            return None;
+        }
+        Some(match roll / 100 {
+            0 => ("500", unavailable()),
+            1 => (
+                "429",
+                Reply::error(429, "10011", "Too many requests").retry_after("1"),
+            ),
+            _ => ("stall", Reply::ok().delayed(self.stall_ms)),
+        })
+    }
+}
+
+/// The method, path and body that identify one command across its retries.
+pub fn command_key(request: &Recorded) -> String {
+    format!("{} {} {}", request.method, request.path, request.body)
+}
+
 #[derive(Default)]
 struct Script {
     queued: VecDeque<Reply>,
     fallback: Option<Reply>,
     requests: Vec<Recorded>,
+    faults: Option<Faults>,
+    attempts: HashMap<String, usize>,
+    injected: BTreeMap<&'static str, usize>,
 }
 
 /// The fake's state; clones share it.
@@ -134,17 +217,42 @@ impl FakeTelnyx {
         script.requests.clear();
         script.queued.clear();
         script.fallback = None;
+        script.faults = None;
+        script.attempts.clear();
+        script.injected.clear();
+    }
+
+    /// From now on, answers by this fault plan when nothing is queued.
+    pub fn inject(&self, faults: Faults) {
+        self.script().faults = Some(faults);
+    }
+
+    /// How many faults of each kind (`500`, `429`, `stall`) were answered.
+    pub fn injected(&self) -> BTreeMap<&'static str, usize> {
+        self.script().injected.clone()
     }
 
     /// Records the request and picks its reply.
     pub fn receive(&self, request: Recorded) -> Reply {
         let mut script = self.script();
+        let key = command_key(&request);
         script.requests.push(request);
-        script
-            .queued
-            .pop_front()
-            .or_else(|| script.fallback.clone())
-            .unwrap_or_else(Reply::ok)
+        if let Some(reply) = script.queued.pop_front() {
+            return reply;
+        }
+        if let Some(faults) = script.faults.clone() {
+            let attempt = script.attempts.entry(key.clone()).or_default();
+            let fault = faults.fault(&key, *attempt);
+            *attempt += 1;
+            return match fault {
+                Some((kind, reply)) => {
+                    *script.injected.entry(kind).or_default() += 1;
+                    reply
+                }
+                None => Reply::ok(),
+            };
+        }
+        script.fallback.clone().unwrap_or_else(Reply::ok)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod harness;
 pub mod hostile;
 pub mod raw_http;
 pub mod samples;
+pub mod secrets;
 pub mod signing;
 pub mod spec_tables;
 pub mod wrangler;
