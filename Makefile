@@ -42,4 +42,4 @@ fuzz:
 # 500 calls x 10 events + 10% repeats = 5,500 webhooks; 100 calls x 4 actions under faults.
 resilience: bootstrap build
 	LOAD_CALLS=500 LOAD_CONCURRENCY=32 FAULT_CALLS=100 FAULT_PERCENT=30 \
-		cargo test --release --test resilience
+		cargo test --test resilience

@@ -11,7 +11,7 @@
 //! - **secrets**: neither worker's whole log, nor any error response, holds a key, a
 //!   token, a signature or a body.
 //!
-//! `cargo test --release --test resilience` runs a small version (part of `make test`);
+//! `cargo test --test resilience` runs a small version (part of `make test`);
 //! `make resilience` the full one. Sizes: LOAD_CALLS (10 events each), LOAD_CONCURRENCY,
 //! FAULT_CALLS (4 actions each), FAULT_PERCENT.
 
