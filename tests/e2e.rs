@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use support::examples::{joined_toml, EXAMPLES};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply as TelnyxReply};
 use support::hostile::{Corpus, Expect, HostileRequest, HOSTILE_CALL};
 use support::raw_http;
+use support::runner::run_case;
 use support::secrets::leaks;
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
@@ -829,22 +829,8 @@ const CASES: &[(&str, Case)] = &[
     ),
 ];
 
-fn run(name: &str, case: impl FnOnce() + std::panic::UnwindSafe) -> bool {
-    match catch_unwind(case) {
-        Ok(()) => {
-            println!("test e2e::{name} ... ok");
-            true
-        }
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            println!("test e2e::{name} ... FAILED\n    {message}");
-            false
-        }
-    }
+fn run(name: &str, case: impl FnOnce()) -> bool {
+    run_case("e2e", name, case)
 }
 
 /// Starts a worker, runs `cases` against it, and counts the outcomes into `tally`.
@@ -879,17 +865,16 @@ fn run_group(
     ctx.telnyx.clear();
     let failed_before = tally.1;
     for (name, case) in cases {
-        if run(name, AssertUnwindSafe(|| case(&ctx))) {
+        if run(name, || case(&ctx)) {
             tally.0 += 1;
         } else {
             tally.1 += 1;
         }
     }
     let log = worker.log();
-    if run(
-        "the_worker_log_holds_no_secret",
-        AssertUnwindSafe(|| the_worker_log_holds_no_secret(&ctx, &log)),
-    ) {
+    if run("the_worker_log_holds_no_secret", || {
+        the_worker_log_holds_no_secret(&ctx, &log)
+    }) {
         tally.0 += 1;
     } else {
         tally.1 += 1;

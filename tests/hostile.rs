@@ -47,15 +47,20 @@ fn check(h: &Harness, expect: Expect, response: &Response) -> Option<String> {
     None
 }
 
-#[test]
-fn every_hostile_request_gets_its_documented_status_and_leaves_no_trace() {
-    let h = Harness::new();
-    let corpus = Corpus {
+/// The corpus against the harness's key, clock, call and token.
+fn corpus(h: &Harness) -> Corpus<'_> {
+    Corpus {
         signer: &h.signer,
         now: NOW,
         call: CALL,
         admin_token: ADMIN_TOKEN,
-    };
+    }
+}
+
+#[test]
+fn every_hostile_request_gets_its_documented_status_and_leaves_no_trace() {
+    let h = Harness::new();
+    let corpus = corpus(&h);
     assert_eq!(send(&h, &corpus.genuine()).status, 200);
     let keys = h.kv.keys();
     let writes = h.kv.writes();
@@ -90,13 +95,7 @@ fn every_hostile_request_gets_its_documented_status_and_leaves_no_trace() {
 #[test]
 fn case_names_are_unique() {
     let h = Harness::new();
-    let corpus = Corpus {
-        signer: &h.signer,
-        now: NOW,
-        call: CALL,
-        admin_token: ADMIN_TOKEN,
-    };
-    let cases = corpus.cases();
+    let cases = corpus(&h).cases();
     let mut names: Vec<&str> = cases.iter().map(|case| case.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();

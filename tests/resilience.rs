@@ -28,6 +28,7 @@ use serde_json::{json, Value};
 
 use support::deliveries::{self, occurred_at, Delivery};
 use support::fake_telnyx::{command_key, FakeTelnyx, FakeTelnyxServer, Faults, Luck};
+use support::runner::run_case;
 use support::secrets::leaks;
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
@@ -579,21 +580,7 @@ fn secrets(workers: &[(&str, &Worker)]) {
 }
 
 fn run(name: &str, scenario: impl FnOnce()) -> bool {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(scenario)) {
-        Ok(()) => {
-            println!("test resilience::{name} ... ok");
-            true
-        }
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            println!("test resilience::{name} ... FAILED\n    {message}");
-            false
-        }
-    }
+    run_case("resilience", name, scenario)
 }
 
 fn main() -> ExitCode {

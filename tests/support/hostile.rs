@@ -63,34 +63,16 @@ pub struct Corpus<'a> {
     pub admin_token: &'a str,
 }
 
-fn refused(status: u16, code: &'static str) -> Expect {
+const fn refused(status: u16, code: &'static str) -> Expect {
     Expect::Refused { status, code }
 }
 
-const INVALID_SIGNATURE: Expect = Expect::Refused {
-    status: 401,
-    code: "invalid_signature",
-};
-const MALFORMED_SIGNATURE: Expect = Expect::Refused {
-    status: 401,
-    code: "malformed_signature",
-};
-const MALFORMED_TIMESTAMP: Expect = Expect::Refused {
-    status: 401,
-    code: "malformed_timestamp",
-};
-const OUTSIDE_WINDOW: Expect = Expect::Refused {
-    status: 401,
-    code: "timestamp_outside_window",
-};
-const NOT_AN_ENVELOPE: Expect = Expect::Refused {
-    status: 400,
-    code: "invalid_envelope",
-};
-const UNAUTHORIZED: Expect = Expect::Refused {
-    status: 401,
-    code: "unauthorized",
-};
+const INVALID_SIGNATURE: Expect = refused(401, "invalid_signature");
+const MALFORMED_SIGNATURE: Expect = refused(401, "malformed_signature");
+const MALFORMED_TIMESTAMP: Expect = refused(401, "malformed_timestamp");
+const OUTSIDE_WINDOW: Expect = refused(401, "timestamp_outside_window");
+const NOT_AN_ENVELOPE: Expect = refused(400, "invalid_envelope");
+const UNAUTHORIZED: Expect = refused(401, "unauthorized");
 
 /// ℓ, the order of the Ed25519 base point, little-endian.
 const GROUP_ORDER: [u8; 32] = [

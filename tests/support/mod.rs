@@ -9,6 +9,7 @@ pub mod fuzzing;
 pub mod harness;
 pub mod hostile;
 pub mod raw_http;
+pub mod runner;
 pub mod samples;
 pub mod secrets;
 pub mod signing;
