@@ -12,6 +12,7 @@ use super::time::Instant;
 pub const MAX_EVENT_ID_BYTES: usize = 100;
 /// Longest accepted `call_control_id`, in bytes (Telnyx ids are about 60).
 pub const MAX_CALL_CONTROL_ID_BYTES: usize = 128;
+const MAX_EVENT_TYPE_BYTES: usize = 100;
 /// What a `call_control_id` may hold, for error messages.
 pub const CALL_CONTROL_ID_CHARACTERS: &str = "letters, digits and - . _ ~ :";
 
@@ -26,7 +27,6 @@ pub fn is_call_control_id(id: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':'))
 }
-const MAX_EVENT_TYPE_BYTES: usize = 100;
 
 /// The event types whose state effects the worker tracks, under their spec spelling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
