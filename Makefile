@@ -4,7 +4,7 @@ SHELL := bash
 WORKER_SOURCES := Cargo.toml Cargo.lock scripts/build-worker.sh $(shell find src -type f -name '*.rs')
 BUNDLE := build/worker/shim.mjs
 
-.PHONY: help bootstrap build dev test lint fuzz resilience
+.PHONY: help bootstrap build dev test lint fuzz resilience bench
 
 help:
 	@echo "make dev        run the worker locally under wrangler dev (local KV, dev defaults)"
@@ -13,6 +13,7 @@ help:
 	@echo "make build      release build of the worker into build/"
 	@echo "make fuzz       run each cargo-fuzz target (nightly) for FUZZ_SECONDS (600) each"
 	@echo "make resilience the full load, loss and fault run against wrangler dev, with figures"
+	@echo "make bench      size, cold start, core and end-to-end figures against a JS Worker"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -43,3 +44,8 @@ fuzz:
 resilience: bootstrap build
 	LOAD_CALLS=500 LOAD_CONCURRENCY=32 FAULT_CALLS=100 FAULT_PERCENT=30 \
 		cargo test --test resilience
+
+# Prints one table and writes it to bench/results/ (see bench/README.md).
+bench: bootstrap build
+	cargo bench --bench core
+	cargo bench --bench report

@@ -13,5 +13,5 @@ cd "$ROOT"
 "$WORKER_BUILD_BIN" --release
 # worker-build's own wasm-opt pass leaves the name section (about 170 KB) in place;
 # one more pass drops it and shrinks the code (see bench/README.md for the figures).
-"$WASM_OPT_BIN" -Oz --all-features --strip-debug --strip-producers \
+"$WASM_OPT_BIN" -Oz --strip-debug --strip-producers \
     build/index_bg.wasm -o build/index_bg.wasm

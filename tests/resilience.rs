@@ -20,7 +20,6 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -28,6 +27,7 @@ use serde_json::{json, Value};
 
 use support::deliveries::{self, occurred_at, Delivery};
 use support::fake_telnyx::{command_key, FakeTelnyx, FakeTelnyxServer, Faults, Luck};
+use support::load::{in_parallel, percentile};
 use support::runner::run_case;
 use support::secrets::leaks;
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
@@ -148,36 +148,6 @@ impl Worker {
             .unwrap_or_else(|e| panic!("/__scheduled: {e}"));
         assert_eq!(answer.status, 200, "{}", answer.body);
     }
-}
-
-/// Runs `work` on every item from `threads` threads at once; results in item order.
-fn in_parallel<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    work: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let results = Mutex::new(Vec::with_capacity(items.len()));
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(index) else { break };
-                let result = work(item);
-                results.lock().unwrap().push((index, result));
-            });
-        }
-    });
-    let mut results = results.into_inner().unwrap();
-    results.sort_by_key(|(index, _)| *index);
-    results.into_iter().map(|(_, result)| result).collect()
-}
-
-fn percentile(sorted: &[Duration], percent: usize) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[(sorted.len() * percent / 100).min(sorted.len() - 1)]
 }
 
 fn call_id(kind: &str, n: usize) -> String {

@@ -29,6 +29,9 @@ function reply(status, body) {
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
+    if (url.pathname === "/health") {
+      return reply(200, { status: "ok" });
+    }
     if (url.pathname !== "/webhooks/telnyx" || request.method !== "POST") {
       return reply(404, { errors: [{ code: "not_found" }] });
     }

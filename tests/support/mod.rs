@@ -8,6 +8,7 @@ pub mod fuzz_seeds;
 pub mod fuzzing;
 pub mod harness;
 pub mod hostile;
+pub mod load;
 pub mod raw_http;
 pub mod runner;
 pub mod samples;

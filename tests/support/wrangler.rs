@@ -44,6 +44,20 @@ impl WranglerDev {
     /// Like [`Self::start`], with `extra_toml` appended to the project's `wrangler.toml`
     /// (vars given as TOML tables, as a user writes them).
     pub fn start_with(vars: &[(&str, String)], extra_toml: Option<&str>) -> Result<Self, String> {
+        Self::launch(vars, extra_toml, None)
+    }
+
+    /// Runs another Worker, configured by `config` (a `wrangler.toml` path relative to
+    /// the project), the same way: the benchmark's baselines.
+    pub fn start_config(config: &str, vars: &[(&str, String)]) -> Result<Self, String> {
+        Self::launch(vars, None, Some(project_root().join(config)))
+    }
+
+    fn launch(
+        vars: &[(&str, String)],
+        extra_toml: Option<&str>,
+        other_config: Option<PathBuf>,
+    ) -> Result<Self, String> {
         let root = project_root();
         let wrangler = root.join("node_modules/.bin/wrangler");
         let bundle = root.join("build/worker/shim.mjs");
@@ -85,7 +99,7 @@ impl WranglerDev {
             format!("--persist-to={}", state_dir.join("state").display()),
             "--show-interactive-dev-session=false".into(),
         ];
-        if let Some(config) = &config {
+        if let Some(config) = config.as_ref().or(other_config.as_ref()) {
             args.push(format!("--config={}", config.display()));
         }
         for (name, value) in vars {

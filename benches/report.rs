@@ -1,0 +1,445 @@
+//! `make bench`: size, cold start, the core microbenchmarks (from `cargo bench --bench
+//! core`, run first) and the webhook path end to end under `wrangler dev` against a
+//! JavaScript baseline and an empty Worker, interleaved in one run. Prints one table
+//! and writes it, with the machine and tool versions, to `bench/results/`.
+//!
+//! Settings: BENCH_REQUESTS (per worker and concurrency, 2000), BENCH_ROUNDS (4),
+//! BENCH_COLD_STARTS (25).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use support::deliveries::{body, occurred_at, Delivery};
+use support::load::{in_parallel, percentile};
+use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
+use support::wrangler::WranglerDev;
+
+const GZIP_BUDGET_BYTES: u64 = 200 * 1024;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One row of the table: a figure, its unit, a target if the issue sets one, and the
+/// baseline's figure where there is one.
+struct Row {
+    name: String,
+    value: f64,
+    unit: &'static str,
+    /// `(limit, lower is better)`
+    target: Option<(f64, bool)>,
+    baseline: Option<f64>,
+    empty: Option<f64>,
+}
+
+impl Row {
+    fn new(name: impl Into<String>, value: f64, unit: &'static str) -> Self {
+        Self {
+            name: name.into(),
+            value,
+            unit,
+            target: None,
+            baseline: None,
+            empty: None,
+        }
+    }
+
+    fn at_most(mut self, limit: f64) -> Self {
+        self.target = Some((limit, true));
+        self
+    }
+
+    fn against(mut self, baseline: f64, empty: f64) -> Self {
+        self.baseline = Some(baseline);
+        self.empty = Some(empty);
+        self
+    }
+
+    fn verdict(&self) -> String {
+        match self.target {
+            Some((limit, true)) if self.value <= limit => format!("≤ {limit:.1}: met"),
+            Some((limit, true)) => format!("≤ {limit:.1}: missed by {:.1}", self.value - limit),
+            Some((limit, false)) if self.value >= limit => format!("≥ {limit:.1}: met"),
+            Some((limit, false)) => format!("≥ {limit:.1}: missed by {:.1}", limit - self.value),
+            None => String::new(),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({"name": self.name, "value": self.value, "unit": self.unit,
+            "target": self.target.map(|(limit, lower)| json!({"limit": limit, "lower_is_better": lower})),
+            "baseline": self.baseline, "empty_worker": self.empty,
+            "ratio_to_baseline": self.baseline.map(|b| self.value / b)})
+    }
+}
+
+fn gzipped_len(path: &Path) -> u64 {
+    let output = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("gzip {}: {e}", path.display()));
+    output.stdout.len() as u64
+}
+
+fn size_rows() -> Vec<Row> {
+    let wasm = root().join("build/index_bg.wasm");
+    let js = root().join("build/index.js");
+    let raw = |path: &Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run `make build`)", path.display()))
+            .len()
+    };
+    let kib = |bytes: u64| bytes as f64 / 1024.0;
+    vec![
+        Row::new("bundle: wasm, raw", kib(raw(&wasm)), "KiB"),
+        Row::new("bundle: JS glue, raw", kib(raw(&js)), "KiB"),
+        Row::new(
+            "bundle: wasm + JS, gzipped",
+            kib(gzipped_len(&wasm) + gzipped_len(&js)),
+            "KiB",
+        )
+        .at_most(kib(GZIP_BUDGET_BYTES)),
+    ]
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn cold_start_rows() -> Vec<Row> {
+    let runs = setting("BENCH_COLD_STARTS", 25);
+    let node = root().join("node_modules/.bin/node");
+    let (mut compile, mut total) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let output = Command::new(&node)
+            .arg(root().join("bench/coldstart.mjs"))
+            .arg(root().join("build/index_bg.wasm"))
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e} (run `make bootstrap`)", node.display()));
+        let figures: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("coldstart.mjs printed no figures ({e})"));
+        let compile_ms = figures["compile_ms"].as_f64().unwrap_or(f64::NAN);
+        compile.push(compile_ms);
+        total.push(compile_ms + figures["instantiate_ms"].as_f64().unwrap_or(f64::NAN));
+    }
+    vec![
+        Row::new(
+            format!("cold start: compile, median of {runs}"),
+            median(compile),
+            "ms",
+        ),
+        Row::new(
+            format!("cold start: compile + instantiate, median of {runs}"),
+            median(total),
+            "ms",
+        )
+        .at_most(15.0),
+    ]
+}
+
+/// Criterion's median for one benchmark id, in microseconds.
+fn criterion_median_us(id: &str) -> Option<f64> {
+    let path = root()
+        .join("target/criterion")
+        .join(id)
+        .join("new/estimates.json");
+    let estimates: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    estimates["median"]["point_estimate"]
+        .as_f64()
+        .map(|ns| ns / 1000.0)
+}
+
+fn core_rows() -> Vec<Row> {
+    let benches: [(&str, &str, Option<f64>); 8] = [
+        (
+            "signature verification",
+            "signature verification",
+            Some(55.0),
+        ),
+        ("envelope parsing", "envelope parsing", None),
+        ("state folding/5", "state folding, 5 events", None),
+        ("state folding/50", "state folding, 50 events", None),
+        (
+            "state folding/500",
+            "state folding, 500 events",
+            Some(1000.0),
+        ),
+        (
+            "action validation (refer)",
+            "action validation (refer)",
+            None,
+        ),
+        ("rule matching/10", "rule matching, 10 rules", None),
+        ("rule matching/100", "rule matching, 100 rules", None),
+    ];
+    benches
+        .into_iter()
+        .map(|(id, name, target)| {
+            let value = criterion_median_us(id).unwrap_or_else(|| {
+                panic!("no criterion result for {id:?}: run `cargo bench --bench core` first")
+            });
+            let row = Row::new(format!("core: {name}"), value, "µs");
+            match target {
+                Some(limit) => row.at_most(limit),
+                None => row,
+            }
+        })
+        .collect()
+}
+
+/// A worker under `wrangler dev` with the same key and a fresh local KV.
+struct Target {
+    name: &'static str,
+    dev: WranglerDev,
+    agent: ureq::Agent,
+}
+
+/// Latencies of `requests` webhooks, `concurrency` at a time; each a new event.
+fn load(
+    target: &Target,
+    signer: &WebhookSigner,
+    tag: &str,
+    requests: usize,
+    concurrency: usize,
+) -> (Duration, Vec<Duration>) {
+    let bodies: Vec<Vec<u8>> = (0..requests)
+        .map(|n| {
+            body(&Delivery {
+                event_type: "call.refer.completed",
+                event_id: &format!("bench-{tag}-{n}"),
+                call_control_id: &format!("v3:bench-{tag}-{}", n % 100),
+                occurred_at: &occurred_at(6),
+            })
+            .to_string()
+            .into_bytes()
+        })
+        .collect();
+    let now = unix_now();
+    let signed: Vec<(Vec<(String, String)>, Vec<u8>)> = bodies
+        .into_iter()
+        .map(|b| (signer.headers(now, &b), b))
+        .collect();
+    let url = format!("{}/webhooks/telnyx", target.dev.base_url);
+    let started = Instant::now();
+    let mut latencies = in_parallel(&signed, concurrency, |(headers, body)| {
+        let mut request = target.agent.post(&url);
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        let sent = Instant::now();
+        let status = match request.send_bytes(body) {
+            Ok(response) => response.status(),
+            Err(ureq::Error::Status(status, _)) => status,
+            Err(e) => panic!("{}: {e}", target.name),
+        };
+        assert_eq!(status, 200, "{} answered {status}", target.name);
+        sent.elapsed()
+    });
+    latencies.sort_unstable();
+    (started.elapsed(), latencies)
+}
+
+struct Figures {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn end_to_end_rows(targets: &[Target], signer: &WebhookSigner) -> Vec<Row> {
+    let requests = setting("BENCH_REQUESTS", 2000);
+    let rounds = setting("BENCH_ROUNDS", 4).max(1);
+    let mut rows = Vec::new();
+    for concurrency in [1, 16] {
+        // Interleaved: every round sends a slice to each worker, in rotating order.
+        let mut totals = vec![(Duration::ZERO, Vec::new()); targets.len()];
+        for round in 0..rounds {
+            for offset in 0..targets.len() {
+                let index = (round + offset) % targets.len();
+                let tag = format!("c{concurrency}-r{round}");
+                let (elapsed, latencies) = load(
+                    &targets[index],
+                    signer,
+                    &tag,
+                    requests / rounds,
+                    concurrency,
+                );
+                totals[index].0 += elapsed;
+                totals[index].1.extend(latencies);
+            }
+        }
+        let figures: Vec<Figures> = totals
+            .into_iter()
+            .map(|(elapsed, mut latencies)| {
+                latencies.sort_unstable();
+                Figures {
+                    per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+                    p50_ms: percentile(&latencies, 50).as_secs_f64() * 1000.0,
+                    p99_ms: percentile(&latencies, 99).as_secs_f64() * 1000.0,
+                }
+            })
+            .collect();
+        let [ours, baseline, empty] = &figures[..] else {
+            unreachable!("three targets")
+        };
+        let label = |what: &str| {
+            format!("end to end, concurrency {concurrency}: {what} ({requests} requests)")
+        };
+        rows.push(
+            Row::new(label("throughput"), ours.per_second, "req/s")
+                .against(baseline.per_second, empty.per_second),
+        );
+        rows.push(
+            Row::new(label("latency p50"), ours.p50_ms, "ms")
+                .against(baseline.p50_ms, empty.p50_ms),
+        );
+        rows.push(
+            Row::new(label("latency p99"), ours.p99_ms, "ms")
+                .against(baseline.p99_ms, empty.p99_ms),
+        );
+        if concurrency == 16 {
+            let last = rows.len();
+            rows[last - 3].target = Some((baseline.per_second, false));
+            rows[last - 1].target = Some((baseline.p99_ms * 1.2, true));
+        }
+    }
+    rows
+}
+
+fn version(program: &Path, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|e| format!("unavailable: {e}"))
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|name| name.trim().to_owned())
+        })
+        .unwrap_or_default();
+    let bin = root().join("node_modules/.bin");
+    json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "os": version(Path::new("uname"), &["-srm"]),
+        "rustc": version(Path::new("rustc"), &["--version"]),
+        "node": version(&bin.join("node"), &["--version"]),
+        "wrangler": version(&bin.join("wrangler"), &["--version"]),
+        "wasm-opt": version(&bin.join("wasm-opt"), &["--version"]),
+    })
+}
+
+fn print_table(rows: &[Row]) {
+    println!("| figure | ours | JS baseline | ours / baseline | empty Worker | target |");
+    println!("|---|---|---|---|---|---|");
+    for row in rows {
+        let other = |value: Option<f64>| {
+            value
+                .map(|v| format!("{v:.1} {}", row.unit))
+                .unwrap_or_default()
+        };
+        let ratio = row
+            .baseline
+            .map(|b| format!("{:.2}", row.value / b))
+            .unwrap_or_default();
+        println!(
+            "| {} | {:.1} {} | {} | {ratio} | {} | {} |",
+            row.name,
+            row.value,
+            row.unit,
+            other(row.baseline),
+            other(row.empty),
+            row.verdict()
+        );
+    }
+}
+
+fn start(name: &'static str, config: Option<&str>, signer: &WebhookSigner) -> Target {
+    let mut vars = vec![("TELNYX_PUBLIC_KEY", signer.public_key_base64())];
+    let dev = match config {
+        Some(config) => WranglerDev::start_config(config, &vars),
+        None => {
+            // Ours as users run it: no operator token or rules needed for webhooks.
+            vars.push(("AUTOMATIONS", String::new()));
+            WranglerDev::start(&vars)
+        }
+    }
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    Target {
+        name,
+        dev,
+        agent: ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(60))
+            .build(),
+    }
+}
+
+fn main() -> ExitCode {
+    // `cargo test --all-targets` runs benches without `--bench`: nothing to measure then.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        println!("report: run through `make bench` (cargo bench --bench report)");
+        return ExitCode::SUCCESS;
+    }
+    let mut rows = size_rows();
+    rows.extend(cold_start_rows());
+    rows.extend(core_rows());
+    let signer = WebhookSigner::from_seed(END_TO_END_SEED);
+    println!(
+        "bench: starting three workers under wrangler dev (ours, the JS baseline, an empty one)"
+    );
+    let targets = [
+        start("ours", None, &signer),
+        start("baseline", Some("bench/baseline/wrangler.toml"), &signer),
+        start("empty", Some("bench/empty/wrangler.toml"), &signer),
+    ];
+    rows.extend(end_to_end_rows(&targets, &signer));
+    print_table(&rows);
+
+    let stamp = Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H-%M-%SZ"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|_| "unknown-time".into());
+    let dir = root().join("bench/results");
+    let path: PathBuf = dir.join(format!("{stamp}.json"));
+    let report = json!({"taken_at": stamp, "machine": machine(),
+        "figures": rows.iter().map(Row::json).collect::<Vec<_>>()});
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&report).unwrap_or_default(),
+        )
+    });
+    match written {
+        Ok(()) => {
+            println!("bench: written to {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bench: {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
+}
