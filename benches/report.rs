@@ -210,6 +210,9 @@ struct Target {
     agent: ureq::Agent,
 }
 
+/// Headers and body of one webhook.
+type SignedDelivery = (Vec<(String, String)>, Vec<u8>);
+
 /// Latencies of `requests` webhooks, `concurrency` at a time; each a new event.
 fn load(
     target: &Target,
@@ -231,7 +234,7 @@ fn load(
         })
         .collect();
     let now = unix_now();
-    let signed: Vec<(Vec<(String, String)>, Vec<u8>)> = bodies
+    let signed: Vec<SignedDelivery> = bodies
         .into_iter()
         .map(|b| (signer.headers(now, &b), b))
         .collect();
