@@ -1,5 +1,7 @@
 //! Configuration from Worker vars and secrets (names fixed by `interface.md`).
 
+use std::rc::Rc;
+
 use super::automations::{parse_rules, Rule, RuleError};
 use super::signature::{KeyConfigError, PublicKeys};
 
@@ -12,6 +14,43 @@ pub const API_BASE_VAR: &str = "TELNYX_API_BASE";
 pub const ADMIN_TOKEN_VAR: &str = "ADMIN_TOKEN";
 pub const TOLERANCE_VAR: &str = "WEBHOOK_TOLERANCE_SECS";
 pub const AUTOMATIONS_VAR: &str = "AUTOMATIONS";
+
+/// Every var the configuration reads.
+pub const VARS: [&str; 6] = [
+    PUBLIC_KEY_VAR,
+    API_KEY_VAR,
+    API_BASE_VAR,
+    ADMIN_TOKEN_VAR,
+    TOLERANCE_VAR,
+    AUTOMATIONS_VAR,
+];
+
+/// The configuration built once per set of var values: parsing keys (point
+/// decompression) and rules costs more than a webhook's other work, and a Worker
+/// instance sees the same values request after request.
+#[derive(Default)]
+pub struct ConfigCache {
+    last: Option<(Vec<Option<String>>, Rc<Config>)>,
+}
+
+impl ConfigCache {
+    /// The configuration for the current values of [`VARS`], rebuilt only when one
+    /// of them changed since the last call.
+    pub fn get(&mut self, var: impl Fn(&str) -> Option<String>) -> Rc<Config> {
+        let values: Vec<Option<String>> = VARS.iter().map(|name| var(name)).collect();
+        match &self.last {
+            Some((seen, config)) if *seen == values => Rc::clone(config),
+            _ => {
+                let config = Rc::new(Config::from_vars(|name| {
+                    let index = VARS.iter().position(|known| *known == name)?;
+                    values[index].clone()
+                }));
+                self.last = Some((values, Rc::clone(&config)));
+                config
+            }
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -66,6 +105,19 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_rebuilds_only_when_a_var_changes() {
+        let mut cache = ConfigCache::default();
+        let vars = |token: &'static str| {
+            move |name: &str| (name == ADMIN_TOKEN_VAR).then(|| token.to_owned())
+        };
+        let first = cache.get(vars("one"));
+        assert!(Rc::ptr_eq(&first, &cache.get(vars("one"))), "reused");
+        let second = cache.get(vars("two"));
+        assert_eq!(second.admin_token.as_deref(), Some("two"));
+        assert!(!Rc::ptr_eq(&first, &second), "rebuilt");
+    }
 
     fn config(pairs: &[(&str, &str)]) -> Config {
         Config::from_vars(|name| {

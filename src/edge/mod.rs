@@ -4,13 +4,16 @@
 mod http;
 mod kv;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use futures_util::StreamExt;
 use worker::wasm_bindgen::JsValue;
 use worker::{console_log, event, js_sys, Context, Env, ScheduleContext, ScheduledEvent};
 
 use crate::app::http::{Request, Response, MAX_BODY_BYTES};
 use crate::app::{rejection_log, App};
-use crate::domain::config::Config;
+use crate::domain::config::{Config, ConfigCache};
 use crate::domain::problem::Problem;
 use crate::ports::{LogLine, Logger};
 
@@ -33,7 +36,7 @@ async fn fetch(
     env: Env,
     ctx: Context,
 ) -> worker::Result<worker::Response> {
-    let config = Config::from_vars(|name| read_var(&env, name));
+    let config = config(&env);
     let Some(kv) = bound_kv(&env) else {
         return into_worker_response(
             Problem::new(
@@ -64,7 +67,7 @@ async fn fetch(
 /// The cron trigger in `wrangler.toml`: finishes work that requests left unfinished.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let config = Config::from_vars(|name| read_var(&env, name));
+    let config = config(&env);
     if let Some(kv) = bound_kv(&env) {
         app(&config, &kv).sweep().await;
     }
@@ -97,6 +100,15 @@ fn bound_kv(env: &Env) -> Option<kv::WorkerKv> {
             None
         }
     }
+}
+
+thread_local! {
+    /// One per Worker instance (an isolate runs one thread).
+    static CONFIG: RefCell<ConfigCache> = RefCell::default();
+}
+
+fn config(env: &Env) -> Rc<Config> {
+    CONFIG.with(|cache| cache.borrow_mut().get(|name| read_var(env, name)))
 }
 
 /// Reads a var or secret as text: numbers and objects (a TOML table in
