@@ -12,7 +12,7 @@ use super::store::{automations_work_key, load_call, put_work, WorkItem};
 use super::App;
 use crate::domain::automations::{listens_to, plan, Planned, Trigger};
 use crate::domain::call_state::{fold_before, ActionStatus};
-use crate::domain::envelope::Delivery;
+use crate::domain::envelope::{Delivery, EventRecord};
 use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, StoreError};
 
 /// How long a run waits for another run planning the same call, in steps of
@@ -49,19 +49,14 @@ pub struct FollowUp {
 }
 
 impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
-    /// On the webhook path, before answering: when a rule listens to this event type,
-    /// writes the work item that makes the automations run even if this request dies
-    /// right after its response, and returns its key.
-    pub(super) async fn owe_automations(
-        &self,
-        delivery: &Delivery,
-        signed_at: i64,
-    ) -> Result<Option<String>, StoreError> {
+    /// Whether a rule listens to this event (when `AUTOMATIONS` is invalid, none does,
+    /// and that is logged).
+    pub(super) fn owes_automations(&self, delivery: &Delivery) -> bool {
         let Some(record) = &delivery.record else {
-            return Ok(None);
+            return false;
         };
-        let rules = match &self.config.automations {
-            Ok(rules) => rules,
+        match &self.config.automations {
+            Ok(rules) => listens_to(rules, &record.event_type),
             Err(errors) => {
                 self.log.log(LogLine {
                     level: "warn",
@@ -74,21 +69,28 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
                     )),
                     ..LogLine::default()
                 });
-                return Ok(None);
+                false
             }
-        };
-        if !listens_to(rules, &record.event_type) {
-            return Ok(None);
         }
-        let work_key = automations_work_key(self.now(), &delivery.event_id);
+    }
+
+    /// On the webhook path, before the id is marked seen: writes the work item that
+    /// makes the automations run even if this request dies right after its response,
+    /// and returns its key.
+    pub(super) async fn owe_automations(
+        &self,
+        record: &EventRecord,
+        signed_at: i64,
+    ) -> Result<String, StoreError> {
+        let work_key = automations_work_key(self.now(), &record.id);
         let item = WorkItem::Automations {
             call_control_id: record.call_control_id.clone(),
-            event_id: delivery.event_id.clone(),
+            event_id: record.id.clone(),
             signed_at,
             rounds: 1,
         };
         put_work(self.kv, &work_key, &item).await?;
-        Ok(Some(work_key))
+        Ok(work_key)
     }
 
     /// Plans the event's automations against the call state before it, records every

@@ -62,8 +62,32 @@ async fn put_record(
 }
 
 /// Whether an event with this id was already accepted (as far as this KV location knows).
-pub async fn is_known_event(kv: &impl KvStore, event_id: &str) -> Result<bool, StoreError> {
-    Ok(event_body(kv, event_id).await?.is_some())
+/// What KV already holds of a delivery, read in one round trip.
+pub struct StoredParts {
+    /// The raw body under the id marker, when the id is marked seen.
+    pub marker: Option<String>,
+    /// Whether the call record is there (always true for an event of no call).
+    pub recorded: bool,
+}
+
+pub async fn stored_parts(
+    kv: &impl KvStore,
+    delivery: &Delivery,
+) -> Result<StoredParts, StoreError> {
+    let mut keys = vec![event_key(&delivery.event_id)];
+    keys.extend(delivery.record.as_ref().map(record_key));
+    let mut values = kv.get_many(&keys).await?.into_iter();
+    let marker = values.next().flatten();
+    let recorded = delivery.record.is_none() || values.next().flatten().is_some();
+    Ok(StoredParts { marker, recorded })
+}
+
+fn record_key(record: &EventRecord) -> String {
+    format!(
+        "{}{EVENT_PART}{}",
+        call_prefix(&record.call_control_id),
+        record.id
+    )
 }
 
 /// The raw body of an accepted event.
@@ -71,18 +95,9 @@ pub async fn event_body(kv: &impl KvStore, event_id: &str) -> Result<Option<Stri
     kv.get(&event_key(event_id)).await
 }
 
-/// Stores an accepted delivery's record on its call. Written before [`mark_seen`], so a
-/// failure in between leaves the id unseen and Telnyx's redelivery completes the write.
-pub async fn store_event_record(kv: &impl KvStore, delivery: &Delivery) -> Result<(), StoreError> {
-    if let Some(record) = &delivery.record {
-        let key = format!(
-            "{}{EVENT_PART}{}",
-            call_prefix(&record.call_control_id),
-            record.id
-        );
-        put_record(kv, &key, record).await?;
-    }
-    Ok(())
+/// Stores an accepted delivery's record on its call.
+pub async fn store_event_record(kv: &impl KvStore, record: &EventRecord) -> Result<(), StoreError> {
+    put_record(kv, &record_key(record), record).await
 }
 
 /// Marks the event id as accepted, keeping the raw body: the last write of a delivery.
@@ -274,7 +289,7 @@ mod tests {
     use pollster::block_on;
 
     fn store_event(kv: &MemoryKv, delivery: &Delivery, body: &[u8]) -> Result<(), StoreError> {
-        block_on(store_event_record(kv, delivery))?;
+        block_on(store_event_record(kv, delivery.record.as_ref().unwrap()))?;
         block_on(mark_seen(kv, delivery, body))
     }
 
@@ -303,9 +318,13 @@ mod tests {
 
         let mut loaded = block_on(load_call(&kv, "v3:a")).unwrap().events;
         loaded.sort_by(|a, b| a.id.cmp(&b.id));
-        assert_eq!(loaded, vec![small.record.unwrap(), large.record.unwrap()]);
-        assert!(block_on(is_known_event(&kv, "e1")).unwrap());
-        assert!(!block_on(is_known_event(&kv, "e3")).unwrap());
+        assert_eq!(loaded, vec![small.record.clone().unwrap(), large.record.unwrap()]);
+        let seen = |delivery: &Delivery| block_on(stored_parts(&kv, delivery)).unwrap();
+        let stored = seen(&small);
+        assert!(stored.marker.is_some() && stored.recorded);
+        let (unseen, _) = delivery("e3", "v3:a", "");
+        let stored = seen(&unseen);
+        assert!(stored.marker.is_none() && !stored.recorded);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `POST /webhooks/telnyx`: size check, signature, envelope, de-duplication, storage,
 //! and the automations the event owes (run after the response).
 
+use futures_util::future::join;
 use serde::Serialize;
 
 use super::automations::FollowUp;
@@ -52,24 +53,49 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             })?;
         let call = delivery.record.as_ref().map(|r| r.call_control_id.as_str());
         let stored = |error| self.storage_failure(error, call);
-        if store::is_known_event(self.kv, &delivery.event_id)
+        let parts = store::stored_parts(self.kv, &delivery)
             .await
-            .map_err(stored)?
-        {
-            return Ok((self.answer(&delivery, "duplicate"), None));
+            .map_err(stored)?;
+        if let Some(marked_body) = &parts.marker {
+            // Marked seen: a repeat, unless an earlier attempt at this very delivery
+            // failed to write the call record, which this one then completes.
+            if parts.recorded || !same_call(marked_body, &delivery) {
+                return Ok((self.answer(&delivery, "duplicate"), None));
+            }
         }
-        // The id is marked seen last: if anything before fails, Telnyx's redelivery
-        // does it all again, automations included.
-        store::store_event_record(self.kv, &delivery)
-            .await
-            .map_err(stored)?;
-        let work_key = self
-            .owe_automations(&delivery, signed_at)
-            .await
-            .map_err(stored)?;
-        store::mark_seen(self.kv, &delivery, &request.body)
-            .await
-            .map_err(stored)?;
+        let missing_record = delivery.record.as_ref().filter(|_| !parts.recorded);
+        let write_record = async {
+            match missing_record {
+                Some(record) => store::store_event_record(self.kv, record).await,
+                None => Ok(()),
+            }
+        };
+        let mark_seen = || store::mark_seen(self.kv, &delivery, &request.body);
+        let mut work_key = None;
+        match delivery.record.as_ref() {
+            Some(record) if parts.marker.is_none() && self.owes_automations(&delivery) => {
+                // The work item must exist before the id is marked seen: if anything
+                // fails first, Telnyx's redelivery does it all again.
+                let (written, owed) =
+                    join(write_record, self.owe_automations(record, signed_at)).await;
+                written.map_err(stored)?;
+                work_key = Some(owed.map_err(stored)?);
+                mark_seen().await.map_err(stored)?;
+            }
+            // Record and marker at once: a redelivery after a failure of either finds
+            // the other and writes only what is missing.
+            _ => {
+                let mark = async {
+                    match parts.marker {
+                        Some(_) => Ok(()),
+                        None => mark_seen().await,
+                    }
+                };
+                let (written, marked) = join(write_record, mark).await;
+                written.map_err(stored)?;
+                marked.map_err(stored)?;
+            }
+        }
         let response = self.answer(&delivery, "accepted");
         // The delivery moves into the follow-up: nothing is copied on this path.
         let follow_up = work_key.map(|work_key| FollowUp { delivery, work_key });
@@ -128,6 +154,19 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
 struct Answer<'a> {
     status: &'a str,
     event_id: &'a str,
+}
+
+/// Whether the body stored under an event id's marker belongs to the same call as this
+/// delivery (the same id on another call is a repeat, never a repair).
+fn same_call(marked_body: &str, delivery: &Delivery) -> bool {
+    let call_of = |delivery: &Delivery| {
+        delivery
+            .record
+            .as_ref()
+            .map(|record| record.call_control_id.clone())
+    };
+    parse(marked_body.as_bytes(), Instant::from_unix_secs(0))
+        .is_ok_and(|marked| call_of(&marked) == call_of(delivery))
 }
 
 /// A repeated signature header is as malformed as a mangled one.
