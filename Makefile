@@ -34,6 +34,7 @@ lint:
 test: bootstrap
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory build
+	scripts/size-check.sh
 	cargo test --all-targets
 
 FUZZ_SECONDS ?= 600

@@ -318,7 +318,10 @@ mod tests {
 
         let mut loaded = block_on(load_call(&kv, "v3:a")).unwrap().events;
         loaded.sort_by(|a, b| a.id.cmp(&b.id));
-        assert_eq!(loaded, vec![small.record.clone().unwrap(), large.record.unwrap()]);
+        assert_eq!(
+            loaded,
+            vec![small.record.clone().unwrap(), large.record.unwrap()]
+        );
         let seen = |delivery: &Delivery| block_on(stored_parts(&kv, delivery)).unwrap();
         let stored = seen(&small);
         assert!(stored.marker.is_some() && stored.recorded);
