@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use support::deliveries::{body, occurred_at, Delivery};
+use support::deliveries::{body, occurred_at, remove, Delivery};
 use support::load::{in_parallel, percentile};
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
@@ -213,24 +213,29 @@ struct Target {
 /// Headers and body of one webhook.
 type SignedDelivery = (Vec<(String, String)>, Vec<u8>);
 
-/// Latencies of `requests` webhooks, `concurrency` at a time; each a new event.
+/// Latencies of `requests` webhooks, `concurrency` at a time; each a new event. With
+/// `storable` false the events lack `data.id`: verified, then refused (`400`) before
+/// any KV access, which shows what the runtime and the verification cost alone.
 fn load(
     target: &Target,
     signer: &WebhookSigner,
     tag: &str,
     requests: usize,
     concurrency: usize,
+    storable: bool,
 ) -> (Duration, Vec<Duration>) {
     let bodies: Vec<Vec<u8>> = (0..requests)
         .map(|n| {
-            body(&Delivery {
+            let mut delivery = body(&Delivery {
                 event_type: "call.refer.completed",
                 event_id: &format!("bench-{tag}-{n}"),
                 call_control_id: &format!("v3:bench-{tag}-{}", n % 100),
                 occurred_at: &occurred_at(6),
-            })
-            .to_string()
-            .into_bytes()
+            });
+            if !storable {
+                remove(&mut delivery, "/data/id");
+            }
+            delivery.to_string().into_bytes()
         })
         .collect();
     let now = unix_now();
@@ -251,7 +256,12 @@ fn load(
             Err(ureq::Error::Status(status, _)) => status,
             Err(e) => panic!("{}: {e}", target.name),
         };
-        assert_eq!(status, 200, "{} answered {status}", target.name);
+        let expected = if storable || target.name == "empty" {
+            200
+        } else {
+            400
+        };
+        assert_eq!(status, expected, "{} answered {status}", target.name);
         sent.elapsed()
     });
     latencies.sort_unstable();
@@ -264,10 +274,42 @@ struct Figures {
     p99_ms: f64,
 }
 
+/// p50 latency of verified deliveries refused before storage, concurrency 1.
+fn no_storage_row(targets: &[Target], signer: &WebhookSigner) -> Row {
+    let requests = setting("BENCH_REQUESTS", 2000) / 4;
+    let mut latencies = vec![Vec::new(); targets.len()];
+    for round in 0..2 {
+        for offset in 0..targets.len() {
+            let index = (round + offset) % targets.len();
+            let tag = format!("refused-r{round}");
+            let (_, mut sample) = load(&targets[index], signer, &tag, requests / 2, 1, false);
+            latencies[index].append(&mut sample);
+        }
+    }
+    let p50 = |mut sample: Vec<Duration>| {
+        sample.sort_unstable();
+        percentile(&sample, 50).as_secs_f64() * 1000.0
+    };
+    let mut p50s = latencies.into_iter().map(p50);
+    let (ours, baseline, empty) = (
+        p50s.next().unwrap_or_default(),
+        p50s.next().unwrap_or_default(),
+        p50s.next().unwrap_or_default(),
+    );
+    Row::new(
+        format!(
+            "verified, refused before KV (400), concurrency 1: latency p50 ({requests} requests)"
+        ),
+        ours,
+        "ms",
+    )
+    .against(baseline, empty)
+}
+
 fn end_to_end_rows(targets: &[Target], signer: &WebhookSigner) -> Vec<Row> {
     let requests = setting("BENCH_REQUESTS", 2000);
     let rounds = setting("BENCH_ROUNDS", 4).max(1);
-    let mut rows = Vec::new();
+    let mut rows = vec![no_storage_row(targets, signer)];
     for concurrency in [1, 16] {
         // Interleaved: every round sends a slice to each worker, in rotating order.
         let mut totals = vec![(Duration::ZERO, Vec::new()); targets.len()];
@@ -281,6 +323,7 @@ fn end_to_end_rows(targets: &[Target], signer: &WebhookSigner) -> Vec<Row> {
                     &tag,
                     requests / rounds,
                     concurrency,
+                    true,
                 );
                 totals[index].0 += elapsed;
                 totals[index].1.extend(latencies);
