@@ -61,8 +61,8 @@ async fn put_record(
     .await
 }
 
-/// Whether an event with this id was already accepted (as far as this KV location knows).
-/// What KV already holds of a delivery, read in one round trip.
+/// What KV already holds of a delivery (as far as this KV location knows), read in one
+/// round trip: the id marker and the call record.
 pub struct StoredParts {
     /// The raw body under the id marker, when the id is marked seen.
     pub marker: Option<String>,
@@ -100,7 +100,8 @@ pub async fn store_event_record(kv: &impl KvStore, record: &EventRecord) -> Resu
     put_record(kv, &record_key(record), record).await
 }
 
-/// Marks the event id as accepted, keeping the raw body: the last write of a delivery.
+/// Marks the event id as accepted, keeping the raw body (automations are planned from
+/// it again by the sweep).
 pub async fn mark_seen(
     kv: &impl KvStore,
     delivery: &Delivery,

@@ -159,12 +159,9 @@ struct Answer<'a> {
 /// Whether the body stored under an event id's marker belongs to the same call as this
 /// delivery (the same id on another call is a repeat, never a repair).
 fn same_call(marked_body: &str, delivery: &Delivery) -> bool {
-    let call_of = |delivery: &Delivery| {
-        delivery
-            .record
-            .as_ref()
-            .map(|record| record.call_control_id.clone())
-    };
+    fn call_of(delivery: &Delivery) -> Option<&str> {
+        delivery.record.as_ref().map(|r| r.call_control_id.as_str())
+    }
     parse(marked_body.as_bytes(), Instant::from_unix_secs(0))
         .is_ok_and(|marked| call_of(&marked) == call_of(delivery))
 }
