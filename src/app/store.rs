@@ -11,11 +11,12 @@
 //!   completes if the request that started it could not; deleted once done.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::domain::call_state::StoredAction;
 use crate::domain::envelope::{Delivery, EventRecord};
+use crate::domain::tagged::Tagged;
 use crate::domain::time::Instant;
 use crate::ports::{kv_limits, KvStore, PutOptions, StoreError};
 
@@ -138,7 +139,7 @@ pub async fn store_action(
 }
 
 /// Work that must be finished even if the request that started it dies.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WorkItem {
     /// Automations for an accepted event, not yet planned.
@@ -161,6 +162,27 @@ pub enum WorkItem {
         /// Times the action was sent (each with its own HTTP retries).
         rounds: u32,
     },
+}
+
+impl<'de> Deserialize<'de> for WorkItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut tagged = Tagged::read(deserializer)?;
+        Ok(match tagged.kind.as_str() {
+            "automations" => Self::Automations {
+                call_control_id: tagged.field("call_control_id")?,
+                event_id: tagged.field("event_id")?,
+                signed_at: tagged.field("signed_at")?,
+                rounds: tagged.field("rounds")?,
+            },
+            "action" => Self::Action {
+                call_control_id: tagged.field("call_control_id")?,
+                action: tagged.field("action")?,
+                body: tagged.field("body")?,
+                rounds: tagged.field("rounds")?,
+            },
+            _ => return Err(tagged.unknown(&["automations", "action"])),
+        })
+    }
 }
 
 /// Keys start with the time, so the sweep meets work in the order it was created, and
@@ -301,6 +323,16 @@ mod tests {
         .to_string()
         .into_bytes();
         (parse(&body, Instant::default()).unwrap(), body)
+    }
+
+    #[test]
+    fn work_items_keep_their_stored_format() {
+        let stored = json!({"kind": "automations", "call_control_id": "v3:a",
+            "event_id": "e1", "signed_at": 1_757_944_931, "rounds": 1});
+        let item: WorkItem = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&item).unwrap(), stored);
+        let missing = json!({"kind": "automations", "call_control_id": "v3:a"});
+        assert!(serde_json::from_value::<WorkItem>(missing).is_err());
     }
 
     #[test]

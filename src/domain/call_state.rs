@@ -7,9 +7,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::envelope::{EventKind, EventRecord};
+use super::tagged::Tagged;
 use super::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +89,7 @@ pub struct ActionRecord {
 }
 
 /// What a successful action tells about the call that no webhook will.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActionEffect {
     NoiseSuppression {
@@ -105,6 +106,36 @@ pub enum ActionEffect {
     Refer {
         sip_address: String,
     },
+}
+
+impl<'de> Deserialize<'de> for ActionEffect {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut tagged = Tagged::read(deserializer)?;
+        Ok(match tagged.kind.as_str() {
+            "noise_suppression" => Self::NoiseSuppression {
+                status: tagged.field("status")?,
+                direction: tagged.field("direction")?,
+                engine: tagged.field("engine")?,
+            },
+            "supervisor_role" => Self::SupervisorRole {
+                role: tagged.field("role")?,
+            },
+            "client_state" => Self::ClientState {
+                client_state: tagged.field("client_state")?,
+            },
+            "refer" => Self::Refer {
+                sip_address: tagged.field("sip_address")?,
+            },
+            _ => {
+                return Err(tagged.unknown(&[
+                    "noise_suppression",
+                    "supervisor_role",
+                    "client_state",
+                    "refer",
+                ]))
+            }
+        })
+    }
 }
 
 impl ActionEffect {
@@ -419,6 +450,24 @@ fn current_phases(actions: Vec<StoredAction>) -> Vec<StoredAction> {
 mod tests {
     use super::*;
     use crate::domain::time::Instant;
+    use serde_json::json;
+
+    #[test]
+    fn effects_keep_their_stored_format() {
+        let stored = [
+            json!({"kind": "noise_suppression", "status": "active", "direction": "inbound",
+                "engine": null}),
+            json!({"kind": "supervisor_role", "role": "barge"}),
+            json!({"kind": "client_state", "client_state": "c3RhbXBlZA=="}),
+            json!({"kind": "refer", "sip_address": "sip:a@b.example"}),
+        ];
+        for value in stored {
+            let effect: ActionEffect = serde_json::from_value(value.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&effect).unwrap(), value);
+        }
+        let unknown = serde_json::from_value::<ActionEffect>(json!({"kind": "barge"}));
+        assert!(unknown.unwrap_err().to_string().contains("unknown variant"));
+    }
 
     fn event(id: &str, event_type: &str, secs: i64) -> EventRecord {
         EventRecord {

@@ -9,4 +9,5 @@ pub mod envelope;
 pub mod problem;
 pub mod retry;
 pub mod signature;
+pub mod tagged;
 pub mod time;
