@@ -2,7 +2,8 @@
 //! with jitter, `Retry-After` honoured, all inside a total budget that fits the Workers
 //! `waitUntil` window (30 s after the response).
 
-use chrono::DateTime;
+use std::time::UNIX_EPOCH;
+
 use sha2::{Digest, Sha256};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,8 +70,14 @@ pub fn parse_retry_after(value: &str, now_ms: i64) -> Option<u64> {
             .ok()
             .map(|secs| secs.saturating_mul(1000));
     }
-    let date = DateTime::parse_from_rfc2822(value).ok()?;
-    Some(date.timestamp_millis().saturating_sub(now_ms).max(0) as u64)
+    // An HTTP-date (RFC 9110: IMF-fixdate, or the two obsolete forms). Converting a
+    // parsed SystemTime is safe on wasm32; only SystemTime::now() is not.
+    let date = httpdate::parse_http_date(value).ok()?;
+    let millis = match date.duration_since(UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+    };
+    Some(millis.saturating_sub(now_ms).max(0) as u64)
 }
 
 /// Deterministic per command and attempt: reproducible in tests, spread across commands.
