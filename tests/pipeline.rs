@@ -59,10 +59,7 @@ fn the_same_id_on_another_call_is_still_a_duplicate() {
 
 #[test]
 fn every_example_delivery_in_the_shared_spec_examples_is_accepted() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/telnyx/events.json");
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("the contract examples must be readable at {path}: {e}"));
-    let examples: Value = serde_json::from_str(&text).unwrap();
+    let examples = deliveries::shared_events();
     let h = Harness::new();
     let mut seen = Vec::new();
     for example in examples["events"].as_array().unwrap() {

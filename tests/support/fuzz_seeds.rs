@@ -3,10 +3,7 @@
 //! `fuzz/corpus/` by `cargo run --example fuzz-seeds`, and replayed by
 //! `tests/fuzz_regressions.rs`.
 
-use std::path::PathBuf;
-
-use serde_json::Value;
-
+use super::deliveries::shared_events;
 use super::examples::{automations_json, EXAMPLES};
 use super::fuzzing::{action_input, webhook_input, NOW, RULES};
 use super::samples;
@@ -14,18 +11,6 @@ use telnyx_edge::domain::actions::ACTIONS;
 
 /// The fuzz targets, by the names `cargo fuzz` knows them.
 pub const TARGETS: [&str; 3] = ["webhook", "action_validation", "automations"];
-
-/// `../shared/telnyx/events.json`, the example deliveries the interface is built on.
-pub fn shared_events() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/telnyx/events.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "the shared examples must be readable at {}: {e}",
-            path.display()
-        )
-    });
-    serde_json::from_str(&text).expect("events.json is JSON")
-}
 
 /// `(file name, input)` for one target.
 pub fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
