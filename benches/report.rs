@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use support::deliveries::{body, occurred_at, remove, Delivery};
-use support::load::{in_parallel, percentile};
+use support::load::{in_parallel, percentile, setting};
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
 
@@ -24,13 +24,6 @@ const GZIP_BUDGET_BYTES: u64 = 200 * 1024;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
 }
 
 /// One row of the table: a figure, its unit, a target if the issue sets one, and the

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use support::deliveries::{self, occurred_at, TRACKED_EVENT_TYPES};
 use support::harness::*;
-use support::signing::WebhookSigner;
+use support::signing::{signature_headers as headers, WebhookSigner};
 use telnyx_edge::app::http::Request;
 use telnyx_edge::app::store::EVENT_TTL_SECS;
 
@@ -95,13 +95,6 @@ fn assert_refused(h: &Harness, headers: Vec<(String, String)>, body: &[u8], code
     let response = h.webhook(headers, body);
     assert_error(&response, 401, code);
     assert_eq!(h.kv.writes(), 0, "a refused delivery stored something");
-}
-
-fn headers(signature: &str, timestamp: &str) -> Vec<(String, String)> {
-    vec![
-        ("telnyx-signature-ed25519".into(), signature.into()),
-        ("telnyx-timestamp".into(), timestamp.into()),
-    ]
 }
 
 #[test]

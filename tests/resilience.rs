@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 
 use support::deliveries::{self, occurred_at, Delivery};
 use support::fake_telnyx::{command_key, FakeTelnyx, FakeTelnyxServer, Faults, Luck};
-use support::load::{in_parallel, percentile};
+use support::load::{in_parallel, percentile, setting};
 use support::runner::run_case;
 use support::secrets::leaks;
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
@@ -49,15 +49,6 @@ const CALL_EVENTS: [&str; 10] = [
     "call.dtmf.received",
     "call.hangup",
 ];
-
-fn setting(name: &str, default: usize) -> usize {
-    match std::env::var(name) {
-        Ok(value) => value
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a whole number, got {value:?}")),
-        Err(_) => default,
-    }
-}
 
 /// A stable pseudo-random number for `value` (shuffles and picks that repeat per run).
 fn hash_of(value: impl Hash) -> u64 {

@@ -10,7 +10,7 @@ use pollster::block_on;
 use serde_json::{json, Value};
 
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
-use super::signing::WebhookSigner;
+use super::signing::{signature_headers, WebhookSigner};
 use telnyx_edge::app::http::{Request, Response};
 use telnyx_edge::app::sweep::STALE_AFTER_MILLIS;
 use telnyx_edge::app::App;
@@ -79,10 +79,7 @@ pub fn webhook(data: &[u8]) {
     let headers: Vec<(String, String)> = match mode % 3 {
         0 => signer.headers(NOW, body).into_iter().chain(extra).collect(),
         1 => extra.collect(),
-        _ => vec![
-            ("telnyx-signature-ed25519".into(), signer.sign(&block, body)),
-            ("telnyx-timestamp".into(), block.clone()),
-        ],
+        _ => signature_headers(&signer.sign(&block, body), &block),
     };
     let request = Request {
         method: "POST".into(),

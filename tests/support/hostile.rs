@@ -9,7 +9,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use super::deliveries::{self, occurred_at, Delivery};
-use super::signing::WebhookSigner;
+use super::signing::{signature_headers, WebhookSigner};
 
 /// The call every forged delivery claims to be about; it must stay unknown.
 pub const HOSTILE_CALL: &str = "v3:hostile-call-0001";
@@ -132,14 +132,6 @@ impl Corpus<'_> {
         }
     }
 
-    /// Signature and timestamp headers with these exact values.
-    fn signature_headers(signature: &str, timestamp: &str) -> Vec<(String, String)> {
-        vec![
-            header("telnyx-signature-ed25519", signature),
-            header("telnyx-timestamp", timestamp),
-        ]
-    }
-
     fn signed(&self, body: &[u8]) -> Vec<(String, String)> {
         self.signer.headers(self.now, body)
     }
@@ -176,7 +168,7 @@ impl Corpus<'_> {
         let genuine = self.signer.sign(&now, &body);
         let raw = STANDARD.decode(&genuine).expect("our own signature");
         let webhook = |signature: &str, body: &[u8]| {
-            self.post_webhook(Self::signature_headers(signature, &now), body.to_vec())
+            self.post_webhook(signature_headers(signature, &now), body.to_vec())
         };
         let stranger = WebhookSigner::from_seed([0x66; 32]);
         add(
@@ -425,7 +417,7 @@ impl Corpus<'_> {
             let signature = self.signer.sign(&text, &body);
             add(
                 name,
-                self.post_webhook(Self::signature_headers(&signature, &text), body.clone()),
+                self.post_webhook(signature_headers(&signature, &text), body.clone()),
                 expect,
             );
         }
@@ -434,7 +426,7 @@ impl Corpus<'_> {
         add(
             "leading zeros added to a signed timestamp",
             self.post_webhook(
-                Self::signature_headers(&signature, &format!("00{now}")),
+                signature_headers(&signature, &format!("00{now}")),
                 body.clone(),
             ),
             INVALID_SIGNATURE,
@@ -442,7 +434,7 @@ impl Corpus<'_> {
         let earlier = self.signer.sign(&(self.now - 1).to_string(), &body);
         add(
             "a signature made for another timestamp",
-            self.post_webhook(Self::signature_headers(&earlier, &now), body.clone()),
+            self.post_webhook(signature_headers(&earlier, &now), body.clone()),
             INVALID_SIGNATURE,
         );
     }
@@ -483,21 +475,21 @@ impl Corpus<'_> {
             ]),
             refused(401, "missing_timestamp"),
         );
-        let mut twice = Self::signature_headers(&signature, &now);
+        let mut twice = signature_headers(&signature, &now);
         twice.push(header("Telnyx-Timestamp", &now));
         add(
             "the timestamp header twice, same value",
             with(twice),
             MALFORMED_TIMESTAMP,
         );
-        let mut twice = Self::signature_headers(&signature, &now);
+        let mut twice = signature_headers(&signature, &now);
         twice.push(header("telnyx-timestamp", &(self.now - 1).to_string()));
         add(
             "the timestamp header twice, two values",
             with(twice),
             MALFORMED_TIMESTAMP,
         );
-        let mut twice = Self::signature_headers(&signature, &now);
+        let mut twice = signature_headers(&signature, &now);
         twice.insert(
             0,
             header("telnyx-signature-ed25519", &STANDARD.encode([1u8; 64])),
@@ -507,7 +499,7 @@ impl Corpus<'_> {
             with(twice),
             MALFORMED_SIGNATURE,
         );
-        let mut twice = Self::signature_headers(&signature, &now);
+        let mut twice = signature_headers(&signature, &now);
         twice.push(header("TELNYX-SIGNATURE-ED25519", &signature));
         add(
             "the signature header twice, same value",

@@ -4,6 +4,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// A size from the environment (`LOAD_CALLS=500`), or `default` when unset; anything
+/// but a whole number stops the run with a clear message rather than being ignored.
+pub fn setting(name: &str, default: usize) -> usize {
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} must be a whole number, got {value:?}")),
+        Err(_) => default,
+    }
+}
+
 /// Runs `work` on every item from `threads` threads at once; results in item order.
 pub fn in_parallel<T: Sync, R: Send>(
     items: &[T],

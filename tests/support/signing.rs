@@ -47,14 +47,16 @@ impl WebhookSigner {
     /// Both signature headers for a body sent at `unix_secs`.
     pub fn headers(&self, unix_secs: i64, body: &[u8]) -> Vec<(String, String)> {
         let timestamp = unix_secs.to_string();
-        vec![
-            (
-                "telnyx-signature-ed25519".into(),
-                self.sign(&timestamp, body),
-            ),
-            ("telnyx-timestamp".into(), timestamp),
-        ]
+        signature_headers(&self.sign(&timestamp, body), &timestamp)
     }
+}
+
+/// The two signature headers with exactly these values (forged ones included).
+pub fn signature_headers(signature: &str, timestamp: &str) -> Vec<(String, String)> {
+    vec![
+        ("telnyx-signature-ed25519".into(), signature.into()),
+        ("telnyx-timestamp".into(), timestamp.into()),
+    ]
 }
 
 /// Seconds since the Unix epoch, for signing against a real clock (native code only).
