@@ -5,12 +5,44 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use futures_util::pin_mut;
-use worker::wasm_bindgen::JsValue;
-use worker::{AbortController, Date, Delay, Fetch, Headers, Method, RequestInit};
+use js_sys::futures::JsFuture;
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+use web_sys::{AbortController, Headers, RequestInit, Response};
+use worker::{Date, Delay};
 
+use super::{header_entries, js_error_text};
 use crate::ports::{Clock, HttpClient, HttpError, HttpRequest, HttpResponse};
 
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch(url, init)`.
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+}
+
 pub struct WorkerFetch;
+
+fn network(error: JsValue) -> HttpError {
+    HttpError::Network(js_error_text(&error))
+}
+
+/// Sends the request and reads the whole answer.
+async fn exchange(request: &HttpRequest, init: &RequestInit) -> Result<HttpResponse, HttpError> {
+    let response: Response = JsFuture::from(global_fetch(&request.url, init).map_err(network)?)
+        .await
+        .map_err(network)?
+        .dyn_into()
+        .map_err(network)?;
+    let body = JsFuture::from(response.text().map_err(network)?)
+        .await
+        .map_err(network)?;
+    Ok(HttpResponse {
+        status: response.status(),
+        headers: header_entries(&response.headers()),
+        body: body.as_string().unwrap_or_default(),
+    })
+}
 
 impl HttpClient for WorkerFetch {
     async fn send(
@@ -18,30 +50,21 @@ impl HttpClient for WorkerFetch {
         request: &HttpRequest,
         timeout_ms: u64,
     ) -> Result<HttpResponse, HttpError> {
-        let network = |error: worker::Error| HttpError::Network(error.to_string());
-        let headers = Headers::new();
+        let headers = Headers::new().map_err(network)?;
         for (name, value) in &request.headers {
             headers.set(name, value).map_err(network)?;
         }
-        let mut init = RequestInit::new();
-        init.with_method(Method::from(request.method.to_owned()))
-            .with_headers(headers)
-            .with_body(Some(JsValue::from_str(&request.body)));
-        let outgoing = worker::Request::new_with_init(&request.url, &init).map_err(network)?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let exchange = async {
-            let mut response = Fetch::Request(outgoing).send_with_signal(&signal).await?;
-            Ok::<_, worker::Error>(HttpResponse {
-                status: response.status_code(),
-                headers: response.headers().entries().collect(),
-                body: response.text().await?,
-            })
-        };
+        let controller = AbortController::new().map_err(network)?;
+        let init = RequestInit::new();
+        init.set_method(request.method);
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from_str(&request.body));
+        init.set_signal(Some(&controller.signal()));
+        let exchange = exchange(request, &init);
         let deadline = Delay::from(Duration::from_millis(timeout_ms));
         pin_mut!(exchange, deadline);
         match select(exchange, deadline).await {
-            Either::Left((result, _)) => result.map_err(network),
+            Either::Left((result, _)) => result,
             Either::Right(_) => {
                 // Frees the connection; the request may still have reached Telnyx,
                 // which is why retries keep the same command_id.

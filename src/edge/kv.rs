@@ -1,51 +1,119 @@
-//! The KV port over Workers KV.
+//! The KV port over the Workers KV binding, called directly: option objects go in and
+//! list pages come out as JSON, through the runtime's own `JSON`.
 
+use js_sys::futures::JsFuture;
+use js_sys::{Array, Map, Promise, JSON};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+
+use super::js_error_text;
 use crate::ports::{KvStore, ListPage, ListedKey, PutOptions, StoreError};
 
-pub struct WorkerKv(pub worker::kv::KvStore);
+#[wasm_bindgen]
+extern "C" {
+    /// A KV namespace binding (`env.CALL_STATE`).
+    pub type KvNamespace;
 
-fn store_error(error: worker::kv::KvError) -> StoreError {
-    StoreError(error.to_string())
+    /// `get(key | keys[], type)`: a string or null; a `Map` for several keys.
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &KvNamespace, keys: &JsValue, value_type: &str) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn put(
+        this: &KvNamespace,
+        key: &str,
+        value: &str,
+        options: &JsValue,
+    ) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn list(this: &KvNamespace, options: &JsValue) -> Result<Promise, JsValue>;
+}
+
+pub struct WorkerKv(pub KvNamespace);
+
+fn store_error(error: JsValue) -> StoreError {
+    StoreError(js_error_text(&error))
+}
+
+/// Awaits a KV call's promise.
+async fn settle(call: Result<Promise, JsValue>) -> Result<JsValue, StoreError> {
+    JsFuture::from(call.map_err(store_error)?)
+        .await
+        .map_err(store_error)
+}
+
+/// A JavaScript object from JSON, parsed by the runtime.
+fn js_object(value: &Value) -> Result<JsValue, StoreError> {
+    JSON::parse(&value.to_string()).map_err(store_error)
+}
+
+/// One page of `list()`, read back through `JSON.stringify`.
+#[derive(Deserialize)]
+struct ListResult {
+    keys: Vec<ListResultKey>,
+    list_complete: bool,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListResultKey {
+    name: String,
+    #[serde(default)]
+    metadata: Option<Value>,
 }
 
 impl KvStore for WorkerKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.0.get(key).text().await.map_err(store_error)
+        let value = settle(self.0.get(&JsValue::from_str(key), "text")).await?;
+        Ok(value.as_string())
     }
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let mut values = self.0.get_bulk(keys).text().await.map_err(store_error)?;
+        let names: Array = keys.iter().map(|key| JsValue::from_str(key)).collect();
+        let values: Map = settle(self.0.get(&names, "text")).await?.unchecked_into();
         Ok(keys
             .iter()
-            .map(|key| values.remove(key).flatten())
+            .map(|key| values.get(&JsValue::from_str(key)).as_string())
             .collect())
     }
 
     async fn put(&self, key: &str, value: &str, options: PutOptions) -> Result<(), StoreError> {
-        let mut put = self
-            .0
-            .put(key, value)
-            .map_err(store_error)?
-            .expiration_ttl(options.ttl_secs);
+        let mut put_options = json!({ "expirationTtl": options.ttl_secs });
         if let Some(metadata) = options.metadata {
-            put = put.metadata(metadata).map_err(store_error)?;
+            put_options["metadata"] = metadata;
         }
-        put.execute().await.map_err(store_error)
+        let put_options = js_object(&put_options)?;
+        settle(self.0.put(key, value, &put_options)).await?;
+        Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.0.delete(key).await.map_err(store_error)
+        settle(self.0.delete(key)).await?;
+        Ok(())
     }
 
     async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError> {
-        let mut list = self.0.list().prefix(prefix.to_owned());
+        let mut options = json!({ "prefix": prefix });
         if let Some(cursor) = cursor {
-            list = list.cursor(cursor);
+            options["cursor"] = cursor.into();
         }
-        let page = list.execute().await.map_err(store_error)?;
+        let options = js_object(&options)?;
+        let page = settle(self.0.list(&options)).await?;
+        let text = JSON::stringify(&page)
+            .map_err(store_error)?
+            .as_string()
+            .unwrap_or_default();
+        let page: ListResult = serde_json::from_str(&text)
+            .map_err(|e| StoreError(format!("unreadable list page: {e}")))?;
         Ok(ListPage {
             keys: page
                 .keys

@@ -1,4 +1,4 @@
-//! The Worker entry points: the only code that touches `worker` types. It turns the
+//! The Worker entry points: the only code that touches the runtime. It turns the
 //! runtime's request, env, clock and KV into the plain values and ports of [`crate::app`].
 
 mod http;
@@ -7,9 +7,11 @@ mod kv;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use futures_util::StreamExt;
-use worker::wasm_bindgen::JsValue;
-use worker::{console_log, event, js_sys, Context, Env, ScheduleContext, ScheduledEvent};
+use js_sys::futures::JsFuture;
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Headers, ReadableStreamDefaultReader, ResponseInit, Url};
+use worker::{console_log, event, Context, Env, ScheduleContext, ScheduledEvent};
 
 use crate::app::http::{Request, Response, MAX_BODY_BYTES};
 use crate::app::{rejection_log, App};
@@ -32,10 +34,10 @@ impl Logger for ConsoleLog {
 
 #[event(fetch)]
 async fn fetch(
-    request: worker::Request,
+    request: web_sys::Request,
     env: Env,
     ctx: Context,
-) -> worker::Result<worker::Response> {
+) -> worker::Result<web_sys::Response> {
     let config = config(&env);
     let Some(kv) = bound_kv(&env) else {
         return into_worker_response(
@@ -88,9 +90,9 @@ fn app<'a>(
 
 /// The KV namespace, or `None` after logging that the binding is missing.
 fn bound_kv(env: &Env) -> Option<kv::WorkerKv> {
-    match env.kv(KV_BINDING) {
-        Ok(store) => Some(kv::WorkerKv(store)),
-        Err(_) => {
+    match Reflect::get(env, &JsValue::from_str(KV_BINDING)) {
+        Ok(binding) if binding.is_object() => Some(kv::WorkerKv(binding.unchecked_into())),
+        _ => {
             ConsoleLog.log(LogLine {
                 level: "error",
                 msg: "config",
@@ -114,7 +116,7 @@ fn config(env: &Env) -> Rc<Config> {
 /// Reads a var or secret as text: numbers and objects (a TOML table in
 /// `wrangler.toml`) arrive as JavaScript values, not strings.
 fn read_var(env: &Env, name: &str) -> Option<String> {
-    let value = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    let value = Reflect::get(env, &JsValue::from_str(name)).ok()?;
     if let Some(text) = value.as_string() {
         Some(text)
     } else if let Some(number) = value.as_f64() {
@@ -128,7 +130,7 @@ fn read_var(env: &Env, name: &str) -> Option<String> {
 
 /// Reads the request into plain values. The body is read chunk by chunk and refused as
 /// soon as it passes the limit, so a chunked upload without a length cannot exhaust memory.
-async fn read_request(mut request: worker::Request) -> Result<Request, Problem> {
+async fn read_request(request: web_sys::Request) -> Result<Request, Problem> {
     let too_large = || {
         Problem::new(
             413,
@@ -136,40 +138,82 @@ async fn read_request(mut request: worker::Request) -> Result<Request, Problem> 
             format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
         )
     };
-    let declared_length = request
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
+    let unreadable = |_| Problem::new(400, "unreadable_body", "the request body could not be read");
+    let headers = header_entries(&request.headers());
+    let declared_length = crate::ports::find_header(&headers, "content-length")
         .and_then(|length| length.trim().parse::<u64>().ok());
     if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
     let mut body = Vec::new();
     // A request without a body has no stream to read.
-    if let Ok(mut chunks) = request.stream() {
-        while let Some(chunk) = chunks.next().await {
-            let chunk = chunk.map_err(|_| {
-                Problem::new(400, "unreadable_body", "the request body could not be read")
-            })?;
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
+    if let Some(stream) = request.body() {
+        let reader = ReadableStreamDefaultReader::new(&stream).map_err(unreadable)?;
+        loop {
+            let chunk = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+            if Reflect::get(&chunk, &JsValue::from_str("done"))
+                .map_err(unreadable)?
+                .is_truthy()
+            {
+                break;
+            }
+            let bytes: Uint8Array = Reflect::get(&chunk, &JsValue::from_str("value"))
+                .map_err(unreadable)?
+                .dyn_into()
+                .map_err(unreadable)?;
+            let length = bytes.length() as usize;
+            if body.len() + length > MAX_BODY_BYTES {
+                // Stops the upload rather than letting it drain into nowhere.
+                let _ = reader.cancel();
                 return Err(too_large());
             }
-            body.extend_from_slice(&chunk);
+            let start = body.len();
+            body.resize(start + length, 0);
+            bytes.copy_to(&mut body[start..]);
         }
     }
+    let path = Url::new(&request.url())
+        .map(|url| url.pathname())
+        .unwrap_or_else(|_| "/".into());
     Ok(Request {
-        method: request.method().to_string(),
-        path: request.path(),
-        headers: request.headers().entries().collect(),
+        method: request.method(),
+        path,
+        headers,
         body,
     })
 }
 
-fn into_worker_response(response: Response) -> worker::Result<worker::Response> {
-    let mut builder = worker::Response::builder().with_status(response.status);
+/// Every header as a name and value pair, in the runtime's order.
+fn header_entries(headers: &Headers) -> Vec<(String, String)> {
+    headers
+        .entries()
+        .into_iter()
+        .filter_map(|entry| {
+            let pair: js_sys::Array = entry.ok()?.unchecked_into();
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+/// The text of a JavaScript error (or of whatever was thrown).
+fn js_error_text(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "unknown JavaScript error".into())
+}
+
+fn into_worker_response(response: Response) -> worker::Result<web_sys::Response> {
+    let headers = Headers::new()?;
     for (name, value) in &response.headers {
-        builder = builder.with_header(name, value)?;
+        headers.set(name, value)?;
     }
-    Ok(builder.fixed(response.body.into_bytes()))
+    let init = ResponseInit::new();
+    init.set_status(response.status);
+    init.set_headers(&headers);
+    Ok(web_sys::Response::new_with_opt_str_and_init(
+        Some(&response.body),
+        &init,
+    )?)
 }
