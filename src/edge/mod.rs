@@ -114,14 +114,12 @@ fn config(env: &Env) -> Rc<Config> {
 }
 
 /// Reads a var or secret as text: numbers and objects (a TOML table in
-/// `wrangler.toml`) arrive as JavaScript values, not strings.
+/// `wrangler.toml`) arrive as JavaScript values, written out by the runtime's JSON.
 fn read_var(env: &Env, name: &str) -> Option<String> {
     let value = Reflect::get(env, &JsValue::from_str(name)).ok()?;
     if let Some(text) = value.as_string() {
         Some(text)
-    } else if let Some(number) = value.as_f64() {
-        Some(number.to_string())
-    } else if value.is_object() {
+    } else if value.as_f64().is_some() || value.is_object() {
         js_sys::JSON::stringify(&value).ok()?.as_string()
     } else {
         None
