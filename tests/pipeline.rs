@@ -592,6 +592,8 @@ fn a_failed_write_is_500_and_the_redelivery_completes_it() {
             "{failing_prefix}"
         );
         assert_eq!(event_ids(&h.state(CALL)), ["ev-1"]);
+        let third = h.deliver(&body);
+        assert_eq!(json_of(&third)["status"], "duplicate", "{failing_prefix}");
     }
 }
 

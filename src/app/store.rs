@@ -12,7 +12,7 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::domain::call_state::StoredAction;
 use crate::domain::envelope::{Delivery, EventRecord};
@@ -62,27 +62,6 @@ async fn put_record(
     .await
 }
 
-/// What KV already holds of a delivery (as far as this KV location knows), read in one
-/// round trip: the id marker and the call record.
-pub struct StoredParts {
-    /// The raw body under the id marker, when the id is marked seen.
-    pub marker: Option<String>,
-    /// Whether the call record is there (always true for an event of no call).
-    pub recorded: bool,
-}
-
-pub async fn stored_parts(
-    kv: &impl KvStore,
-    delivery: &Delivery,
-) -> Result<StoredParts, StoreError> {
-    let mut keys = vec![event_key(&delivery.event_id)];
-    keys.extend(delivery.record.as_ref().map(record_key));
-    let mut values = kv.get_many(&keys).await?.into_iter();
-    let marker = values.next().flatten();
-    let recorded = delivery.record.is_none() || values.next().flatten().is_some();
-    Ok(StoredParts { marker, recorded })
-}
-
 fn record_key(record: &EventRecord) -> String {
     format!(
         "{}{EVENT_PART}{}",
@@ -91,9 +70,14 @@ fn record_key(record: &EventRecord) -> String {
     )
 }
 
-/// The raw body of an accepted event.
+/// The raw body of an accepted event; its presence marks the id as seen.
 pub async fn event_body(kv: &impl KvStore, event_id: &str) -> Result<Option<String>, StoreError> {
     kv.get(&event_key(event_id)).await
+}
+
+/// Whether the call record of this event is stored.
+pub async fn has_record(kv: &impl KvStore, record: &EventRecord) -> Result<bool, StoreError> {
+    Ok(kv.get(&record_key(record)).await?.is_some())
 }
 
 /// Stores an accepted delivery's record on its call.
@@ -108,16 +92,12 @@ pub async fn mark_seen(
     delivery: &Delivery,
     raw_body: &[u8],
 ) -> Result<(), StoreError> {
-    let metadata = json!({
-        "event_type": delivery.event_type,
-        "call_control_id": delivery.record.as_ref().map(|r| r.call_control_id.as_str()),
-    });
     kv.put(
         &event_key(&delivery.event_id),
         &String::from_utf8_lossy(raw_body),
         PutOptions {
             ttl_secs: EVENT_TTL_SECS,
-            metadata: Some(metadata),
+            metadata: None,
         },
     )
     .await
@@ -310,6 +290,7 @@ mod tests {
     use crate::domain::time::Instant;
     use crate::ports::memory::MemoryKv;
     use pollster::block_on;
+    use serde_json::json;
 
     fn store_event(kv: &MemoryKv, delivery: &Delivery, body: &[u8]) -> Result<(), StoreError> {
         block_on(store_event_record(kv, delivery.record.as_ref().unwrap()))?;
@@ -355,12 +336,14 @@ mod tests {
             loaded,
             vec![small.record.clone().unwrap(), large.record.unwrap()]
         );
-        let seen = |delivery: &Delivery| block_on(stored_parts(&kv, delivery)).unwrap();
-        let stored = seen(&small);
-        assert!(stored.marker.is_some() && stored.recorded);
+        let seen = |delivery: &Delivery| {
+            let marked = block_on(event_body(&kv, &delivery.event_id)).unwrap();
+            let recorded = block_on(has_record(&kv, delivery.record.as_ref().unwrap())).unwrap();
+            (marked.is_some(), recorded)
+        };
+        assert_eq!(seen(&small), (true, true));
         let (unseen, _) = delivery("e3", "v3:a", "");
-        let stored = seen(&unseen);
-        assert!(stored.marker.is_none() && !stored.recorded);
+        assert_eq!(seen(&unseen), (false, false));
     }
 
     #[test]

@@ -53,19 +53,26 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             })?;
         let call = delivery.record.as_ref().map(|r| r.call_control_id.as_str());
         let stored = |error| self.storage_failure(error, call);
-        let parts = store::stored_parts(self.kv, &delivery)
+        // One read on the common path: the id marker. A marked id is a repeat, unless an
+        // earlier attempt at this very delivery failed to write the call record, which
+        // this one then completes (the same id on another call is never a repair).
+        let marker = store::event_body(self.kv, &delivery.event_id)
             .await
             .map_err(stored)?;
-        if let Some(marked_body) = &parts.marker {
-            // Marked seen: a repeat, unless an earlier attempt at this very delivery
-            // failed to write the call record, which this one then completes.
-            if parts.recorded || !same_call(marked_body, &delivery) {
-                return Ok((self.answer(&delivery, "duplicate"), None));
+        let duplicate = match (&marker, delivery.record.as_ref()) {
+            (None, _) => false,
+            (Some(marked_body), Some(record)) if same_call(marked_body, &delivery) => {
+                store::has_record(self.kv, record).await.map_err(stored)?
             }
+            (Some(_), _) => true,
+        };
+        if duplicate {
+            return Ok((self.answer(&delivery, "duplicate"), None));
         }
-        let missing_record = delivery.record.as_ref().filter(|_| !parts.recorded);
+        // Unmarked, the record may still be there from an attempt whose marker write
+        // failed: writing it again stores the same value under the same key.
         let write_record = async {
-            match missing_record {
+            match delivery.record.as_ref() {
                 Some(record) => store::store_event_record(self.kv, record).await,
                 None => Ok(()),
             }
@@ -73,7 +80,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
         let mark_seen = || store::mark_seen(self.kv, &delivery, &request.body);
         let mut work_key = None;
         match delivery.record.as_ref() {
-            Some(record) if parts.marker.is_none() && self.owes_automations(&delivery) => {
+            Some(record) if marker.is_none() && self.owes_automations(&delivery) => {
                 // The work item must exist before the id is marked seen: if anything
                 // fails first, Telnyx's redelivery does it all again.
                 let (written, owed) =
@@ -82,11 +89,11 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
                 work_key = Some(owed.map_err(stored)?);
                 mark_seen().await.map_err(stored)?;
             }
-            // Record and marker at once: a redelivery after a failure of either finds
-            // the other and writes only what is missing.
+            // Record and marker at once: a redelivery after a failure of either writes
+            // what is missing (both again when the marker is what failed).
             _ => {
                 let mark = async {
-                    match parts.marker {
+                    match marker {
                         Some(_) => Ok(()),
                         None => mark_seen().await,
                     }
