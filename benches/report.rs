@@ -1,7 +1,8 @@
 //! `make bench`: size, cold start, the core microbenchmarks (from `cargo bench --bench
 //! core`, run first) and the webhook path end to end under `wrangler dev` against a
-//! JavaScript baseline and an empty Worker, interleaved in one run. Prints one table
-//! and writes it, with the machine and tool versions, to `bench/results/`.
+//! JavaScript baseline, a JavaScript Worker doing this worker's storage work, and an
+//! empty Worker, interleaved in one run. Prints one table and writes it, with the
+//! machine and tool versions, to `bench/results/`.
 //!
 //! Settings: BENCH_REQUESTS (per worker and concurrency, 2000), BENCH_ROUNDS (4),
 //! BENCH_COLD_STARTS (25).
@@ -26,16 +27,42 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The Workers measured beside ours, in the order of [`Others`]' fields.
+const OTHER_WORKERS: [(&str, &str); 3] = [
+    ("baseline", "bench/baseline/wrangler.toml"),
+    ("same-work", "bench/same-work/wrangler.toml"),
+    ("empty", "bench/empty/wrangler.toml"),
+];
+
+/// A figure as the other Workers gave it.
+#[derive(Clone, Copy)]
+struct Others {
+    baseline: f64,
+    same_work: f64,
+    empty: f64,
+}
+
+impl Others {
+    /// From the figures of all Workers, ours first.
+    fn of(all: &[f64]) -> Self {
+        let at = |index: usize| all.get(index).copied().unwrap_or(f64::NAN);
+        Self {
+            baseline: at(1),
+            same_work: at(2),
+            empty: at(3),
+        }
+    }
+}
+
 /// One row of the table: a figure, its unit, a target if the issue sets one, and the
-/// baseline's figure where there is one.
+/// other Workers' figures where there are some.
 struct Row {
     name: String,
     value: f64,
     unit: &'static str,
     /// `(limit, lower is better)`
     target: Option<(f64, bool)>,
-    baseline: Option<f64>,
-    empty: Option<f64>,
+    others: Option<Others>,
 }
 
 impl Row {
@@ -45,8 +72,7 @@ impl Row {
             value,
             unit,
             target: None,
-            baseline: None,
-            empty: None,
+            others: None,
         }
     }
 
@@ -55,9 +81,8 @@ impl Row {
         self
     }
 
-    fn against(mut self, baseline: f64, empty: f64) -> Self {
-        self.baseline = Some(baseline);
-        self.empty = Some(empty);
+    fn against(mut self, others: Others) -> Self {
+        self.others = Some(others);
         self
     }
 
@@ -74,8 +99,11 @@ impl Row {
     fn json(&self) -> Value {
         json!({"name": self.name, "value": self.value, "unit": self.unit,
             "target": self.target.map(|(limit, lower)| json!({"limit": limit, "lower_is_better": lower})),
-            "baseline": self.baseline, "empty_worker": self.empty,
-            "ratio_to_baseline": self.baseline.map(|b| self.value / b)})
+            "baseline": self.others.map(|o| o.baseline),
+            "same_work_js": self.others.map(|o| o.same_work),
+            "empty_worker": self.others.map(|o| o.empty),
+            "ratio_to_baseline": self.others.map(|o| self.value / o.baseline),
+            "ratio_to_same_work_js": self.others.map(|o| self.value / o.same_work)})
     }
 }
 
@@ -283,20 +311,15 @@ fn no_storage_row(targets: &[Target], signer: &WebhookSigner) -> Row {
         sample.sort_unstable();
         percentile(&sample, 50).as_secs_f64() * 1000.0
     };
-    let mut p50s = latencies.into_iter().map(p50);
-    let (ours, baseline, empty) = (
-        p50s.next().unwrap_or_default(),
-        p50s.next().unwrap_or_default(),
-        p50s.next().unwrap_or_default(),
-    );
+    let p50s: Vec<f64> = latencies.into_iter().map(p50).collect();
     Row::new(
         format!(
             "verified, refused before KV (400), concurrency 1: latency p50 ({requests} requests)"
         ),
-        ours,
+        p50s[0],
         "ms",
     )
-    .against(baseline, empty)
+    .against(Others::of(&p50s))
 }
 
 fn end_to_end_rows(targets: &[Target], signer: &WebhookSigner) -> Vec<Row> {
@@ -333,28 +356,23 @@ fn end_to_end_rows(targets: &[Target], signer: &WebhookSigner) -> Vec<Row> {
                 }
             })
             .collect();
-        let [ours, baseline, empty] = &figures[..] else {
-            unreachable!("three targets")
+        let figure = |of: fn(&Figures) -> f64| {
+            let all: Vec<f64> = figures.iter().map(of).collect();
+            (all[0], Others::of(&all))
         };
         let label = |what: &str| {
             format!("end to end, concurrency {concurrency}: {what} ({requests} requests)")
         };
-        rows.push(
-            Row::new(label("throughput"), ours.per_second, "req/s")
-                .against(baseline.per_second, empty.per_second),
-        );
-        rows.push(
-            Row::new(label("latency p50"), ours.p50_ms, "ms")
-                .against(baseline.p50_ms, empty.p50_ms),
-        );
-        rows.push(
-            Row::new(label("latency p99"), ours.p99_ms, "ms")
-                .against(baseline.p99_ms, empty.p99_ms),
-        );
+        let (throughput, others_throughput) = figure(|f| f.per_second);
+        let (p50, others_p50) = figure(|f| f.p50_ms);
+        let (p99, others_p99) = figure(|f| f.p99_ms);
+        rows.push(Row::new(label("throughput"), throughput, "req/s").against(others_throughput));
+        rows.push(Row::new(label("latency p50"), p50, "ms").against(others_p50));
+        rows.push(Row::new(label("latency p99"), p99, "ms").against(others_p99));
         if concurrency == 16 {
             let last = rows.len();
-            rows[last - 3].target = Some((baseline.per_second, false));
-            rows[last - 1].target = Some((baseline.p99_ms * 1.2, true));
+            rows[last - 3].target = Some((others_throughput.baseline, false));
+            rows[last - 1].target = Some((others_p99.baseline * 1.2, true));
         }
     }
     rows
@@ -391,25 +409,27 @@ fn machine() -> Value {
 }
 
 fn print_table(rows: &[Row]) {
-    println!("| figure | ours | JS baseline | ours / baseline | empty Worker | target |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| figure | ours | JS baseline | ours / baseline | JS, same work | ours / same work \
+         | empty Worker | target |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for row in rows {
-        let other = |value: Option<f64>| {
-            value
-                .map(|v| format!("{v:.1} {}", row.unit))
-                .unwrap_or_default()
+        let with_unit = |value: f64| format!("{value:.1} {}", row.unit);
+        let (baseline, to_baseline, same_work, to_same_work, empty) = match row.others {
+            Some(o) => (
+                with_unit(o.baseline),
+                format!("{:.2}", row.value / o.baseline),
+                with_unit(o.same_work),
+                format!("{:.2}", row.value / o.same_work),
+                with_unit(o.empty),
+            ),
+            None => Default::default(),
         };
-        let ratio = row
-            .baseline
-            .map(|b| format!("{:.2}", row.value / b))
-            .unwrap_or_default();
         println!(
-            "| {} | {:.1} {} | {} | {ratio} | {} | {} |",
+            "| {} | {} | {baseline} | {to_baseline} | {same_work} | {to_same_work} | {empty} | {} |",
             row.name,
-            row.value,
-            row.unit,
-            other(row.baseline),
-            other(row.empty),
+            with_unit(row.value),
             row.verdict()
         );
     }
@@ -446,13 +466,15 @@ fn main() -> ExitCode {
     rows.extend(core_rows());
     let signer = WebhookSigner::from_seed(END_TO_END_SEED);
     println!(
-        "bench: starting three workers under wrangler dev (ours, the JS baseline, an empty one)"
+        "bench: starting four workers under wrangler dev (ours, the JS baseline, \
+         the JS doing our storage work, an empty one)"
     );
-    let targets = [
-        start("ours", None, &signer),
-        start("baseline", Some("bench/baseline/wrangler.toml"), &signer),
-        start("empty", Some("bench/empty/wrangler.toml"), &signer),
-    ];
+    let mut targets = vec![start("ours", None, &signer)];
+    targets.extend(
+        OTHER_WORKERS
+            .iter()
+            .map(|(name, config)| start(name, Some(config), &signer)),
+    );
     rows.extend(end_to_end_rows(&targets, &signer));
     print_table(&rows);
 

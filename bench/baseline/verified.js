@@ -1,0 +1,64 @@
+// What both JavaScript Workers of `make bench` do before storage, as a user would write
+// it: route, check the two headers and the 300 s window, verify the Ed25519 signature
+// over `timestamp|body` with WebCrypto, parse the JSON.
+
+const encoder = new TextEncoder();
+let keyPromise;
+
+function fromBase64(text) {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+function publicKey(env) {
+  // Imported once per isolate, as a careful user would.
+  keyPromise ??= crypto.subtle.importKey(
+    "raw",
+    fromBase64(env.TELNYX_PUBLIC_KEY.split(/[ ,]+/).pop()),
+    { name: "Ed25519" },
+    false,
+    ["verify"],
+  );
+  return keyPromise;
+}
+
+export function reply(status, body) {
+  return Response.json(body, { status });
+}
+
+/// `{ event, body }` for a verified webhook, or `{ response }` to answer at once.
+export async function verifiedEvent(request, env) {
+  const url = new URL(request.url);
+  if (url.pathname === "/health") {
+    return { response: reply(200, { status: "ok" }) };
+  }
+  if (url.pathname !== "/webhooks/telnyx" || request.method !== "POST") {
+    return { response: reply(404, { errors: [{ code: "not_found" }] }) };
+  }
+  const signature = request.headers.get("telnyx-signature-ed25519");
+  const timestamp = request.headers.get("telnyx-timestamp");
+  if (!signature || !timestamp || !/^\d+$/.test(timestamp)) {
+    return { response: reply(401, { errors: [{ code: "missing_signature" }] }) };
+  }
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) {
+    return { response: reply(401, { errors: [{ code: "timestamp_outside_window" }] }) };
+  }
+  const body = new Uint8Array(await request.arrayBuffer());
+  const prefix = encoder.encode(`${timestamp}|`);
+  const message = new Uint8Array(prefix.length + body.length);
+  message.set(prefix);
+  message.set(body, prefix.length);
+  let valid = false;
+  try {
+    valid = await crypto.subtle.verify("Ed25519", await publicKey(env), fromBase64(signature), message);
+  } catch {
+    valid = false;
+  }
+  if (!valid) {
+    return { response: reply(401, { errors: [{ code: "invalid_signature" }] }) };
+  }
+  try {
+    return { event: JSON.parse(new TextDecoder().decode(body)), body };
+  } catch {
+    return { response: reply(400, { errors: [{ code: "invalid_envelope" }] }) };
+  }
+}
