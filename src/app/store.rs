@@ -218,7 +218,7 @@ pub async fn list_work(
         for (key, value) in chunk.iter().zip(kv.get_many(chunk).await?) {
             // Listed but gone since: finished by someone else in between.
             let Some(value) = value else { continue };
-            items.push((key.clone(), serde_json::from_str(&value).ok()));
+            items.push((key.clone(), serde_json::from_slice(value.as_bytes()).ok()));
         }
     }
     Ok(items)
@@ -275,7 +275,7 @@ pub async fn load_call(
         for (key, value) in chunk.iter().zip(kv.get_many(chunk).await?) {
             // A key listed but gone since has expired in between: nothing to fold.
             let Some(value) = value else { continue };
-            let json = serde_json::from_str(&value)
+            let json = serde_json::from_slice(value.as_bytes())
                 .map_err(|e| StoreError(format!("stored record {key} is unreadable: {e}")))?;
             records.add(key, &prefix, json)?;
         }

@@ -157,7 +157,7 @@ impl<H: HttpClient, C: Clock, L: Logger> TelnyxClient<'_, H, C, L> {
                     }
                 }
                 Ok(response) => {
-                    let errors = serde_json::from_str::<ErrorBody>(&response.body)
+                    let errors = serde_json::from_slice::<ErrorBody>(response.body.as_bytes())
                         .map(|body| body.errors)
                         .unwrap_or_default();
                     let retry_after = response

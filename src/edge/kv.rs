@@ -112,7 +112,7 @@ impl KvStore for WorkerKv {
             .map_err(store_error)?
             .as_string()
             .unwrap_or_default();
-        let page: ListResult = serde_json::from_str(&text)
+        let page: ListResult = serde_json::from_slice(text.as_bytes())
             .map_err(|e| StoreError(format!("unreadable list page: {e}")))?;
         Ok(ListPage {
             keys: page

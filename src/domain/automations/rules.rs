@@ -79,7 +79,7 @@ impl std::fmt::Display for RuleError {
 /// Parses and checks the whole setting.
 pub fn parse_rules(text: &str) -> Result<Vec<Rule>, Vec<RuleError>> {
     let mut errors = Errors::default();
-    let value: Value = match serde_json::from_str(text) {
+    let value: Value = match serde_json::from_slice(text.as_bytes()) {
         Ok(value) => value,
         Err(error) => {
             errors.at(None, "", format!("is not valid JSON: {error}"));
