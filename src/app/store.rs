@@ -48,9 +48,8 @@ async fn put_record(
     key: &str,
     record: &impl Serialize,
 ) -> Result<(), StoreError> {
-    let json = serde_json::to_value(record).map_err(|e| StoreError(format!("record: {e}")))?;
-    let value = json.to_string();
-    let metadata = (value.len() <= kv_limits::MAX_METADATA_BYTES).then_some(json);
+    let value = serde_json::to_string(record).map_err(|e| StoreError(format!("record: {e}")))?;
+    let metadata = (value.len() <= kv_limits::MAX_METADATA_BYTES).then(|| value.clone());
     kv.put(
         key,
         &value,

@@ -2,7 +2,7 @@
 //! list pages come out as JSON, through the runtime's own `JSON`.
 
 use js_sys::futures::JsFuture;
-use js_sys::{Array, Map, Promise, JSON};
+use js_sys::{Array, Map, Promise, Reflect, JSON};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -87,11 +87,12 @@ impl KvStore for WorkerKv {
     }
 
     async fn put(&self, key: &str, value: &str, options: PutOptions) -> Result<(), StoreError> {
-        let mut put_options = json!({ "expirationTtl": options.ttl_secs });
+        let put_options = js_object(&json!({ "expirationTtl": options.ttl_secs }))?;
         if let Some(metadata) = options.metadata {
-            put_options["metadata"] = metadata;
+            let metadata = JSON::parse(&metadata).map_err(store_error)?;
+            Reflect::set(&put_options, &JsValue::from_str("metadata"), &metadata)
+                .map_err(store_error)?;
         }
-        let put_options = js_object(&put_options)?;
         settle(self.0.put(key, value, &put_options)).await?;
         Ok(())
     }

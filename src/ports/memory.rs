@@ -127,12 +127,16 @@ impl KvStore for MemoryKv {
                 options.ttl_secs
             )));
         }
-        if let Some(metadata) = &options.metadata {
-            let size = metadata.to_string().len();
-            if size > kv_limits::MAX_METADATA_BYTES {
-                return Err(StoreError(format!("metadata of {size} bytes")));
+        let metadata = match &options.metadata {
+            None => None,
+            Some(text) if text.len() > kv_limits::MAX_METADATA_BYTES => {
+                return Err(StoreError(format!("metadata of {} bytes", text.len())));
             }
-        }
+            Some(text) => Some(
+                serde_json::from_str(text)
+                    .map_err(|e| StoreError(format!("metadata is not JSON: {e}")))?,
+            ),
+        };
         if self.injected_failure(key) {
             return Err(StoreError("injected KV write failure".into()));
         }
@@ -140,7 +144,7 @@ impl KvStore for MemoryKv {
             key.to_owned(),
             StoredValue {
                 value: value.to_owned(),
-                metadata: options.metadata,
+                metadata,
                 expires_at: self.now_secs.get() + options.ttl_secs,
             },
         );

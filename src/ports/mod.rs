@@ -27,8 +27,9 @@ impl std::fmt::Display for StoreError {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PutOptions {
     pub ttl_secs: u64,
-    /// Returned by `list`, so small records can be read without a `get` each.
-    pub metadata: Option<Value>,
+    /// JSON text, returned parsed by `list`, so small records can be read without a
+    /// `get` each.
+    pub metadata: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
