@@ -135,7 +135,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             }
         };
         let state = fold_before(records.events, records.actions.clone(), record)
-            .and_then(|state| serde_json::to_value(state).ok())
+            .map(|state| state.to_json_value())
             .unwrap_or(Value::Null);
         let trigger = Trigger {
             event_id: &delivery.event_id,
