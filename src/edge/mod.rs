@@ -19,6 +19,11 @@ use crate::domain::config::{Config, ConfigCache};
 use crate::domain::problem::Problem;
 use crate::ports::{LogLine, Logger};
 
+/// The heap: talc instead of Rust's default dlmalloc, smaller in the wasm (2.6 KiB
+/// gzipped) and faster by its authors' wasm benchmarks.
+#[global_allocator]
+static HEAP: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// The KV namespace binding named in `wrangler.toml`.
 const KV_BINDING: &str = "CALL_STATE";
 
