@@ -7,7 +7,7 @@ BUNDLE := build/worker/shim.mjs
 .PHONY: help bootstrap build dev test lint fuzz resilience bench
 
 help:
-	@echo "make dev        run the worker locally under wrangler dev (local KV, dev defaults)"
+	@echo "make dev        run the worker locally under wrangler dev (local KV and Durable Objects)"
 	@echo "make test       run every test: lint, native unit and pipeline tests, end to end"
 	@echo "make bootstrap  install the pinned tools (done by dev and test)"
 	@echo "make build      release build of the worker into build/"
@@ -24,7 +24,7 @@ $(BUNDLE): $(WORKER_SOURCES)
 	@scripts/build-worker.sh
 
 dev: bootstrap
-	npx wrangler dev --test-scheduled
+	npx wrangler dev
 
 lint:
 	cargo fmt --check

@@ -16,7 +16,7 @@ use support::deliveries::{body, occurred_at, Delivery};
 use support::signing::WebhookSigner;
 use telnyx_edge::domain::actions::{find, validate};
 use telnyx_edge::domain::automations::{parse_rules, plan, Trigger};
-use telnyx_edge::domain::call_state::fold;
+use telnyx_edge::domain::call_state::{fold, Effects};
 use telnyx_edge::domain::envelope::{parse, EventRecord};
 use telnyx_edge::domain::signature::{verify, PublicKeys, SignatureHeaders};
 use telnyx_edge::domain::time::Instant;
@@ -88,7 +88,9 @@ fn folding(c: &mut Criterion) {
     for count in [5, 50, 500] {
         let events = call_events(count);
         group.bench_with_input(BenchmarkId::from_parameter(count), &events, |b, events| {
-            b.iter(|| fold(black_box(events.clone()), Vec::new()).expect("a state"))
+            b.iter(|| {
+                fold(black_box(events.clone()), Vec::new(), Effects::Succeeded).expect("a state")
+            })
         });
     }
     group.finish();
@@ -134,7 +136,8 @@ fn rule_matching(c: &mut Criterion) {
         occurred_at: &occurred_at(9),
     });
     let data = dtmf["data"].as_object().expect("data").clone();
-    let state = serde_json::to_value(fold(call_events(5), Vec::new())).expect("state");
+    let state =
+        serde_json::to_value(fold(call_events(5), Vec::new(), Effects::Succeeded)).expect("state");
     let mut group = c.benchmark_group("rule matching");
     for count in [10, 100] {
         let rules = parse_rules(&rules_json(count)).expect("valid rules");

@@ -1,5 +1,6 @@
-//! Automations over in-memory ports and the fake Telnyx: matching, templates, limits,
-//! derived command ids, order, duplicates, the work queue and the scheduled sweep.
+//! Automations over in-memory ports, the call objects on real SQLite and the fake
+//! Telnyx: matching, templates, limits, derived command ids, order, duplicates,
+//! planning one event at a time, and the outbox's retry table on a manual clock.
 
 mod support;
 
@@ -8,9 +9,9 @@ use serde_json::{json, Value};
 use support::deliveries::set_payload;
 use support::fake_telnyx::{Recorded, Reply};
 use support::harness::*;
-use telnyx_edge::app::actions::MAX_SEND_ROUNDS;
-use telnyx_edge::app::sweep::STALE_AFTER_MILLIS;
 use telnyx_edge::domain::automations::command_id;
+use telnyx_edge::domain::retry::RESEND_WINDOW_MS;
+use telnyx_edge::ports::Clock;
 
 impl Harness {
     fn with_rules(rules: Value) -> Self {
@@ -35,16 +36,20 @@ impl Harness {
         self.state(CALL)["actions"].as_array().unwrap().clone()
     }
 
-    fn work_items(&self) -> Vec<String> {
-        self.kv
-            .keys()
-            .into_iter()
-            .filter(|k| k.starts_with("work:"))
-            .collect()
+    /// Actions still pending on the call.
+    fn open_actions(&self) -> usize {
+        self.actions()
+            .iter()
+            .filter(|a| a["status"] == "pending")
+            .count()
     }
 
-    fn after_stale(&self) {
-        self.clock.advance(STALE_AFTER_MILLIS as u64 + 1_000);
+    /// Every request's command id, in order.
+    fn sent_command_ids(&self) -> Vec<Value> {
+        self.sent()
+            .iter()
+            .map(|r| r.json()["command_id"].clone())
+            .collect()
     }
 }
 
@@ -70,28 +75,28 @@ fn fail_503() -> Reply {
 // --- running after the response ------------------------------------------------------
 
 #[test]
-fn the_response_comes_first_and_the_actions_after_it() {
+fn the_response_comes_first_and_the_alarm_sends_the_actions_after_it() {
     let h = Harness::with_rules(json!([{"name": "record", "on": ["call.answered"],
         "do": [answer()]}]));
-    let handled = h.deliver_only(&event("call.answered", "ev-1", 1));
-    assert_eq!(handled.response.status, 200);
+    let response = h.deliver_only(&event("call.answered", "ev-1", 1));
+    assert_eq!(response.status, 200);
     assert!(h.sent().is_empty(), "nothing is sent before the response");
     assert_eq!(
-        h.work_items().len(),
-        1,
-        "the owed automations are on record"
+        h.slot(CALL).unwrap().storage.alarm(),
+        Some(NOW * 1000),
+        "the object's alarm is set for now"
+    );
+    assert!(
+        h.actions().is_empty(),
+        "planned by the alarm, not the request"
     );
 
-    h.follow_up(handled.follow_up.expect("automations are owed"));
+    assert!(h.run_alarms() >= 1);
     assert_eq!(h.sent_actions(), ["answer"]);
     let actions = h.actions();
     assert_eq!(actions[0]["status"], "succeeded");
     assert_eq!(actions[0]["rule"], "record");
     assert_eq!(actions[0]["command_id"], command_id("ev-1", "record", 0));
-    assert!(
-        h.work_items().is_empty(),
-        "finished work leaves nothing behind"
-    );
 }
 
 #[test]
@@ -131,12 +136,13 @@ fn actions_go_out_in_rule_order_then_action_order_with_derived_command_ids() {
         .iter()
         .map(|a| (&a["rule"], &a["command_id"]))
         .collect();
+    // client_state_update takes no command_id at Telnyx, so none is recorded.
     assert_eq!(
         recorded,
         [
             (&json!("first"), &json!(derived[0])),
             (&json!("first"), &json!(derived[1])),
-            (&json!("second"), &json!(derived[2])),
+            (&json!("second"), &Value::Null),
         ]
     );
     assert_eq!(state["noise_suppression"]["status"], "active");
@@ -203,6 +209,10 @@ fn events_without_a_listening_rule_cost_no_extra_writes() {
     );
     h.accepted(&event("call.bridged", "ev-1", 1));
     assert_eq!(h.kv.writes(), quiet.kv.writes());
+    assert_eq!(
+        h.objects.counts().rows_written,
+        quiet.objects.counts().rows_written
+    );
     assert!(h.sent().is_empty());
 }
 
@@ -260,7 +270,7 @@ fn a_template_with_no_value_is_a_recorded_failure_and_the_rest_still_runs() {
         .unwrap()
         .contains("payload.missing"));
     assert_eq!(actions[1]["status"], "succeeded");
-    assert!(h.work_items().is_empty());
+    assert_eq!(h.open_actions(), 0);
 }
 
 #[test]
@@ -305,169 +315,350 @@ fn a_duplicate_delivery_triggers_nothing() {
     );
     let body = event("call.answered", "ev-1", 1);
     h.accepted(&body);
-    let writes = h.kv.writes();
+    let stored = (h.kv.writes(), h.objects.counts().rows_written);
     let again = h.deliver(&body);
     assert_eq!(json_of(&again)["status"], "duplicate");
     assert_eq!(h.sent().len(), 1);
-    assert_eq!(h.kv.writes(), writes);
+    assert_eq!((h.kv.writes(), h.objects.counts().rows_written), stored);
 }
 
 #[test]
-fn a_failed_work_write_refuses_the_delivery_and_the_redelivery_runs_it_once() {
+fn copies_delivered_before_any_alarm_are_accepted_once_and_planned_once() {
     let h = Harness::with_rules(
         json!([{"name": "record", "on": ["call.answered"], "do": [siprec_start()]}]),
     );
-    h.kv.fail_puts("work:", 1);
     let body = event("call.answered", "ev-1", 1);
-    assert_error(&h.deliver(&body), 500, "storage_unavailable");
-    assert!(h.sent().is_empty());
-    h.accepted(&body);
-    assert_eq!(h.sent_actions(), ["siprec_start"]);
-}
-
-#[test]
-fn a_redelivery_after_the_run_never_sends_a_command_twice() {
-    let h = Harness::with_rules(
-        json!([{"name": "record", "on": ["call.answered"], "do": [siprec_start()]}]),
+    let statuses: Vec<Value> = (0..5)
+        .map(|_| json_of(&h.deliver_only(&body))["status"].clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "accepted",
+            "duplicate",
+            "duplicate",
+            "duplicate",
+            "duplicate"
+        ]
     );
-    // The run happens, but marking the event seen fails: Telnyx will deliver it again.
-    let body = event("call.answered", "ev-1", 1);
-    h.kv.fail_puts("event:", 1);
-    assert_error(&h.deliver(&body), 500, "storage_unavailable");
-    h.clock.advance(5_000);
-    h.accepted(&body);
-    h.after_stale();
-    // The first delivery's work item is planned again, and finds everything recorded.
-    let report = h.sweep();
-    assert_eq!(report.replanned, 1, "{report:?}");
-    assert_eq!(h.sent_actions(), ["siprec_start"]);
-    assert!(h.work_items().is_empty());
+    h.advance(60_000);
+    assert_eq!(
+        h.sent_actions(),
+        ["siprec_start"],
+        "sent once, with no command_id"
+    );
 }
 
-// --- the scheduled sweep --------------------------------------------------------------
+#[test]
+fn events_of_one_call_are_planned_one_at_a_time_so_limits_are_exact() {
+    let h = Harness::with_rules(json!([{"name": "retry", "on": ["siprec.failed"],
+        "limit_per_call": 3, "do": [siprec_start()]}]));
+    h.accepted(&event("call.answered", "ev-answered", 1));
+    // All at once, as Telnyx may deliver them: each plan sees what the others recorded.
+    for n in 0..6 {
+        let id = format!("failed-{n}");
+        assert_eq!(
+            json_of(&h.deliver_only(&event("siprec.failed", &id, 2 + n)))["status"],
+            "accepted"
+        );
+    }
+    h.advance(60_000);
+    assert_eq!(h.sent_actions(), ["siprec_start"; 3]);
+    let triggers: Vec<String> = h
+        .slot(CALL)
+        .map(|slot| {
+            let rows: Vec<serde_json::Map<String, Value>> =
+                telnyx_edge::ports::ObjectStorage::query(
+                    &slot.storage,
+                    "SELECT trigger FROM actions ORDER BY seq",
+                    &[],
+                )
+                .unwrap();
+            rows.iter()
+                .map(|r| r["trigger"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap();
+    assert_eq!(
+        triggers,
+        ["failed-0", "failed-1", "failed-2"],
+        "planned in the order they were accepted"
+    );
+}
 
 #[test]
-fn a_retryable_failure_is_sent_again_by_the_sweep_with_the_same_command_id() {
+fn operator_actions_are_recorded_in_the_calls_order_with_the_automations() {
+    let h =
+        Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
+    h.telnyx.then(fail_503());
+    h.accepted(&event("call.answered", "ev-1", 1));
+    // The operator is answered at once, while the automation waits for its retry.
+    assert_eq!(h.operator_action("hangup", &json!({})).status, 200);
+    assert_eq!(h.sent_actions(), ["answer", "hangup"]);
+    h.advance(2_000);
+    assert_eq!(h.sent_actions(), ["answer", "hangup", "answer"]);
+    let recorded: Vec<(String, Value)> = h
+        .actions()
+        .iter()
+        .map(|a| (a["action"].as_str().unwrap().to_owned(), a["rule"].clone()))
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            ("answer".to_owned(), json!("record")),
+            ("hangup".to_owned(), Value::Null)
+        ]
+    );
+}
+
+// --- planning sees the call as its earlier actions will leave it ----------------------
+
+/// The shipped DTMF supervisor rules, in short: `*` arms, `1` barges when armed.
+fn supervisor_rules() -> Value {
+    json!([
+        {"name": "arm", "on": ["call.dtmf.received"], "if": {"payload.digit": "*"},
+         "do": [{"action": "client_state_update", "params": {"client_state": "YXJtZWQ="}}]},
+        {"name": "barge", "on": ["call.dtmf.received"],
+         "if": {"payload.digit": "1", "state.client_state": "YXJtZWQ="},
+         "do": [{"action": "switch_supervisor_role", "params": {"role": "barge"}}]},
+    ])
+}
+
+#[test]
+fn star_then_one_typed_within_telnyxs_answer_time_barges() {
+    let h = Harness::with_rules(supervisor_rules());
+    h.accepted(&event("call.answered", "ev-answered", 1));
+    // Telnyx takes 500 ms to answer each command; the digits arrive 150 ms apart.
+    h.telnyx.always(Reply::ok().delayed(500));
+    h.deliver_only(&dtmf("d-star", 2, "*"));
+    h.clock.advance(150);
+    h.deliver_only(&dtmf("d-one", 3, "1"));
+    h.advance(5_000);
+    assert_eq!(
+        h.sent_actions(),
+        ["client_state_update", "switch_supervisor_role"]
+    );
+    assert_eq!(h.state(CALL)["supervisor_role"], "barge");
+}
+
+#[test]
+fn planning_waits_for_the_outcome_of_an_open_action_and_sees_a_failure() {
+    let h = Harness::with_rules(supervisor_rules());
+    h.accepted(&event("call.answered", "ev-answered", 1));
+    h.telnyx
+        .then(Reply::error(422, "90018", "Call has already ended"));
+    h.deliver_only(&dtmf("d-star", 2, "*"));
+    h.deliver_only(&dtmf("d-one", 3, "1"));
+    h.advance(5_000);
+    assert_eq!(
+        h.sent_actions(),
+        ["client_state_update"],
+        "not armed: no barge"
+    );
+}
+
+#[test]
+fn planning_waits_at_most_two_seconds_then_counts_the_planned_effect() {
+    let h = Harness::with_rules(supervisor_rules());
+    h.accepted(&event("call.answered", "ev-answered", 1));
+    // Telnyx rate-limits the arming update for a while; it is retried.
+    let limited = || Reply::error(429, "10011", "Too many requests").retry_after("3");
+    h.telnyx.then(limited()).then(limited());
+    h.deliver_only(&dtmf("d-star", 2, "*"));
+    h.deliver_only(&dtmf("d-one", 3, "1"));
+    h.run_alarms();
+    assert_eq!(
+        h.actions().len(),
+        1,
+        "the digit waits for the update's outcome"
+    );
+    h.advance(2_100);
+    let actions = h.actions();
+    assert_eq!(
+        actions.len(),
+        2,
+        "planned after 2 s, counting the update as done"
+    );
+    assert_eq!(actions[1]["action"], "switch_supervisor_role");
+    assert_eq!(
+        actions[1]["status"], "pending",
+        "held behind the update, in order"
+    );
+    h.advance(60_000);
+    assert_eq!(
+        h.sent_actions().last().map(String::as_str),
+        Some("switch_supervisor_role")
+    );
+}
+
+// --- the outbox: sent by the object's alarm, by the retry table -----------------------
+
+#[test]
+fn a_5xx_is_resent_by_the_alarm_with_the_same_command_id() {
+    let h =
+        Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
+    h.telnyx.then(fail_503());
+    h.accepted(&event("call.answered", "ev-1", 1));
+    assert_eq!(h.sent().len(), 1);
+    let action = &h.actions()[0];
+    assert_eq!(action["status"], "pending", "open until final");
+    assert_eq!(action["http_status"], 503);
+    h.advance(1_000);
+    assert_eq!(
+        h.sent().len(),
+        2,
+        "resent by the alarm, about a second later"
+    );
+    let expected = json!(command_id("ev-1", "record", 0));
+    assert_eq!(h.sent_command_ids(), [expected.clone(), expected]);
+    assert_eq!(h.actions()[0]["status"], "succeeded");
+}
+
+#[test]
+fn a_command_that_may_have_run_is_resent_only_within_the_command_id_window() {
     let h =
         Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
     h.telnyx.always(fail_503());
+    let start = h.clock.now_millis();
     h.accepted(&event("call.answered", "ev-1", 1));
-    let first_round = h.sent().len();
-    assert_eq!(h.actions()[0]["status"], "failed");
-    assert_eq!(h.work_items().len(), 1, "kept for the sweep");
-
-    h.telnyx.always(Reply::ok());
-    let report = h.sweep();
-    assert_eq!(report.resent, 1, "{report:?}");
-    assert_eq!(h.sent().len(), first_round + 1);
-    let expected = command_id("ev-1", "record", 0);
-    assert!(h.sent().iter().all(|r| r.json()["command_id"] == expected));
-    let actions = h.actions();
-    assert_eq!(actions.len(), 1, "one action, its newest phase");
-    assert_eq!(actions[0]["status"], "succeeded");
-    assert!(h.work_items().is_empty());
-    assert_eq!(h.sweep().examined, 0);
-}
-
-#[test]
-fn the_sweep_gives_up_after_the_bounded_rounds_and_says_so() {
-    let h = Harness::with_rules(
-        json!([{"name": "record", "on": ["call.answered"], "do": [siprec_start()]}]),
-    );
-    h.telnyx.always(fail_503());
-    h.accepted(&event("call.answered", "ev-1", 1));
-    let per_round = h.sent().len();
-    for _ in 1..MAX_SEND_ROUNDS {
-        assert_eq!(h.sweep().resent, 1);
+    let mut times = vec![h.clock.now_millis()];
+    let mut seen = 1;
+    for _ in 0..600 {
+        h.advance(100);
+        if h.sent().len() > seen {
+            seen = h.sent().len();
+            times.push(h.clock.now_millis());
+        }
     }
-    assert_eq!(h.sent().len(), per_round * MAX_SEND_ROUNDS as usize);
+    assert!(seen >= 4, "{seen} attempts");
+    let last_resend = times.last().unwrap() - start;
+    assert!(
+        last_resend <= RESEND_WINDOW_MS as i64,
+        "resent {last_resend} ms after the first attempt"
+    );
     let action = &h.actions()[0];
     assert_eq!(action["status"], "failed");
-    assert_eq!(action["http_status"], 503);
     let error = action["error"].as_str().unwrap();
-    assert!(
-        error.contains(&format!("gave up after {MAX_SEND_ROUNDS} attempts")),
-        "{error}"
-    );
-    assert!(h.work_items().is_empty());
-    h.sweep();
-    assert_eq!(
-        h.sent().len(),
-        per_round * MAX_SEND_ROUNDS as usize,
-        "nothing more"
-    );
+    assert!(error.contains("outcome unknown"), "{error}");
+    // Long after: never sent blindly again.
+    h.advance(10 * 60_000);
+    assert_eq!(h.sent().len(), seen);
+    let ids: std::collections::HashSet<String> = h
+        .sent_command_ids()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "one command_id on every attempt");
 }
 
 #[test]
-fn a_final_failure_is_not_retried() {
-    let h = Harness::with_rules(
-        json!([{"name": "record", "on": ["call.answered"], "do": [siprec_start()]}]),
-    );
+fn an_action_without_a_command_id_is_never_resent_after_a_5xx_or_timeout() {
+    for reply in [
+        fail_503(),
+        Reply::ok().delayed(60_000),
+        Reply::network_error(),
+    ] {
+        let h = Harness::with_rules(
+            json!([{"name": "record", "on": ["call.answered"], "do": [siprec_start()]}]),
+        );
+        h.telnyx.then(reply.clone());
+        h.accepted(&event("call.answered", "ev-1", 1));
+        h.advance(10 * 60_000);
+        assert_eq!(h.sent().len(), 1, "{reply:?}");
+        let error = h.actions()[0]["error"].as_str().unwrap().to_owned();
+        assert!(error.contains("no command_id"), "{error}");
+    }
+}
+
+#[test]
+fn what_did_not_run_is_retried_until_the_deadline_honouring_retry_after() {
+    let h =
+        Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
+    h.telnyx
+        .then(Reply::error(429, "10011", "Too many requests").retry_after("20"))
+        .then(Reply::unreached());
+    h.accepted(&event("call.answered", "ev-1", 1));
+    h.advance(19_000);
+    assert_eq!(h.sent().len(), 1, "Retry-After is honoured");
+    h.advance(2_000);
+    assert_eq!(h.sent().len(), 2);
+    h.advance(5_000);
+    assert_eq!(h.sent().len(), 3);
+    assert_eq!(h.actions()[0]["status"], "succeeded");
+
+    // A limit that never lifts: retried for 5 minutes, past the 60 s window, then given up.
+    let h =
+        Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
+    h.telnyx
+        .always(Reply::error(429, "10011", "Too many requests"));
+    h.accepted(&event("call.answered", "ev-1", 1));
+    h.advance(4 * 60_000);
+    assert_eq!(h.open_actions(), 1, "still trying after 4 minutes");
+    h.advance(2 * 60_000);
+    let action = &h.actions()[0];
+    assert_eq!(action["status"], "failed");
+    assert!(action["error"].as_str().unwrap().contains("gave up after"));
+    let attempts = h.sent().len();
+    h.advance(60 * 60_000);
+    assert_eq!(h.sent().len(), attempts);
+}
+
+#[test]
+fn a_refusal_is_final_at_once() {
+    let h =
+        Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
     h.telnyx
         .always(Reply::error(422, "90018", "Call has already ended"));
     h.accepted(&event("call.answered", "ev-1", 1));
-    assert!(h.work_items().is_empty());
-    h.after_stale();
-    h.sweep();
-    assert_eq!(h.sent().len(), 1);
-    assert_eq!(h.actions()[0]["http_status"], 422);
-}
-
-#[test]
-fn automations_whose_run_never_happened_are_planned_by_the_sweep() {
-    let h =
-        Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
-    // The runtime ended the request right after its response: no follow-up ran.
-    let handled = h.deliver_only(&event("call.answered", "ev-1", 1));
-    assert_eq!(handled.response.status, 200);
-    assert_eq!(h.sweep().waiting, 1, "it may still be running");
-    h.after_stale();
-    assert_eq!(h.sweep().replanned, 1);
-    assert_eq!(h.sent_actions(), ["answer"]);
-    assert_eq!(
-        h.sent()[0].json()["command_id"],
-        command_id("ev-1", "record", 0)
-    );
-    assert!(h.work_items().is_empty());
-}
-
-#[test]
-fn an_action_left_pending_is_sent_again_with_its_command_id() {
-    let h =
-        Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
-    // Sent, but the outcome could not be written: it looks like a run that died.
-    h.kv.fail_puts_after(&format!("call:{}:action:", CALL.replace(':', "%3A")), 1, 1);
-    h.accepted(&event("call.answered", "ev-1", 1));
-    assert_eq!(h.actions()[0]["status"], "pending");
-    assert_eq!(h.sweep().waiting, 1);
-    h.after_stale();
-    assert_eq!(h.sweep().resent, 1);
-    let sent = h.sent();
-    assert_eq!(sent.len(), 2);
-    let expected = command_id("ev-1", "record", 0);
-    assert!(sent.iter().all(|r| r.json()["command_id"] == expected));
-    assert_eq!(h.actions()[0]["status"], "succeeded");
-    assert!(h.work_items().is_empty());
-}
-
-#[test]
-fn an_operator_action_left_pending_is_closed_as_failed_not_sent_again() {
-    let h = Harness::new();
-    h.accepted(&event("call.answered", "ev-1", 1));
-    h.kv.fail_puts_after(&format!("call:{}:action:", CALL.replace(':', "%3A")), 1, 1);
-    let response = h.operator_action("hangup", &json!({}));
-    assert_eq!(response.status, 200);
-    h.after_stale();
-    h.sweep();
+    h.advance(10 * 60_000);
     assert_eq!(h.sent().len(), 1);
     let action = &h.actions()[0];
-    assert_eq!(action["status"], "failed");
-    assert!(action["error"]
-        .as_str()
-        .unwrap()
-        .contains("no outcome was recorded"));
-    assert_eq!(action["rule"], Value::Null);
-    assert!(h.work_items().is_empty());
+    assert_eq!(action["http_status"], 422);
+    assert_eq!(
+        action["error"],
+        "telnyx 422 90018: Call has already ended (fake)"
+    );
+}
+
+#[test]
+fn later_actions_wait_behind_an_earlier_one_of_the_same_call() {
+    let h = Harness::with_rules(json!([{"name": "two", "on": ["call.answered"],
+        "do": [answer(), {"action": "hangup"}]}]));
+    h.telnyx.then(fail_503());
+    h.accepted(&event("call.answered", "ev-1", 1));
+    assert_eq!(h.sent_actions(), ["answer"], "the hangup waits its turn");
+    h.advance(2_000);
+    assert_eq!(h.sent_actions(), ["answer", "answer", "hangup"]);
+}
+
+#[test]
+fn an_attempt_out_when_the_object_restarted_is_resent_in_the_window_or_closed() {
+    for (rule_action, resent) in [(answer(), true), (siprec_start(), false)] {
+        let h = Harness::with_rules(json!([{"name": "record", "on": ["call.answered"],
+            "do": [rule_action]}]));
+        h.deliver_only(&event("call.answered", "ev-1", 1));
+        // The attempt is marked out and sent, then its outcome cannot be recorded and
+        // the instance goes away: the next run cannot know whether Telnyx ran it.
+        let slot = h.slot(CALL).unwrap();
+        slot.storage.fail_statements("UPDATE actions SET status");
+        h.run_alarms();
+        assert_eq!(h.sent().len(), 1);
+        slot.storage.heal();
+        h.objects.evict_all();
+        h.advance(30_000);
+        let action = &h.actions()[0];
+        if resent {
+            assert_eq!(h.sent().len(), 2, "resent with its command_id");
+            assert_eq!(action["status"], "succeeded");
+        } else {
+            assert_eq!(h.sent().len(), 1, "never resent without a command_id");
+            assert_eq!(action["status"], "failed");
+            assert!(action["error"]
+                .as_str()
+                .unwrap()
+                .contains("outcome unknown"));
+        }
+    }
 }
 
 #[test]
@@ -476,13 +667,11 @@ fn without_an_api_key_automation_actions_fail_once_and_are_not_retried() {
         json!({"rules": [{"name": "record", "on": ["call.answered"], "do": [siprec_start()]}]});
     let h = Harness::with_vars(&[("AUTOMATIONS", &rules.to_string()), ("TELNYX_API_KEY", "")]);
     h.accepted(&event("call.answered", "ev-1", 1));
-    h.after_stale();
-    h.sweep();
+    h.advance(10 * 60_000);
     assert!(h.sent().is_empty());
     let action = &h.actions()[0];
     assert_eq!(action["status"], "failed");
     assert!(action["error"].as_str().unwrap().contains("TELNYX_API_KEY"));
-    assert!(h.work_items().is_empty());
 }
 
 // --- configuration --------------------------------------------------------------------
@@ -513,8 +702,9 @@ fn an_invalid_configuration_disables_every_rule_but_never_webhooks() {
     assert!(reason.contains("/rules/1/do/0/params/role"), "{reason}");
 
     h.accepted(&event("call.answered", "ev-1", 1));
+    h.advance(60_000);
     assert!(h.sent().is_empty(), "not even the valid rule runs");
-    assert!(h.work_items().is_empty());
+    assert!(h.actions().is_empty());
     assert!(h.log.text().contains("AUTOMATIONS is invalid"));
 }
 

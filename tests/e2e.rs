@@ -1,11 +1,13 @@
-//! End to end: the release build under `wrangler dev` (workerd, local KV), driven over
-//! HTTP with signed webhooks. Its own harness starts one worker for every case and stops
-//! it, with every process it started, whether the cases pass or fail.
+//! End to end: the release build under `wrangler dev` (workerd, local KV and Durable
+//! Objects), driven over HTTP with signed webhooks. Its own harness starts one worker per
+//! group of cases and stops it, with every process it started, whether the cases pass
+//! or fail.
 
 mod support;
 
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -31,6 +33,7 @@ struct Ctx {
     previous_signer: WebhookSigner,
     /// The Call Control API the worker talks to, on loopback.
     telnyx: FakeTelnyx,
+    worker: Mutex<WranglerDev>,
 }
 
 struct Reply {
@@ -722,36 +725,190 @@ fn events_delivered_at_once_respect_the_limit(ctx: &Ctx) {
     );
 }
 
-fn the_cron_trigger_sends_failed_actions_again(ctx: &Ctx) {
-    let call = "v3:e2e-sweep";
-    ctx.telnyx
-        .always(TelnyxReply::error(503, "90001", "Service unavailable"));
-    ctx.accepted(&event(call, "call.initiated", "sweep-initiated", 1));
-    // Five attempts with backoff, then the failure is recorded and kept for the sweep.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while ctx.state(call)["actions"][0]["status"] != "failed" {
-        assert!(std::time::Instant::now() < deadline, "{}", ctx.state(call));
+/// Waits until `done` holds for the call's state, or fails after `limit`.
+fn wait_for_state(ctx: &Ctx, call: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let state = ctx.state(call);
+        if done(&state) {
+            return state;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting: {state}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let first_round = ctx.telnyx_requests();
-    assert_eq!(first_round.len(), 5);
+}
 
-    ctx.telnyx.always(TelnyxReply::ok());
-    let reply = ctx.call("GET", "/__scheduled?cron=*+*+*+*+*", &[], b"");
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let sent = ctx.expect_requests(1);
-    let expected = command_id("sweep-initiated", "answer-inbound", 0);
+fn fifty_concurrent_copies_are_accepted_once_and_acted_on_once(ctx: &Ctx) {
+    let call = "v3:e2e-fifty-copies";
+    let answered = with_payload(
+        event(call, "call.answered", "fifty-answered", 2),
+        "client_state",
+        json!(INBOUND),
+    );
+    let statuses: Vec<String> = std::thread::scope(|scope| {
+        let copies: Vec<_> = (0..50)
+            .map(|_| scope.spawn(|| ctx.deliver(&answered)))
+            .collect();
+        copies
+            .into_iter()
+            .map(|copy| {
+                let reply = copy.join().expect("a delivering thread");
+                assert_eq!(reply.status, 200, "{}", reply.body);
+                reply.json()["status"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    });
+    let accepted = statuses.iter().filter(|s| *s == "accepted").count();
+    assert_eq!(accepted, 1, "{statuses:?}");
+    assert_eq!(statuses.len(), 50);
+    let mut sent = ctx.expect_requests(2);
+    sent.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(actions_of(&sent), ["siprec_start", "suppression_start"]);
+    // No command_id protects siprec_start at Telnyx: it went out once all the same.
+    assert_eq!(sent[0].1.get("command_id"), None);
+    assert_eq!(ctx.state(call)["events"].as_array().unwrap().len(), 1);
+}
+
+fn star_then_one_against_a_slow_telnyx_barges(ctx: &Ctx) {
+    let call = "v3:e2e-slow-dtmf";
+    ctx.accepted(&event(call, "call.bridged", "slow-bridged", 1));
+    ctx.telnyx.clear();
+    // Telnyx takes 500 ms to answer each command; the digits are typed 150 ms apart.
+    ctx.telnyx.always(TelnyxReply::ok().delayed(500));
+    let dtmf = |id: &str, second: u32, digit: &str| {
+        with_payload(
+            event(call, "call.dtmf.received", id, second),
+            "digit",
+            json!(digit),
+        )
+    };
+    ctx.accepted(&dtmf("slow-star", 2, "*"));
+    std::thread::sleep(Duration::from_millis(150));
+    ctx.accepted(&dtmf("slow-one", 3, "1"));
+    let sent = ctx.expect_requests(3);
+    assert_eq!(
+        actions_of(&sent),
+        [
+            "client_state_update",
+            "switch_supervisor_role",
+            "client_state_update"
+        ]
+    );
+    assert_eq!(sent[1].1, json!({"role": "barge"}));
+    let state = wait_for_state(ctx, call, Duration::from_secs(10), |s| {
+        s["actions"]
+            .as_array()
+            .is_some_and(|actions| actions.iter().all(|a| a["status"] == "succeeded"))
+    });
+    assert_eq!(state["supervisor_role"], "barge");
+    assert_eq!(state["client_state"], "c3VwZXJ2aXNvcjpiYXJnZQ==");
+    ctx.telnyx.clear();
+}
+
+fn an_alarm_driven_retry_keeps_the_command_id(ctx: &Ctx) {
+    let call = "v3:e2e-alarm-retry";
+    ctx.telnyx
+        .then(TelnyxReply::error(503, "90001", "Service unavailable"));
+    ctx.accepted(&with_payload(
+        event(call, "call.initiated", "retry-initiated", 1),
+        "direction",
+        json!("incoming"),
+    ));
+    // No cron trigger exists: the object's alarm sends it again, about a second later.
+    let sent = ctx.expect_requests(2);
+    let expected = command_id("retry-initiated", "answer-inbound", 0);
     assert_eq!(sent[0].1["command_id"], expected);
-    assert!(first_round
-        .iter()
-        .all(|r| r.json()["command_id"] == expected));
-    let state = ctx.state(call);
-    assert_eq!(state["actions"][0]["status"], "succeeded", "{state}");
+    assert_eq!(sent[1].1["command_id"], expected);
+    let state = wait_for_state(ctx, call, Duration::from_secs(10), |s| {
+        s["actions"][0]["status"] == "succeeded"
+    });
     assert_eq!(state["actions"].as_array().unwrap().len(), 1);
+}
 
-    // Nothing is left to do: another run sends nothing.
-    ctx.call("GET", "/__scheduled?cron=*+*+*+*+*", &[], b"");
-    ctx.expect_requests(0);
+fn a_5xx_is_recorded_failed_and_not_resent_after_60_seconds(ctx: &Ctx) {
+    let call = "v3:e2e-outcome-unknown";
+    ctx.telnyx
+        .always(TelnyxReply::error(503, "90001", "Service unavailable"));
+    let started = Instant::now();
+    ctx.accepted(&with_payload(
+        event(call, "call.initiated", "unknown-initiated", 1),
+        "direction",
+        json!("incoming"),
+    ));
+    let state = wait_for_state(ctx, call, Duration::from_secs(80), |s| {
+        s["actions"][0]["status"] == "failed"
+    });
+    let error = state["actions"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("outcome unknown"), "{error}");
+    let attempts = ctx.telnyx.requests().len();
+    assert!(attempts >= 3, "{attempts} attempts");
+    let last_attempt = started.elapsed();
+    assert!(last_attempt < Duration::from_secs(60), "{last_attempt:?}");
+    // Past Telnyx's 60 s window, nothing is resent.
+    std::thread::sleep(Duration::from_secs(65).saturating_sub(started.elapsed()));
+    std::thread::sleep(Duration::from_secs(3));
+    let sent = ctx.telnyx_requests();
+    assert_eq!(sent.len(), attempts, "resent after the window");
+    let expected = command_id("unknown-initiated", "answer-inbound", 0);
+    assert!(sent.iter().all(|r| r.json()["command_id"] == expected));
+    ctx.telnyx.clear();
+}
+
+fn a_restart_mid_call_loses_nothing(ctx: &Ctx) {
+    let call = "v3:e2e-restart";
+    ctx.accepted(&event(call, "call.bridged", "restart-bridged", 1));
+    let dtmf = |id: &str, second: u32, digit: &str| {
+        with_payload(
+            event(call, "call.dtmf.received", id, second),
+            "digit",
+            json!(digit),
+        )
+    };
+    ctx.accepted(&dtmf("restart-star", 2, "*"));
+    ctx.expect_requests(1);
+    // An action still open when wrangler stops: Telnyx is rate-limiting it.
+    ctx.telnyx
+        .always(TelnyxReply::error(429, "10011", "Too many requests").retry_after("4"));
+    ctx.accepted(&dtmf("restart-one", 3, "1"));
+    wait_for_state(ctx, call, Duration::from_secs(10), |s| {
+        s["actions"].as_array().is_some_and(|a| a.len() == 3)
+    });
+    let before = ctx.state(call);
+    ctx.worker
+        .lock()
+        .unwrap()
+        .restart()
+        .expect("wrangler restarts");
+    ctx.telnyx.always(TelnyxReply::ok());
+    let after = ctx.state(call);
+    assert_eq!(
+        after["events"], before["events"],
+        "every event is still there"
+    );
+    assert_eq!(after["actions"].as_array().unwrap().len(), 3);
+    // The open action goes out after the restart (its alarm is set again), once.
+    ctx.accepted(&event(call, "call.hangup", "restart-hangup", 4));
+    let state = wait_for_state(ctx, call, Duration::from_secs(30), |s| {
+        s["actions"]
+            .as_array()
+            .is_some_and(|actions| actions.iter().all(|a| a["status"] == "succeeded"))
+    });
+    assert_eq!(state["supervisor_role"], "barge");
+    assert_eq!(state["events"].as_array().unwrap().len(), 4);
+    let requests = ctx.telnyx_requests();
+    let barges = requests
+        .iter()
+        .filter(|r| r.action() == "switch_supervisor_role" && r.json()["role"] == "barge")
+        .count();
+    assert!(barges >= 1, "{requests:?}");
+    assert_eq!(
+        ctx.deliver(&dtmf("restart-one", 3, "1")).json()["status"],
+        "duplicate",
+        "claims survive the restart"
+    );
 }
 
 fn health_counts_the_example_rules(ctx: &Ctx) {
@@ -774,8 +931,24 @@ const AUTOMATION_CASES: &[(&str, Case)] = &[
         events_delivered_at_once_respect_the_limit,
     ),
     (
-        "the_cron_trigger_sends_failed_actions_again",
-        the_cron_trigger_sends_failed_actions_again,
+        "fifty_concurrent_copies_are_accepted_once_and_acted_on_once",
+        fifty_concurrent_copies_are_accepted_once_and_acted_on_once,
+    ),
+    (
+        "star_then_one_against_a_slow_telnyx_barges",
+        star_then_one_against_a_slow_telnyx_barges,
+    ),
+    (
+        "an_alarm_driven_retry_keeps_the_command_id",
+        an_alarm_driven_retry_keeps_the_command_id,
+    ),
+    (
+        "a_5xx_is_recorded_failed_and_not_resent_after_60_seconds",
+        a_5xx_is_recorded_failed_and_not_resent_after_60_seconds,
+    ),
+    (
+        "a_restart_mid_call_loses_nothing",
+        a_restart_mid_call_loses_nothing,
     ),
 ];
 
@@ -861,6 +1034,7 @@ fn run_group(
         signer: keys.0.clone(),
         previous_signer: keys.1.clone(),
         telnyx: telnyx.fake.clone(),
+        worker: Mutex::new(worker),
     };
     ctx.telnyx.clear();
     let failed_before = tally.1;
@@ -871,7 +1045,7 @@ fn run_group(
             tally.1 += 1;
         }
     }
-    let log = worker.log();
+    let log = ctx.worker.lock().unwrap().log();
     if run("the_worker_log_holds_no_secret", || {
         the_worker_log_holds_no_secret(&ctx, &log)
     }) {
@@ -880,7 +1054,10 @@ fn run_group(
         tally.1 += 1;
     }
     if tally.1 > failed_before {
-        eprintln!("e2e: wrangler dev log (tail):\n{}", worker.log_tail());
+        eprintln!(
+            "e2e: wrangler dev log (tail):\n{}",
+            ctx.worker.lock().unwrap().log_tail()
+        );
     }
 }
 

@@ -64,6 +64,8 @@ fn every_hostile_request_gets_its_documented_status_and_leaves_no_trace() {
     assert_eq!(send(&h, &corpus.genuine()).status, 200);
     let keys = h.kv.keys();
     let writes = h.kv.writes();
+    let rows = h.objects.counts().rows_written;
+    let objects = h.objects.with_tables();
     let state = h.state(CALL);
 
     let cases = corpus.cases();
@@ -73,10 +75,15 @@ fn every_hostile_request_gets_its_documented_status_and_leaves_no_trace() {
     for case in &cases {
         let response = send(&h, &case.request);
         *by_status.entry(response.status).or_default() += 1;
-        let problem = check(&h, case.expect, &response).or_else(|| {
-            (h.kv.keys() != keys || h.kv.writes() != writes)
-                .then(|| format!("changed KV: {:?}", h.kv.keys()))
-        });
+        let problem = check(&h, case.expect, &response)
+            .or_else(|| {
+                (h.kv.keys() != keys || h.kv.writes() != writes)
+                    .then(|| format!("changed KV: {:?}", h.kv.keys()))
+            })
+            .or_else(|| {
+                (h.objects.counts().rows_written != rows || h.objects.with_tables() != objects)
+                    .then(|| format!("reached an object: {:?}", h.objects.with_tables()))
+            });
         if let Some(problem) = problem {
             failures.push(format!("{}: {problem}", case.name));
             h.telnyx.clear();

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use support::fake_telnyx::{Recorded, Reply};
 use support::harness::*;
 use telnyx_edge::app::http::{Request, Response};
-use telnyx_edge::domain::retry::RetryPolicy;
+use telnyx_edge::domain::retry::{Schedule, ATTEMPT_TIMEOUT_MS};
 
 const STATE: &str = "aGF2ZSBhIG5pY2UgZGF5ID1d";
 const ENCODED_CALL: &str = "v3%3Au5OAKGEPT3Dx8SZSSDRWEMdNH2OripQhO9L9PL_PqJ4whcuhT6nAJA";
@@ -61,7 +61,7 @@ impl Harness {
 
     fn assert_nothing_sent_or_stored(&self) {
         assert!(self.sent().is_empty(), "{:?}", self.sent());
-        assert_eq!(self.kv.writes(), 0);
+        assert!(!self.stored_anything());
     }
 }
 
@@ -278,7 +278,7 @@ fn hostile_call_ids_are_refused_before_anything_is_sent() {
         assert_error(&post(raw), 404, "not_found");
     }
     assert!(h.sent().is_empty());
-    assert_eq!(h.kv.writes(), 0);
+    assert!(!h.stored_anything());
     // Three dots are no dot segment: sent, and to exactly the action's path.
     assert_eq!(post("...").status, 200);
     assert_eq!(h.sent()[0].path, "/v2/calls/.../actions/hangup");
@@ -421,61 +421,85 @@ fn a_429_is_retried_after_its_retry_after_with_the_same_command_id() {
 }
 
 #[test]
-fn a_500_then_200_succeeds_on_the_second_attempt() {
+fn a_500_then_200_succeeds_on_the_second_attempt_with_the_same_command_id() {
     let h = Harness::new().with_call();
     h.telnyx.then(Reply::error(500, "50000", "Internal error"));
-    assert_eq!(
-        h.act("siprec_start", json!({"connector_name": "rec"}))
-            .status,
-        200
-    );
-    assert_eq!(h.sent().len(), 2);
+    assert_eq!(h.act("siprec_stop", json!({})).status, 200);
+    let sent = h.sent();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].body, sent[1].body);
     let backoff = h.clock.sleeps()[0];
     assert!((125..=250).contains(&backoff), "{backoff}");
     assert_eq!(h.actions()[0]["status"], "succeeded");
 }
 
 #[test]
-fn a_persistent_503_is_retried_to_the_limit_then_recorded_as_failed() {
+fn a_500_for_an_action_without_a_command_id_is_never_sent_again() {
+    let h = Harness::new().with_call();
+    h.telnyx.then(Reply::error(500, "50000", "Internal error"));
+    let response = h.act("siprec_start", json!({"connector_name": "rec"}));
+    assert_eq!(response.status, 500, "Telnyx's answer is passed back");
+    assert_eq!(h.sent().len(), 1, "Telnyx may have run it: not sent again");
+    let action = &h.actions()[0];
+    assert_eq!(action["status"], "failed");
+    let error = action["error"].as_str().unwrap();
+    assert!(error.starts_with("telnyx 500 50000"), "{error}");
+    assert!(error.contains("outcome unknown"), "{error}");
+}
+
+#[test]
+fn a_persistent_503_is_resent_within_the_budget_then_recorded_as_failed() {
     let h = Harness::new().with_call();
     h.telnyx
         .always(Reply::error(503, "50300", "Service unavailable"));
     let response = h.act("suppression_start", json!({}));
     assert_eq!(response.status, 503, "Telnyx's last answer is passed back");
     let sent = h.sent();
-    assert_eq!(sent.len() as u32, RetryPolicy::DEFAULT.max_attempts);
+    assert!(sent.len() >= 3, "{}", sent.len());
     let command_ids: std::collections::HashSet<String> = sent
         .iter()
         .map(|r| r.json()["command_id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(command_ids.len(), 1, "one command_id on every attempt");
     let waited: u64 = h.clock.sleeps().iter().sum();
-    assert!(waited <= RetryPolicy::DEFAULT.budget_ms);
+    assert!(waited + ATTEMPT_TIMEOUT_MS <= Schedule::OPERATOR.deadline_ms);
     let action = &h.actions()[0];
     assert_eq!(action["status"], "failed");
     assert_eq!(action["http_status"], 503);
-    assert!(action["error"].as_str().unwrap().starts_with("telnyx 503"));
+    let error = action["error"].as_str().unwrap();
+    assert!(error.starts_with("telnyx 503"), "{error}");
+    assert!(error.contains("outcome unknown"), "{error}");
     assert_eq!(h.state(CALL)["noise_suppression"], Value::Null);
+}
+
+#[test]
+fn a_429_past_the_operators_budget_gives_up() {
+    let h = Harness::new().with_call();
+    h.telnyx
+        .always(Reply::error(429, "10011", "Too many requests").retry_after("10"));
+    let response = h.act("hangup", json!({}));
+    assert_eq!(response.status, 429);
+    assert_eq!(h.sent().len(), 2, "one wait of 10 s fits the 25 s budget");
+    let error = h.actions()[0]["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("gave up after 2 attempts"), "{error}");
 }
 
 #[test]
 fn timeouts_and_network_errors_are_retried() {
     let h = Harness::new().with_call();
     h.telnyx
-        .then(Reply::ok().delayed(RetryPolicy::DEFAULT.attempt_timeout_ms + 1))
-        .then(Reply::network_error());
+        .then(Reply::ok().delayed(ATTEMPT_TIMEOUT_MS + 1))
+        .then(Reply::network_error())
+        .then(Reply::unreached());
     assert_eq!(h.act("siprec_stop", json!({})).status, 200);
-    assert_eq!(h.sent().len(), 3);
+    assert_eq!(h.sent().len(), 4);
 
     h.telnyx.clear();
     h.telnyx.always(Reply::ok().delayed(60_000));
     let response = h.act("siprec_stop", json!({}));
     assert_error(&response, 504, "telnyx_timeout");
-    let attempts = h.sent().len() as u32;
-    assert!(
-        (2..=RetryPolicy::DEFAULT.max_attempts).contains(&attempts),
-        "{attempts}"
-    );
+    let attempts = h.sent().len();
+    assert!((2..=4).contains(&attempts), "{attempts}");
     let last = h.actions().pop().unwrap();
     assert_eq!(last["status"], "failed");
     assert!(last["error"].as_str().unwrap().starts_with("timeout"));
@@ -486,34 +510,40 @@ fn timeouts_and_network_errors_are_retried() {
     assert_error(&response, 502, "telnyx_unreachable");
 }
 
-fn action_prefix() -> String {
-    format!("call:{}:action:", CALL.replace(':', "%3A"))
-}
-
 #[test]
-fn nothing_is_sent_when_the_pending_record_cannot_be_written() {
+fn nothing_is_sent_when_the_action_cannot_be_recorded() {
     let h = Harness::new().with_call();
-    let keys = h.kv.keys();
-    h.kv.fail_puts(&action_prefix(), 1);
+    let slot = h.slot(CALL).unwrap();
+    slot.storage.fail_statements("INSERT INTO actions");
     let response = h.act("hangup", json!({}));
     assert_error(&response, 500, "storage_unavailable");
     assert!(h.sent().is_empty());
-    assert_eq!(h.kv.keys(), keys, "the work item is withdrawn again");
+    slot.storage.heal();
+    assert!(h.actions().is_empty());
 }
 
 #[test]
-fn an_action_whose_outcome_cannot_be_written_stays_pending() {
+fn an_outcome_that_cannot_be_recorded_still_reaches_the_operator_and_closes_later() {
     let h = Harness::new().with_call();
-    h.kv.fail_puts_after(&action_prefix(), 1, 1);
+    let slot = h.slot(CALL).unwrap();
+    slot.storage.fail_statements("UPDATE actions SET status");
     let response = h.act("hangup", json!({}));
     assert_eq!(
         response.status, 200,
         "Telnyx's answer still reaches the operator"
     );
-    let action = &h.actions()[0];
-    assert_eq!(action["status"], "pending");
-    assert_eq!(action["http_status"], Value::Null);
+    slot.storage.heal();
+    assert_eq!(h.actions()[0]["status"], "pending");
     assert!(h.log.text().contains("not recorded"), "{}", h.log.text());
+    // The object's alarm closes it; it is never sent again.
+    h.advance(60_000);
+    let action = &h.actions()[0];
+    assert_eq!(action["status"], "failed");
+    assert!(action["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("no outcome was recorded"));
+    assert_eq!(h.sent().len(), 1);
 }
 
 #[test]
@@ -527,7 +557,7 @@ fn the_api_key_never_reaches_the_logs() {
         json!({"sip_address": "sip:a@b.example", "sip_auth_password": "hunter2"}),
     );
     let logs = h.log.text();
-    assert!(logs.contains("telnyx_retry"), "{logs}");
+    assert!(logs.contains("retry_scheduled"), "{logs}");
     assert!(!logs.contains(API_KEY), "{logs}");
     assert!(!logs.contains("hunter2"), "{logs}");
 }

@@ -8,25 +8,29 @@ use serde_json::{json, Value};
 use support::deliveries::{self, occurred_at, TRACKED_EVENT_TYPES};
 use support::harness::*;
 use support::signing::{signature_headers as headers, WebhookSigner};
+use telnyx_edge::app::archive::{index_key, ARCHIVE_TTL_SECS};
 use telnyx_edge::app::http::Request;
-use telnyx_edge::app::store::EVENT_TTL_SECS;
 
 // --- accepted and duplicate ---------------------------------------------------------
 
 #[test]
-fn a_genuine_delivery_is_accepted_and_stored_with_a_ttl() {
+fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_once_in_kv() {
     let h = Harness::new();
-    let response = h.deliver(&event("call.initiated", "ev-1", 1));
+    let response = h.deliver_only(&event("call.initiated", "ev-1", 1));
     assert_eq!(response.status, 200);
     assert_eq!(
         json_of(&response),
         json!({"status": "accepted", "event_id": "ev-1"})
     );
-    assert_eq!(h.kv.writes(), 2);
-    for key in h.kv.keys() {
-        let entry = h.kv.entry(&key).unwrap();
-        assert_eq!(entry.expires_at, NOW as u64 + EVENT_TTL_SECS, "{key}");
-    }
+    assert_eq!(h.kv.writes(), 0, "the answer waits for no KV write");
+    assert_eq!(event_ids(&h.state(CALL)), ["ev-1"], "read your writes");
+    h.run_alarms();
+    assert_eq!(h.kv.keys(), [index_key(NOW * 1000, CALL)]);
+    let entry = h.kv.entry(&h.kv.keys()[0]).unwrap();
+    assert_eq!(entry.expires_at, NOW as u64 + ARCHIVE_TTL_SECS);
+    assert_eq!(entry.metadata.unwrap()["call_control_id"], CALL);
+    h.deliver(&event("call.answered", "ev-2", 2));
+    assert_eq!(h.kv.writes(), 1, "one index entry per call, not per event");
 }
 
 #[test]
@@ -35,6 +39,7 @@ fn a_redelivered_event_is_a_duplicate_and_stores_nothing() {
     let mut body = event("call.answered", "ev-1", 2);
     assert_eq!(h.deliver(&body).status, 200);
     let writes = h.kv.writes();
+    let rows = h.objects.counts().rows_written;
     // Telnyx's retry carries the same data under a new attempt number.
     body["meta"]["attempt"] = json!(2);
     let response = h.deliver(&body);
@@ -44,17 +49,44 @@ fn a_redelivered_event_is_a_duplicate_and_stores_nothing() {
         json!({"status": "duplicate", "event_id": "ev-1"})
     );
     assert_eq!(h.kv.writes(), writes);
+    assert_eq!(h.objects.counts().rows_written, rows);
     assert_eq!(event_ids(&h.state(CALL)), ["ev-1"]);
 }
 
 #[test]
-fn the_same_id_on_another_call_is_still_a_duplicate() {
+fn event_ids_are_claimed_per_call() {
+    // Telnyx's ids are unique; an id is a duplicate within the call it belongs to.
     let h = Harness::new();
     assert_eq!(h.deliver(&event("call.answered", "ev-1", 2)).status, 200);
     let mut other = event("call.answered", "ev-1", 2);
     deliveries::set_payload(&mut other, "call_control_id", json!("v3:another"));
+    assert_eq!(json_of(&h.deliver(&other))["status"], "accepted");
     assert_eq!(json_of(&h.deliver(&other))["status"], "duplicate");
-    assert_eq!(h.get("/calls/v3:another", Some(&bearer())).status, 404);
+    assert_eq!(event_ids(&h.state("v3:another")), ["ev-1"]);
+    assert_eq!(event_ids(&h.state(CALL)), ["ev-1"]);
+}
+
+#[test]
+fn events_that_belong_to_no_call_are_claimed_once_and_archived() {
+    let h = Harness::new();
+    let body = json!({"data": {"id": "loose-1", "event_type": "fax.received",
+        "occurred_at": occurred_at(1), "payload": {"fax_id": "f1"}}, "meta": {"attempt": 1}});
+    assert_eq!(json_of(&h.deliver(&body))["status"], "accepted");
+    assert_eq!(json_of(&h.deliver(&body))["status"], "duplicate");
+    let archived = h.kv.entry("event:loose-1").expect("archived in KV");
+    assert_eq!(archived.value, body.to_string());
+    assert_eq!(h.kv.writes(), 1);
+    // Remembered for the retention period, then forgotten.
+    h.advance(8 * 24 * 3600 * 1000);
+    let objects = h.objects.with_tables();
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert!(objects[0].starts_with("loose-events/"));
+    let slot = h.slot(&objects[0]).unwrap();
+    let left: Vec<serde_json::Map<String, Value>> =
+        telnyx_edge::ports::ObjectStorage::query(&slot.storage, "SELECT id FROM loose_events", &[])
+            .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(slot.storage.alarm(), None, "nothing left to do");
 }
 
 #[test]
@@ -94,7 +126,7 @@ fn every_example_delivery_in_the_shared_spec_examples_is_accepted() {
 fn assert_refused(h: &Harness, headers: Vec<(String, String)>, body: &[u8], code: &str) {
     let response = h.webhook(headers, body);
     assert_error(&response, 401, code);
-    assert_eq!(h.kv.writes(), 0, "a refused delivery stored something");
+    assert!(!h.stored_anything(), "a refused delivery stored something");
 }
 
 #[test]
@@ -248,7 +280,7 @@ fn without_a_public_key_webhooks_are_refused_with_500_and_a_log_line() {
     let h = Harness::with_vars(&[("TELNYX_PUBLIC_KEY", "")]);
     let response = h.deliver(&event("call.answered", "ev-1", 2));
     assert_error(&response, 500, "public_key_missing");
-    assert_eq!(h.kv.writes(), 0);
+    assert!(!h.stored_anything());
     assert!(
         h.log.text().contains("public_key_missing"),
         "{}",
@@ -265,7 +297,7 @@ fn a_public_key_of_the_wrong_length_is_a_500_not_a_401() {
         .as_str()
         .unwrap()
         .contains("31 bytes"));
-    assert_eq!(h.kv.writes(), 0);
+    assert!(!h.stored_anything());
 }
 
 #[test]
@@ -276,7 +308,7 @@ fn an_unreadable_tolerance_refuses_webhooks_rather_than_guessing() {
         500,
         "tolerance_invalid",
     );
-    assert_eq!(h.kv.writes(), 0);
+    assert!(!h.stored_anything());
     assert_eq!(json_of(&h.get("/health", None))["status"], "misconfigured");
 }
 
@@ -323,7 +355,7 @@ fn verified_bodies_that_are_not_envelopes_are_400_with_a_pointer() {
         assert_error(&response, 400, "invalid_envelope");
         let source = &json_of(&response)["errors"][0]["source"]["pointer"];
         assert_eq!(source, pointer, "{}", String::from_utf8_lossy(&body));
-        assert_eq!(h.kv.writes(), 0);
+        assert!(!h.stored_anything());
     }
 }
 
@@ -579,22 +611,57 @@ fn client_state_follows_the_newest_event() {
 // --- storage faults: nothing lost -------------------------------------------------------
 
 #[test]
-fn a_failed_write_is_500_and_the_redelivery_completes_it() {
-    for failing_prefix in ["call:", "event:"] {
-        let h = Harness::new();
-        h.kv.fail_puts(failing_prefix, 1);
-        let body = event("call.answered", "ev-1", 2);
-        assert_error(&h.deliver(&body), 500, "storage_unavailable");
-        let redelivery = h.deliver(&body);
-        assert_eq!(
-            json_of(&redelivery)["status"],
-            "accepted",
-            "{failing_prefix}"
-        );
-        assert_eq!(event_ids(&h.state(CALL)), ["ev-1"]);
-        let third = h.deliver(&body);
-        assert_eq!(json_of(&third)["status"], "duplicate", "{failing_prefix}");
-    }
+fn an_unreachable_object_is_500_and_the_redelivery_is_accepted() {
+    let h = Harness::new();
+    h.objects.set_unreachable(true);
+    let body = event("call.answered", "ev-1", 2);
+    assert_error(&h.deliver(&body), 500, "storage_unavailable");
+    h.objects.set_unreachable(false);
+    assert_eq!(json_of(&h.deliver(&body))["status"], "accepted");
+    assert_eq!(event_ids(&h.state(CALL)), ["ev-1"]);
+    assert_eq!(json_of(&h.deliver(&body))["status"], "duplicate");
+}
+
+#[test]
+fn a_failed_claim_is_500_stores_nothing_and_the_redelivery_is_accepted() {
+    let h = Harness::new();
+    // The object exists (a read made it) and its storage fails the claim.
+    assert_eq!(
+        h.get(&format!("/calls/{CALL}"), Some(&bearer())).status,
+        404
+    );
+    let slot = h.slot(CALL).unwrap();
+    slot.storage.fail_statements("INSERT INTO events");
+    let body = event("call.answered", "ev-1", 2);
+    assert_error(&h.deliver(&body), 500, "storage_unavailable");
+    slot.storage.heal();
+    assert_eq!(
+        h.get(&format!("/calls/{CALL}"), Some(&bearer())).status,
+        404
+    );
+    assert_eq!(json_of(&h.deliver(&body))["status"], "accepted");
+    assert_eq!(json_of(&h.deliver(&body))["status"], "duplicate");
+}
+
+#[test]
+fn an_alarm_that_cannot_be_set_is_500_and_the_redelivery_sets_it() {
+    let h = Harness::with_vars(&[(
+        "AUTOMATIONS",
+        r#"{"rules":[{"name":"a","on":["call.initiated"],"do":[{"action":"answer"}]}]}"#,
+    )]);
+    assert_eq!(
+        h.get(&format!("/calls/{CALL}"), Some(&bearer())).status,
+        404
+    );
+    let slot = h.slot(CALL).unwrap();
+    slot.storage.fail_statements("setAlarm");
+    let body = event("call.initiated", "ev-1", 1);
+    assert_error(&h.deliver(&body), 500, "storage_unavailable");
+    assert!(h.telnyx.requests().is_empty());
+    slot.storage.heal();
+    // The event was claimed; the redelivery is a duplicate and arms the alarm.
+    assert_eq!(json_of(&h.deliver(&body))["status"], "duplicate");
+    assert_eq!(h.telnyx.requests().len(), 1, "the rule ran once");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use support::deliveries::{self, occurred_at, Delivery, TRACKED_EVENT_TYPES};
 use telnyx_edge::domain::actions::{validate, ACTIONS};
 use telnyx_edge::domain::automations::{command_id, parse_rules};
-use telnyx_edge::domain::call_state::fold;
+use telnyx_edge::domain::call_state::{fold, Effects};
 use telnyx_edge::domain::envelope::parse;
 use telnyx_edge::domain::signature::{verify, PublicKeys, SignatureHeaders};
 use telnyx_edge::domain::time::Instant;
@@ -95,7 +95,7 @@ proptest! {
                 parse(body.to_string().as_bytes(), Instant::default()).unwrap().record.unwrap()
             })
             .collect();
-        let expected = fold(records.clone(), Vec::new());
+        let expected = fold(records.clone(), Vec::new(), Effects::Succeeded);
         // Shuffled, with some events delivered again.
         let mut delivered = records.clone();
         for index in &order {
@@ -105,7 +105,7 @@ proptest! {
             let (a, b) = (index.index(delivered.len()), delivered.len() - 1 - index.index(delivered.len()));
             delivered.swap(a, b);
         }
-        prop_assert_eq!(fold(delivered, Vec::new()), expected);
+        prop_assert_eq!(fold(delivered, Vec::new(), Effects::Succeeded), expected);
     }
 
     #[test]

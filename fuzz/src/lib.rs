@@ -7,5 +7,9 @@ pub mod deliveries;
 pub mod fake_telnyx;
 #[path = "../../tests/support/fuzzing.rs"]
 pub mod fuzzing;
+#[path = "../../tests/support/objects.rs"]
+pub mod objects;
 #[path = "../../tests/support/signing.rs"]
 pub mod signing;
+#[path = "../../tests/support/sqlite.rs"]
+pub mod sqlite;

@@ -1,12 +1,12 @@
-//! The request pipeline over the ports: routing, the webhook, call state, the operator
-//! API's actions and health. Runs the same under workerd and in native tests.
+//! The request pipeline over the ports. The Worker ([`App`]) routes, verifies, parses
+//! and authenticates, then hands each call's requests to the call's object
+//! ([`object::CallObject`]), which keeps the call. Runs the same under workerd and in
+//! native tests.
 
-pub mod actions;
-pub mod automations;
+pub mod archive;
 pub mod http;
+pub mod object;
 mod operator;
-pub mod store;
-pub mod sweep;
 pub mod telnyx;
 mod webhook;
 
@@ -14,25 +14,25 @@ use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
 use crate::domain::auth::bearer_matches;
-use crate::domain::call_state::fold;
 use crate::domain::config::Config;
 use crate::domain::envelope::{
     is_call_control_id, CALL_CONTROL_ID_CHARACTERS, MAX_CALL_CONTROL_ID_BYTES,
 };
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
-use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger};
-use automations::FollowUp;
+use crate::ports::{CallObjects, Clock, KvStore, LogLine, Logger, StoreError};
 use http::{Request, Response};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Everything a request is handled with.
-pub struct App<'a, K, L, H, C> {
+/// Everything the Worker handles a request with.
+pub struct App<'a, K, O, L, C> {
     pub config: &'a Config,
+    /// The call index and archive.
     pub kv: &'a K,
+    /// The calls' objects.
+    pub objects: &'a O,
     pub log: &'a L,
-    pub http: &'a H,
     pub clock: &'a C,
 }
 
@@ -131,34 +131,26 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
     .with_header("allow", allow)
 }
 
-/// A response, and the work it leaves for after it is sent (the runtime's `waitUntil`).
-pub struct Handled {
-    pub response: Response,
-    pub follow_up: Option<FollowUp>,
-}
-
-impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
-    pub async fn handle(&self, request: &Request) -> Handled {
-        let (response, follow_up) = match (route(&request.path), request.method.as_str()) {
+impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
+    pub async fn handle(&self, request: Request) -> Response {
+        match (route(&request.path), request.method.as_str()) {
             (Route::Webhook, "POST") => self.webhook(request, self.now()).await,
-            (Route::Webhook, _) => (method_not_allowed("POST"), None),
-            (Route::Health, "GET") => (self.health(), None),
-            (Route::Call(id), "GET") => match self.authorize(request).and(id.map_err(Into::into)) {
-                Ok(id) => (self.call_state(&id).await, None),
-                Err(problem) => (problem, None),
-            },
-            (Route::Action(id, action), _) => {
-                match self.authorize(request).and(id.map_err(Into::into)) {
-                    Ok(id) => (self.operator_action(request, &id, &action).await, None),
-                    Err(problem) => (problem, None),
+            (Route::Webhook, _) => method_not_allowed("POST"),
+            (Route::Health, "GET") => self.health(),
+            (Route::Call(id), "GET") => {
+                match self.authorize(&request).and(id.map_err(Into::into)) {
+                    Ok(id) => self.call_state(&id).await,
+                    Err(problem) => problem,
                 }
             }
-            (Route::Health | Route::Call(_), _) => (method_not_allowed("GET"), None),
-            (Route::NotFound, _) => (Problem::new(404, "not_found", "no such route").into(), None),
-        };
-        Handled {
-            response,
-            follow_up,
+            (Route::Action(id, action), _) => {
+                match self.authorize(&request).and(id.map_err(Into::into)) {
+                    Ok(id) => self.operator_action(&request, &id, &action).await,
+                    Err(problem) => problem,
+                }
+            }
+            (Route::Health | Route::Call(_), _) => method_not_allowed("GET"),
+            (Route::NotFound, _) => Problem::new(404, "not_found", "no such route").into(),
         }
     }
 
@@ -189,22 +181,22 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
         }
     }
 
+    /// The call as its object has it; once the object has let it go, as archived.
     async fn call_state(&self, call_control_id: &str) -> Response {
-        let records = match store::load_call(self.kv, call_control_id).await {
-            Ok(records) => records,
-            Err(error) => return self.storage_failure(error, Some(call_control_id)),
-        };
-        match fold(records.events, records.actions) {
-            Some(state) => match serde_json::to_string(&state) {
-                Ok(body) => Response::json(200, body),
-                Err(_) => Problem::new(500, "internal", "call state did not serialize").into(),
-            },
-            None => Problem::new(
-                404,
-                "call_not_found",
-                "no event for this call_control_id was ever accepted",
-            )
-            .into(),
+        let live = self
+            .objects
+            .request(call_control_id, object::state_request(call_control_id))
+            .await;
+        match live {
+            Ok(response) if response.status == 404 => {
+                match archive::get_archive(self.kv, call_control_id).await {
+                    Ok(Some(archived)) => Response::json(200, archived),
+                    Ok(None) => response,
+                    Err(error) => self.storage_failure(error, Some(call_control_id)),
+                }
+            }
+            Ok(response) => response,
+            Err(error) => self.storage_failure(error, Some(call_control_id)),
         }
     }
 
@@ -228,10 +220,10 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
         Response::json(200, serde_json::to_string(&health).unwrap_or_default())
     }
 
-    fn storage_failure(&self, error: crate::ports::StoreError, call: Option<&str>) -> Response {
+    fn storage_failure(&self, error: StoreError, call: Option<&str>) -> Response {
         self.log.log(LogLine {
             level: "error",
-            msg: "kv",
+            msg: "storage",
             call_control_id: call.map(str::to_owned),
             outcome: Some("storage_error"),
             detail: Some(error.0),
@@ -240,7 +232,7 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
         Problem::new(
             500,
             "storage_unavailable",
-            "the event store could not be reached; retry later",
+            "the call's storage could not be reached; retry later",
         )
         .into()
     }

@@ -1,20 +1,16 @@
-//! `POST /calls/{id}/actions/{action}` (and `PUT` for `client_state_update`): validate,
-//! send through [`App::perform`], pass Telnyx's answer back.
+//! `POST /calls/{id}/actions/{action}` (and `PUT` for `client_state_update`): validated
+//! here, then sent by the call's object, which records it in the call's order and
+//! passes Telnyx's answer back.
 
 use serde_json::{Map, Value};
 
-use super::actions::{ActionCommand, Origin};
 use super::http::{Request, Response};
-use super::telnyx::TelnyxError;
-use super::{method_not_allowed, App};
-use crate::domain::actions::{find, validate, ActionSpec, Violation, ACTIONS};
+use super::{method_not_allowed, object, App};
+use crate::domain::actions::{find, validate, Violation, ACTIONS};
 use crate::domain::problem::Problem;
-use crate::ports::{Clock, HttpClient, KvStore, Logger};
+use crate::ports::{CallObjects, Clock, KvStore, Logger};
 
-/// Echoes the command id used, so an operator can match the call's `actions` entry.
-pub const COMMAND_ID_HEADER: &str = "telnyx-edge-command-id";
-
-impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
+impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
     pub(super) async fn operator_action(
         &self,
         request: &Request,
@@ -48,56 +44,14 @@ impl<K: KvStore, L: Logger, H: HttpClient, C: Clock> App<'_, K, L, H, C> {
             (Ok(()), Value::Object(body)) => body,
             (result, _) => return invalid_parameter(result.err().unwrap_or_default()).into(),
         };
-        self.send_action(action, call_control_id, body).await
-    }
-
-    async fn send_action(
-        &self,
-        action: &'static ActionSpec,
-        call_control_id: &str,
-        body: Map<String, Value>,
-    ) -> Response {
-        let command = ActionCommand {
-            action,
+        let request = object::action_request(
             call_control_id,
-            body,
-            origin: Origin::Operator,
-        };
-        let performed = match self.perform(command).await {
-            Ok(performed) => performed,
-            Err(error) => return self.storage_failure(error, Some(call_control_id)),
-        };
-        let response = match (
-            performed.sent.and_then(|sent| sent.response),
-            performed.error,
-        ) {
-            // Telnyx answered: its status and body, as they were.
-            (Some(telnyx), _) => Response::json(telnyx.status, telnyx.body),
-            (None, Some(TelnyxError::ApiKeyMissing)) => Problem::new(
-                503,
-                "api_key_missing",
-                "TELNYX_API_KEY is not set; nothing was sent (recorded as failed on the call)",
-            )
-            .into(),
-            (None, Some(TelnyxError::Timeout)) => Problem::new(
-                504,
-                "telnyx_timeout",
-                "Telnyx did not answer in time, after retries; recorded as failed",
-            )
-            .into(),
-            (None, error) => Problem::new(
-                502,
-                "telnyx_unreachable",
-                format!(
-                    "Telnyx could not be reached, after retries ({}); recorded as failed",
-                    error.map(|e| e.summary()).unwrap_or_default()
-                ),
-            )
-            .into(),
-        };
-        match performed.record.command_id {
-            Some(command_id) => response.with_header(COMMAND_ID_HEADER, command_id),
-            None => response,
+            action.name,
+            Value::Object(body).to_string(),
+        );
+        match self.objects.request(call_control_id, request).await {
+            Ok(response) => response,
+            Err(error) => self.storage_failure(error, Some(call_control_id)),
         }
     }
 }

@@ -1,13 +1,13 @@
-//! The Call Control API client over the HTTP port: one action request, retried on `429`,
-//! `5xx`, timeouts and network errors under [`RetryPolicy`], always with the same body
-//! (and so the same `command_id`). Logs never carry the API key or the body.
+//! The Call Control API client over the HTTP port: one attempt at one action request.
+//! Whether and when to attempt again is [`crate::domain::retry`]'s to say. Logs never
+//! carry the API key or the body.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 
 use crate::domain::actions::ActionSpec;
-use crate::domain::retry::{is_retryable_status, parse_retry_after, RetryPolicy};
-use crate::ports::{Clock, HttpClient, HttpError, HttpRequest, HttpResponse, LogLine, Logger};
+use crate::domain::retry::{parse_retry_after, Attempted, ATTEMPT_TIMEOUT_MS};
+use crate::ports::{HttpClient, HttpError, HttpRequest, HttpResponse};
 
 /// Everything but RFC 3986 unreserved characters is escaped, so an id cannot leave its
 /// path segment (`/`, `?`, `#`, `..`) or be read differently (`:`, `%`).
@@ -43,29 +43,20 @@ fn code<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Stri
     })
 }
 
-/// Why an action did not succeed.
+/// Why an attempt did not succeed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TelnyxError {
-    /// Telnyx answered with a non-2xx status (after retries, when it was retryable).
+    /// Telnyx answered with a non-2xx status.
     Api { status: u16, errors: Vec<ApiError> },
-    /// No answer within the attempt timeout, on the last attempt.
+    /// No answer within the attempt timeout.
     Timeout,
-    /// No connection, on the last attempt.
+    /// No connection.
     Network(String),
     /// `TELNYX_API_KEY` is not configured; nothing was sent.
     ApiKeyMissing,
 }
 
 impl TelnyxError {
-    /// Whether a later retry (the scheduled one) could still succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            TelnyxError::Api { status, .. } => is_retryable_status(*status),
-            TelnyxError::Timeout | TelnyxError::Network(_) => true,
-            TelnyxError::ApiKeyMissing => false,
-        }
-    }
-
     /// One line for the call's `actions[].error`.
     pub fn summary(&self) -> String {
         match self {
@@ -94,21 +85,19 @@ impl TelnyxError {
     }
 }
 
-/// How the request ended: the last response Telnyx gave (if any) and the verdict.
+/// How one attempt ended: Telnyx's answer (if any), what it tells the retry table, and
+/// the error when it did not succeed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sent {
     pub response: Option<HttpResponse>,
-    pub result: Result<(), TelnyxError>,
-    pub attempts: u32,
+    pub attempted: Attempted,
+    pub error: Option<TelnyxError>,
 }
 
-pub struct TelnyxClient<'a, H, C, L> {
+pub struct TelnyxClient<'a, H> {
     pub http: &'a H,
-    pub clock: &'a C,
-    pub log: &'a L,
     pub api_base: &'a str,
     pub api_key: &'a str,
-    pub policy: RetryPolicy,
 }
 
 /// `{api_base}/calls/{call_control_id}/actions/{action}`, the id escaped as one segment.
@@ -119,16 +108,15 @@ pub fn action_url(api_base: &str, call_control_id: &str, action: &str) -> String
     )
 }
 
-impl<H: HttpClient, C: Clock, L: Logger> TelnyxClient<'_, H, C, L> {
-    /// Sends `body` (already validated, `command_id` already set) until it succeeds,
-    /// fails for good, or the retry budget runs out. `jitter_seed` spreads the retries of
-    /// different commands apart.
-    pub async fn send(
+impl<H: HttpClient> TelnyxClient<'_, H> {
+    /// Sends `body` (already validated, `command_id` already set) once. `now_ms` reads a
+    /// `Retry-After` date.
+    pub async fn attempt(
         &self,
         action: &'static ActionSpec,
         call_control_id: &str,
-        body: String,
-        jitter_seed: &str,
+        body: &str,
+        now_ms: impl Fn() -> i64,
     ) -> Sent {
         let request = HttpRequest {
             method: action.method,
@@ -138,69 +126,43 @@ impl<H: HttpClient, C: Clock, L: Logger> TelnyxClient<'_, H, C, L> {
                 ("content-type", "application/json".into()),
                 ("accept", "application/json".into()),
             ],
-            body,
+            body: body.to_owned(),
         };
-        let started = self.clock.now_millis();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let outcome = self
-                .http
-                .send(&request, self.policy.attempt_timeout_ms)
-                .await;
-            let (result, retry_after, response) = match outcome {
-                Ok(response) if (200..300).contains(&response.status) => {
-                    return Sent {
-                        response: Some(response),
-                        result: Ok(()),
-                        attempts: attempt,
-                    }
-                }
-                Ok(response) => {
-                    let errors = serde_json::from_slice::<ErrorBody>(response.body.as_bytes())
+        match self.http.send(&request, ATTEMPT_TIMEOUT_MS).await {
+            Ok(response) => {
+                let status = response.status;
+                let retry_after_ms = response
+                    .header("retry-after")
+                    .and_then(|value| parse_retry_after(value, now_ms()));
+                let error = (!(200..300).contains(&status)).then(|| TelnyxError::Api {
+                    status,
+                    errors: serde_json::from_slice::<ErrorBody>(response.body.as_bytes())
                         .map(|body| body.errors)
-                        .unwrap_or_default();
-                    let retry_after = response
-                        .header("retry-after")
-                        .and_then(|value| parse_retry_after(value, self.clock.now_millis()));
-                    let error = TelnyxError::Api {
-                        status: response.status,
-                        errors,
-                    };
-                    (error, retry_after, Some(response))
+                        .unwrap_or_default(),
+                });
+                Sent {
+                    response: Some(response),
+                    attempted: Attempted::Answered {
+                        status,
+                        retry_after_ms,
+                    },
+                    error,
                 }
-                Err(HttpError::Timeout) => (TelnyxError::Timeout, None, None),
-                Err(HttpError::Network(detail)) => (TelnyxError::Network(detail), None, None),
-            };
-            let elapsed = self.clock.now_millis().saturating_sub(started).max(0) as u64;
-            let delay = result
-                .is_retryable()
-                .then(|| {
-                    self.policy
-                        .next_delay(attempt, elapsed, retry_after, jitter_seed)
-                })
-                .flatten();
-            let Some(delay) = delay else {
-                return Sent {
-                    response,
-                    result: Err(result),
-                    attempts: attempt,
+            }
+            Err(error) => {
+                let (attempted, error) = match error {
+                    HttpError::Timeout => (Attempted::TimedOut, TelnyxError::Timeout),
+                    HttpError::Unreached(detail) => {
+                        (Attempted::Unreached, TelnyxError::Network(detail))
+                    }
+                    HttpError::Network(detail) => (Attempted::Lost, TelnyxError::Network(detail)),
                 };
-            };
-            self.log.log(LogLine {
-                level: "warn",
-                msg: "telnyx_retry",
-                call_control_id: Some(call_control_id.to_owned()),
-                outcome: Some("retrying"),
-                status: response.as_ref().map(|r| r.status),
-                detail: Some(format!(
-                    "{} attempt {attempt}: {}; next in {delay} ms",
-                    action.name,
-                    result.summary()
-                )),
-                ..LogLine::default()
-            });
-            self.clock.sleep(delay).await;
+                Sent {
+                    response: None,
+                    attempted,
+                    error: Some(error),
+                }
+            }
         }
     }
 }
@@ -254,12 +216,6 @@ mod tests {
             error.summary(),
             "telnyx 422 90018: This call is no longer active."
         );
-        assert!(!error.is_retryable());
-        assert!(TelnyxError::Api {
-            status: 503,
-            errors: vec![]
-        }
-        .is_retryable());
         assert_eq!(
             TelnyxError::Api {
                 status: 500,

@@ -5,7 +5,7 @@
 //! Folding sorts first and drops repeated event ids, so neither delivery order nor
 //! duplicate delivery can change the result.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -168,31 +168,38 @@ impl ActionEffect {
     }
 }
 
-/// One stored phase of an action: `seq` 0 is written before sending (`pending`), each
-/// later phase records an outcome. The highest `seq` of an `id` is the current one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// An action the call's object recorded: its current status, and what it does to the
+/// call once Telnyx accepts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredAction {
     pub id: String,
-    pub seq: u32,
-    /// When the first attempt was sent; effects take their place in the timeline here,
-    /// before any webhook the action causes.
+    /// When it was planned or requested; its effect takes its place in the timeline
+    /// here, before any webhook the action causes.
     pub started_at: Instant,
     pub record: ActionRecord,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effect: Option<ActionEffect>,
     /// The event that set off the automation which planned it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<String>,
-    /// A failure that another attempt may cure (`429`, `5xx`, timeout, network).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub retryable: bool,
-    /// Its place among the actions planned together, which share a start instant.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub ordinal: u32,
 }
 
-fn is_zero(n: &u32) -> bool {
-    *n == 0
+/// Which actions' effects a fold counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effects {
+    /// Only what Telnyx accepted: the state the operator API shows.
+    Succeeded,
+    /// Also what is planned and not yet answered: the state rules are planned against,
+    /// so an event sees what the actions before it will do.
+    Planned,
+}
+
+impl Effects {
+    fn counts(self, status: ActionStatus) -> bool {
+        match status {
+            ActionStatus::Succeeded => true,
+            ActionStatus::Pending => self == Effects::Planned,
+            ActionStatus::Failed => false,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -380,9 +387,13 @@ fn progress_rank(kind: EventKind) -> u8 {
     }
 }
 
-/// Folds one call's events and action records into its state; `None` when there are
-/// no events (a call is known from its webhooks).
-pub fn fold(mut events: Vec<EventRecord>, actions: Vec<StoredAction>) -> Option<CallState> {
+/// Folds one call's events and its actions (in the order they were recorded) into its
+/// state; `None` when there are no events (a call is known from its webhooks).
+pub fn fold(
+    mut events: Vec<EventRecord>,
+    actions: Vec<StoredAction>,
+    effects: Effects,
+) -> Option<CallState> {
     // The order is total (it ends with the id), so an unstable sort gives the same
     // result with less code in the wasm.
     events.sort_unstable_by(timeline_order);
@@ -392,21 +403,23 @@ pub fn fold(mut events: Vec<EventRecord>, actions: Vec<StoredAction>) -> Option<
     let mut state = CallState::new(first.call_control_id.clone());
     let mut newest = first.at;
 
-    let actions = current_phases(actions);
-    let mut effects = actions
+    let mut timed: Vec<(Instant, usize, ActionEffect)> = actions
         .iter()
-        .filter(|action| action.record.status == ActionStatus::Succeeded)
-        .filter_map(|action| Some((action.started_at, action.effect.clone()?)))
-        .peekable();
+        .enumerate()
+        .filter(|(_, action)| effects.counts(action.record.status))
+        .filter_map(|(n, action)| Some((action.started_at, n, action.effect.clone()?)))
+        .collect();
+    timed.sort_unstable_by_key(|(at, n, _)| (*at, *n));
+    let mut timed = timed.into_iter().peekable();
     for event in events {
         // An effect applies before events of the same instant: the command came first.
-        while let Some((_, effect)) = effects.next_if(|(at, _)| *at <= event.at) {
+        while let Some((_, _, effect)) = timed.next_if(|(at, _, _)| *at <= event.at) {
             state.apply_effect(effect);
         }
         newest = newest.max(event.at);
         state.apply(event);
     }
-    effects.for_each(|(_, effect)| state.apply_effect(effect));
+    timed.for_each(|(_, _, effect)| state.apply_effect(effect));
     for action in actions {
         if let Some(at) = Instant::parse_rfc3339(&action.record.at) {
             if at > newest {
@@ -426,36 +439,16 @@ fn timeline_order(a: &EventRecord, b: &EventRecord) -> std::cmp::Ordering {
         .then_with(|| a.id.cmp(&b.id))
 }
 
-/// The call state just before `event`: the events that came earlier in the timeline,
-/// whatever order they were delivered in, and every action recorded so far.
+/// The call state just before `event`, as rules see it: the events that came earlier
+/// in the timeline, whatever order they were delivered in, and every action recorded
+/// so far with its planned effect.
 pub fn fold_before(
     mut events: Vec<EventRecord>,
     actions: Vec<StoredAction>,
     event: &EventRecord,
 ) -> Option<CallState> {
     events.retain(|earlier| timeline_order(earlier, event).is_lt());
-    fold(events, actions)
-}
-
-/// The newest phase of each action, in the order the actions were sent.
-fn current_phases(actions: Vec<StoredAction>) -> Vec<StoredAction> {
-    let mut newest: HashMap<String, StoredAction> = HashMap::with_capacity(actions.len());
-    for action in actions {
-        match newest.get(&action.id) {
-            Some(kept) if kept.seq >= action.seq => {}
-            _ => {
-                newest.insert(action.id.clone(), action);
-            }
-        }
-    }
-    let mut current: Vec<StoredAction> = newest.into_values().collect();
-    current.sort_unstable_by(|a, b| {
-        a.started_at
-            .cmp(&b.started_at)
-            .then_with(|| a.ordinal.cmp(&b.ordinal))
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    current
+    fold(events, actions, Effects::Planned)
 }
 
 #[cfg(test)]
@@ -501,33 +494,31 @@ mod tests {
     }
 
     fn fold_events(events: Vec<EventRecord>) -> Option<CallState> {
-        fold(events, Vec::new())
+        fold(events, Vec::new(), Effects::Succeeded)
     }
 
+    /// An action planned at `secs`, its status recorded a second later (unless pending).
     fn action(
         id: &str,
-        seq: u32,
         secs: i64,
         status: ActionStatus,
         effect: Option<ActionEffect>,
     ) -> StoredAction {
+        let answered = status != ActionStatus::Pending;
         StoredAction {
             id: id.into(),
-            seq,
             started_at: Instant::from_unix_secs(secs),
             record: ActionRecord {
                 action: "test".into(),
                 command_id: Some(format!("cmd-{id}")),
                 status,
-                http_status: (status != ActionStatus::Pending).then_some(200),
+                http_status: answered.then_some(200),
                 error: None,
                 rule: None,
-                at: Instant::from_unix_secs(secs + seq as i64).to_rfc3339(),
+                at: Instant::from_unix_secs(secs + i64::from(answered)).to_rfc3339(),
             },
             effect,
             trigger: None,
-            retryable: false,
-            ordinal: 0,
         }
     }
 
@@ -540,15 +531,18 @@ mod tests {
     }
 
     #[test]
-    fn an_action_shows_its_newest_phase_in_send_order() {
+    fn actions_are_listed_in_the_order_they_were_recorded() {
         let actions = vec![
-            action("b", 0, 5, ActionStatus::Pending, None),
-            action("a", 1, 3, ActionStatus::Failed, None),
-            action("a", 0, 3, ActionStatus::Pending, None),
-            action("b", 1, 5, ActionStatus::Succeeded, None),
-            action("c", 0, 7, ActionStatus::Pending, None),
+            action("a", 3, ActionStatus::Failed, None),
+            action("b", 5, ActionStatus::Succeeded, None),
+            action("c", 7, ActionStatus::Pending, None),
         ];
-        let state = fold(vec![event("1", "call.answered", 1)], actions).unwrap();
+        let state = fold(
+            vec![event("1", "call.answered", 1)],
+            actions,
+            Effects::Succeeded,
+        )
+        .unwrap();
         let statuses: Vec<_> = state
             .actions
             .iter()
@@ -572,26 +566,31 @@ mod tests {
     fn only_successful_actions_change_derived_state() {
         let role = |r: &str| Some(ActionEffect::SupervisorRole { role: r.into() });
         let actions = vec![
-            action("a", 1, 2, ActionStatus::Succeeded, role("barge")),
-            action("b", 1, 3, ActionStatus::Failed, role("monitor")),
-            action("c", 0, 4, ActionStatus::Pending, role("whisper")),
+            action("a", 2, ActionStatus::Succeeded, role("barge")),
+            action("b", 3, ActionStatus::Failed, role("monitor")),
+            action("c", 4, ActionStatus::Pending, role("whisper")),
             action(
                 "d",
-                1,
                 5,
                 ActionStatus::Succeeded,
                 suppression(SuppressionStatus::Active, Some("both")),
             ),
             action(
                 "e",
-                1,
                 6,
                 ActionStatus::Succeeded,
                 suppression(SuppressionStatus::Stopped, None),
             ),
         ];
-        let state = fold(vec![event("1", "call.answered", 1)], actions).unwrap();
+        let events = vec![event("1", "call.answered", 1)];
+        let state = fold(events.clone(), actions.clone(), Effects::Succeeded).unwrap();
         assert_eq!(state.supervisor_role.as_deref(), Some("barge"));
+        let planned = fold(events, actions, Effects::Planned).unwrap();
+        assert_eq!(
+            planned.supervisor_role.as_deref(),
+            Some("whisper"),
+            "rules see what is planned"
+        );
         assert_eq!(
             state.noise_suppression,
             Some(NoiseSuppression {
@@ -613,7 +612,8 @@ mod tests {
         };
         let state = fold(
             vec![event("1", "call.answered", 10), completed],
-            vec![action("r", 1, 20, ActionStatus::Succeeded, refer.clone())],
+            vec![action("r", 20, ActionStatus::Succeeded, refer.clone())],
+            Effects::Succeeded,
         )
         .unwrap();
         let expected = ReferState {
@@ -625,7 +625,8 @@ mod tests {
 
         let before_webhooks = fold(
             vec![event("1", "call.answered", 10)],
-            vec![action("r", 1, 20, ActionStatus::Succeeded, refer)],
+            vec![action("r", 20, ActionStatus::Succeeded, refer)],
+            Effects::Succeeded,
         )
         .unwrap();
         assert_eq!(before_webhooks.refer.unwrap().status, ReferStatus::Started);
@@ -641,12 +642,15 @@ mod tests {
             ..event(id, "call.dtmf.received", secs)
         };
         let events = vec![carrying("1", 10, "b2xk"), carrying("2", 30, "bGF0ZXI=")];
-        let update_between = vec![action("u", 1, 20, ActionStatus::Succeeded, update.clone())];
-        let state = fold(events.clone(), update_between).unwrap();
+        let update_between = vec![action("u", 20, ActionStatus::Succeeded, update.clone())];
+        let state = fold(events.clone(), update_between, Effects::Succeeded).unwrap();
         assert_eq!(state.client_state.as_deref(), Some("bGF0ZXI="));
-        let update_after = vec![action("u", 1, 40, ActionStatus::Succeeded, update)];
+        let update_after = vec![action("u", 40, ActionStatus::Succeeded, update)];
         assert_eq!(
-            fold(events, update_after).unwrap().client_state.as_deref(),
+            fold(events, update_after, Effects::Succeeded)
+                .unwrap()
+                .client_state
+                .as_deref(),
             Some("bmV3")
         );
     }
@@ -656,7 +660,8 @@ mod tests {
         assert_eq!(
             fold(
                 Vec::new(),
-                vec![action("a", 0, 1, ActionStatus::Pending, None)]
+                vec![action("a", 1, ActionStatus::Pending, None)],
+                Effects::Succeeded
             ),
             None
         );
@@ -668,7 +673,7 @@ mod tests {
 
     #[test]
     fn no_events_no_state() {
-        assert_eq!(fold(Vec::new(), Vec::new()), None);
+        assert_eq!(fold(Vec::new(), Vec::new(), Effects::Succeeded), None);
     }
 
     #[test]
@@ -883,7 +888,7 @@ mod tests {
             effect: Some(ActionEffect::Refer {
                 sip_address: "sip:a@b.example".into(),
             }),
-            ..action("a1", 1, 40, ActionStatus::Succeeded, None)
+            ..action("a1", 40, ActionStatus::Succeeded, None)
         };
         let before = fold_before(events.clone(), vec![refer], &answered).unwrap();
         assert_eq!(

@@ -1,8 +1,10 @@
-//! The Worker entry points: the only code that touches the runtime. It turns the
-//! runtime's request, env, clock and KV into the plain values and ports of [`crate::app`].
+//! The Worker entry point and the call object class: the only code that touches the
+//! runtime. It turns the runtime's request, env, clock, KV, Durable Objects and fetch
+//! into the plain values and ports of [`crate::app`].
 
 mod http;
 mod kv;
+mod object;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,7 +13,7 @@ use js_sys::futures::JsFuture;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, ReadableStreamDefaultReader, ResponseInit, Url};
-use worker::{console_log, event, Context, Env, ScheduleContext, ScheduledEvent};
+use worker::{console_log, event, Context, Env};
 
 use crate::app::http::{Request, Response, MAX_BODY_BYTES};
 use crate::app::{rejection_log, App};
@@ -26,6 +28,8 @@ static HEAP: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocato
 
 /// The KV namespace binding named in `wrangler.toml`.
 const KV_BINDING: &str = "CALL_STATE";
+/// The Durable Object namespace binding named in `wrangler.toml`.
+const OBJECTS_BINDING: &str = "CALLS";
 
 struct ConsoleLog;
 
@@ -41,72 +45,58 @@ impl Logger for ConsoleLog {
 async fn fetch(
     request: web_sys::Request,
     env: Env,
-    ctx: Context,
+    _ctx: Context,
 ) -> worker::Result<web_sys::Response> {
     let config = config(&env);
-    let Some(kv) = bound_kv(&env) else {
+    let (Some(kv), Some(objects)) = (bound_kv(&env), bound_objects(&env)) else {
         return into_worker_response(
             Problem::new(
                 500,
-                "kv_binding_missing",
-                "the CALL_STATE KV namespace is not bound",
+                "binding_missing",
+                format!("the {KV_BINDING} KV namespace or the {OBJECTS_BINDING} Durable Object namespace is not bound"),
             )
             .into(),
         );
     };
-    let request = match read_request(request).await {
+    let request = match read_request(&request).await {
         Ok(request) => request,
         Err(problem) => {
             ConsoleLog.log(rejection_log("request", &problem));
             return into_worker_response(problem.into());
         }
     };
-    let handled = app(&config, &kv).handle(&request).await;
-    if let Some(follow_up) = handled.follow_up {
-        // Automations run after the response, as long as the runtime allows.
-        ctx.wait_until(async move {
-            app(&config, &kv).run_automations(follow_up).await;
-        });
-    }
-    into_worker_response(handled.response)
-}
-
-/// The cron trigger in `wrangler.toml`: finishes work that requests left unfinished.
-#[event(scheduled)]
-async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let config = config(&env);
-    if let Some(kv) = bound_kv(&env) {
-        app(&config, &kv).sweep().await;
-    }
-}
-
-fn app<'a>(
-    config: &'a Config,
-    kv: &'a kv::WorkerKv,
-) -> App<'a, kv::WorkerKv, ConsoleLog, http::WorkerFetch, http::WorkerClock> {
-    App {
-        config,
-        kv,
+    let app = App {
+        config: &config,
+        kv: &kv,
+        objects: &objects,
         log: &ConsoleLog,
-        http: &http::WorkerFetch,
         clock: &http::WorkerClock,
-    }
+    };
+    into_worker_response(app.handle(request).await)
 }
 
-/// The KV namespace, or `None` after logging that the binding is missing.
-fn bound_kv(env: &Env) -> Option<kv::WorkerKv> {
-    match Reflect::get(env, &JsValue::from_str(KV_BINDING)) {
-        Ok(binding) if binding.is_object() => Some(kv::WorkerKv(binding.unchecked_into())),
+/// A binding from the env, or `None` after logging that it is missing.
+fn binding(env: &Env, name: &str) -> Option<JsValue> {
+    match Reflect::get(env, &JsValue::from_str(name)) {
+        Ok(binding) if binding.is_object() => Some(binding),
         _ => {
             ConsoleLog.log(LogLine {
                 level: "error",
                 msg: "config",
-                detail: Some(format!("the KV binding {KV_BINDING} is missing")),
+                detail: Some(format!("the binding {name} is missing")),
                 ..LogLine::default()
             });
             None
         }
     }
+}
+
+fn bound_kv(env: &Env) -> Option<kv::WorkerKv> {
+    binding(env, KV_BINDING).map(|kv| kv::WorkerKv(kv.unchecked_into()))
+}
+
+fn bound_objects(env: &Env) -> Option<object::WorkerObjects> {
+    binding(env, OBJECTS_BINDING).map(|ns| object::WorkerObjects(ns.unchecked_into()))
 }
 
 thread_local! {
@@ -133,7 +123,7 @@ fn read_var(env: &Env, name: &str) -> Option<String> {
 
 /// Reads the request into plain values. The body is read chunk by chunk and refused as
 /// soon as it passes the limit, so a chunked upload without a length cannot exhaust memory.
-async fn read_request(request: web_sys::Request) -> Result<Request, Problem> {
+async fn read_request(request: &web_sys::Request) -> Result<Request, Problem> {
     let too_large = || {
         Problem::new(
             413,

@@ -1,10 +1,14 @@
 //! What the core needs from the outside world, as small traits. The edge implements
-//! them over Workers KV and `console.log`; tests use the in-memory versions in [`memory`].
+//! them over Workers KV, the call object's SQLite storage and alarm, the `CALLS`
+//! namespace, `fetch` and `console.log`; tests use in-memory versions ([`memory`]) and
+//! real SQLite.
 
 pub mod memory;
 
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::app::http::{Request, Response};
 
 /// Workers KV limits that every implementation enforces, so tests catch violations.
 pub mod kv_limits {
@@ -56,6 +60,60 @@ pub trait KvStore {
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// One page of keys starting with `prefix`, in key order.
     async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError>;
+}
+
+/// A value bound to a `?` placeholder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqlParam<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+}
+
+impl<'a> From<&'a str> for SqlParam<'a> {
+    fn from(text: &'a str) -> Self {
+        SqlParam::Text(text)
+    }
+}
+
+impl From<i64> for SqlParam<'_> {
+    fn from(n: i64) -> Self {
+        SqlParam::Int(n)
+    }
+}
+
+impl<'a, T: Into<SqlParam<'a>>> From<Option<T>> for SqlParam<'a> {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(SqlParam::Null, Into::into)
+    }
+}
+
+/// One row of a query, by column name: integers as numbers, text as strings.
+pub type SqlRow = serde_json::Map<String, Value>;
+
+/// A call object's own storage: a SQLite database and one alarm. Statements run
+/// synchronously, and the writes made with no `await` between them commit together;
+/// the runtime holds the object's answer until they are durable.
+#[allow(async_fn_in_trait)]
+pub trait ObjectStorage {
+    /// Runs one statement and returns the rows it wrote.
+    fn execute(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<u64, StoreError>;
+    /// Runs one query; each row is a JSON object of its columns.
+    fn query(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Vec<SqlRow>, StoreError>;
+    /// When the alarm is set for, in Unix milliseconds.
+    async fn get_alarm(&self) -> Result<Option<i64>, StoreError>;
+    /// Sets (or moves) the one alarm; the runtime calls the object's `alarm` then, and
+    /// again with backoff if that fails.
+    async fn set_alarm(&self, at_millis: i64) -> Result<(), StoreError>;
+    /// Removes every table and the alarm.
+    async fn delete_all(&self) -> Result<(), StoreError>;
+}
+
+/// The Worker's way to the call objects (the `CALLS` namespace): one object per name,
+/// created on first use, which handles its requests one at a time.
+#[allow(async_fn_in_trait)]
+pub trait CallObjects {
+    async fn request(&self, name: &str, request: Request) -> Result<Response, StoreError>;
 }
 
 /// One structured log line. Never carries a secret, a signature or a whole body.
@@ -116,7 +174,10 @@ pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'
 pub enum HttpError {
     /// No response within the attempt's timeout; the request was abandoned.
     Timeout,
-    /// Connection refused, reset, DNS, TLS…
+    /// The connection failed before the request was sent (refused, DNS), so the other
+    /// side never saw it.
+    Unreached(String),
+    /// The connection failed with the request possibly out (reset, lost).
     Network(String),
 }
 

@@ -20,8 +20,10 @@ pub struct Reply {
     pub body: String,
     pub retry_after: Option<String>,
     pub delay_ms: u64,
-    /// Fail at the connection level instead of answering (HTTP port only).
+    /// Fail at the connection level, with the request possibly out (HTTP port only).
     pub network_error: bool,
+    /// Fail to connect at all: the request never left (HTTP port only).
+    pub unreached: bool,
 }
 
 impl Reply {
@@ -37,6 +39,7 @@ impl Reply {
             retry_after: None,
             delay_ms: 0,
             network_error: false,
+            unreached: false,
         }
     }
 
@@ -60,6 +63,13 @@ impl Reply {
     pub fn network_error() -> Self {
         Self {
             network_error: true,
+            ..Self::status(0, "")
+        }
+    }
+
+    pub fn unreached() -> Self {
+        Self {
+            unreached: true,
             ..Self::status(0, "")
         }
     }
@@ -174,6 +184,10 @@ struct Script {
     queued: VecDeque<Reply>,
     fallback: Option<Reply>,
     requests: Vec<Recorded>,
+    /// The status each request was answered with, in the same order (`0` for a
+    /// connection failure).
+    replies: Vec<u16>,
+    delays: Vec<u64>,
     faults: Option<Faults>,
     attempts: HashMap<String, usize>,
     injected: BTreeMap<&'static str, usize>,
@@ -212,9 +226,24 @@ impl FakeTelnyx {
         self.script().requests.clone()
     }
 
+    /// Every request with the reply it got: its status, and whether it was delayed.
+    pub fn exchanges(&self) -> Vec<(Recorded, u16, u64)> {
+        let script = self.script();
+        script
+            .requests
+            .iter()
+            .cloned()
+            .zip(script.replies.iter().copied())
+            .zip(script.delays.iter().copied())
+            .map(|((request, status), delay)| (request, status, delay))
+            .collect()
+    }
+
     pub fn clear(&self) {
         let mut script = self.script();
         script.requests.clear();
+        script.replies.clear();
+        script.delays.clear();
         script.queued.clear();
         script.fallback = None;
         script.faults = None;
@@ -234,6 +263,14 @@ impl FakeTelnyx {
 
     /// Records the request and picks its reply.
     pub fn receive(&self, request: Recorded) -> Reply {
+        let reply = self.pick(request);
+        let mut script = self.script();
+        script.replies.push(reply.status);
+        script.delays.push(reply.delay_ms);
+        reply
+    }
+
+    fn pick(&self, request: Recorded) -> Reply {
         let mut script = self.script();
         let key = command_key(&request);
         script.requests.push(request);
@@ -287,8 +324,11 @@ impl HttpClient for FakeTelnyxPort<'_> {
             return Err(HttpError::Timeout);
         }
         self.clock.advance(reply.delay_ms);
+        if reply.unreached {
+            return Err(HttpError::Unreached("connection refused (fake)".into()));
+        }
         if reply.network_error {
-            return Err(HttpError::Network("connection refused (fake)".into()));
+            return Err(HttpError::Network("connection reset (fake)".into()));
         }
         let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
         if let Some(after) = reply.retry_after {

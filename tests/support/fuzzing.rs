@@ -10,9 +10,9 @@ use pollster::block_on;
 use serde_json::{json, Value};
 
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
+use super::objects::{MemoryObjects, ObjectSlots};
 use super::signing::{signature_headers, WebhookSigner};
 use telnyx_edge::app::http::{Request, Response};
-use telnyx_edge::app::sweep::STALE_AFTER_MILLIS;
 use telnyx_edge::app::App;
 use telnyx_edge::domain::actions::{find, validate, ACTIONS};
 use telnyx_edge::domain::automations::{parse_rules, plan, Trigger};
@@ -62,8 +62,8 @@ pub fn webhook_input(mode: u8, header_block: &str, body: &[u8]) -> Vec<u8> {
     [&[mode], header_block.as_bytes(), &[0], body].concat()
 }
 
-/// Headers + body through the webhook route, then what the response leaves behind,
-/// a redelivery and a sweep.
+/// Headers + body through the webhook route, then what the response leaves behind (the
+/// object's alarms, until every action is final), and a redelivery.
 pub fn webhook(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
@@ -88,28 +88,31 @@ pub fn webhook(data: &[u8]) {
         body: body.to_vec(),
     };
     let world = World::new(&signer);
-    let response = world.handle(&request);
+    let response = world.handle(request.clone());
     let reply: Value = serde_json::from_str(&response.body)
         .unwrap_or_else(|e| panic!("answer not JSON ({e}): {}", response.body));
     match response.status {
         200 => {
             assert_eq!(reply["status"], "accepted", "{reply}");
-            let writes = world.kv.writes();
+            let stored = (world.kv.writes(), world.objects.counts().rows_written);
             let sent = world.telnyx.requests().len();
-            let again = world.handle(&request);
+            let again = world.handle(request.clone());
             assert_eq!(again.status, 200, "{}", again.body);
             assert!(again.body.contains("\"duplicate\""), "{}", again.body);
-            assert_eq!(world.kv.writes(), writes, "a duplicate stored something");
+            let after = (world.kv.writes(), world.objects.counts().rows_written);
+            assert_eq!(after, stored, "a duplicate stored something");
             assert_eq!(world.telnyx.requests().len(), sent, "a duplicate sent");
-            world.clock.advance(STALE_AFTER_MILLIS as u64 + 1_000);
-            world
-                .kv
-                .set_now((NOW + STALE_AFTER_MILLIS / 1000 + 1) as u64);
-            world.sweep();
+            world.advance(10 * 60 * 1000);
+            world.assert_every_action_final();
         }
         400 | 401 | 413 => {
             assert!(reply["errors"][0]["code"].is_string(), "{reply}");
             assert_eq!(world.kv.writes(), 0, "a refused delivery stored something");
+            assert_eq!(
+                world.objects.with_tables(),
+                Vec::<String>::new(),
+                "a refused delivery reached an object"
+            );
             assert!(
                 world.telnyx.requests().is_empty(),
                 "a refused delivery sent"
@@ -216,13 +219,15 @@ pub fn automations(data: &[u8]) {
     }
 }
 
-/// The worker over in-memory ports, with every outgoing request checked.
+/// The worker and its call objects over in-memory ports and SQLite, with every
+/// outgoing request checked.
 struct World {
     config: Config,
     kv: MemoryKv,
     log: MemoryLog,
     telnyx: FakeTelnyx,
     clock: ManualClock,
+    objects: ObjectSlots,
     strays: RefCell<Vec<String>>,
 }
 
@@ -295,14 +300,12 @@ impl World {
             log: MemoryLog::default(),
             telnyx: FakeTelnyx::new(),
             clock: ManualClock::at(NOW * 1000),
+            objects: ObjectSlots::default(),
             strays: RefCell::default(),
         }
     }
 
-    fn with_app<T>(
-        &self,
-        run: impl FnOnce(&App<MemoryKv, MemoryLog, Guarded, ManualClock>) -> T,
-    ) -> T {
+    fn with_objects<T>(&self, run: impl FnOnce(&MemoryObjects<'_, Guarded<'_>>) -> T) -> T {
         let http = Guarded {
             port: FakeTelnyxPort {
                 fake: &self.telnyx,
@@ -310,7 +313,8 @@ impl World {
             },
             strays: &self.strays,
         };
-        run(&App {
+        run(&MemoryObjects {
+            slots: &self.objects,
             config: &self.config,
             kv: &self.kv,
             log: &self.log,
@@ -319,19 +323,42 @@ impl World {
         })
     }
 
-    /// Handles the request and runs its follow-up, as `waitUntil` would.
-    fn handle(&self, request: &Request) -> Response {
-        self.with_app(|app| {
-            let handled = block_on(app.handle(request));
-            if let Some(follow_up) = handled.follow_up {
-                block_on(app.run_automations(follow_up));
-            }
-            handled.response
+    /// Handles the request, then fires the alarms it left due.
+    fn handle(&self, request: Request) -> Response {
+        self.with_objects(|objects| {
+            let app = App {
+                config: &self.config,
+                kv: &self.kv,
+                objects,
+                log: &self.log,
+                clock: &self.clock,
+            };
+            let response = block_on(app.handle(request));
+            objects.run_due();
+            response
         })
     }
 
-    fn sweep(&self) {
-        self.with_app(|app| block_on(app.sweep()));
+    /// Moves time on, firing every alarm on the way.
+    fn advance(&self, millis: u64) {
+        self.with_objects(|objects| objects.advance(millis));
+    }
+
+    /// Every action of every call ended `succeeded` or `failed`.
+    fn assert_every_action_final(&self) {
+        for name in self.objects.with_tables() {
+            let Some(slot) = self.objects.get(&name) else {
+                continue;
+            };
+            let pending: Vec<serde_json::Map<String, Value>> =
+                telnyx_edge::ports::ObjectStorage::query(
+                    &slot.storage,
+                    "SELECT id, status FROM actions WHERE status = 'pending'",
+                    &[],
+                )
+                .unwrap_or_default();
+            assert!(pending.is_empty(), "{name}: still pending: {pending:?}");
+        }
     }
 
     /// No request left the action URLs; no secret or signature reached the log.

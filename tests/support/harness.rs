@@ -1,16 +1,16 @@
-//! The worker's pipeline over in-memory ports and the fake Telnyx: signed deliveries,
-//! operator requests, and everything they leave behind.
+//! The worker's pipeline over in-memory ports, real SQLite and the fake Telnyx: signed
+//! deliveries, operator requests, the call objects' alarms, and everything they leave
+//! behind.
 
 use pollster::block_on;
 use serde_json::Value;
 
 use super::deliveries::{self, occurred_at, Delivery};
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
+use super::objects::{MemoryObjects, ObjectSlots, Slot};
 use super::signing::WebhookSigner;
-use telnyx_edge::app::automations::FollowUp;
 use telnyx_edge::app::http::{Request, Response};
-use telnyx_edge::app::sweep::SweepReport;
-use telnyx_edge::app::{App, Handled};
+use telnyx_edge::app::App;
 use telnyx_edge::domain::config::Config;
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
 use telnyx_edge::ports::Clock;
@@ -28,6 +28,13 @@ pub struct Harness {
     pub signer: WebhookSigner,
     pub telnyx: FakeTelnyx,
     pub clock: ManualClock,
+    pub objects: ObjectSlots,
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Harness {
@@ -62,19 +69,7 @@ impl Harness {
             signer,
             telnyx: FakeTelnyx::new(),
             clock: ManualClock::at(NOW * 1000),
-        }
-    }
-
-    fn app<'a>(
-        &'a self,
-        port: &'a FakeTelnyxPort<'a>,
-    ) -> App<'a, MemoryKv, MemoryLog, FakeTelnyxPort<'a>, ManualClock> {
-        App {
-            config: &self.config,
-            kv: &self.kv,
-            log: &self.log,
-            http: port,
-            clock: &self.clock,
+            objects: ObjectSlots::default(),
         }
     }
 
@@ -85,31 +80,69 @@ impl Harness {
         }
     }
 
-    /// Handles a request and then runs what it left for after the response, as the
-    /// runtime's `waitUntil` does.
+    /// The `CALLS` namespace over this harness's ports, for `with`.
+    pub fn with_objects<T>(
+        &self,
+        with: impl FnOnce(&MemoryObjects<'_, FakeTelnyxPort<'_>>) -> T,
+    ) -> T {
+        let port = self.port();
+        let objects = MemoryObjects {
+            slots: &self.objects,
+            config: &self.config,
+            kv: &self.kv,
+            log: &self.log,
+            http: &port,
+            clock: &self.clock,
+        };
+        with(&objects)
+    }
+
+    /// Handles a request, then fires the alarms it left due, as the runtime does right
+    /// after the response.
     pub fn send(&self, request: Request) -> Response {
-        let handled = self.send_only(request);
-        if let Some(follow_up) = handled.follow_up.clone() {
-            self.follow_up(follow_up);
-        }
-        handled.response
+        let response = self.send_only(request);
+        self.run_alarms();
+        response
     }
 
-    /// Handles a request, leaving its follow-up to the caller.
-    pub fn send_only(&self, request: Request) -> Handled {
-        let port = self.port();
-        block_on(self.app(&port).handle(&request))
+    /// Handles a request; alarms stay set until [`Self::run_alarms`] or
+    /// [`Self::advance`].
+    pub fn send_only(&self, request: Request) -> Response {
+        self.with_objects(|objects| {
+            let app = App {
+                config: &self.config,
+                kv: &self.kv,
+                objects,
+                log: &self.log,
+                clock: &self.clock,
+            };
+            block_on(app.handle(request))
+        })
     }
 
-    pub fn follow_up(&self, follow_up: FollowUp) {
-        let port = self.port();
-        block_on(self.app(&port).run_automations(follow_up));
+    /// Fires every alarm due now; returns how many ran.
+    pub fn run_alarms(&self) -> usize {
+        self.with_objects(|objects| objects.run_due())
     }
 
-    /// One run of the cron trigger.
-    pub fn sweep(&self) -> SweepReport {
-        let port = self.port();
-        block_on(self.app(&port).sweep())
+    /// Moves time forward, firing each alarm at its time.
+    pub fn advance(&self, millis: u64) {
+        self.with_objects(|objects| objects.advance(millis));
+    }
+
+    /// The manual clock, in Unix seconds.
+    pub fn clock_secs(&self) -> u64 {
+        (self.clock.now_millis() / 1000) as u64
+    }
+
+    /// Whether anything reached KV or an object's storage.
+    pub fn stored_anything(&self) -> bool {
+        self.kv.writes() > 0 || !self.objects.with_tables().is_empty()
+    }
+
+    /// The call's object, if one was created.
+    pub fn slot(&self, name: &str) -> Option<std::rc::Rc<Slot>> {
+        self.objects.get(name)
     }
 
     pub fn webhook(&self, headers: Vec<(String, String)>, body: &[u8]) -> Response {
@@ -121,23 +154,26 @@ impl Harness {
         })
     }
 
-    /// Posts a body signed now (by the manual clock) with the configured key.
-    pub fn deliver(&self, body: &Value) -> Response {
+    fn signed(&self, body: &Value) -> Request {
         let bytes = body.to_string().into_bytes();
         let now = self.clock.now_millis() / 1000;
-        self.webhook(self.signer.headers(now, &bytes), &bytes)
-    }
-
-    /// Like [`Self::deliver`], leaving what follows the response to the caller.
-    pub fn deliver_only(&self, body: &Value) -> Handled {
-        let bytes = body.to_string().into_bytes();
-        let now = self.clock.now_millis() / 1000;
-        self.send_only(Request {
+        Request {
             method: "POST".into(),
             path: "/webhooks/telnyx".into(),
             headers: self.signer.headers(now, &bytes),
             body: bytes,
-        })
+        }
+    }
+
+    /// Posts a body signed now (by the manual clock) with the configured key, then fires
+    /// the alarms it left due.
+    pub fn deliver(&self, body: &Value) -> Response {
+        self.send(self.signed(body))
+    }
+
+    /// Like [`Self::deliver`], leaving the alarms to the caller.
+    pub fn deliver_only(&self, body: &Value) -> Response {
+        self.send_only(self.signed(body))
     }
 
     /// `POST /calls/{CALL}/actions/{action}` with the admin token.
@@ -151,7 +187,7 @@ impl Harness {
     }
 
     pub fn get(&self, path: &str, authorization: Option<&str>) -> Response {
-        self.send(Request {
+        self.send_only(Request {
             method: "GET".into(),
             path: path.into(),
             headers: authorization

@@ -23,6 +23,9 @@ pub struct WranglerDev {
     state_dir: PathBuf,
     /// A generated `wrangler.toml`, removed on drop.
     config: Option<PathBuf>,
+    /// How it was started, to start it again on the same state.
+    args: Vec<String>,
+    restarts: usize,
 }
 
 /// A loopback port nobody listens on right now.
@@ -35,8 +38,8 @@ fn project_root() -> &'static Path {
 }
 
 impl WranglerDev {
-    /// Starts `wrangler dev` with exactly these vars and a fresh local KV, and waits
-    /// until `/health` answers. `/__scheduled` fires the cron trigger.
+    /// Starts `wrangler dev` with exactly these vars and a fresh local KV and Durable
+    /// Object storage, and waits until `/health` answers.
     pub fn start(vars: &[(&str, String)]) -> Result<Self, String> {
         Self::start_with(vars, None)
     }
@@ -75,8 +78,6 @@ impl WranglerDev {
         let _ = std::fs::remove_dir_all(&state_dir);
         std::fs::create_dir_all(&state_dir).map_err(|e| e.to_string())?;
         let log_path = state_dir.join("wrangler.log");
-        let log = File::create(&log_path).map_err(|e| e.to_string())?;
-        let log_err = log.try_clone().map_err(|e| e.to_string())?;
 
         let config = match extra_toml {
             Some(extra) => {
@@ -92,7 +93,6 @@ impl WranglerDev {
         };
         let mut args = vec![
             "dev".to_string(),
-            "--test-scheduled".into(),
             "--ip=127.0.0.1".into(),
             format!("--port={port}"),
             format!("--inspector-port={inspector_port}"),
@@ -106,29 +106,7 @@ impl WranglerDev {
             args.push("--var".into());
             args.push(format!("{name}:{value}"));
         }
-        let path = format!(
-            "{}:{}",
-            root.join("node_modules/.bin").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        // `"$0" "$@" &` starts wrangler; `read` waits for this process's pipe to close.
-        let watchdog = r#""$0" "$@" </dev/null & read -r _; kill -TERM 0"#;
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(watchdog)
-            .arg(&wrangler)
-            .args(&args)
-            .current_dir(root)
-            .env("PATH", path)
-            .env("WRANGLER_SEND_METRICS", "false")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(log)
-            .stderr(log_err)
-            .process_group(0)
-            .spawn()
-            .map_err(|e| format!("could not start wrangler: {e}"))?;
-        let watchdog_pipe = child.stdin.take();
+        let (child, watchdog_pipe) = spawn(&args, &log_path)?;
         let mut dev = Self {
             child,
             watchdog_pipe,
@@ -136,9 +114,50 @@ impl WranglerDev {
             log_path,
             state_dir,
             config,
+            args,
+            restarts: 0,
         };
         dev.wait_until_ready()?;
         Ok(dev)
+    }
+
+    /// Stops wrangler and starts it again on the same port and persisted state, as a
+    /// developer's Ctrl-C and `make dev` would. The earlier log is kept beside the new.
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.stop();
+        self.restarts += 1;
+        let kept = self
+            .state_dir
+            .join(format!("wrangler-before-restart-{}.log", self.restarts));
+        std::fs::rename(&self.log_path, kept).map_err(|e| e.to_string())?;
+        let (child, watchdog_pipe) = spawn(&self.args, &self.log_path)?;
+        self.child = child;
+        self.watchdog_pipe = watchdog_pipe;
+        self.wait_until_ready()
+    }
+
+    /// Ends wrangler and every process it started.
+    fn stop(&mut self) {
+        // Closing the pipe makes the watchdog end the group; TERM the group as well in
+        // case the watchdog itself is gone, then reap it.
+        self.watchdog_pipe.take();
+        let group = format!("-{}", self.child.id());
+        let signal_group = |signal: &str| {
+            Command::new("kill")
+                .args([signal, "--", &group])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        };
+        signal_group("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // `kill -0` succeeds while any process of the group is alive.
+        while signal_group("-0") && Instant::now() < deadline {
+            let _ = self.child.try_wait();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        signal_group("-KILL");
+        let _ = self.child.wait();
     }
 
     fn wait_until_ready(&mut self) -> Result<(), String> {
@@ -168,11 +187,17 @@ impl WranglerDev {
         }
     }
 
-    /// Everything wrangler and the worker printed so far.
+    /// Everything wrangler and the worker printed so far, across restarts.
     pub fn log(&self) -> String {
         let mut text = String::new();
-        if let Ok(mut file) = File::open(&self.log_path) {
-            let _ = file.read_to_string(&mut text);
+        let earlier = (1..=self.restarts).map(|n| {
+            self.state_dir
+                .join(format!("wrangler-before-restart-{n}.log"))
+        });
+        for path in earlier.chain([self.log_path.clone()]) {
+            if let Ok(mut file) = File::open(&path) {
+                let _ = file.read_to_string(&mut text);
+            }
         }
         text
     }
@@ -186,29 +211,41 @@ impl WranglerDev {
 
 impl Drop for WranglerDev {
     fn drop(&mut self) {
-        // Closing the pipe makes the watchdog end the group; TERM the group as well in
-        // case the watchdog itself is gone, then reap it.
-        self.watchdog_pipe.take();
-        let group = format!("-{}", self.child.id());
-        let signal_group = |signal: &str| {
-            Command::new("kill")
-                .args([signal, "--", &group])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|status| status.success())
-        };
-        signal_group("-TERM");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        // `kill -0` succeeds while any process of the group is alive.
-        while signal_group("-0") && Instant::now() < deadline {
-            let _ = self.child.try_wait();
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        signal_group("-KILL");
-        let _ = self.child.wait();
+        self.stop();
         let _ = std::fs::remove_dir_all(&self.state_dir);
         if let Some(config) = &self.config {
             let _ = std::fs::remove_file(config);
         }
     }
+}
+
+/// Starts wrangler with `args` in its own process group, behind the watchdog.
+fn spawn(args: &[String], log_path: &Path) -> Result<(Child, Option<ChildStdin>), String> {
+    let root = project_root();
+    let log = File::create(log_path).map_err(|e| e.to_string())?;
+    let log_err = log.try_clone().map_err(|e| e.to_string())?;
+    let path = format!(
+        "{}:{}",
+        root.join("node_modules/.bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // `"$0" "$@" &` starts wrangler; `read` waits for this process's pipe to close.
+    let watchdog = r#""$0" "$@" </dev/null & read -r _; kill -TERM 0"#;
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(watchdog)
+        .arg(root.join("node_modules/.bin/wrangler"))
+        .args(args)
+        .current_dir(root)
+        .env("PATH", path)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(log)
+        .stderr(log_err)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("could not start wrangler: {e}"))?;
+    let pipe = child.stdin.take();
+    Ok((child, pipe))
 }

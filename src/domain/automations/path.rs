@@ -135,7 +135,7 @@ impl std::fmt::Display for Path {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::call_state::fold;
+    use crate::domain::call_state::{fold, Effects};
     use crate::domain::envelope::parse;
     use crate::domain::time::Instant;
     use serde_json::json;
@@ -159,7 +159,12 @@ mod tests {
         let body = json!({"data": {"id": "e1", "event_type": "call.refer.failed",
             "occurred_at": "2025-09-15T14:02:12Z", "payload": {"call_control_id": "v3:a"}}});
         let delivery = parse(body.to_string().as_bytes(), Instant::default()).unwrap();
-        let mut state = serde_json::to_value(fold(vec![delivery.record.unwrap()], vec![])).unwrap();
+        let mut state = serde_json::to_value(fold(
+            vec![delivery.record.unwrap()],
+            vec![],
+            Effects::Succeeded,
+        ))
+        .unwrap();
         // Fill the nested objects the fold left null, with their real field names.
         state["siprec"] = json!({"status": "failed", "failure_cause": null, "hangup_cause": null});
         state["noise_suppression"] = json!({"status": "active", "direction": null, "engine": null});

@@ -33,7 +33,7 @@ pub struct Planned {
 }
 
 /// The actions `trigger` sets off. `state` is the call state before the event (`null`
-/// when there was none); `recorded` is every action phase stored for the call.
+/// when there was none); `recorded` is every action recorded for the call.
 ///
 /// An action whose derived `command_id` is already recorded is left out: this event was
 /// planned before (a redelivery, or a re-run after a crash), and that record is the
@@ -171,7 +171,6 @@ mod tests {
     fn recorded(rule: &str, trigger: &str, command_id: &str) -> StoredAction {
         StoredAction {
             id: command_id.into(),
-            seq: 1,
             started_at: Instant::default(),
             record: ActionRecord {
                 action: "answer".into(),
@@ -184,8 +183,6 @@ mod tests {
             },
             effect: None,
             trigger: Some(trigger.into()),
-            retryable: false,
-            ordinal: 0,
         }
     }
 
@@ -306,7 +303,7 @@ mod tests {
         let plan_with =
             |history: &[StoredAction]| plan(&rules, &trigger, &Value::Null, history).len();
         assert_eq!(plan_with(&[recorded("retry", "e1", "c1")]), 1);
-        // Two phases or two actions of one firing still count once.
+        // Two actions of one firing still count once.
         assert_eq!(
             plan_with(&[recorded("retry", "e1", "c1"), recorded("retry", "e1", "c1")]),
             1

@@ -1,0 +1,306 @@
+//! The object's alarm: the one clock that drives everything after a request's answer.
+//! Each run recovers attempts an earlier instance left out, plans and sends what is
+//! due, writes the call's KV index entry and archive, and deletes the object's storage
+//! once the retention period has passed. Then it sets the alarm for the next thing due.
+//! The runtime retries a failed run; the state in SQL says what is left, so a run can
+//! start over at any point.
+
+use super::store::{Role, ARCHIVED, INDEXED};
+use super::{
+    AlarmKnown, CallObject, ARCHIVE_DELAY_MS, KV_RETRY_MS, OPERATOR_ORPHAN_MS, PLANNING_WAIT_MS,
+    RETENTION_MS,
+};
+use crate::app::archive::{put_archive, put_index, IndexEntry};
+use crate::app::telnyx::{Sent, TelnyxError};
+use crate::domain::actions;
+use crate::domain::retry::{Attempted, Schedule};
+use crate::domain::time::Instant;
+use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError};
+
+/// An alarm this late has not fired and will not: `wrangler dev` drops the alarms that
+/// fell due while it was stopped (workers-sdk#7781). Due alarms fire within
+/// milliseconds otherwise.
+const OVERDUE_MS: i64 = 1_000;
+
+/// The earliest of several times.
+#[derive(Default)]
+struct Earliest(Option<i64>);
+
+impl Earliest {
+    fn at(&mut self, time: i64) {
+        self.0 = Some(self.0.map_or(time, |earliest| earliest.min(time)));
+    }
+}
+
+impl<S, K, L, H, C> CallObject<'_, S, K, L, H, C>
+where
+    S: ObjectStorage,
+    K: KvStore,
+    L: Logger,
+    H: HttpClient,
+    C: Clock,
+{
+    /// The runtime's alarm.
+    pub async fn alarm(&self) {
+        // The alarm that fired is spent; requests meanwhile leave their work to this run.
+        self.memory.alarm.set(AlarmKnown::At(None));
+        self.memory.alarm_running.set(true);
+        let ran = self.run_alarm().await;
+        // From here on a request sets the alarm itself: whatever it stored before this
+        // point is in what `wake` reads next.
+        self.memory.alarm_running.set(false);
+        let next = match ran {
+            Ok(()) => self.wake().await,
+            // Storage failed: try again a little later rather than at once, and again.
+            Err(error) => {
+                self.log_storage_error("alarm", &error);
+                self.ensure_alarm(self.now() + KV_RETRY_MS).await
+            }
+        };
+        if let Err(error) = next {
+            self.log_storage_error("alarm", &error);
+        }
+    }
+
+    async fn run_alarm(&self) -> Result<(), StoreError> {
+        match self.role()? {
+            None => Ok(()),
+            Some(Role::Loose) => self.loose_alarm().await,
+            Some(Role::Call) => {
+                self.recover_orphans()?;
+                self.run_outbox().await?;
+                self.index_when_due().await?;
+                self.archive_when_settled().await?;
+                self.retire_when_due().await
+            }
+        }
+    }
+
+    /// Sets the alarm for the next thing due, unless the alarm handler is running (it
+    /// sets it when it ends).
+    pub(super) async fn wake(&self) -> Result<(), StoreError> {
+        if self.memory.alarm_running.get() {
+            return Ok(());
+        }
+        match self.next_wake()? {
+            Some(at) => self.ensure_alarm(at).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Sets the alarm for `at` unless it is already set no later (and not overdue: an
+    /// alarm that should long have fired, as after `wrangler dev` restarts, is set again).
+    async fn ensure_alarm(&self, at: i64) -> Result<(), StoreError> {
+        let current = match self.memory.alarm.get() {
+            AlarmKnown::At(current) => current,
+            AlarmKnown::Unknown => {
+                let current = self.storage.get_alarm().await?;
+                self.memory.alarm.set(AlarmKnown::At(current));
+                current
+            }
+        };
+        let overdue = current.is_some_and(|set| set + OVERDUE_MS < self.now());
+        if current.is_some_and(|set| set <= at) && !overdue {
+            return Ok(());
+        }
+        // Known before the await, so a request that comes in meanwhile decides on it.
+        self.memory.alarm.set(AlarmKnown::At(Some(at)));
+        let set = self.storage.set_alarm(at).await;
+        if set.is_err() {
+            self.memory.alarm.set(AlarmKnown::Unknown);
+        }
+        set
+    }
+
+    /// When the object next has something to do, if ever.
+    fn next_wake(&self) -> Result<Option<i64>, StoreError> {
+        let role = self.role()?;
+        let store = self.store();
+        let now = self.now();
+        let kv_ready = now.max(self.memory.kv_retry_at.get());
+        let mut next = Earliest::default();
+        match role {
+            None => return Ok(None),
+            Some(Role::Loose) => {
+                if store.has_unarchived_loose()? {
+                    next.at(kv_ready);
+                }
+                if let Some(oldest) = store.oldest_loose()? {
+                    next.at(oldest + RETENTION_MS);
+                }
+                return Ok(next.0);
+            }
+            Some(Role::Call) => {}
+        }
+        let has_events = store.last_accepted()?.is_some();
+        if has_events && store.meta(INDEXED)?.is_none() {
+            next.at(kv_ready);
+        }
+        let pending = store.pending()?;
+        if let Some(event) = store.first_unplanned()? {
+            next.at(if pending.is_empty() {
+                now
+            } else {
+                event.accepted_at + PLANNING_WAIT_MS
+            });
+        }
+        // Automation actions go out in order: only the first one open can be due.
+        let in_flight = self.memory.in_flight.borrow();
+        if let Some(head) = pending.iter().find(|action| action.is_automation()) {
+            if !in_flight.contains(&head.id) {
+                next.at(head.next_attempt_at.unwrap_or(now));
+            }
+        }
+        for action in pending.iter().filter(|action| !action.is_automation()) {
+            next.at(action.started_at + OPERATOR_ORPHAN_MS);
+        }
+        if let Some(last) = store.last_change()? {
+            if has_events && store.has_hung_up()? && store.meta(ARCHIVED)?.is_none() {
+                next.at((last + ARCHIVE_DELAY_MS).max(kv_ready));
+            }
+            next.at(last + RETENTION_MS);
+        }
+        Ok(next.0)
+    }
+
+    /// Ends what an earlier instance left open: an automation attempt that was out when
+    /// it died counts as lost (Telnyx may have run it), and an operator action whose
+    /// request ended before Telnyx answered is closed as failed, never sent again.
+    fn recover_orphans(&self) -> Result<(), StoreError> {
+        let now = self.now();
+        for row in self.store().pending()? {
+            if self.memory.in_flight.borrow().contains(&row.id) {
+                continue;
+            }
+            if !row.is_automation() {
+                if now >= row.started_at + OPERATOR_ORPHAN_MS {
+                    self.close(
+                        &row,
+                        row.http_status,
+                        "no outcome was recorded: the request ended before Telnyx answered; \
+                         not sent again"
+                            .into(),
+                    )?;
+                }
+                continue;
+            }
+            if row.attempt_started_at.is_none() {
+                continue;
+            }
+            let Some(spec) = actions::find(&row.action) else {
+                self.close(&row, None, "unknown action; not sent".into())?;
+                continue;
+            };
+            let lost = Sent {
+                response: None,
+                attempted: Attempted::Lost,
+                error: Some(TelnyxError::Network(
+                    "no outcome recorded: the object restarted with the request out".into(),
+                )),
+            };
+            self.settle(&row.id, spec, &lost, &Schedule::OUTBOX)?;
+        }
+        Ok(())
+    }
+
+    /// The call's KV index entry, once its first event is accepted.
+    async fn index_when_due(&self) -> Result<(), StoreError> {
+        let store = self.store();
+        let now = self.now();
+        if store.meta(INDEXED)?.is_some() || now < self.memory.kv_retry_at.get() {
+            return Ok(());
+        }
+        let Some(first) = store.first_accepted()? else {
+            return Ok(());
+        };
+        let Some(state) = self.state()? else {
+            return Ok(());
+        };
+        let entry = IndexEntry {
+            call_control_id: state.call_control_id,
+            from: state.from,
+            to: state.to,
+            started_at: Instant::from_unix_millis(first).to_rfc3339(),
+        };
+        match put_index(self.kv, first, &entry).await {
+            Ok(()) => store.set_meta(INDEXED, now),
+            Err(error) => {
+                self.kv_failed("index", &error);
+                Ok(())
+            }
+        }
+    }
+
+    /// Archives a hung-up call in KV once nothing is open and it has been quiet for
+    /// [`ARCHIVE_DELAY_MS`].
+    async fn archive_when_settled(&self) -> Result<(), StoreError> {
+        let store = self.store();
+        let now = self.now();
+        let settled = store.meta(ARCHIVED)?.is_none()
+            && store.has_hung_up()?
+            && store.first_unplanned()?.is_none()
+            && !store.has_pending()?
+            && store
+                .last_change()?
+                .is_some_and(|last| now >= last + ARCHIVE_DELAY_MS);
+        if settled && now >= self.memory.kv_retry_at.get() {
+            self.archive(now).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the archive; `Ok` also when KV failed (a later run tries again).
+    async fn archive(&self, now: i64) -> Result<bool, StoreError> {
+        let Some(state) = self.state()? else {
+            return Ok(true);
+        };
+        match put_archive(self.kv, &state).await {
+            Ok(()) => {
+                self.store().set_meta(ARCHIVED, now)?;
+                Ok(true)
+            }
+            Err(error) => {
+                self.kv_failed("archive", &error);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Once nothing changed for the retention period, the call goes to the archive
+    /// (again, if it changed after it was archived) and the object deletes its storage.
+    async fn retire_when_due(&self) -> Result<(), StoreError> {
+        let store = self.store();
+        let now = self.now();
+        let Some(last) = store.last_change()? else {
+            return Ok(());
+        };
+        if now < last + RETENTION_MS || store.has_pending()? || store.first_unplanned()?.is_some() {
+            return Ok(());
+        }
+        let stale = store.meta(ARCHIVED)?.is_none_or(|archived| archived < last);
+        if stale && !self.archive(now).await? {
+            return Ok(());
+        }
+        self.storage.delete_all().await?;
+        self.memory.forget_storage();
+        self.log.log(LogLine {
+            level: "info",
+            msg: "retention",
+            outcome: Some("deleted"),
+            detail: Some("the call's object deleted its storage; the archive answers now".into()),
+            ..LogLine::default()
+        });
+        Ok(())
+    }
+
+    pub(super) fn kv_failed(&self, what: &str, error: &StoreError) {
+        self.memory.kv_retry_at.set(self.now() + KV_RETRY_MS);
+        self.log.log(LogLine {
+            level: "warn",
+            msg: "kv",
+            outcome: Some("storage_error"),
+            detail: Some(format!("{what} not written, tried again later: {error}")),
+            ..LogLine::default()
+        });
+    }
+}

@@ -1,0 +1,66 @@
+//! Events that belong to no call (no `call_control_id`): claimed by id in one of a few
+//! objects chosen by the id ([`super::loose_object_name`]), archived in KV by the
+//! alarm, and remembered for the retention period so a repeat is a duplicate.
+
+use super::store::Role;
+use super::{read_signed, CallObject, OUTCOME_HEADER, RETENTION_MS};
+use crate::app::archive::put_loose_event;
+use crate::app::http::{Request, Response};
+use crate::domain::problem::Problem;
+use crate::ports::{Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
+
+/// Bodies archived per alarm run.
+const ARCHIVE_BATCH: i64 = 25;
+
+impl<S, K, L, H, C> CallObject<'_, S, K, L, H, C>
+where
+    S: ObjectStorage,
+    K: KvStore,
+    L: Logger,
+    H: HttpClient,
+    C: Clock,
+{
+    pub(super) async fn deliver_loose(&self, request: &Request) -> Response {
+        let delivery = match read_signed(request) {
+            Ok(delivery) if delivery.record.is_none() => delivery,
+            Ok(_) => return Problem::new(400, "misrouted", "the event belongs to a call").into(),
+            Err(problem) => return problem.into(),
+        };
+        let body = std::str::from_utf8(&request.body).unwrap_or_default();
+        let claimed = self.ensure_role(Role::Loose).and_then(|()| {
+            self.store()
+                .claim_loose(&delivery.event_id, body, self.now())
+        });
+        let outcome = match claimed {
+            Ok(true) => "accepted",
+            Ok(false) => "duplicate",
+            Err(error) => {
+                self.log_storage_error("claim", &error);
+                return super::storage_problem().into();
+            }
+        };
+        if let Err(error) = self.wake().await {
+            self.log_storage_error("alarm", &error);
+            return super::storage_problem().into();
+        }
+        Response::json(200, String::new()).with_header(OUTCOME_HEADER, outcome)
+    }
+
+    /// Archives the bodies in KV, then forgets the claims past the retention period.
+    pub(super) async fn loose_alarm(&self) -> Result<(), StoreError> {
+        let store = self.store();
+        if self.now() >= self.memory.kv_retry_at.get() {
+            for (id, body) in store.unarchived_loose(ARCHIVE_BATCH)? {
+                match put_loose_event(self.kv, &id, &body).await {
+                    Ok(()) => store.archived_loose(&id)?,
+                    Err(error) => {
+                        self.kv_failed("event", &error);
+                        break;
+                    }
+                }
+            }
+        }
+        store.prune_loose(self.now() - RETENTION_MS)?;
+        Ok(())
+    }
+}

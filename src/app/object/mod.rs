@@ -1,0 +1,362 @@
+//! The call's object: one per `call_control_id` (the `CALLS` Durable Object namespace,
+//! SQLite-backed). It claims each event id once, keeps the call's events and actions,
+//! plans automations one event at a time and sends them from its outbox, driven by its
+//! alarm. It is the source of truth for a live call. A few objects of the same class
+//! take the events that belong to no call ([`loose`]).
+//!
+//! The object runs one request at a time, but an `await` lets the next one in: every
+//! decision that must happen once is one synchronous step over SQL, before any `await`.
+
+mod alarm;
+mod loose;
+mod operator;
+mod outbox;
+mod planning;
+pub mod store;
+
+pub use operator::{random_uuid, COMMAND_ID_HEADER};
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+
+use sha2::{Digest, Sha256};
+
+use super::http::{Request, Response};
+use crate::domain::automations::listens_to;
+use crate::domain::call_state::{fold, CallState, Effects};
+use crate::domain::config::Config;
+use crate::domain::envelope::{parse, Delivery};
+use crate::domain::problem::Problem;
+use crate::domain::time::Instant;
+use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError};
+use store::{NewEvent, Role, Store};
+
+/// The object's own routes; only the Worker reaches them.
+pub mod route {
+    pub const DELIVER: &str = "/deliver";
+    pub const STATE: &str = "/state";
+    pub const ACTIONS: &str = "/actions/";
+    pub const LOOSE: &str = "/loose";
+}
+
+/// The call a request is for (also the object's name).
+pub const CALL_HEADER: &str = "x-telnyx-edge-call";
+/// The verified `telnyx-timestamp` of a delivery, which stands in for a missing
+/// `occurred_at`.
+pub const SIGNED_AT_HEADER: &str = "x-telnyx-edge-signed-at";
+/// `accepted` or `duplicate`, on a delivery's answer.
+pub const OUTCOME_HEADER: &str = "x-telnyx-edge-outcome";
+
+/// How many objects share the events that belong to no call.
+const LOOSE_SHARDS: u8 = 16;
+
+/// The object that claims an event that belongs to no call. Its name holds a `/`, which
+/// no call control id can, so it is never a call's object.
+pub fn loose_object_name(event_id: &str) -> String {
+    let digest = Sha256::digest(event_id.as_bytes());
+    format!("loose-events/{:x}", digest[0] % LOOSE_SHARDS)
+}
+
+fn internal(method: &str, path: String, headers: Vec<(String, String)>, body: Vec<u8>) -> Request {
+    Request {
+        method: method.into(),
+        path,
+        headers,
+        body,
+    }
+}
+
+/// A verified delivery for the call's object.
+pub fn deliver_request(call_control_id: &str, signed_at: i64, body: Vec<u8>) -> Request {
+    internal(
+        "POST",
+        route::DELIVER.into(),
+        vec![
+            (CALL_HEADER.into(), call_control_id.into()),
+            (SIGNED_AT_HEADER.into(), signed_at.to_string()),
+        ],
+        body,
+    )
+}
+
+/// A verified delivery of an event that belongs to no call.
+pub fn loose_request(signed_at: i64, body: Vec<u8>) -> Request {
+    internal(
+        "POST",
+        route::LOOSE.into(),
+        vec![(SIGNED_AT_HEADER.into(), signed_at.to_string())],
+        body,
+    )
+}
+
+pub fn state_request(call_control_id: &str) -> Request {
+    internal(
+        "GET",
+        route::STATE.into(),
+        vec![(CALL_HEADER.into(), call_control_id.into())],
+        Vec::new(),
+    )
+}
+
+/// A validated operator action.
+pub fn action_request(call_control_id: &str, action: &str, body: String) -> Request {
+    internal(
+        "POST",
+        format!("{}{action}", route::ACTIONS),
+        vec![(CALL_HEADER.into(), call_control_id.into())],
+        body.into_bytes(),
+    )
+}
+
+/// How long planning an event waits for the outcome of an action still open, before it
+/// plans against that action's expected effect.
+pub const PLANNING_WAIT_MS: i64 = 2_000;
+/// While an action is out, how often the events waiting on it are looked at.
+const PLANNING_TICK_MS: u64 = 100;
+/// When an operator action still pending counts as abandoned (its request ended
+/// before Telnyx answered): past the operator's whole retry budget.
+const OPERATOR_ORPHAN_MS: i64 = 40_000;
+/// How long a hung-up call stays quiet before it is archived in KV, so the events that
+/// trail a hangup (SIPREC, refers) are in the archive.
+pub const ARCHIVE_DELAY_MS: i64 = 60_000;
+/// How long after its last change an object keeps the call, then deletes its storage.
+pub const RETENTION_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// How long a failed KV write waits before the next try.
+const KV_RETRY_MS: i64 = 10_000;
+
+/// What the runtime's alarm is known to be set for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum AlarmKnown {
+    /// Not read yet in this instance.
+    #[default]
+    Unknown,
+    At(Option<i64>),
+}
+
+/// What an object keeps in memory between requests. A new instance starts from
+/// nothing and learns it again from storage.
+#[derive(Debug, Default)]
+pub struct ObjectMemory {
+    role: Cell<Option<Role>>,
+    alarm: Cell<AlarmKnown>,
+    /// The alarm handler is running; it schedules what requests leave meanwhile.
+    alarm_running: Cell<bool>,
+    /// Actions with a request out from this instance.
+    in_flight: RefCell<HashSet<String>>,
+    /// No KV write is tried before this.
+    kv_retry_at: Cell<i64>,
+}
+
+impl ObjectMemory {
+    fn forget_storage(&self) {
+        self.role.set(None);
+        self.alarm.set(AlarmKnown::At(None));
+    }
+}
+
+/// Everything an object's request or alarm is handled with.
+pub struct CallObject<'a, S, K, L, H, C> {
+    pub config: &'a Config,
+    pub storage: &'a S,
+    pub kv: &'a K,
+    pub log: &'a L,
+    pub http: &'a H,
+    pub clock: &'a C,
+    pub memory: &'a ObjectMemory,
+}
+
+fn storage_problem() -> Problem {
+    Problem::new(
+        500,
+        "storage_unavailable",
+        "the call's storage could not be reached; retry later",
+    )
+}
+
+impl<S, K, L, H, C> CallObject<'_, S, K, L, H, C>
+where
+    S: ObjectStorage,
+    K: KvStore,
+    L: Logger,
+    H: HttpClient,
+    C: Clock,
+{
+    pub async fn handle(&self, request: &Request) -> Response {
+        let path = request.path.as_str();
+        match (request.method.as_str(), path) {
+            ("POST", route::DELIVER) => self.deliver(request).await,
+            ("POST", route::LOOSE) => self.deliver_loose(request).await,
+            ("GET", route::STATE) => self.state_response(),
+            ("POST", _) if path.starts_with(route::ACTIONS) => {
+                let action = &path[route::ACTIONS.len()..];
+                self.operator_action(request, action).await
+            }
+            _ => Problem::new(404, "not_found", "no such route").into(),
+        }
+    }
+
+    fn store(&self) -> Store<'_, S> {
+        Store(self.storage)
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
+    /// The object's role, creating its tables on the first write.
+    fn ensure_role(&self, role: Role) -> Result<(), StoreError> {
+        if self.memory.role.get() == Some(role) {
+            return Ok(());
+        }
+        match self.store().role()? {
+            Some(existing) if existing != role => {
+                return Err(StoreError(format!(
+                    "this object holds {existing:?} data, not {role:?}"
+                )))
+            }
+            Some(_) => {}
+            None => self.store().create(role)?,
+        }
+        self.memory.role.set(Some(role));
+        Ok(())
+    }
+
+    /// The role its tables are for; `None` when nothing was ever stored.
+    fn role(&self) -> Result<Option<Role>, StoreError> {
+        if let Some(role) = self.memory.role.get() {
+            return Ok(Some(role));
+        }
+        let role = self.store().role()?;
+        self.memory.role.set(role);
+        Ok(role)
+    }
+
+    fn log_storage_error(&self, what: &str, error: &StoreError) {
+        self.log.log(LogLine {
+            level: "error",
+            msg: "storage",
+            outcome: Some("storage_error"),
+            detail: Some(format!("{what}: {error}")),
+            ..LogLine::default()
+        });
+    }
+
+    /// A verified delivery of one of the call's events: claimed and stored in one
+    /// synchronous step, then the alarm is set for what it owes. The runtime sends the
+    /// answer once the claim is durable.
+    async fn deliver(&self, request: &Request) -> Response {
+        let delivery = match read_signed(request) {
+            Ok(delivery) => delivery,
+            Err(problem) => return problem.into(),
+        };
+        let call = request.header(CALL_HEADER).ok().flatten();
+        let Some(record) = delivery
+            .record
+            .as_ref()
+            .filter(|r| Some(r.call_control_id.as_str()) == call)
+        else {
+            return Problem::new(400, "misrouted", "the event is not this call's").into();
+        };
+        let needs_plan = match &self.config.automations {
+            Ok(rules) => listens_to(rules, &record.event_type),
+            // Logged by the Worker with the event; no rule runs.
+            Err(_) => false,
+        };
+        let record_json = match serde_json::to_string(record) {
+            Ok(json) => json,
+            Err(_) => return Problem::new(500, "internal", "event not serialisable").into(),
+        };
+        let signed_at = signed_at(request).unwrap_or_default();
+        let claimed = self.ensure_role(Role::Call).and_then(|()| {
+            self.store().claim(&NewEvent {
+                id: &record.id,
+                event_type: &record.event_type,
+                accepted_at: self.now(),
+                signed_at,
+                needs_plan,
+                record: &record_json,
+                // Parsed as JSON, so it is UTF-8.
+                body: std::str::from_utf8(&request.body).unwrap_or_default(),
+            })
+        });
+        let outcome = match claimed {
+            Ok(true) => "accepted",
+            Ok(false) => "duplicate",
+            Err(error) => {
+                self.log_storage_error("claim", &error);
+                return storage_problem().into();
+            }
+        };
+        // A duplicate re-arms the alarm too, in case the first copy's could not be set.
+        if let Err(error) = self.wake().await {
+            self.log_storage_error("alarm", &error);
+            return storage_problem().into();
+        }
+        Response::json(200, String::new()).with_header(OUTCOME_HEADER, outcome)
+    }
+
+    /// The call's state as the operator API shows it, read from this object.
+    pub fn state(&self) -> Result<Option<CallState>, StoreError> {
+        if self.role()? != Some(Role::Call) {
+            return Ok(None);
+        }
+        let store = self.store();
+        let events = store.events()?;
+        let actions = store
+            .actions()?
+            .into_iter()
+            .map(|row| row.stored())
+            .collect();
+        Ok(fold(events, actions, Effects::Succeeded))
+    }
+
+    fn state_response(&self) -> Response {
+        match self.state() {
+            Ok(Some(state)) => match serde_json::to_string(&state) {
+                Ok(body) => Response::json(200, body),
+                Err(_) => Problem::new(500, "internal", "call state did not serialize").into(),
+            },
+            Ok(None) => Problem::new(
+                404,
+                "call_not_found",
+                "no event for this call_control_id was ever accepted",
+            )
+            .into(),
+            Err(error) => {
+                self.log_storage_error("state", &error);
+                storage_problem().into()
+            }
+        }
+    }
+}
+
+/// The verified `telnyx-timestamp` the Worker passed on.
+fn signed_at(request: &Request) -> Option<i64> {
+    request.header(SIGNED_AT_HEADER).ok()??.parse().ok()
+}
+
+/// The delivery a request carries, parsed again: the Worker verified it, and only the
+/// Worker reaches the object.
+fn read_signed(request: &Request) -> Result<Delivery, Problem> {
+    let signed_at =
+        signed_at(request).ok_or_else(|| Problem::new(400, "misrouted", "no signed time"))?;
+    parse(&request.body, Instant::from_unix_secs(signed_at))
+        .map_err(|error| Problem::new(400, "invalid_envelope", error.detail).at(error.pointer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_events_spread_over_shards_that_no_call_can_be_named() {
+        let names: HashSet<String> = (0..400)
+            .map(|n| loose_object_name(&format!("event-{n}")))
+            .collect();
+        assert_eq!(names.len(), usize::from(LOOSE_SHARDS));
+        for name in &names {
+            assert!(!crate::domain::envelope::is_call_control_id(name), "{name}");
+        }
+        assert_eq!(loose_object_name("e1"), loose_object_name("e1"));
+    }
+}

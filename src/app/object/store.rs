@@ -1,0 +1,559 @@
+//! Every SQL statement a call object runs, over its [`ObjectStorage`]. The tables are
+//! `WITHOUT ROWID` with no secondary index, so a row written is one row billed.
+//!
+//! - `events`: each accepted event of the call, claimed by its id. `needs_plan` is 1
+//!   until its automations are planned.
+//! - `actions`: each Call Control action, planned by a rule or asked for by an operator,
+//!   with its request and where it stands: `pending` until Telnyx's answer (or the
+//!   retry table) makes it final. Automation rows are the outbox the alarm sends from.
+//! - `meta`: what the object did once: the KV index entry and the archive.
+//! - `loose_events`: in the objects for events that belong to no call, each claimed id
+//!   and, until it is archived in KV, its body.
+
+use serde_json::Value;
+
+use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
+use crate::domain::envelope::EventRecord;
+use crate::domain::time::Instant;
+use crate::ports::{ObjectStorage, SqlParam, SqlRow, StoreError};
+
+const CALL_SCHEMA: [&str; 3] = [
+    "CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
+     accepted_at INTEGER NOT NULL, signed_at INTEGER NOT NULL, event_type TEXT NOT NULL, \
+     needs_plan INTEGER NOT NULL, record TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS actions (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
+     origin TEXT NOT NULL, action TEXT NOT NULL, command_id TEXT, rule TEXT, trigger TEXT, \
+     body TEXT, effect TEXT, started_at INTEGER NOT NULL, status TEXT NOT NULL, \
+     http_status INTEGER, error TEXT, at TEXT NOT NULL, updated_at INTEGER NOT NULL, \
+     attempts INTEGER NOT NULL, first_attempt_at INTEGER, attempt_started_at INTEGER, \
+     next_attempt_at INTEGER) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) \
+     WITHOUT ROWID",
+];
+
+const LOOSE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS loose_events (id TEXT PRIMARY KEY, \
+     accepted_at INTEGER NOT NULL, body TEXT) WITHOUT ROWID";
+
+/// Which of its two jobs an object's tables are for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Call,
+    Loose,
+}
+
+/// Who asked for an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Planned by a rule; sent from the outbox by the alarm.
+    Automation,
+    /// Asked for through the operator API; sent while the operator waits.
+    Operator,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Automation => "automation",
+            Origin::Operator => "operator",
+        }
+    }
+}
+
+/// Keys of `meta`; each value is the Unix milliseconds it was done at.
+pub const INDEXED: &str = "indexed";
+pub const ARCHIVED: &str = "archived";
+
+/// An event to claim.
+pub struct NewEvent<'a> {
+    pub id: &'a str,
+    /// Canonical spelling.
+    pub event_type: &'a str,
+    pub accepted_at: i64,
+    pub signed_at: i64,
+    pub needs_plan: bool,
+    /// The [`EventRecord`] as JSON.
+    pub record: &'a str,
+    pub body: &'a str,
+}
+
+/// An accepted event whose automations are not planned yet.
+#[derive(Clone, Debug)]
+pub struct Unplanned {
+    pub id: String,
+    pub accepted_at: i64,
+    pub signed_at: i64,
+    pub body: String,
+}
+
+/// An action to record.
+pub struct NewAction<'a> {
+    pub id: &'a str,
+    pub origin: Origin,
+    pub action: &'a str,
+    pub command_id: Option<&'a str>,
+    pub rule: Option<&'a str>,
+    pub trigger: Option<&'a str>,
+    /// The request body, kept while it may be sent; `None` when nothing will be sent.
+    pub body: Option<&'a str>,
+    pub effect: Option<&'a ActionEffect>,
+    pub status: ActionStatus,
+    pub error: Option<&'a str>,
+    pub now: i64,
+}
+
+/// One row of `actions`.
+#[derive(Clone, Debug)]
+pub struct ActionRow {
+    pub id: String,
+    pub origin: String,
+    pub action: String,
+    pub command_id: Option<String>,
+    pub rule: Option<String>,
+    pub trigger: Option<String>,
+    pub body: Option<String>,
+    pub effect: Option<String>,
+    pub started_at: i64,
+    pub status: ActionStatus,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    pub at: String,
+    pub attempts: u32,
+    pub first_attempt_at: Option<i64>,
+    pub attempt_started_at: Option<i64>,
+    pub next_attempt_at: Option<i64>,
+}
+
+fn text(row: &SqlRow, column: &str) -> Option<String> {
+    row.get(column).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn int(row: &SqlRow, column: &str) -> Option<i64> {
+    row.get(column).and_then(Value::as_i64)
+}
+
+fn missing(column: &str) -> StoreError {
+    StoreError(format!("stored row without {column}"))
+}
+
+fn required<T>(value: Option<T>, column: &str) -> Result<T, StoreError> {
+    value.ok_or_else(|| missing(column))
+}
+
+impl Unplanned {
+    fn read(row: &SqlRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: required(text(row, "id"), "id")?,
+            accepted_at: required(int(row, "accepted_at"), "accepted_at")?,
+            signed_at: required(int(row, "signed_at"), "signed_at")?,
+            body: required(text(row, "body"), "body")?,
+        })
+    }
+}
+
+impl ActionRow {
+    /// Reads a row of `SELECT * FROM actions`. Rows are read field by field rather
+    /// than through a derived deserializer, which would cost the bundle kilobytes.
+    fn read(row: &SqlRow) -> Result<Self, StoreError> {
+        let status = match row.get("status").and_then(Value::as_str) {
+            Some("pending") => ActionStatus::Pending,
+            Some("succeeded") => ActionStatus::Succeeded,
+            Some("failed") => ActionStatus::Failed,
+            _ => return Err(missing("status")),
+        };
+        Ok(Self {
+            id: required(text(row, "id"), "id")?,
+            origin: required(text(row, "origin"), "origin")?,
+            action: required(text(row, "action"), "action")?,
+            command_id: text(row, "command_id"),
+            rule: text(row, "rule"),
+            trigger: text(row, "trigger"),
+            body: text(row, "body"),
+            effect: text(row, "effect"),
+            started_at: required(int(row, "started_at"), "started_at")?,
+            status,
+            http_status: int(row, "http_status").and_then(|n| u16::try_from(n).ok()),
+            error: text(row, "error"),
+            at: required(text(row, "at"), "at")?,
+            attempts: int(row, "attempts")
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or_default(),
+            first_attempt_at: int(row, "first_attempt_at"),
+            attempt_started_at: int(row, "attempt_started_at"),
+            next_attempt_at: int(row, "next_attempt_at"),
+        })
+    }
+
+    pub fn is_automation(&self) -> bool {
+        self.origin == Origin::Automation.as_str()
+    }
+
+    /// The action as the call state folds it. An unreadable effect is no effect.
+    pub fn stored(self) -> StoredAction {
+        StoredAction {
+            effect: self
+                .effect
+                .as_deref()
+                .and_then(|json| serde_json::from_slice(json.as_bytes()).ok()),
+            started_at: Instant::from_unix_millis(self.started_at),
+            record: ActionRecord {
+                action: self.action,
+                command_id: self.command_id,
+                status: self.status,
+                http_status: self.http_status,
+                error: self.error,
+                rule: self.rule,
+                at: self.at,
+            },
+            trigger: self.trigger,
+            id: self.id,
+        }
+    }
+}
+
+/// Where a pending action goes after an attempt that did not end it.
+pub struct Retry<'a> {
+    pub id: &'a str,
+    pub at: i64,
+    pub http_status: Option<u16>,
+    pub error: &'a str,
+    pub now: i64,
+}
+
+/// The final outcome of an action.
+pub struct Outcome<'a> {
+    pub id: &'a str,
+    pub status: ActionStatus,
+    pub http_status: Option<u16>,
+    pub error: Option<&'a str>,
+    pub now: i64,
+}
+
+/// The statements, over one object's storage.
+pub struct Store<'a, S>(pub &'a S);
+
+fn rfc3339(millis: i64) -> String {
+    Instant::from_unix_millis(millis).to_rfc3339()
+}
+
+impl<S: ObjectStorage> Store<'_, S> {
+    /// Whether a query finds a row.
+    fn exists(&self, sql: &str) -> Result<bool, StoreError> {
+        Ok(!self.0.query(sql, &[])?.is_empty())
+    }
+
+    /// The column `n` of the first row, when a number.
+    fn number(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Option<i64>, StoreError> {
+        let rows = self.0.query(sql, params)?;
+        Ok(rows.first().and_then(|row| int(row, "n")))
+    }
+
+    fn action_rows(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> Result<Vec<ActionRow>, StoreError> {
+        self.0
+            .query(sql, params)?
+            .iter()
+            .map(ActionRow::read)
+            .collect()
+    }
+
+    /// Which role the object's tables are for, if it has any.
+    pub fn role(&self) -> Result<Option<Role>, StoreError> {
+        let tables = self.0.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name IN ('events', 'loose_events')",
+            &[],
+        )?;
+        Ok(tables
+            .first()
+            .map(|table| match text(table, "name").as_deref() {
+                Some("loose_events") => Role::Loose,
+                _ => Role::Call,
+            }))
+    }
+
+    pub fn create(&self, role: Role) -> Result<(), StoreError> {
+        match role {
+            Role::Call => {
+                for statement in CALL_SCHEMA {
+                    self.0.execute(statement, &[])?;
+                }
+            }
+            Role::Loose => {
+                self.0.execute(LOOSE_SCHEMA, &[])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Claims the event's id and stores it, in one statement: `true` when this is the
+    /// first time the id is seen.
+    pub fn claim(&self, event: &NewEvent<'_>) -> Result<bool, StoreError> {
+        let written = self.0.execute(
+            "INSERT INTO events (id, seq, accepted_at, signed_at, event_type, needs_plan, \
+             record, body) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events), ?, ?, ?, \
+             ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            &[
+                event.id.into(),
+                event.accepted_at.into(),
+                event.signed_at.into(),
+                event.event_type.into(),
+                i64::from(event.needs_plan).into(),
+                event.record.into(),
+                event.body.into(),
+            ],
+        )?;
+        Ok(written > 0)
+    }
+
+    /// The call's events, in the order they were accepted. A record this version cannot
+    /// read is an error, never silently left out of the state.
+    pub fn events(&self) -> Result<Vec<EventRecord>, StoreError> {
+        let rows = self
+            .0
+            .query("SELECT record FROM events ORDER BY seq", &[])?;
+        rows.iter()
+            .map(|row| {
+                let record = required(text(row, "record"), "record")?;
+                serde_json::from_slice(record.as_bytes())
+                    .map_err(|e| StoreError(format!("stored event unreadable: {e}")))
+            })
+            .collect()
+    }
+
+    /// The call the object holds, from its first event.
+    pub fn call_control_id(&self) -> Result<Option<String>, StoreError> {
+        let rows = self.0.query(
+            "SELECT json_extract(record, '$.call_control_id') AS call FROM events LIMIT 1",
+            &[],
+        )?;
+        Ok(rows.first().and_then(|row| text(row, "call")))
+    }
+
+    /// The first accepted event whose automations are not planned yet.
+    pub fn first_unplanned(&self) -> Result<Option<Unplanned>, StoreError> {
+        let rows = self.0.query(
+            "SELECT id, accepted_at, signed_at, body FROM events WHERE needs_plan = 1 \
+             ORDER BY seq LIMIT 1",
+            &[],
+        )?;
+        rows.first().map(Unplanned::read).transpose()
+    }
+
+    pub fn mark_planned(&self, event_id: &str) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE events SET needs_plan = 0 WHERE id = ?",
+            &[event_id.into()],
+        )?;
+        Ok(())
+    }
+
+    /// When the first event was accepted.
+    pub fn first_accepted(&self) -> Result<Option<i64>, StoreError> {
+        self.number("SELECT MIN(accepted_at) AS n FROM events", &[])
+    }
+
+    /// When the newest event was accepted.
+    pub fn last_accepted(&self) -> Result<Option<i64>, StoreError> {
+        self.number("SELECT MAX(accepted_at) AS n FROM events", &[])
+    }
+
+    pub fn has_hung_up(&self) -> Result<bool, StoreError> {
+        self.exists("SELECT id FROM events WHERE event_type = 'call.hangup' LIMIT 1")
+    }
+
+    /// Records an action (with `status` pending when it is still to be sent), after
+    /// every action recorded before it.
+    pub fn insert_action(&self, action: &NewAction<'_>) -> Result<(), StoreError> {
+        let effect = action
+            .effect
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError(format!("effect: {e}")))?;
+        let status = match action.status {
+            ActionStatus::Pending => "pending",
+            ActionStatus::Succeeded => "succeeded",
+            ActionStatus::Failed => "failed",
+        };
+        let next_attempt = (action.status == ActionStatus::Pending
+            && action.origin == Origin::Automation)
+            .then_some(action.now);
+        self.0.execute(
+            "INSERT INTO actions (id, seq, origin, action, command_id, rule, trigger, body, \
+             effect, started_at, status, error, at, updated_at, attempts, next_attempt_at) \
+             VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM actions), ?, ?, ?, ?, ?, ?, ?, \
+             ?, ?, ?, ?, ?, 0, ?)",
+            &[
+                action.id.into(),
+                action.origin.as_str().into(),
+                action.action.into(),
+                action.command_id.into(),
+                action.rule.into(),
+                action.trigger.into(),
+                action.body.into(),
+                effect.as_deref().into(),
+                action.now.into(),
+                status.into(),
+                action.error.into(),
+                rfc3339(action.now).as_str().into(),
+                action.now.into(),
+                next_attempt.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every action, in the order it was recorded.
+    pub fn actions(&self) -> Result<Vec<ActionRow>, StoreError> {
+        self.action_rows("SELECT * FROM actions ORDER BY seq", &[])
+    }
+
+    pub fn action(&self, id: &str) -> Result<Option<ActionRow>, StoreError> {
+        let rows = self.action_rows("SELECT * FROM actions WHERE id = ?", &[id.into()])?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// The automation actions still pending, in the order they go out.
+    pub fn outbox(&self) -> Result<Vec<ActionRow>, StoreError> {
+        self.action_rows(
+            "SELECT * FROM actions WHERE status = 'pending' AND origin = 'automation' \
+             ORDER BY seq",
+            &[],
+        )
+    }
+
+    /// Whether any action's outcome is still open.
+    pub fn has_pending(&self) -> Result<bool, StoreError> {
+        self.exists("SELECT id FROM actions WHERE status = 'pending' LIMIT 1")
+    }
+
+    /// The pending actions, operator ones included.
+    pub fn pending(&self) -> Result<Vec<ActionRow>, StoreError> {
+        self.action_rows(
+            "SELECT * FROM actions WHERE status = 'pending' ORDER BY seq",
+            &[],
+        )
+    }
+
+    /// Marks an attempt as out, before the request is sent: if the object dies with it
+    /// out, the next run knows Telnyx may have run it.
+    pub fn start_attempt(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE actions SET attempts = attempts + 1, attempt_started_at = ?, \
+             first_attempt_at = COALESCE(first_attempt_at, ?), next_attempt_at = NULL \
+             WHERE id = ?",
+            &[now.into(), now.into(), id.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Keeps the action pending, to be sent again at `retry.at`; the last attempt's
+    /// status and error show meanwhile.
+    pub fn schedule_retry(&self, retry: &Retry<'_>) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE actions SET next_attempt_at = ?, attempt_started_at = NULL, \
+             http_status = ?, error = ?, at = ?, updated_at = ? WHERE id = ?",
+            &[
+                retry.at.into(),
+                retry.http_status.map(i64::from).into(),
+                retry.error.into(),
+                rfc3339(retry.now).as_str().into(),
+                retry.now.into(),
+                retry.id.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records the final outcome; the body, no longer needed, goes.
+    pub fn finish(&self, outcome: &Outcome<'_>) -> Result<(), StoreError> {
+        let status = match outcome.status {
+            ActionStatus::Succeeded => "succeeded",
+            _ => "failed",
+        };
+        self.0.execute(
+            "UPDATE actions SET status = ?, http_status = ?, error = ?, at = ?, updated_at = ?, \
+             attempt_started_at = NULL, next_attempt_at = NULL, body = NULL WHERE id = ?",
+            &[
+                status.into(),
+                outcome.http_status.map(i64::from).into(),
+                outcome.error.into(),
+                rfc3339(outcome.now).as_str().into(),
+                outcome.now.into(),
+                outcome.id.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// When anything about the call last changed: an event accepted or an action recorded.
+    pub fn last_change(&self) -> Result<Option<i64>, StoreError> {
+        let events = self.last_accepted()?;
+        let actions = self.number("SELECT MAX(updated_at) AS n FROM actions", &[])?;
+        Ok(events.max(actions))
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<i64>, StoreError> {
+        self.number("SELECT value AS n FROM meta WHERE key = ?", &[key.into()])
+    }
+
+    pub fn set_meta(&self, key: &str, value: i64) -> Result<(), StoreError> {
+        self.0.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[key.into(), value.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Claims an event that belongs to no call: `true` the first time the id is seen.
+    pub fn claim_loose(&self, id: &str, body: &str, now: i64) -> Result<bool, StoreError> {
+        let written = self.0.execute(
+            "INSERT INTO loose_events (id, accepted_at, body) VALUES (?, ?, ?) \
+             ON CONFLICT (id) DO NOTHING",
+            &[id.into(), now.into(), body.into()],
+        )?;
+        Ok(written > 0)
+    }
+
+    /// Loose events not yet archived in KV, oldest first.
+    pub fn unarchived_loose(&self, limit: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = self.0.query(
+            "SELECT id, body FROM loose_events WHERE body IS NOT NULL \
+             ORDER BY accepted_at LIMIT ?",
+            &[limit.into()],
+        )?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| Some((text(row, "id")?, text(row, "body")?)))
+            .collect())
+    }
+
+    /// Archived in KV: the body goes, the claim stays for the retention period.
+    pub fn archived_loose(&self, id: &str) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE loose_events SET body = NULL WHERE id = ?",
+            &[id.into()],
+        )?;
+        Ok(())
+    }
+
+    /// When the oldest loose claim was made, and whether any body awaits archiving.
+    pub fn oldest_loose(&self) -> Result<Option<i64>, StoreError> {
+        self.number("SELECT MIN(accepted_at) AS n FROM loose_events", &[])
+    }
+
+    pub fn has_unarchived_loose(&self) -> Result<bool, StoreError> {
+        self.exists("SELECT id FROM loose_events WHERE body IS NOT NULL LIMIT 1")
+    }
+
+    /// Forgets the archived loose claims accepted at `until` or before.
+    pub fn prune_loose(&self, until: i64) -> Result<u64, StoreError> {
+        self.0.execute(
+            "DELETE FROM loose_events WHERE accepted_at <= ? AND body IS NULL",
+            &[until.into()],
+        )
+    }
+}

@@ -1,0 +1,216 @@
+//! The `CALLS` Durable Object class and its two ports: the object's SQLite storage and
+//! alarm ([`DurableStorage`]), and the namespace the Worker reaches objects through
+//! ([`WorkerObjects`]). Both call the runtime's bindings directly.
+
+use js_sys::futures::JsFuture;
+use js_sys::{Array, Date, Object, Uint8Array, JSON};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Headers, RequestInit};
+use worker::worker_sys::types::{
+    DurableObjectNamespace, DurableObjectState, DurableObjectStorage, SqlStorage, SqlStorageCursor,
+};
+use worker::Env;
+
+use super::http::{WorkerClock, WorkerFetch};
+use super::kv::WorkerKv;
+use super::{
+    config, header_entries, into_worker_response, js_error_text, read_request, ConsoleLog,
+};
+use crate::app::http::{Request, Response};
+use crate::app::object::{
+    CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, OUTCOME_HEADER,
+};
+use crate::domain::problem::Problem;
+use crate::ports::{CallObjects, ObjectStorage, SqlParam, SqlRow, StoreError};
+
+fn store_error(error: JsValue) -> StoreError {
+    StoreError(js_error_text(&error))
+}
+
+/// A call object's storage: `ctx.storage` and its `sql`.
+pub struct DurableStorage {
+    storage: DurableObjectStorage,
+    sql: SqlStorage,
+}
+
+impl DurableStorage {
+    fn exec(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<SqlStorageCursor, StoreError> {
+        let bindings: Array = params
+            .iter()
+            .map(|param| match param {
+                SqlParam::Null => JsValue::NULL,
+                // Every integer stored is far below 2^53 (times in milliseconds, counts).
+                SqlParam::Int(n) => JsValue::from_f64(*n as f64),
+                SqlParam::Text(text) => JsValue::from_str(text),
+            })
+            .collect();
+        self.sql.exec(sql, bindings).map_err(store_error)
+    }
+}
+
+impl ObjectStorage for DurableStorage {
+    fn execute(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<u64, StoreError> {
+        let cursor = self.exec(sql, params)?;
+        // Runs the statement to its end, so the count is complete.
+        let _ = cursor.to_array();
+        Ok(cursor.rows_written() as u64)
+    }
+
+    fn query(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Vec<SqlRow>, StoreError> {
+        let rows = self.exec(sql, params)?.to_array();
+        let text = JSON::stringify(&rows)
+            .map_err(store_error)?
+            .as_string()
+            .unwrap_or_default();
+        serde_json::from_slice(text.as_bytes())
+            .map_err(|e| StoreError(format!("unreadable rows: {e}")))
+    }
+
+    async fn get_alarm(&self) -> Result<Option<i64>, StoreError> {
+        let promise = self.storage.get_alarm(Object::new()).map_err(store_error)?;
+        let at = JsFuture::from(promise).await.map_err(store_error)?;
+        Ok(at.as_f64().map(|millis| millis as i64))
+    }
+
+    async fn set_alarm(&self, at_millis: i64) -> Result<(), StoreError> {
+        let when = Date::new(&JsValue::from_f64(at_millis as f64));
+        let promise = self
+            .storage
+            .set_alarm(when, Object::new())
+            .map_err(store_error)?;
+        JsFuture::from(promise).await.map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn delete_all(&self) -> Result<(), StoreError> {
+        let promise = self
+            .storage
+            .delete_alarm(Object::new())
+            .map_err(store_error)?;
+        JsFuture::from(promise).await.map_err(store_error)?;
+        let promise = self.storage.delete_all().map_err(store_error)?;
+        JsFuture::from(promise).await.map_err(store_error)?;
+        Ok(())
+    }
+}
+
+/// The class named in `wrangler.toml` (`[[durable_objects.bindings]]`, SQLite-backed),
+/// exported to the runtime directly: `worker`'s `#[durable_object]` wraps requests and
+/// responses in types this crate never uses, which cost bundle size.
+#[wasm_bindgen]
+pub struct CallObject {
+    storage: Option<DurableStorage>,
+    env: Env,
+    memory: ObjectMemory,
+}
+
+impl CallObject {
+    fn logic<'a>(
+        &'a self,
+        storage: &'a DurableStorage,
+        config: &'a crate::domain::config::Config,
+        kv: &'a WorkerKv,
+    ) -> CallLogic<'a, DurableStorage, WorkerKv, ConsoleLog, WorkerFetch, WorkerClock> {
+        CallLogic {
+            config,
+            storage,
+            kv,
+            log: &ConsoleLog,
+            http: &WorkerFetch,
+            clock: &WorkerClock,
+            memory: &self.memory,
+        }
+    }
+}
+
+#[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
+impl CallObject {
+    #[wasm_bindgen(constructor)]
+    pub fn new(state: DurableObjectState, env: Env) -> Self {
+        let storage = state.storage().ok().map(|storage| DurableStorage {
+            sql: storage.sql(),
+            storage,
+        });
+        Self {
+            storage,
+            env,
+            memory: ObjectMemory::default(),
+        }
+    }
+
+    pub async fn fetch(&self, request: web_sys::Request) -> Result<web_sys::Response, JsValue> {
+        let config = config(&self.env);
+        let response = match (&self.storage, super::bound_kv(&self.env)) {
+            (Some(storage), Some(kv)) => match read_request(&request).await {
+                Ok(request) => self.logic(storage, &config, &kv).handle(&request).await,
+                Err(problem) => problem.into(),
+            },
+            _ => Problem::new(500, "storage_unavailable", "the object has no storage").into(),
+        };
+        into_worker_response(response).map_err(JsValue::from)
+    }
+
+    pub async fn alarm(&self) {
+        let config = config(&self.env);
+        if let (Some(storage), Some(kv)) = (&self.storage, super::bound_kv(&self.env)) {
+            self.logic(storage, &config, &kv).alarm().await;
+        }
+    }
+}
+
+/// The `CALLS` namespace.
+pub struct WorkerObjects(pub DurableObjectNamespace);
+
+/// The headers an object's answer carries back to the Worker.
+const PASSED_ON: [&str; 4] = [
+    "content-type",
+    OUTCOME_HEADER,
+    COMMAND_ID_HEADER,
+    "retry-after",
+];
+
+impl CallObjects for WorkerObjects {
+    async fn request(&self, name: &str, request: Request) -> Result<Response, StoreError> {
+        let id = self.0.id_from_name(name).map_err(store_error)?;
+        let stub = self.0.get(&id).map_err(store_error)?;
+        let headers = Headers::new().map_err(store_error)?;
+        for (name, value) in &request.headers {
+            headers.set(name, value).map_err(store_error)?;
+        }
+        let init = RequestInit::new();
+        init.set_method(&request.method);
+        init.set_headers(&headers);
+        if !request.body.is_empty() {
+            init.set_body(&Uint8Array::from(request.body.as_slice()));
+        }
+        // Objects are reached by name, never by URL: the host is a placeholder.
+        let url = format!("https://call-object{}", request.path);
+        let outgoing = web_sys::Request::new_with_str_and_init(&url, &init).map_err(store_error)?;
+        let answer: web_sys::Response =
+            JsFuture::from(stub.fetch_with_request(&outgoing).map_err(store_error)?)
+                .await
+                .map_err(store_error)?
+                .dyn_into()
+                .map_err(store_error)?;
+        let body = JsFuture::from(answer.text().map_err(store_error)?)
+            .await
+            .map_err(store_error)?
+            .as_string()
+            .unwrap_or_default();
+        let mut response = Response {
+            status: answer.status(),
+            headers: Vec::new(),
+            body,
+        };
+        for (name, value) in header_entries(&answer.headers()) {
+            if let Some(known) = PASSED_ON
+                .iter()
+                .find(|known| known.eq_ignore_ascii_case(&name))
+            {
+                response.headers.push((known, value));
+            }
+        }
+        Ok(response)
+    }
+}

@@ -1,0 +1,208 @@
+//! The `CALLS` namespace in memory: one call object per name, each over its own real
+//! SQLite database, created on first use, and an alarm runner that fires each object's
+//! alarm at its time on the manual clock, as the runtime does.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use pollster::block_on;
+use telnyx_edge::app::http::{Request, Response};
+use telnyx_edge::app::object::{CallObject, ObjectMemory};
+use telnyx_edge::domain::config::Config;
+use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
+use telnyx_edge::ports::{CallObjects, Clock, HttpClient, StoreError};
+
+use super::sqlite::{SqliteStorage, StorageCounts};
+
+/// One object: its storage, which survives restarts, and its memory, which does not.
+pub struct Slot {
+    pub storage: SqliteStorage,
+    memory: RefCell<Rc<ObjectMemory>>,
+}
+
+impl Slot {
+    fn memory(&self) -> Rc<ObjectMemory> {
+        Rc::clone(&self.memory.borrow())
+    }
+}
+
+/// Every object created so far, by name, and what the namespace was asked.
+#[derive(Default)]
+pub struct ObjectSlots {
+    slots: RefCell<BTreeMap<String, Rc<Slot>>>,
+    requests: Cell<u64>,
+    alarm_runs: Cell<u64>,
+    /// Requests answered with this error instead of reaching the object.
+    unreachable: Cell<bool>,
+}
+
+impl ObjectSlots {
+    pub fn get(&self, name: &str) -> Option<Rc<Slot>> {
+        self.slots.borrow().get(name).cloned()
+    }
+
+    fn get_or_create(&self, name: &str) -> Rc<Slot> {
+        let mut slots = self.slots.borrow_mut();
+        let slot = slots.entry(name.to_owned()).or_insert_with(|| {
+            Rc::new(Slot {
+                storage: SqliteStorage::new(),
+                memory: RefCell::new(Rc::default()),
+            })
+        });
+        Rc::clone(slot)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.slots.borrow().keys().cloned().collect()
+    }
+
+    /// Objects that stored anything.
+    pub fn with_tables(&self) -> Vec<String> {
+        self.slots
+            .borrow()
+            .iter()
+            .filter(|(_, slot)| !slot.storage.tables().is_empty())
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Requests the Worker made to objects (each a billed Durable Object request).
+    pub fn requests(&self) -> u64 {
+        self.requests.get()
+    }
+
+    /// Alarm invocations (each a billed Durable Object request too).
+    pub fn alarm_runs(&self) -> u64 {
+        self.alarm_runs.get()
+    }
+
+    /// Every object's storage counts, added up.
+    pub fn counts(&self) -> StorageCounts {
+        self.slots
+            .borrow()
+            .values()
+            .fold(StorageCounts::default(), |mut total, slot| {
+                let counts = slot.storage.counts();
+                total.rows_written += counts.rows_written;
+                total.rows_read += counts.rows_read;
+                total.alarm_sets += counts.alarm_sets;
+                total.statements += counts.statements;
+                total
+            })
+    }
+
+    /// Every object loses its memory, as when its instance is evicted or the runtime
+    /// restarts; storage and alarms stay.
+    pub fn evict_all(&self) {
+        for slot in self.slots.borrow().values() {
+            *slot.memory.borrow_mut() = Rc::default();
+        }
+    }
+
+    /// Makes the namespace fail every request (an overloaded or unreachable object).
+    pub fn set_unreachable(&self, unreachable: bool) {
+        self.unreachable.set(unreachable);
+    }
+
+    /// The earliest alarm set on any object, with its object's name.
+    pub fn next_alarm(&self) -> Option<(i64, String)> {
+        self.slots
+            .borrow()
+            .iter()
+            .filter_map(|(name, slot)| Some((slot.storage.alarm()?, name.clone())))
+            .min()
+    }
+}
+
+/// The namespace as the Worker and the tests see it, over borrowed ports.
+pub struct MemoryObjects<'a, H> {
+    pub slots: &'a ObjectSlots,
+    pub config: &'a Config,
+    pub kv: &'a MemoryKv,
+    pub log: &'a MemoryLog,
+    pub http: &'a H,
+    pub clock: &'a ManualClock,
+}
+
+impl<'a, H: HttpClient> MemoryObjects<'a, H> {
+    pub fn object<'b>(
+        &'b self,
+        slot: &'b Slot,
+        memory: &'b ObjectMemory,
+    ) -> CallObject<'b, SqliteStorage, MemoryKv, MemoryLog, H, ManualClock> {
+        CallObject {
+            config: self.config,
+            storage: &slot.storage,
+            kv: self.kv,
+            log: self.log,
+            http: self.http,
+            clock: self.clock,
+            memory,
+        }
+    }
+
+    /// Runs one object's alarm, as the runtime does when its time comes: the alarm is
+    /// spent unless the handler set it again.
+    pub fn fire(&self, name: &str) {
+        let Some(slot) = self.slots.get(name) else {
+            return;
+        };
+        let generation = slot.storage.alarm_generation();
+        let memory = slot.memory();
+        self.slots.alarm_runs.set(self.slots.alarm_runs.get() + 1);
+        block_on(self.object(&slot, &memory).alarm());
+        if slot.storage.alarm_generation() == generation {
+            slot.storage.clear_alarm();
+        }
+    }
+
+    /// Fires every alarm due now, and those they set for now, until none is due.
+    pub fn run_due(&self) -> usize {
+        let mut runs = 0;
+        while let Some((at, name)) = self.slots.next_alarm() {
+            if at > self.clock.now_millis() {
+                break;
+            }
+            self.fire(&name);
+            runs += 1;
+            assert!(runs < 10_000, "alarms keep firing: {name} at {at}");
+        }
+        runs
+    }
+
+    /// Moves time forward by `millis`, firing each alarm at its time on the way.
+    pub fn advance(&self, millis: u64) {
+        let target = self.clock.now_millis() + millis as i64;
+        self.run_due();
+        while let Some((at, _)) = self.slots.next_alarm() {
+            if at > target {
+                break;
+            }
+            let now = self.clock.now_millis();
+            if at > now {
+                self.clock.advance((at - now) as u64);
+                self.kv.set_now((at / 1000) as u64);
+            }
+            self.run_due();
+        }
+        let now = self.clock.now_millis();
+        if target > now {
+            self.clock.advance((target - now) as u64);
+        }
+        self.kv.set_now((self.clock.now_millis() / 1000) as u64);
+        self.run_due();
+    }
+}
+
+impl<H: HttpClient> CallObjects for MemoryObjects<'_, H> {
+    async fn request(&self, name: &str, request: Request) -> Result<Response, StoreError> {
+        if self.slots.unreachable.get() {
+            return Err(StoreError("injected: the object is unreachable".into()));
+        }
+        self.slots.requests.set(self.slots.requests.get() + 1);
+        let slot = self.slots.get_or_create(name);
+        let memory = slot.memory();
+        Ok(self.object(&slot, &memory).handle(&request).await)
+    }
+}

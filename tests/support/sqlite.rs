@@ -1,0 +1,189 @@
+//! The call object's storage port over real SQLite (rusqlite, bundled), so the exact
+//! statements the object runs under workerd run here too. It counts what Cloudflare
+//! bills for: rows written (each `setAlarm` counts as one) and rows read.
+
+use std::cell::{Cell, RefCell};
+
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+use serde_json::{Map, Number, Value};
+use telnyx_edge::ports::{ObjectStorage, SqlParam, SqlRow, StoreError};
+
+/// What one object's storage did, for the cost figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StorageCounts {
+    pub rows_written: u64,
+    /// Rows the queries returned: a lower bound of what SQLite scanned.
+    pub rows_read: u64,
+    pub alarm_sets: u64,
+    pub statements: u64,
+}
+
+pub struct SqliteStorage {
+    connection: RefCell<Connection>,
+    alarm: Cell<Option<i64>>,
+    /// Bumped by every `set_alarm`, so a handler that sets the same time again is seen.
+    alarm_sets: Cell<u64>,
+    counts: Cell<StorageCounts>,
+    /// Statements containing this text fail, as storage does in an outage.
+    failing: RefCell<Option<String>>,
+}
+
+fn error(e: rusqlite::Error) -> StoreError {
+    StoreError(format!("sqlite: {e}"))
+}
+
+fn bind(params: &[SqlParam<'_>]) -> Vec<rusqlite::types::Value> {
+    params
+        .iter()
+        .map(|param| match param {
+            SqlParam::Null => rusqlite::types::Value::Null,
+            SqlParam::Int(n) => rusqlite::types::Value::Integer(*n),
+            SqlParam::Text(text) => rusqlite::types::Value::Text((*text).to_owned()),
+        })
+        .collect()
+}
+
+/// A column as the runtime's `toArray()` gives it through JSON.
+fn json_of(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(n) => Value::Number(n.into()),
+        ValueRef::Real(x) => Number::from_f64(x).map_or(Value::Null, Value::Number),
+        ValueRef::Text(text) => Value::String(String::from_utf8_lossy(text).into_owned()),
+        ValueRef::Blob(_) => Value::Null,
+    }
+}
+
+impl Default for SqliteStorage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SqliteStorage {
+    pub fn new() -> Self {
+        Self {
+            connection: RefCell::new(Connection::open_in_memory().expect("in-memory SQLite")),
+            alarm: Cell::new(None),
+            alarm_sets: Cell::new(0),
+            counts: Cell::new(StorageCounts::default()),
+            failing: RefCell::new(None),
+        }
+    }
+
+    pub fn alarm(&self) -> Option<i64> {
+        self.alarm.get()
+    }
+
+    /// How many times the alarm was set so far.
+    pub fn alarm_generation(&self) -> u64 {
+        self.alarm_sets.get()
+    }
+
+    /// The runtime spends an alarm once its handler ran, unless the handler set it again.
+    pub fn clear_alarm(&self) {
+        self.alarm.set(None);
+    }
+
+    pub fn counts(&self) -> StorageCounts {
+        self.counts.get()
+    }
+
+    /// Makes every statement containing `text` fail until [`Self::heal`].
+    pub fn fail_statements(&self, text: &str) {
+        *self.failing.borrow_mut() = Some(text.to_owned());
+    }
+
+    pub fn heal(&self) {
+        *self.failing.borrow_mut() = None;
+    }
+
+    /// The names of the tables the object created.
+    pub fn tables(&self) -> Vec<String> {
+        let connection = self.connection.borrow();
+        let mut statement = connection
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .expect("sqlite_master");
+        let names = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .expect("tables");
+        names.filter_map(Result::ok).collect()
+    }
+
+    fn count(&self, change: impl FnOnce(&mut StorageCounts)) {
+        let mut counts = self.counts.get();
+        change(&mut counts);
+        self.counts.set(counts);
+    }
+
+    fn check(&self, sql: &str) -> Result<(), StoreError> {
+        match self.failing.borrow().as_deref() {
+            Some(text) if sql.contains(text) => Err(StoreError("injected storage failure".into())),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl ObjectStorage for SqliteStorage {
+    fn execute(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<u64, StoreError> {
+        self.check(sql)?;
+        let connection = self.connection.borrow();
+        let before = connection.total_changes();
+        connection
+            .execute(sql, rusqlite::params_from_iter(bind(params)))
+            .map_err(error)?;
+        let written = connection.total_changes() - before;
+        self.count(|c| {
+            c.rows_written += written;
+            c.statements += 1;
+        });
+        Ok(written)
+    }
+
+    fn query(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Vec<SqlRow>, StoreError> {
+        self.check(sql)?;
+        let connection = self.connection.borrow();
+        let mut statement = connection.prepare(sql).map_err(error)?;
+        let names: Vec<String> = statement.column_names().map(str::to_owned).collect();
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(bind(params)))
+            .map_err(error)?;
+        let mut objects = Vec::new();
+        while let Some(row) = rows.next().map_err(error)? {
+            let mut object = Map::new();
+            for (index, name) in names.iter().enumerate() {
+                object.insert(name.clone(), json_of(row.get_ref(index).map_err(error)?));
+            }
+            objects.push(object);
+        }
+        let read = objects.len() as u64;
+        self.count(|c| {
+            c.rows_read += read;
+            c.statements += 1;
+        });
+        Ok(objects)
+    }
+
+    async fn get_alarm(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self.alarm.get())
+    }
+
+    async fn set_alarm(&self, at_millis: i64) -> Result<(), StoreError> {
+        self.check("setAlarm")?;
+        self.alarm.set(Some(at_millis));
+        self.alarm_sets.set(self.alarm_sets.get() + 1);
+        self.count(|c| {
+            c.alarm_sets += 1;
+            c.rows_written += 1;
+        });
+        Ok(())
+    }
+
+    async fn delete_all(&self) -> Result<(), StoreError> {
+        self.alarm.set(None);
+        let connection = Connection::open_in_memory().map_err(error)?;
+        *self.connection.borrow_mut() = connection;
+        Ok(())
+    }
+}
