@@ -22,10 +22,15 @@ fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_once_in_kv() {
         json_of(&response),
         json!({"status": "accepted", "event_id": "ev-1"})
     );
-    assert_eq!(h.kv.writes(), 0, "the answer waits for no KV write");
     assert_eq!(event_ids(&h.state(CALL)), ["ev-1"], "read your writes");
-    h.run_alarms();
+    // Indexed after the answer, with no alarm run; the alarm waits for the retention.
     assert_eq!(h.kv.keys(), [index_key(NOW * 1000, CALL)]);
+    assert_eq!(h.objects.alarm_runs(), 0);
+    let alarm = h.slot(CALL).unwrap().storage.alarm();
+    assert_eq!(
+        alarm,
+        Some(NOW * 1000 + telnyx_edge::app::object::RETENTION_MS)
+    );
     let entry = h.kv.entry(&h.kv.keys()[0]).unwrap();
     assert_eq!(entry.expires_at, NOW as u64 + ARCHIVE_TTL_SECS);
     assert_eq!(entry.metadata.unwrap()["call_control_id"], CALL);

@@ -1,9 +1,10 @@
-//! What KV keeps, written a few times per call by the call's object and never on a
-//! webhook's way to its answer:
+//! What KV keeps, written a few times per call and never on a webhook's way to its
+//! answer:
 //!
-//! - `index:{inverted start}:{call_control_id}`: one entry per call, written when its
-//!   first event is accepted, so a `list` gives calls newest first. The entry's
-//!   metadata is its [`IndexEntry`].
+//! - `index:{inverted start}:{call_control_id}`: one entry per call, written by the
+//!   Worker after its answer to the call's first event (and by the call's object when
+//!   it archives the call, if that write did not land), so a `list` gives calls newest
+//!   first. The entry's metadata is its [`IndexEntry`].
 //! - `call:{call_control_id}`: the archived call state, written once the call has hung
 //!   up and settled (or when its object's retention ends), and read when the object no
 //!   longer has the call.
@@ -15,6 +16,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::call_state::CallState;
+use crate::domain::envelope::EventRecord;
+use crate::domain::time::Instant;
 use crate::ports::{kv_limits, KvStore, PutOptions, StoreError};
 
 /// How long the index entry and the archive of a call are kept.
@@ -36,6 +39,18 @@ pub struct IndexEntry {
     pub from: Option<String>,
     pub to: Option<String>,
     pub started_at: String,
+}
+
+impl IndexEntry {
+    /// The entry of the call whose first event is `first`, accepted at `started_ms`.
+    pub fn of(first: &EventRecord, started_ms: i64) -> Self {
+        Self {
+            call_control_id: first.call_control_id.clone(),
+            from: first.from.clone(),
+            to: first.to.clone(),
+            started_at: Instant::from_unix_millis(started_ms).to_rfc3339(),
+        }
+    }
 }
 
 pub fn index_key(started_ms: i64, call_control_id: &str) -> String {

@@ -131,10 +131,56 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
     .with_header("allow", allow)
 }
 
+/// Work a request leaves for after its answer (the runtime's `waitUntil`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum After {
+    /// A call's first event was accepted: its KV index entry.
+    Index {
+        started_ms: i64,
+        entry: archive::IndexEntry,
+    },
+}
+
+/// An answer, and what is left for after it.
+pub struct Handled {
+    pub response: Response,
+    pub after: Option<After>,
+}
+
+impl From<Response> for Handled {
+    fn from(response: Response) -> Self {
+        Self {
+            response,
+            after: None,
+        }
+    }
+}
+
+/// Runs what a request left for after its answer. A failure is logged: the call's
+/// object writes a missing index entry when it archives the call.
+pub async fn run_after(kv: &impl KvStore, log: &impl Logger, after: After) {
+    match after {
+        After::Index { started_ms, entry } => {
+            if let Err(error) = archive::put_index(kv, started_ms, &entry).await {
+                log.log(LogLine {
+                    level: "warn",
+                    msg: "kv",
+                    call_control_id: Some(entry.call_control_id),
+                    outcome: Some("storage_error"),
+                    detail: Some(format!(
+                        "index entry not written (written at archive): {error}"
+                    )),
+                    ..LogLine::default()
+                });
+            }
+        }
+    }
+}
+
 impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
-    pub async fn handle(&self, request: Request) -> Response {
-        match (route(&request.path), request.method.as_str()) {
-            (Route::Webhook, "POST") => self.webhook(request, self.now()).await,
+    pub async fn handle(&self, request: Request) -> Handled {
+        let response = match (route(&request.path), request.method.as_str()) {
+            (Route::Webhook, "POST") => return self.webhook(request, self.now()).await,
             (Route::Webhook, _) => method_not_allowed("POST"),
             (Route::Health, "GET") => self.health(),
             (Route::Call(id), "GET") => {
@@ -151,7 +197,8 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
             }
             (Route::Health | Route::Call(_), _) => method_not_allowed("GET"),
             (Route::NotFound, _) => Problem::new(404, "not_found", "no such route").into(),
-        }
+        };
+        response.into()
     }
 
     fn now(&self) -> Instant {

@@ -16,7 +16,7 @@ use web_sys::{Headers, ReadableStreamDefaultReader, ResponseInit, Url};
 use worker::{console_log, event, Context, Env};
 
 use crate::app::http::{Request, Response, MAX_BODY_BYTES};
-use crate::app::{rejection_log, App};
+use crate::app::{rejection_log, run_after, App};
 use crate::domain::config::{Config, ConfigCache};
 use crate::domain::problem::Problem;
 use crate::ports::{LogLine, Logger};
@@ -45,7 +45,7 @@ impl Logger for ConsoleLog {
 async fn fetch(
     request: web_sys::Request,
     env: Env,
-    _ctx: Context,
+    ctx: Context,
 ) -> worker::Result<web_sys::Response> {
     let config = config(&env);
     let (Some(kv), Some(objects)) = (bound_kv(&env), bound_objects(&env)) else {
@@ -72,7 +72,13 @@ async fn fetch(
         log: &ConsoleLog,
         clock: &http::WorkerClock,
     };
-    into_worker_response(app.handle(request).await)
+    let handled = app.handle(request).await;
+    if let Some(after) = handled.after {
+        ctx.wait_until(async move {
+            run_after(&kv, &ConsoleLog, after).await;
+        });
+    }
+    into_worker_response(handled.response)
 }
 
 /// A binding from the env, or `None` after logging that it is missing.
@@ -119,6 +125,24 @@ fn read_var(env: &Env, name: &str) -> Option<String> {
     } else {
         None
     }
+}
+
+/// Reads a request from the Worker to an object: its size was checked by the Worker,
+/// so the body is read at once.
+async fn read_request_body(request: &web_sys::Request) -> Result<Request, Problem> {
+    let unreadable = |_| Problem::new(400, "unreadable_body", "the request body could not be read");
+    let buffer = JsFuture::from(request.array_buffer().map_err(unreadable)?)
+        .await
+        .map_err(unreadable)?;
+    let path = Url::new(&request.url())
+        .map(|url| url.pathname())
+        .unwrap_or_else(|_| "/".into());
+    Ok(Request {
+        method: request.method(),
+        path,
+        headers: header_entries(&request.headers()),
+        body: Uint8Array::new(&buffer).to_vec(),
+    })
 }
 
 /// Reads the request into plain values. The body is read chunk by chunk and refused as

@@ -4,6 +4,7 @@
 
 use js_sys::futures::JsFuture;
 use js_sys::{Array, Date, Object, Uint8Array, JSON};
+use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, RequestInit};
@@ -14,13 +15,12 @@ use worker::Env;
 
 use super::http::{WorkerClock, WorkerFetch};
 use super::kv::WorkerKv;
-use super::{
-    config, header_entries, into_worker_response, js_error_text, read_request, ConsoleLog,
-};
+use super::{config, into_worker_response, js_error_text, read_request_body, ConsoleLog};
 use crate::app::http::{Request, Response};
 use crate::app::object::{
-    CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, OUTCOME_HEADER,
+    CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, FIRST_EVENT_HEADER, OUTCOME_HEADER,
 };
+use crate::domain::config::Config;
 use crate::domain::problem::Problem;
 use crate::ports::{CallObjects, ObjectStorage, SqlParam, SqlRow, StoreError};
 
@@ -55,6 +55,12 @@ impl ObjectStorage for DurableStorage {
         // Runs the statement to its end, so the count is complete.
         let _ = cursor.to_array();
         Ok(cursor.rows_written() as u64)
+    }
+
+    fn execute_script(&self, sql: &str) -> Result<(), StoreError> {
+        // The runtime's `exec` runs every statement of a script.
+        let _ = self.exec(sql, &[])?.to_array();
+        Ok(())
     }
 
     fn query(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Vec<SqlRow>, StoreError> {
@@ -100,28 +106,41 @@ impl ObjectStorage for DurableStorage {
 /// responses in types this crate never uses, which cost bundle size.
 #[wasm_bindgen]
 pub struct CallObject {
+    parts: Parts,
+}
+
+/// What the object's requests and alarms run with.
+struct Parts {
     storage: Option<DurableStorage>,
     env: Env,
     memory: ObjectMemory,
 }
 
-impl CallObject {
-    fn logic<'a>(
-        &'a self,
-        storage: &'a DurableStorage,
-        config: &'a crate::domain::config::Config,
-        kv: &'a WorkerKv,
-    ) -> CallLogic<'a, DurableStorage, WorkerKv, ConsoleLog, WorkerFetch, WorkerClock> {
-        CallLogic {
+impl Parts {
+    /// The configuration and the KV binding, from the env.
+    fn bindings(&self) -> Option<(Rc<Config>, WorkerKv)> {
+        Some((config(&self.env), super::bound_kv(&self.env)?))
+    }
+
+    /// The object's logic over its storage, or `None` without storage.
+    fn logic<'a>(&'a self, config: &'a Config, kv: &'a WorkerKv) -> Option<CallLogicOf<'a>> {
+        Some(CallLogic {
             config,
-            storage,
+            storage: self.storage.as_ref()?,
             kv,
             log: &ConsoleLog,
             http: &WorkerFetch,
             clock: &WorkerClock,
             memory: &self.memory,
-        }
+        })
     }
+}
+
+type CallLogicOf<'a> =
+    CallLogic<'a, DurableStorage, WorkerKv, ConsoleLog, WorkerFetch, WorkerClock>;
+
+fn no_storage() -> Response {
+    Problem::new(500, "storage_unavailable", "the object has no storage").into()
 }
 
 #[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
@@ -133,28 +152,39 @@ impl CallObject {
             storage,
         });
         Self {
-            storage,
-            env,
-            memory: ObjectMemory::default(),
+            parts: Parts {
+                storage,
+                env,
+                memory: ObjectMemory::default(),
+            },
         }
     }
 
     pub async fn fetch(&self, request: web_sys::Request) -> Result<web_sys::Response, JsValue> {
-        let config = config(&self.env);
-        let response = match (&self.storage, super::bound_kv(&self.env)) {
-            (Some(storage), Some(kv)) => match read_request(&request).await {
-                Ok(request) => self.logic(storage, &config, &kv).handle(&request).await,
-                Err(problem) => problem.into(),
-            },
-            _ => Problem::new(500, "storage_unavailable", "the object has no storage").into(),
+        let response = match read_request_body(&request).await {
+            Ok(request) => self.handle(&request).await,
+            Err(problem) => problem.into(),
         };
         into_worker_response(response).map_err(JsValue::from)
     }
 
     pub async fn alarm(&self) {
-        let config = config(&self.env);
-        if let (Some(storage), Some(kv)) = (&self.storage, super::bound_kv(&self.env)) {
-            self.logic(storage, &config, &kv).alarm().await;
+        if let Some((config, kv)) = self.parts.bindings() {
+            if let Some(logic) = self.parts.logic(&config, &kv) {
+                logic.alarm().await;
+            }
+        }
+    }
+}
+
+impl CallObject {
+    async fn handle(&self, request: &Request) -> Response {
+        let Some((config, kv)) = self.parts.bindings() else {
+            return no_storage();
+        };
+        match self.parts.logic(&config, &kv) {
+            Some(logic) => logic.handle(request).await,
+            None => no_storage(),
         }
     }
 }
@@ -166,8 +196,8 @@ pub struct WorkerObjects(pub DurableObjectNamespace);
 const PASSED_ON: [&str; 4] = [
     "content-type",
     OUTCOME_HEADER,
+    FIRST_EVENT_HEADER,
     COMMAND_ID_HEADER,
-    "retry-after",
 ];
 
 impl CallObjects for WorkerObjects {
@@ -193,24 +223,25 @@ impl CallObjects for WorkerObjects {
                 .map_err(store_error)?
                 .dyn_into()
                 .map_err(store_error)?;
-        let body = JsFuture::from(answer.text().map_err(store_error)?)
-            .await
-            .map_err(store_error)?
-            .as_string()
-            .unwrap_or_default();
-        let mut response = Response {
-            status: answer.status(),
-            headers: Vec::new(),
-            body,
+        let answered = answer.headers();
+        let headers: Vec<(&'static str, String)> = PASSED_ON
+            .iter()
+            .filter_map(|name| Some((*name, answered.get(name).ok()??)))
+            .collect();
+        // A delivery's outcome is all in its headers: its body is not read.
+        let body = if answered.has(OUTCOME_HEADER).unwrap_or(false) {
+            String::new()
+        } else {
+            JsFuture::from(answer.text().map_err(store_error)?)
+                .await
+                .map_err(store_error)?
+                .as_string()
+                .unwrap_or_default()
         };
-        for (name, value) in header_entries(&answer.headers()) {
-            if let Some(known) = PASSED_ON
-                .iter()
-                .find(|known| known.eq_ignore_ascii_case(&name))
-            {
-                response.headers.push((known, value));
-            }
-        }
-        Ok(response)
+        Ok(Response {
+            status: answer.status(),
+            headers,
+            body,
+        })
     }
 }

@@ -20,6 +20,7 @@ pub struct MemoryKv {
     entries: RefCell<BTreeMap<String, StoredValue>>,
     now_secs: Cell<u64>,
     writes: Cell<usize>,
+    reads: Cell<usize>,
     /// `(prefix, puts to let through first, puts to fail)`.
     failing_puts: RefCell<Option<(String, usize, usize)>>,
     list_page_size: Cell<Option<usize>>,
@@ -38,6 +39,11 @@ impl MemoryKv {
     /// Successful writes so far.
     pub fn writes(&self) -> usize {
         self.writes.get()
+    }
+
+    /// Keys read so far (`get`, and each key of `get_many`).
+    pub fn reads(&self) -> usize {
+        self.reads.get()
     }
 
     /// Makes the next `count` puts (and deletes) of keys starting with `prefix` fail, as KV does
@@ -105,6 +111,7 @@ fn check_key(key: &str) -> Result<(), StoreError> {
 impl KvStore for MemoryKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         check_key(key)?;
+        self.reads.set(self.reads.get() + 1);
         Ok(self.entry(key).map(|v| v.value))
     }
 

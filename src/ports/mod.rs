@@ -98,6 +98,8 @@ pub type SqlRow = serde_json::Map<String, Value>;
 pub trait ObjectStorage {
     /// Runs one statement and returns the rows it wrote.
     fn execute(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<u64, StoreError>;
+    /// Runs several statements separated by `;`, with no parameters (the schema).
+    fn execute_script(&self, sql: &str) -> Result<(), StoreError>;
     /// Runs one query; each row is a JSON object of its columns.
     fn query(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Vec<SqlRow>, StoreError>;
     /// When the alarm is set for, in Unix milliseconds.

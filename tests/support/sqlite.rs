@@ -141,9 +141,24 @@ impl ObjectStorage for SqliteStorage {
         Ok(written)
     }
 
+    fn execute_script(&self, sql: &str) -> Result<(), StoreError> {
+        self.check(sql)?;
+        let connection = self.connection.borrow();
+        let before = connection.total_changes();
+        connection.execute_batch(sql).map_err(error)?;
+        let written = connection.total_changes() - before;
+        self.count(|c| {
+            c.rows_written += written;
+            c.statements += 1;
+        });
+        Ok(())
+    }
+
     fn query(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Vec<SqlRow>, StoreError> {
         self.check(sql)?;
         let connection = self.connection.borrow();
+        // A query may write too (`INSERT … RETURNING`).
+        let before = connection.total_changes();
         let mut statement = connection.prepare(sql).map_err(error)?;
         let names: Vec<String> = statement.column_names().map(str::to_owned).collect();
         let mut rows = statement
@@ -157,8 +172,12 @@ impl ObjectStorage for SqliteStorage {
             }
             objects.push(object);
         }
+        drop(rows);
+        drop(statement);
+        let written = connection.total_changes() - before;
         let read = objects.len() as u64;
         self.count(|c| {
+            c.rows_written += written;
             c.rows_read += read;
             c.statements += 1;
         });

@@ -5,16 +5,15 @@
 //! The runtime retries a failed run; the state in SQL says what is left, so a run can
 //! start over at any point.
 
-use super::store::{Role, ARCHIVED, INDEXED};
+use super::store::{Role, Summary, ARCHIVED};
 use super::{
     AlarmKnown, CallObject, ARCHIVE_DELAY_MS, KV_RETRY_MS, OPERATOR_ORPHAN_MS, PLANNING_WAIT_MS,
     RETENTION_MS,
 };
-use crate::app::archive::{put_archive, put_index, IndexEntry};
+use crate::app::archive::{index_key, put_archive, put_index, IndexEntry};
 use crate::app::telnyx::{Sent, TelnyxError};
 use crate::domain::actions;
 use crate::domain::retry::{Attempted, Schedule};
-use crate::domain::time::Instant;
 use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError};
 
 /// An alarm this late has not fired and will not: `wrangler dev` drops the alarms that
@@ -69,7 +68,6 @@ where
             Some(Role::Call) => {
                 self.recover_orphans()?;
                 self.run_outbox().await?;
-                self.index_when_due().await?;
                 self.archive_when_settled().await?;
                 self.retire_when_due().await
             }
@@ -91,14 +89,7 @@ where
     /// Sets the alarm for `at` unless it is already set no later (and not overdue: an
     /// alarm that should long have fired, as after `wrangler dev` restarts, is set again).
     async fn ensure_alarm(&self, at: i64) -> Result<(), StoreError> {
-        let current = match self.memory.alarm.get() {
-            AlarmKnown::At(current) => current,
-            AlarmKnown::Unknown => {
-                let current = self.storage.get_alarm().await?;
-                self.memory.alarm.set(AlarmKnown::At(current));
-                current
-            }
-        };
+        let current = self.known_alarm().await?;
         let overdue = current.is_some_and(|set| set + OVERDUE_MS < self.now());
         if current.is_some_and(|set| set <= at) && !overdue {
             return Ok(());
@@ -110,6 +101,18 @@ where
             self.memory.alarm.set(AlarmKnown::Unknown);
         }
         set
+    }
+
+    /// When the alarm is set for, read from storage once per instance.
+    pub(super) async fn known_alarm(&self) -> Result<Option<i64>, StoreError> {
+        match self.memory.alarm.get() {
+            AlarmKnown::At(current) => Ok(current),
+            AlarmKnown::Unknown => {
+                let current = self.storage.get_alarm().await?;
+                self.memory.alarm.set(AlarmKnown::At(current));
+                Ok(current)
+            }
+        }
     }
 
     /// When the object next has something to do, if ever.
@@ -132,30 +135,25 @@ where
             }
             Some(Role::Call) => {}
         }
-        let has_events = store.last_accepted()?.is_some();
-        if has_events && store.meta(INDEXED)?.is_none() {
-            next.at(kv_ready);
-        }
-        let pending = store.pending()?;
-        if let Some(event) = store.first_unplanned()? {
-            next.at(if pending.is_empty() {
+        let summary = store.summary()?;
+        if let Some(since) = summary.unplanned_since {
+            next.at(if summary.pending == 0 {
                 now
             } else {
-                event.accepted_at + PLANNING_WAIT_MS
+                since + PLANNING_WAIT_MS
             });
         }
         // Automation actions go out in order: only the first one open can be due.
-        let in_flight = self.memory.in_flight.borrow();
-        if let Some(head) = pending.iter().find(|action| action.is_automation()) {
-            if !in_flight.contains(&head.id) {
-                next.at(head.next_attempt_at.unwrap_or(now));
+        if let Some((head, due)) = &summary.head {
+            if !self.memory.in_flight.borrow().contains(head) {
+                next.at(due.unwrap_or(now));
             }
         }
-        for action in pending.iter().filter(|action| !action.is_automation()) {
-            next.at(action.started_at + OPERATOR_ORPHAN_MS);
+        if let Some(since) = summary.operator_since {
+            next.at(since + OPERATOR_ORPHAN_MS);
         }
-        if let Some(last) = store.last_change()? {
-            if has_events && store.has_hung_up()? && store.meta(ARCHIVED)?.is_none() {
+        if let Some(last) = summary.last_change {
+            if summary.first_accepted.is_some() && summary.hung_up && summary.archived.is_none() {
                 next.at((last + ARCHIVE_DELAY_MS).max(kv_ready));
             }
             next.at(last + RETENTION_MS);
@@ -203,58 +201,35 @@ where
         Ok(())
     }
 
-    /// The call's KV index entry, once its first event is accepted.
-    async fn index_when_due(&self) -> Result<(), StoreError> {
-        let store = self.store();
-        let now = self.now();
-        if store.meta(INDEXED)?.is_some() || now < self.memory.kv_retry_at.get() {
-            return Ok(());
-        }
-        let Some(first) = store.first_accepted()? else {
-            return Ok(());
-        };
-        let Some(state) = self.state()? else {
-            return Ok(());
-        };
-        let entry = IndexEntry {
-            call_control_id: state.call_control_id,
-            from: state.from,
-            to: state.to,
-            started_at: Instant::from_unix_millis(first).to_rfc3339(),
-        };
-        match put_index(self.kv, first, &entry).await {
-            Ok(()) => store.set_meta(INDEXED, now),
-            Err(error) => {
-                self.kv_failed("index", &error);
-                Ok(())
-            }
-        }
-    }
-
     /// Archives a hung-up call in KV once nothing is open and it has been quiet for
     /// [`ARCHIVE_DELAY_MS`].
     async fn archive_when_settled(&self) -> Result<(), StoreError> {
-        let store = self.store();
         let now = self.now();
-        let settled = store.meta(ARCHIVED)?.is_none()
-            && store.has_hung_up()?
-            && store.first_unplanned()?.is_none()
-            && !store.has_pending()?
-            && store
-                .last_change()?
-                .is_some_and(|last| now >= last + ARCHIVE_DELAY_MS);
+        let summary = self.store().summary()?;
+        let quiet_since = summary.last_change.unwrap_or(i64::MAX);
+        let settled = summary.archived.is_none()
+            && summary.hung_up
+            && summary.is_quiet()
+            && now >= quiet_since.saturating_add(ARCHIVE_DELAY_MS);
         if settled && now >= self.memory.kv_retry_at.get() {
             self.archive(now).await?;
         }
         Ok(())
     }
 
-    /// Writes the archive; `Ok` also when KV failed (a later run tries again).
+    /// Writes the archive, and the call's index entry if the Worker's write of it at
+    /// the call's start did not land; `Ok(false)` when KV failed (a later run tries
+    /// again).
     async fn archive(&self, now: i64) -> Result<bool, StoreError> {
         let Some(state) = self.state()? else {
             return Ok(true);
         };
-        match put_archive(self.kv, &state).await {
+        let indexed = self.ensure_indexed().await;
+        let archived = match indexed {
+            Ok(()) => put_archive(self.kv, &state).await,
+            Err(error) => Err(error),
+        };
+        match archived {
             Ok(()) => {
                 self.store().set_meta(ARCHIVED, now)?;
                 Ok(true)
@@ -269,16 +244,26 @@ where
     /// Once nothing changed for the retention period, the call goes to the archive
     /// (again, if it changed after it was archived) and the object deletes its storage.
     async fn retire_when_due(&self) -> Result<(), StoreError> {
-        let store = self.store();
-        let now = self.now();
-        let Some(last) = store.last_change()? else {
-            return Ok(());
+        let retiring = |summary: &Summary| {
+            summary.is_quiet()
+                && summary
+                    .last_change
+                    .is_some_and(|last| self.now() >= last + RETENTION_MS)
         };
-        if now < last + RETENTION_MS || store.has_pending()? || store.first_unplanned()?.is_some() {
+        let summary = self.store().summary()?;
+        if !retiring(&summary) {
             return Ok(());
         }
-        let stale = store.meta(ARCHIVED)?.is_none_or(|archived| archived < last);
-        if stale && !self.archive(now).await? {
+        let stale = match (summary.archived, summary.last_change) {
+            (Some(archived), Some(last)) => archived < last,
+            _ => true,
+        };
+        if stale && !self.archive(self.now()).await? {
+            return Ok(());
+        }
+        // Checked again with nothing awaited before the deletion is issued: an event
+        // that arrived during the archive's write keeps the call.
+        if !retiring(&self.store().summary()?) {
             return Ok(());
         }
         self.storage.delete_all().await?;
@@ -290,6 +275,26 @@ where
             detail: Some("the call's object deleted its storage; the archive answers now".into()),
             ..LogLine::default()
         });
+        Ok(())
+    }
+
+    /// Writes the call's index entry unless KV has it: the Worker writes it after its
+    /// answer to the call's first event, and that write is not retried.
+    async fn ensure_indexed(&self) -> Result<(), StoreError> {
+        let store = self.store();
+        let (Some(first), Some(record)) = (store.summary()?.first_accepted, store.first_event()?)
+        else {
+            return Ok(());
+        };
+        let entry = IndexEntry::of(&record, first);
+        if self
+            .kv
+            .get(&index_key(first, &entry.call_control_id))
+            .await?
+            .is_none()
+        {
+            put_index(self.kv, first, &entry).await?;
+        }
         Ok(())
     }
 

@@ -25,7 +25,7 @@ use super::http::{Request, Response};
 use crate::domain::automations::listens_to;
 use crate::domain::call_state::{fold, CallState, Effects};
 use crate::domain::config::Config;
-use crate::domain::envelope::{parse, Delivery};
+use crate::domain::envelope::{parse, Delivery, EventKind};
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
 use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError};
@@ -46,6 +46,9 @@ pub const CALL_HEADER: &str = "x-telnyx-edge-call";
 pub const SIGNED_AT_HEADER: &str = "x-telnyx-edge-signed-at";
 /// `accepted` or `duplicate`, on a delivery's answer.
 pub const OUTCOME_HEADER: &str = "x-telnyx-edge-outcome";
+/// On the answer to a call's first accepted event: when it was accepted (Unix ms), so
+/// the Worker indexes the call after its own answer.
+pub const FIRST_EVENT_HEADER: &str = "x-telnyx-edge-first-event";
 
 /// How many objects share the events that belong to no call.
 const LOOSE_SHARDS: u8 = 16;
@@ -148,6 +151,11 @@ pub struct ObjectMemory {
 }
 
 impl ObjectMemory {
+    /// Whether this instance knows of an alarm set (for any time).
+    fn alarm_is_set(&self) -> bool {
+        matches!(self.alarm.get(), AlarmKnown::At(Some(_)))
+    }
+
     fn forget_storage(&self) {
         self.role.set(None);
         self.alarm.set(AlarmKnown::At(None));
@@ -186,7 +194,7 @@ where
         match (request.method.as_str(), path) {
             ("POST", route::DELIVER) => self.deliver(request).await,
             ("POST", route::LOOSE) => self.deliver_loose(request).await,
-            ("GET", route::STATE) => self.state_response(),
+            ("GET", route::STATE) => self.state_response().await,
             ("POST", _) if path.starts_with(route::ACTIONS) => {
                 let action = &path[route::ACTIONS.len()..];
                 self.operator_action(request, action).await
@@ -203,21 +211,14 @@ where
         self.clock.now_millis()
     }
 
-    /// The object's role, creating its tables on the first write.
+    /// Creates the tables of the object's role on its first write in this instance
+    /// (`IF NOT EXISTS`: they may be there from an earlier one). The two roles' objects
+    /// have different names, so one never takes the other's tables.
     fn ensure_role(&self, role: Role) -> Result<(), StoreError> {
-        if self.memory.role.get() == Some(role) {
-            return Ok(());
+        if self.memory.role.get() != Some(role) {
+            self.store().create(role)?;
+            self.memory.role.set(Some(role));
         }
-        match self.store().role()? {
-            Some(existing) if existing != role => {
-                return Err(StoreError(format!(
-                    "this object holds {existing:?} data, not {role:?}"
-                )))
-            }
-            Some(_) => {}
-            None => self.store().create(role)?,
-        }
-        self.memory.role.set(Some(role));
         Ok(())
     }
 
@@ -267,11 +268,12 @@ where
             Err(_) => return Problem::new(500, "internal", "event not serialisable").into(),
         };
         let signed_at = signed_at(request).unwrap_or_default();
+        let accepted_at = self.now();
         let claimed = self.ensure_role(Role::Call).and_then(|()| {
             self.store().claim(&NewEvent {
                 id: &record.id,
                 event_type: &record.event_type,
-                accepted_at: self.now(),
+                accepted_at,
                 signed_at,
                 needs_plan,
                 record: &record_json,
@@ -279,20 +281,37 @@ where
                 body: std::str::from_utf8(&request.body).unwrap_or_default(),
             })
         });
-        let outcome = match claimed {
-            Ok(true) => "accepted",
-            Ok(false) => "duplicate",
+        let seq = match claimed {
+            Ok(seq) => seq,
             Err(error) => {
                 self.log_storage_error("claim", &error);
                 return storage_problem().into();
             }
         };
-        // A duplicate re-arms the alarm too, in case the first copy's could not be set.
-        if let Err(error) = self.wake().await {
-            self.log_storage_error("alarm", &error);
-            return storage_problem().into();
+        // An event a rule listens to and a hangup (the archive is due after it) set the
+        // alarm; so does any event on an instance that does not know it set, as a
+        // duplicate in case the first copy's alarm could not be set. The runtime retries
+        // alarms, so what they owe cannot be lost. Any other event costs the claim alone.
+        let owes = needs_plan || record.kind() == EventKind::CallHangup;
+        if seq == Some(1) && self.memory.alarm.get() == AlarmKnown::Unknown {
+            // A new call: the alarm is set for whatever its state says is next, with no
+            // read first, so it commits with the claim.
+            self.memory.alarm.set(AlarmKnown::At(None));
         }
-        Response::json(200, String::new()).with_header(OUTCOME_HEADER, outcome)
+        if owes || !self.memory.alarm_is_set() {
+            if let Err(error) = self.wake().await {
+                self.log_storage_error("alarm", &error);
+                return storage_problem().into();
+            }
+        }
+        let answer = Response::json(200, String::new());
+        match seq {
+            Some(1) => answer
+                .with_header(OUTCOME_HEADER, "accepted")
+                .with_header(FIRST_EVENT_HEADER, accepted_at.to_string()),
+            Some(_) => answer.with_header(OUTCOME_HEADER, "accepted"),
+            None => answer.with_header(OUTCOME_HEADER, "duplicate"),
+        }
     }
 
     /// The call's state as the operator API shows it, read from this object.
@@ -310,7 +329,14 @@ where
         Ok(fold(events, actions, Effects::Succeeded))
     }
 
-    fn state_response(&self) -> Response {
+    async fn state_response(&self) -> Response {
+        // A first read in this instance checks the alarm too: `wrangler dev` drops the
+        // alarms that fell due while it was stopped.
+        if !self.memory.alarm_is_set() {
+            if let Err(error) = self.wake().await {
+                self.log_storage_error("alarm", &error);
+            }
+        }
         match self.state() {
             Ok(Some(state)) => match serde_json::to_string(&state) {
                 Ok(body) => Response::json(200, body),

@@ -6,7 +6,7 @@
 //! - `actions`: each Call Control action, planned by a rule or asked for by an operator,
 //!   with its request and where it stands: `pending` until Telnyx's answer (or the
 //!   retry table) makes it final. Automation rows are the outbox the alarm sends from.
-//! - `meta`: what the object did once: the KV index entry and the archive.
+//! - `meta`: what the object did once: the archive.
 //! - `loose_events`: in the objects for events that belong to no call, each claimed id
 //!   and, until it is archived in KV, its body.
 
@@ -17,19 +17,19 @@ use crate::domain::envelope::EventRecord;
 use crate::domain::time::Instant;
 use crate::ports::{ObjectStorage, SqlParam, SqlRow, StoreError};
 
-const CALL_SCHEMA: [&str; 3] = [
-    "CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
+/// The call role's tables, created in one step.
+const CALL_SCHEMA: &str = "\
+    CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
      accepted_at INTEGER NOT NULL, signed_at INTEGER NOT NULL, event_type TEXT NOT NULL, \
-     needs_plan INTEGER NOT NULL, record TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS actions (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
+     needs_plan INTEGER NOT NULL, record TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID; \
+    CREATE TABLE IF NOT EXISTS actions (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
      origin TEXT NOT NULL, action TEXT NOT NULL, command_id TEXT, rule TEXT, trigger TEXT, \
      body TEXT, effect TEXT, started_at INTEGER NOT NULL, status TEXT NOT NULL, \
      http_status INTEGER, error TEXT, at TEXT NOT NULL, updated_at INTEGER NOT NULL, \
      attempts INTEGER NOT NULL, first_attempt_at INTEGER, attempt_started_at INTEGER, \
-     next_attempt_at INTEGER) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) \
-     WITHOUT ROWID",
-];
+     next_attempt_at INTEGER) WITHOUT ROWID; \
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) \
+     WITHOUT ROWID";
 
 const LOOSE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS loose_events (id TEXT PRIMARY KEY, \
      accepted_at INTEGER NOT NULL, body TEXT) WITHOUT ROWID";
@@ -59,8 +59,7 @@ impl Origin {
     }
 }
 
-/// Keys of `meta`; each value is the Unix milliseconds it was done at.
-pub const INDEXED: &str = "indexed";
+/// The key of `meta` for when the call was archived, in Unix milliseconds.
 pub const ARCHIVED: &str = "archived";
 
 /// An event to claim.
@@ -139,6 +138,13 @@ fn required<T>(value: Option<T>, column: &str) -> Result<T, StoreError> {
     value.ok_or_else(|| missing(column))
 }
 
+/// An event's record, from a row with its `record` column.
+fn read_record(row: &SqlRow) -> Result<EventRecord, StoreError> {
+    let record = required(text(row, "record"), "record")?;
+    serde_json::from_slice(record.as_bytes())
+        .map_err(|e| StoreError(format!("stored event unreadable: {e}")))
+}
+
 impl Unplanned {
     fn read(row: &SqlRow) -> Result<Self, StoreError> {
         Ok(Self {
@@ -210,6 +216,33 @@ impl ActionRow {
     }
 }
 
+/// Where the call stands, in one read: what the alarm decides its work and its next
+/// time on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub first_accepted: Option<i64>,
+    /// When anything last changed: an event accepted or an action recorded.
+    pub last_change: Option<i64>,
+    pub archived: Option<i64>,
+    /// When the first event whose automations are not planned yet was accepted.
+    pub unplanned_since: Option<i64>,
+    /// Actions whose outcome is open, operator ones included.
+    pub pending: u64,
+    /// The first open automation action (the head of the outbox) and when it is due
+    /// (`None`: an attempt is out, or it was never tried).
+    pub head: Option<(String, Option<i64>)>,
+    /// When the oldest open operator action was asked for.
+    pub operator_since: Option<i64>,
+    pub hung_up: bool,
+}
+
+impl Summary {
+    /// Nothing planned or sent is still open.
+    pub fn is_quiet(&self) -> bool {
+        self.unplanned_since.is_none() && self.pending == 0
+    }
+}
+
 /// Where a pending action goes after an attempt that did not end it.
 pub struct Retry<'a> {
     pub id: &'a str,
@@ -259,6 +292,42 @@ impl<S: ObjectStorage> Store<'_, S> {
             .collect()
     }
 
+    /// Where the call stands, in one statement.
+    pub fn summary(&self) -> Result<Summary, StoreError> {
+        const OUTBOX_HEAD: &str = "FROM actions WHERE status = 'pending' \
+             AND origin = 'automation' ORDER BY seq LIMIT 1";
+        let rows = self.0.query(
+            &format!(
+                "SELECT (SELECT MIN(accepted_at) FROM events) AS first_accepted, \
+                 (SELECT MAX(accepted_at) FROM events) AS last_accepted, \
+                 (SELECT MAX(updated_at) FROM actions) AS last_action, \
+                 (SELECT value FROM meta WHERE key = '{ARCHIVED}') AS archived, \
+                 (SELECT accepted_at FROM events WHERE needs_plan = 1 ORDER BY seq LIMIT 1) \
+                 AS unplanned_since, \
+                 (SELECT COUNT(*) FROM actions WHERE status = 'pending') AS pending, \
+                 (SELECT id {OUTBOX_HEAD}) AS head_id, \
+                 (SELECT next_attempt_at {OUTBOX_HEAD}) AS head_next, \
+                 (SELECT MIN(started_at) FROM actions WHERE status = 'pending' \
+                 AND origin = 'operator') AS operator_since, \
+                 EXISTS (SELECT 1 FROM events WHERE event_type = 'call.hangup') AS hung_up"
+            ),
+            &[],
+        )?;
+        let row = rows.first().ok_or_else(|| missing("summary"))?;
+        Ok(Summary {
+            first_accepted: int(row, "first_accepted"),
+            last_change: int(row, "last_accepted").max(int(row, "last_action")),
+            archived: int(row, "archived"),
+            unplanned_since: int(row, "unplanned_since"),
+            pending: int(row, "pending")
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0),
+            head: text(row, "head_id").map(|id| (id, int(row, "head_next"))),
+            operator_since: int(row, "operator_since"),
+            hung_up: int(row, "hung_up") == Some(1),
+        })
+    }
+
     /// Which role the object's tables are for, if it has any.
     pub fn role(&self) -> Result<Option<Role>, StoreError> {
         let tables = self.0.query(
@@ -276,25 +345,19 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     pub fn create(&self, role: Role) -> Result<(), StoreError> {
         match role {
-            Role::Call => {
-                for statement in CALL_SCHEMA {
-                    self.0.execute(statement, &[])?;
-                }
-            }
-            Role::Loose => {
-                self.0.execute(LOOSE_SCHEMA, &[])?;
-            }
+            Role::Call => self.0.execute_script(CALL_SCHEMA)?,
+            Role::Loose => self.0.execute_script(LOOSE_SCHEMA)?,
         }
         Ok(())
     }
 
-    /// Claims the event's id and stores it, in one statement: `true` when this is the
-    /// first time the id is seen.
-    pub fn claim(&self, event: &NewEvent<'_>) -> Result<bool, StoreError> {
-        let written = self.0.execute(
+    /// Claims the event's id and stores it, in one statement: its place among the
+    /// call's events (from 1) the first time the id is seen, `None` after.
+    pub fn claim(&self, event: &NewEvent<'_>) -> Result<Option<i64>, StoreError> {
+        let claimed = self.0.query(
             "INSERT INTO events (id, seq, accepted_at, signed_at, event_type, needs_plan, \
              record, body) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events), ?, ?, ?, \
-             ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+             ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq",
             &[
                 event.id.into(),
                 event.accepted_at.into(),
@@ -305,7 +368,15 @@ impl<S: ObjectStorage> Store<'_, S> {
                 event.body.into(),
             ],
         )?;
-        Ok(written > 0)
+        Ok(claimed.first().and_then(|row| int(row, "seq")))
+    }
+
+    /// The call's first accepted event.
+    pub fn first_event(&self) -> Result<Option<EventRecord>, StoreError> {
+        let rows = self
+            .0
+            .query("SELECT record FROM events ORDER BY seq LIMIT 1", &[])?;
+        rows.first().map(read_record).transpose()
     }
 
     /// The call's events, in the order they were accepted. A record this version cannot
@@ -314,13 +385,7 @@ impl<S: ObjectStorage> Store<'_, S> {
         let rows = self
             .0
             .query("SELECT record FROM events ORDER BY seq", &[])?;
-        rows.iter()
-            .map(|row| {
-                let record = required(text(row, "record"), "record")?;
-                serde_json::from_slice(record.as_bytes())
-                    .map_err(|e| StoreError(format!("stored event unreadable: {e}")))
-            })
-            .collect()
+        rows.iter().map(read_record).collect()
     }
 
     /// The call the object holds, from its first event.
@@ -348,20 +413,6 @@ impl<S: ObjectStorage> Store<'_, S> {
             &[event_id.into()],
         )?;
         Ok(())
-    }
-
-    /// When the first event was accepted.
-    pub fn first_accepted(&self) -> Result<Option<i64>, StoreError> {
-        self.number("SELECT MIN(accepted_at) AS n FROM events", &[])
-    }
-
-    /// When the newest event was accepted.
-    pub fn last_accepted(&self) -> Result<Option<i64>, StoreError> {
-        self.number("SELECT MAX(accepted_at) AS n FROM events", &[])
-    }
-
-    pub fn has_hung_up(&self) -> Result<bool, StoreError> {
-        self.exists("SELECT id FROM events WHERE event_type = 'call.hangup' LIMIT 1")
     }
 
     /// Records an action (with `status` pending when it is still to be sent), after
@@ -486,17 +537,6 @@ impl<S: ObjectStorage> Store<'_, S> {
             ],
         )?;
         Ok(())
-    }
-
-    /// When anything about the call last changed: an event accepted or an action recorded.
-    pub fn last_change(&self) -> Result<Option<i64>, StoreError> {
-        let events = self.last_accepted()?;
-        let actions = self.number("SELECT MAX(updated_at) AS n FROM actions", &[])?;
-        Ok(events.max(actions))
-    }
-
-    pub fn meta(&self, key: &str) -> Result<Option<i64>, StoreError> {
-        self.number("SELECT value AS n FROM meta WHERE key = ?", &[key.into()])
     }
 
     pub fn set_meta(&self, key: &str, value: i64) -> Result<(), StoreError> {

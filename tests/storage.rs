@@ -1,0 +1,306 @@
+//! Where a call lives, and what that costs: its object holds it while it is live and
+//! for the retention period after, KV indexes it once and archives it once, and the
+//! archive answers after the object has deleted its storage. The cost per million
+//! webhooks that the README gives is worked out here from the operations counted.
+
+mod support;
+
+use serde_json::{json, Value};
+
+use support::deliveries::set_payload;
+use support::examples::{automations_json, EXAMPLES};
+use support::harness::*;
+use telnyx_edge::app::archive::{archive_key, index_key, ARCHIVE_TTL_SECS};
+use telnyx_edge::app::object::{ARCHIVE_DELAY_MS, RETENTION_MS};
+
+const SECOND: u64 = 1_000;
+const DAY: u64 = 24 * 3600 * SECOND;
+
+/// A whole inbound call, as Telnyx delivers it, with the shipped example rules acting
+/// on it: answered, recorded, DTMF supervisor control, an operator's refer to the
+/// primary PBX that fails over to the backup, hung up. Returns the webhooks delivered.
+fn representative_call(h: &Harness, operator_refer: bool) -> usize {
+    let inbound = |mut body: Value| {
+        set_payload(&mut body, "direction", json!("incoming"));
+        set_payload(&mut body, "client_state", json!("aW5ib3VuZA=="));
+        body
+    };
+    let digit = |id: &str, second: u32, digit: &str| {
+        let mut body = event("call.dtmf.received", id, second);
+        set_payload(&mut body, "digit", json!(digit));
+        body
+    };
+    let events = [
+        inbound(event("call.initiated", "rc-initiated", 1)),
+        inbound(event("call.answered", "rc-answered", 2)),
+        event("siprec.started", "rc-siprec-started", 3),
+        digit("rc-star", 4, "*"),
+        digit("rc-one", 5, "1"),
+        event("call.refer.started", "rc-refer-started", 6),
+        event("call.refer.failed", "rc-refer-failed", 7),
+        event("call.refer.started", "rc-refer-started-2", 8),
+        event("call.refer.completed", "rc-refer-completed", 9),
+        event("call.bridged", "rc-bridged", 10),
+        event("siprec.stopped", "rc-siprec-stopped", 11),
+        event("call.hangup", "rc-hangup", 12),
+    ];
+    for (n, body) in events.iter().enumerate() {
+        if operator_refer && n == 5 {
+            let refer = json!({"sip_address": "sip:agents@pbx-primary.example.com"});
+            assert_eq!(h.operator_action("refer", &refer).status, 200);
+        }
+        let response = h.deliver(body);
+        assert_eq!(
+            json_of(&response)["status"],
+            "accepted",
+            "{}",
+            response.body
+        );
+        h.advance(2 * SECOND);
+    }
+    events.len()
+}
+
+fn with_examples() -> Harness {
+    Harness::with_vars(&[("AUTOMATIONS", &automations_json(&EXAMPLES))])
+}
+
+#[test]
+fn a_call_is_indexed_once_and_archived_once_it_has_hung_up_and_settled() {
+    let h = with_examples();
+    representative_call(&h, true);
+    let live = h.state(CALL);
+    assert_eq!(live["status"], "hangup");
+    assert!(
+        h.kv.entry(&archive_key(CALL)).is_none(),
+        "not while it settles"
+    );
+    h.advance(ARCHIVE_DELAY_MS as u64);
+    let archived = h.kv.entry(&archive_key(CALL)).expect("archived");
+    let archived_state: Value = serde_json::from_str(&archived.value).unwrap();
+    assert_eq!(archived_state, h.state(CALL), "the archive is the state");
+    assert_eq!(
+        h.kv.keys(),
+        [archive_key(CALL), index_key(NOW * 1000, CALL)],
+        "two keys per call"
+    );
+    assert_eq!(h.kv.writes(), 2, "two writes per call");
+    let written_at = archived.expires_at - ARCHIVE_TTL_SECS;
+    assert!(written_at <= h.clock_secs() && written_at + 60 >= h.clock_secs());
+}
+
+#[test]
+fn after_the_retention_period_the_object_deletes_its_storage_and_the_archive_answers() {
+    let h = with_examples();
+    representative_call(&h, true);
+    h.advance(ARCHIVE_DELAY_MS as u64);
+    let live = h.state(CALL);
+    h.advance(RETENTION_MS as u64 - DAY);
+    assert!(
+        !h.slot(CALL).unwrap().storage.tables().is_empty(),
+        "kept for 7 days"
+    );
+    h.advance(DAY);
+    let slot = h.slot(CALL).unwrap();
+    assert_eq!(
+        slot.storage.tables(),
+        Vec::<String>::new(),
+        "storage deleted"
+    );
+    assert_eq!(slot.storage.alarm(), None, "and no alarm left");
+    assert_eq!(h.state(CALL), live, "answered from the archive");
+    assert_eq!(
+        h.kv.writes(),
+        2,
+        "the archive was current: not written again"
+    );
+    assert!(h.log.text().contains("\"msg\":\"retention\""));
+}
+
+#[test]
+fn what_reaches_a_call_after_its_archive_is_in_the_archive_by_the_end() {
+    let h = with_examples();
+    representative_call(&h, true);
+    h.advance(ARCHIVE_DELAY_MS as u64 + SECOND);
+    // A late event: the object shows it at once; the archive catches up at retention.
+    h.deliver(&event("call.recording.saved", "rc-late", 20));
+    assert_eq!(h.state(CALL)["events"].as_array().unwrap().len(), 13);
+    h.advance(RETENTION_MS as u64 + DAY);
+    assert_eq!(h.slot(CALL).unwrap().storage.tables(), Vec::<String>::new());
+    let archived = h.state(CALL);
+    assert_eq!(archived["events"].as_array().unwrap().len(), 13);
+    assert_eq!(h.kv.writes(), 3, "a third write, only because it changed");
+}
+
+#[test]
+fn a_call_that_never_hangs_up_is_archived_when_its_retention_ends() {
+    let h = Harness::new();
+    h.deliver(&event("call.initiated", "ev-1", 1));
+    h.deliver(&event("call.answered", "ev-2", 2));
+    let live = h.state(CALL);
+    h.advance(RETENTION_MS as u64 / 2);
+    assert!(h.kv.entry(&archive_key(CALL)).is_none());
+    h.deliver(&event("call.dtmf.received", "ev-3", 3));
+    h.advance(RETENTION_MS as u64 / 2 + DAY);
+    assert!(
+        !h.slot(CALL).unwrap().storage.tables().is_empty(),
+        "retention counts from the last change"
+    );
+    h.advance(RETENTION_MS as u64 / 2);
+    assert_eq!(h.slot(CALL).unwrap().storage.tables(), Vec::<String>::new());
+    let archived = h.state(CALL);
+    assert_eq!(archived["events"].as_array().unwrap().len(), 3);
+    assert_eq!(archived["status"], live["status"]);
+    assert_eq!(h.kv.writes(), 2);
+}
+
+#[test]
+fn an_unknown_call_is_404_and_leaves_no_storage_behind() {
+    let h = Harness::new();
+    assert_error(
+        &h.get("/calls/v3:never-seen", Some(&bearer())),
+        404,
+        "call_not_found",
+    );
+    assert!(!h.stored_anything());
+}
+
+#[test]
+fn a_failed_kv_write_is_repaired_and_nothing_is_lost() {
+    let h = Harness::new();
+    // The Worker's index write after its answer fails: the archive step writes it.
+    h.kv.fail_puts("index:", 1);
+    h.deliver(&event("call.initiated", "ev-1", 1));
+    assert!(h.kv.keys().is_empty());
+    assert!(h.log.text().contains("index entry not written"));
+    h.deliver(&event("call.hangup", "ev-2", 2));
+    // The archive fails once too: tried again 10 s later.
+    h.kv.fail_puts("call:", 1);
+    h.advance(ARCHIVE_DELAY_MS as u64 + SECOND);
+    assert_eq!(h.kv.keys(), [index_key(NOW * 1000, CALL)]);
+    h.advance(15 * SECOND);
+    assert_eq!(
+        h.kv.keys(),
+        [archive_key(CALL), index_key(NOW * 1000, CALL)]
+    );
+    assert_eq!(h.state(CALL)["events"].as_array().unwrap().len(), 2);
+}
+
+/// Cloudflare's published prices (Workers paid plan), dollars per million.
+const WORKER_REQUEST: f64 = 0.30;
+const OBJECT_REQUEST: f64 = 0.15;
+const ROW_WRITTEN: f64 = 1.00;
+const ROW_READ: f64 = 0.001;
+const KV_WRITE: f64 = 5.00;
+const KV_READ: f64 = 0.50;
+
+/// What one representative call cost, from the operations counted, kept for its whole
+/// retention period.
+struct Cost {
+    webhooks: u64,
+    actions: usize,
+    object_requests: u64,
+    alarm_runs: u64,
+    rows_written: u64,
+    alarm_sets: u64,
+    rows_read: u64,
+    kv_writes: u64,
+    kv_reads: u64,
+    /// Dollars per million webhooks.
+    per_million: f64,
+}
+
+fn cost_of(h: &Harness, operator_refer: bool) -> Cost {
+    let webhooks = representative_call(h, operator_refer) as u64;
+    h.advance(RETENTION_MS as u64 + DAY);
+    assert_eq!(h.slot(CALL).unwrap().storage.tables(), Vec::<String>::new());
+    let counts = h.objects.counts();
+    let object_requests = h.objects.requests() + h.objects.alarm_runs();
+    let worker_requests = webhooks + u64::from(operator_refer);
+    let kv_writes = h.kv.writes() as u64;
+    let kv_reads = h.kv.reads() as u64;
+    let per_webhook = |n: u64| n as f64 / webhooks as f64;
+    let per_million = per_webhook(worker_requests) * WORKER_REQUEST
+        + per_webhook(object_requests) * OBJECT_REQUEST
+        + per_webhook(counts.rows_written) * ROW_WRITTEN
+        + per_webhook(counts.rows_read) * ROW_READ
+        + per_webhook(kv_writes) * KV_WRITE
+        + per_webhook(kv_reads) * KV_READ;
+    let cost = Cost {
+        webhooks,
+        actions: h.state(CALL)["actions"].as_array().unwrap().len(),
+        object_requests,
+        alarm_runs: h.objects.alarm_runs(),
+        rows_written: counts.rows_written,
+        alarm_sets: counts.alarm_sets,
+        rows_read: counts.rows_read,
+        kv_writes,
+        kv_reads,
+        per_million,
+    };
+    println!(
+        "cost: {} webhooks{}, {} actions: {} object requests ({} alarm runs), {} rows written \
+         ({} alarm sets), {} rows read, {} KV writes, {} KV reads; per webhook {:.2} object \
+         requests, {:.2} rows written, {:.2} KV writes: ${:.2} per million webhooks",
+        cost.webhooks,
+        if operator_refer {
+            " and 1 operator action"
+        } else {
+            ""
+        },
+        cost.actions,
+        cost.object_requests,
+        cost.alarm_runs,
+        cost.rows_written,
+        cost.alarm_sets,
+        cost.rows_read,
+        cost.kv_writes,
+        cost.kv_reads,
+        per_webhook(cost.object_requests),
+        per_webhook(cost.rows_written),
+        per_webhook(cost.kv_writes),
+        cost.per_million
+    );
+    cost
+}
+
+#[test]
+fn the_cost_per_million_webhooks_from_the_operations_counted() {
+    let before = WORKER_REQUEST + 2.0 * KV_WRITE + KV_READ;
+    println!(
+        "cost: the KV-only design: 2 KV writes and 1 KV read per webhook: ${before:.2} per million"
+    );
+    let plain = cost_of(&Harness::new(), false);
+    let automated = cost_of(&with_examples(), true);
+    assert_eq!(
+        plain.kv_writes, 2,
+        "KV: an index entry and an archive per call"
+    );
+    assert_eq!(automated.kv_writes, 2);
+    assert_eq!(
+        automated.actions, 10,
+        "the operator's refer and nine of the rules'"
+    );
+    // The README quotes these figures; this keeps them honest.
+    let figures = |cost: &Cost| {
+        (
+            cost.object_requests,
+            cost.rows_written,
+            cost.alarm_sets,
+            format!("{:.2}", cost.per_million),
+        )
+    };
+    let expected = EXPECTED
+        .map(|(requests, rows, alarms, dollars)| (requests, rows, alarms, dollars.to_owned()));
+    assert_eq!(
+        [figures(&plain), figures(&automated)],
+        expected,
+        "update the README's cost figures (and these) when storage changes"
+    );
+    assert!(automated.per_million < before && plain.per_million < before / 3.0);
+}
+
+/// The figures README.md gives (Storage, "What it costs"): object requests, rows
+/// written, alarm sets and dollars per million webhooks, for the call without rules and
+/// with the example rules.
+const EXPECTED: [(u64, u64, u64, &str); 2] = [(14, 16, 3, "2.69"), (22, 67, 17, "7.07")];
