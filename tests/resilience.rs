@@ -490,9 +490,23 @@ fn faults(telnyx: &FakeTelnyxServer) -> Worker {
         mismatched, 0,
         "a recorded command id differs from the one sent"
     );
+    let history = |command: &(String, String)| -> Vec<String> {
+        exchanges
+            .iter()
+            .filter(|(request, _, _)| {
+                request.action() == command.1
+                    && request.path.contains(&command.0.replace(':', "%3A"))
+            })
+            .map(|(request, status, delay)| format!("{status} after {delay} ms: {}", request.body))
+            .collect()
+    };
     assert!(
         sent_after_maybe_ran.is_empty(),
-        "sent again after it may have run: {sent_after_maybe_ran:?}"
+        "sent again after it may have run: {:?}",
+        sent_after_maybe_ran
+            .iter()
+            .map(|command| (command, history(command)))
+            .collect::<Vec<_>>()
     );
     // The plan is deterministic, so these hold for a given size and seed: commands with
     // a command_id that fail a few times still succeed by the alarm's resends inside

@@ -263,15 +263,16 @@ impl FakeTelnyx {
 
     /// Records the request and picks its reply.
     pub fn receive(&self, request: Recorded) -> Reply {
-        let reply = self.pick(request);
+        // One lock for the request and its reply, so concurrent requests cannot pair a
+        // request with another's reply.
         let mut script = self.script();
+        let reply = Self::pick(&mut script, request);
         script.replies.push(reply.status);
         script.delays.push(reply.delay_ms);
         reply
     }
 
-    fn pick(&self, request: Recorded) -> Reply {
-        let mut script = self.script();
+    fn pick(script: &mut Script, request: Recorded) -> Reply {
         let key = command_key(&request);
         script.requests.push(request);
         if let Some(reply) = script.queued.pop_front() {
