@@ -5,7 +5,10 @@
 //! machine and tool versions, to `bench/results/`.
 //!
 //! Settings: BENCH_REQUESTS (per worker and concurrency, 2000), BENCH_ROUNDS (4),
-//! BENCH_COLD_STARTS (25).
+//! BENCH_COLD_STARTS (25), BENCH_STATE_DIR (where every worker's `wrangler dev` keeps
+//! its local KV and Durable Object storage: `/dev/shm` when there is one, so that the
+//! machine's disk flushes, which production storage has nothing like, do not decide
+//! the figures; `BENCH_STATE_DIR=disk` keeps the system's temporary directory).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -234,23 +237,37 @@ struct Target {
 /// Headers and body of one webhook.
 type SignedDelivery = (Vec<(String, String)>, Vec<u8>);
 
-/// Latencies of `requests` webhooks, `concurrency` at a time; each a new event. With
-/// `storable` false the events lack `data.id`: verified, then refused (`400`) before
-/// any KV access, which shows what the runtime and the verification cost alone.
+/// What one measurement sends: `requests` webhooks, `concurrency` at a time, each a
+/// new event, spread over `calls` calls. With `storable` false the events lack
+/// `data.id`: verified, then refused (`400`) before any storage, which shows what the
+/// runtime and the verification cost alone.
+#[derive(Clone, Copy)]
+struct Workload {
+    requests: usize,
+    concurrency: usize,
+    calls: usize,
+    storable: bool,
+}
+
+/// How long the workload took, and each request's latency.
 fn load(
     target: &Target,
     signer: &WebhookSigner,
     tag: &str,
-    requests: usize,
-    concurrency: usize,
-    storable: bool,
+    workload: Workload,
 ) -> (Duration, Vec<Duration>) {
+    let Workload {
+        requests,
+        concurrency,
+        calls,
+        storable,
+    } = workload;
     let bodies: Vec<Vec<u8>> = (0..requests)
         .map(|n| {
             let mut delivery = body(&Delivery {
                 event_type: "call.refer.completed",
                 event_id: &format!("bench-{tag}-{n}"),
-                call_control_id: &format!("v3:bench-{tag}-{}", n % 100),
+                call_control_id: &format!("v3:bench-{tag}-{}", n % calls),
                 occurred_at: &occurred_at(6),
             });
             if !storable {
@@ -303,7 +320,13 @@ fn no_storage_row(targets: &[Target], signer: &WebhookSigner) -> Row {
         for offset in 0..targets.len() {
             let index = (round + offset) % targets.len();
             let tag = format!("refused-r{round}");
-            let (_, mut sample) = load(&targets[index], signer, &tag, requests / 2, 1, false);
+            let workload = Workload {
+                requests: requests / 2,
+                concurrency: 1,
+                calls: 100,
+                storable: false,
+            };
+            let (_, mut sample) = load(&targets[index], signer, &tag, workload);
             latencies[index].append(&mut sample);
         }
     }
@@ -322,6 +345,38 @@ fn no_storage_row(targets: &[Target], signer: &WebhookSigner) -> Row {
     .against(Others::of(&p50s))
 }
 
+/// Throughput at concurrency 16 when every webhook starts a new call: what creating a
+/// call's object costs (the JavaScript Workers do the same work for any webhook).
+fn new_call_row(targets: &[Target], signer: &WebhookSigner) -> Row {
+    let requests = setting("BENCH_REQUESTS", 2000) / 4;
+    let mut totals = vec![(Duration::ZERO, 0); targets.len()];
+    for round in 0..2 {
+        for offset in 0..targets.len() {
+            let index = (round + offset) % targets.len();
+            let workload = Workload {
+                requests: requests / 2,
+                concurrency: 16,
+                calls: requests / 2,
+                storable: true,
+            };
+            let tag = format!("new-calls-r{round}");
+            let (elapsed, latencies) = load(&targets[index], signer, &tag, workload);
+            totals[index].0 += elapsed;
+            totals[index].1 += latencies.len();
+        }
+    }
+    let per_second: Vec<f64> = totals
+        .iter()
+        .map(|(elapsed, count)| *count as f64 / elapsed.as_secs_f64())
+        .collect();
+    Row::new(
+        format!("end to end, concurrency 16, every webhook a new call: throughput ({requests} requests)"),
+        per_second[0],
+        "req/s",
+    )
+    .against(Others::of(&per_second))
+}
+
 fn end_to_end_rows(targets: &[Target], signer: &WebhookSigner) -> Vec<Row> {
     let requests = setting("BENCH_REQUESTS", 2000);
     let rounds = setting("BENCH_ROUNDS", 4).max(1);
@@ -333,14 +388,13 @@ fn end_to_end_rows(targets: &[Target], signer: &WebhookSigner) -> Vec<Row> {
             for offset in 0..targets.len() {
                 let index = (round + offset) % targets.len();
                 let tag = format!("c{concurrency}-r{round}");
-                let (elapsed, latencies) = load(
-                    &targets[index],
-                    signer,
-                    &tag,
-                    requests / rounds,
+                let workload = Workload {
+                    requests: requests / rounds,
                     concurrency,
-                    true,
-                );
+                    calls: 100,
+                    storable: true,
+                };
+                let (elapsed, latencies) = load(&targets[index], signer, &tag, workload);
                 totals[index].0 += elapsed;
                 totals[index].1.extend(latencies);
             }
@@ -377,6 +431,7 @@ fn end_to_end_rows(targets: &[Target], signer: &WebhookSigner) -> Vec<Row> {
             rows[last - 1].target = Some((others_p99.same_work, true));
         }
     }
+    rows.push(new_call_row(targets, signer));
     rows
 }
 
@@ -407,7 +462,25 @@ fn machine() -> Value {
         "node": version(&bin.join("node"), &["--version"]),
         "wrangler": version(&bin.join("wrangler"), &["--version"]),
         "wasm-opt": version(&bin.join("wasm-opt"), &["--version"]),
+        "wrangler_state": std::env::temp_dir().display().to_string(),
     })
+}
+
+/// Puts every worker's local state where BENCH_STATE_DIR says (see the module docs).
+fn choose_state_dir() {
+    let chosen = match std::env::var("BENCH_STATE_DIR") {
+        Ok(dir) if dir == "disk" => None,
+        Ok(dir) => Some(PathBuf::from(dir)),
+        Err(_) => Some(PathBuf::from("/dev/shm")).filter(|shm| shm.is_dir()),
+    };
+    if let Some(dir) = chosen {
+        // Read by WranglerDev through `std::env::temp_dir`; set before any thread starts.
+        std::env::set_var("TMPDIR", dir);
+    }
+    println!(
+        "bench: wrangler dev keeps its local state under {}",
+        std::env::temp_dir().display()
+    );
 }
 
 fn print_table(rows: &[Row]) {
@@ -463,6 +536,7 @@ fn main() -> ExitCode {
         println!("report: run through `make bench` (cargo bench --bench report)");
         return ExitCode::SUCCESS;
     }
+    choose_state_dir();
     let mut rows = size_rows();
     rows.extend(cold_start_rows());
     rows.extend(core_rows());

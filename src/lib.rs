@@ -1,11 +1,14 @@
 //! telnyx-edge: Telnyx Call Control webhooks verified, stored and acted on in a
 //! Cloudflare Worker.
 //!
-//! - [`domain`]: the pure core (verification, envelopes, the call-state reducer).
-//! - [`ports`]: the traits the core needs from outside (KV, logging), with in-memory
+//! - [`domain`]: the pure core (verification, envelopes, the call-state reducer,
+//!   automations, the retry table).
+//! - [`ports`]: the traits the core needs from outside (KV, the call object's SQL
+//!   storage and alarm, the objects namespace, HTTP, clock, logging), with in-memory
 //!   versions for tests.
-//! - [`app`]: the request pipeline over those ports.
-//! - `edge` (wasm only): the Worker entry points that wire KV and the runtime in.
+//! - [`app`]: the Worker's pipeline and the call's Durable Object, over those ports.
+//! - `edge` (wasm only): the Worker entry point and the object class, which wire the
+//!   runtime in.
 
 pub mod app;
 pub mod domain;

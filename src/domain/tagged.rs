@@ -1,7 +1,8 @@
-//! Reading the internally tagged enums this worker stores (`{"kind": "…", …fields}`).
+//! Reading the internally tagged enum this worker stores (an action's effect,
+//! `{"kind": "…", …fields}`).
 //!
 //! serde's derived `#[serde(tag = "kind")]` deserialisation buffers through its
-//! `Content` machinery, about 9 KiB of the gzipped wasm for two enums. Reading through
+//! `Content` machinery, kilobytes of the gzipped wasm. Reading through
 //! `serde_json::Value`, already in the binary, keeps the stored format and drops that.
 //! Serialisation stays derived: the tag costs nothing there.
 

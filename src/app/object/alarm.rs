@@ -1,7 +1,7 @@
 //! The object's alarm: the one clock that drives everything after a request's answer.
 //! Each run recovers attempts an earlier instance left out, plans and sends what is
-//! due, writes the call's KV index entry and archive, and deletes the object's storage
-//! once the retention period has passed. Then it sets the alarm for the next thing due.
+//! due, archives a settled call in KV, and deletes the object's storage once the
+//! retention period has passed. Then it sets the alarm for the next thing due.
 //! The runtime retries a failed run; the state in SQL says what is left, so a run can
 //! start over at any point.
 
@@ -104,7 +104,7 @@ where
     }
 
     /// When the alarm is set for, read from storage once per instance.
-    pub(super) async fn known_alarm(&self) -> Result<Option<i64>, StoreError> {
+    async fn known_alarm(&self) -> Result<Option<i64>, StoreError> {
         match self.memory.alarm.get() {
             AlarmKnown::At(current) => Ok(current),
             AlarmKnown::Unknown => {
