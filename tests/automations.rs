@@ -552,6 +552,44 @@ fn a_command_that_may_have_run_is_resent_only_within_the_command_id_window() {
 }
 
 #[test]
+fn once_it_may_have_run_a_later_429_cannot_stretch_the_window() {
+    let h =
+        Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
+    h.telnyx
+        .then(fail_503())
+        .then(Reply::error(429, "10011", "Too many requests").retry_after("70"));
+    h.accepted(&event("call.answered", "ev-1", 1));
+    h.advance(10 * 60_000);
+    assert_eq!(
+        h.sent().len(),
+        2,
+        "not sent a third time, 70 s after the first"
+    );
+    let error = h.actions()[0]["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("outcome unknown"), "{error}");
+}
+
+#[test]
+fn a_resend_that_comes_due_too_late_is_closed_not_sent() {
+    let h =
+        Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
+    h.telnyx.then(fail_503());
+    h.accepted(&event("call.answered", "ev-1", 1));
+    // Storage fails every attempt to send it again, past the 60 s window.
+    let slot = h.slot(CALL).unwrap();
+    slot.storage.fail_statements("attempts = attempts + 1");
+    h.advance(70_000);
+    slot.storage.heal();
+    h.advance(60_000);
+    assert_eq!(h.sent().len(), 1, "never resent outside the window");
+    let action = &h.actions()[0];
+    assert_eq!(action["status"], "failed");
+    let error = action["error"].as_str().unwrap();
+    assert!(error.starts_with("telnyx 503"), "{error}");
+    assert!(error.contains("outcome unknown"), "{error}");
+}
+
+#[test]
 fn an_action_without_a_command_id_is_never_resent_after_a_5xx_or_timeout() {
     for reply in [
         fail_503(),

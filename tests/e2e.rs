@@ -600,6 +600,15 @@ fn actions_of(sent: &[(String, Value)]) -> Vec<&str> {
     sent.iter().map(|(action, _)| action.as_str()).collect()
 }
 
+/// One DTMF digit pressed on `call`.
+fn dtmf(call: &str, id: &str, second: u32, digit: &str) -> Value {
+    with_payload(
+        event(call, "call.dtmf.received", id, second),
+        "digit",
+        json!(digit),
+    )
+}
+
 fn with_payload(mut body: Value, field: &str, value: Value) -> Value {
     deliveries::set_payload(&mut body, field, value);
     body
@@ -655,12 +664,9 @@ fn every_signed_event_sends_exactly_what_the_rules_say(ctx: &Ctx) {
         )
     );
 
-    let dtmf = |id: &str, second: u32, digit: &str| {
-        with_payload(ev("call.dtmf.received", id, second), "digit", json!(digit))
-    };
-    ctx.accepted(&dtmf("auto-star", 6, "*"));
+    ctx.accepted(&dtmf(call, "auto-star", 6, "*"));
     assert_eq!(actions_of(&ctx.expect_requests(1)), ["client_state_update"]);
-    ctx.accepted(&dtmf("auto-digit", 7, "1"));
+    ctx.accepted(&dtmf(call, "auto-digit", 7, "1"));
     let sent = ctx.expect_requests(2);
     assert_eq!(
         actions_of(&sent),
@@ -778,16 +784,9 @@ fn star_then_one_against_a_slow_telnyx_barges(ctx: &Ctx) {
     ctx.telnyx.clear();
     // Telnyx takes 500 ms to answer each command; the digits are typed 150 ms apart.
     ctx.telnyx.always(TelnyxReply::ok().delayed(500));
-    let dtmf = |id: &str, second: u32, digit: &str| {
-        with_payload(
-            event(call, "call.dtmf.received", id, second),
-            "digit",
-            json!(digit),
-        )
-    };
-    ctx.accepted(&dtmf("slow-star", 2, "*"));
+    ctx.accepted(&dtmf(call, "slow-star", 2, "*"));
     std::thread::sleep(Duration::from_millis(150));
-    ctx.accepted(&dtmf("slow-one", 3, "1"));
+    ctx.accepted(&dtmf(call, "slow-one", 3, "1"));
     let sent = ctx.expect_requests(3);
     assert_eq!(
         actions_of(&sent),
@@ -860,19 +859,12 @@ fn a_5xx_is_recorded_failed_and_not_resent_after_60_seconds(ctx: &Ctx) {
 fn a_restart_mid_call_loses_nothing(ctx: &Ctx) {
     let call = "v3:e2e-restart";
     ctx.accepted(&event(call, "call.bridged", "restart-bridged", 1));
-    let dtmf = |id: &str, second: u32, digit: &str| {
-        with_payload(
-            event(call, "call.dtmf.received", id, second),
-            "digit",
-            json!(digit),
-        )
-    };
-    ctx.accepted(&dtmf("restart-star", 2, "*"));
+    ctx.accepted(&dtmf(call, "restart-star", 2, "*"));
     ctx.expect_requests(1);
     // An action still open when wrangler stops: Telnyx is rate-limiting it.
     ctx.telnyx
         .always(TelnyxReply::error(429, "10011", "Too many requests").retry_after("4"));
-    ctx.accepted(&dtmf("restart-one", 3, "1"));
+    ctx.accepted(&dtmf(call, "restart-one", 3, "1"));
     wait_for_state(ctx, call, Duration::from_secs(10), |s| {
         s["actions"].as_array().is_some_and(|a| a.len() == 3)
     });
@@ -905,7 +897,7 @@ fn a_restart_mid_call_loses_nothing(ctx: &Ctx) {
         .count();
     assert!(barges >= 1, "{requests:?}");
     assert_eq!(
-        ctx.deliver(&dtmf("restart-one", 3, "1")).json()["status"],
+        ctx.deliver(&dtmf(call, "restart-one", 3, "1")).json()["status"],
         "duplicate",
         "claims survive the restart"
     );

@@ -186,6 +186,62 @@ fn a_failed_kv_write_is_repaired_and_nothing_is_lost() {
     assert_eq!(h.state(CALL)["events"].as_array().unwrap().len(), 2);
 }
 
+#[test]
+fn a_kv_outage_at_retention_is_waited_out_without_spinning() {
+    let h = Harness::new();
+    h.deliver(&event("call.initiated", "ev-1", 1));
+    // The archive cannot be written for a while when the retention ends.
+    h.kv.fail_puts("call:", 30);
+    h.advance(RETENTION_MS as u64 + 60 * SECOND);
+    assert!(
+        !h.slot(CALL).unwrap().storage.tables().is_empty(),
+        "kept until archived"
+    );
+    h.advance(10 * 60 * SECOND);
+    assert_eq!(h.slot(CALL).unwrap().storage.tables(), Vec::<String>::new());
+    assert!(h.kv.entry(&archive_key(CALL)).is_some());
+    assert!(
+        h.objects.alarm_runs() < 80,
+        "{} alarm runs: tried again every 10 s, not at once",
+        h.objects.alarm_runs()
+    );
+}
+
+#[test]
+fn an_archive_due_while_an_action_is_open_waits_without_spinning() {
+    let h = Harness::with_vars(&[(
+        "AUTOMATIONS",
+        r#"{"rules":[{"name":"a","on":["call.answered"],"do":[{"action":"answer"}]}]}"#,
+    )]);
+    h.telnyx.then(
+        support::fake_telnyx::Reply::error(429, "10011", "Too many requests").retry_after("120"),
+    );
+    h.deliver(&event("call.answered", "ev-1", 1));
+    h.deliver(&event("call.hangup", "ev-2", 2));
+    h.advance(100 * SECOND);
+    assert!(
+        h.kv.entry(&archive_key(CALL)).is_none(),
+        "the answer is still open"
+    );
+    assert!(h.objects.alarm_runs() < 10, "{}", h.objects.alarm_runs());
+    h.advance(100 * SECOND);
+    assert!(h.kv.entry(&archive_key(CALL)).is_some());
+    assert_eq!(h.state(CALL)["actions"][0]["status"], "succeeded");
+}
+
+#[test]
+fn an_operator_action_alone_still_ends_in_retention() {
+    let h = Harness::with_vars(&[("TELNYX_API_KEY", "")]);
+    let response = h.operator_action("hangup", &json!({}));
+    assert_eq!(response.status, 503);
+    assert!(
+        h.slot(CALL).unwrap().storage.alarm().is_some(),
+        "an alarm is set"
+    );
+    h.advance(RETENTION_MS as u64 + DAY);
+    assert_eq!(h.slot(CALL).unwrap().storage.tables(), Vec::<String>::new());
+}
+
 /// Cloudflare's published prices (Workers paid plan), dollars per million.
 const WORKER_REQUEST: f64 = 0.30;
 const OBJECT_REQUEST: f64 = 0.15;

@@ -127,11 +127,23 @@ pub enum Verdict {
 pub struct Progress<'a> {
     /// Attempts made so far, this one included.
     pub attempts: u32,
+    /// Whether an earlier attempt may have run: then Telnyx's `command_id` window
+    /// binds every later resend too, whatever the latest answer says.
+    pub ran_maybe_before: bool,
     /// Since the first attempt started.
     pub elapsed_ms: u64,
     pub has_command_id: bool,
     /// Spreads the retries of different commands apart.
     pub jitter_seed: &'a str,
+}
+
+/// Whether an attempt's outcome says Telnyx may have run the command.
+pub fn may_have_run(attempted: Attempted) -> bool {
+    match attempted {
+        Attempted::Answered { status, .. } => (500..=599).contains(&status),
+        Attempted::TimedOut | Attempted::Lost => true,
+        Attempted::Unreached => false,
+    }
 }
 
 /// The verdict on a command after its latest attempt.
@@ -152,6 +164,7 @@ pub fn decide(schedule: &Schedule, attempted: Attempted, progress: Progress<'_>)
         Attempted::Unreached => (false, None),
         Attempted::TimedOut | Attempted::Lost => (true, None),
     };
+    let ran_maybe = ran_maybe || progress.ran_maybe_before;
     let failure = if ran_maybe {
         Failure::OutcomeUnknown {
             has_command_id: progress.has_command_id,
@@ -224,6 +237,7 @@ mod tests {
     fn progress(attempts: u32, elapsed_ms: u64) -> Progress<'static> {
         Progress {
             attempts,
+            ran_maybe_before: false,
             elapsed_ms,
             has_command_id: true,
             jitter_seed: "cmd",
@@ -345,6 +359,34 @@ mod tests {
                 has_command_id: true
             })
         );
+    }
+
+    #[test]
+    fn once_an_attempt_may_have_run_the_window_binds_every_later_resend() {
+        let limited = Attempted::Answered {
+            status: 429,
+            retry_after_ms: Some(70_000),
+        };
+        let after_a_500 = Progress {
+            ran_maybe_before: true,
+            ..progress(2, 1_000)
+        };
+        assert_eq!(
+            decide(&OUTBOX, limited, after_a_500),
+            Verdict::Failed(Failure::OutcomeUnknown {
+                has_command_id: true
+            })
+        );
+        assert!(matches!(
+            decide(&OUTBOX, answered(429), after_a_500),
+            Verdict::RetryIn(_)
+        ));
+        assert!(matches!(
+            decide(&OUTBOX, limited, progress(2, 1_000)),
+            Verdict::RetryIn(70_000)
+        ));
+        assert!(may_have_run(answered(502)) && may_have_run(Attempted::Lost));
+        assert!(!may_have_run(answered(429)) && !may_have_run(Attempted::Unreached));
     }
 
     #[test]

@@ -134,15 +134,29 @@ async fn read_request_body(request: &web_sys::Request) -> Result<Request, Proble
     let buffer = JsFuture::from(request.array_buffer().map_err(unreadable)?)
         .await
         .map_err(unreadable)?;
+    let body = Uint8Array::new(&buffer).to_vec();
+    Ok(plain_request(
+        request,
+        header_entries(&request.headers()),
+        body,
+    ))
+}
+
+/// The request as plain values, with its headers and body already read.
+fn plain_request(
+    request: &web_sys::Request,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> Request {
     let path = Url::new(&request.url())
         .map(|url| url.pathname())
         .unwrap_or_else(|_| "/".into());
-    Ok(Request {
+    Request {
         method: request.method(),
         path,
-        headers: header_entries(&request.headers()),
-        body: Uint8Array::new(&buffer).to_vec(),
-    })
+        headers,
+        body,
+    }
 }
 
 /// Reads the request into plain values. The body is read chunk by chunk and refused as
@@ -189,15 +203,7 @@ async fn read_request(request: &web_sys::Request) -> Result<Request, Problem> {
             bytes.copy_to(&mut body[start..]);
         }
     }
-    let path = Url::new(&request.url())
-        .map(|url| url.pathname())
-        .unwrap_or_else(|_| "/".into());
-    Ok(Request {
-        method: request.method(),
-        path,
-        headers,
-        body,
-    })
+    Ok(plain_request(request, headers, body))
 }
 
 /// Every header as a name and value pair, in the runtime's order.

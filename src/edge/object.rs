@@ -90,11 +90,6 @@ impl ObjectStorage for DurableStorage {
     }
 
     async fn delete_all(&self) -> Result<(), StoreError> {
-        let promise = self
-            .storage
-            .delete_alarm(Object::new())
-            .map_err(store_error)?;
-        JsFuture::from(promise).await.map_err(store_error)?;
         let promise = self.storage.delete_all().map_err(store_error)?;
         JsFuture::from(promise).await.map_err(store_error)?;
         Ok(())

@@ -104,10 +104,10 @@ pub trait ObjectStorage {
     fn query(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Vec<SqlRow>, StoreError>;
     /// When the alarm is set for, in Unix milliseconds.
     async fn get_alarm(&self) -> Result<Option<i64>, StoreError>;
-    /// Sets (or moves) the one alarm; the runtime calls the object's `alarm` then, and
-    /// again with backoff if that fails.
+    /// Sets (or moves) the one alarm; the runtime calls the object's `alarm` then.
     async fn set_alarm(&self, at_millis: i64) -> Result<(), StoreError>;
-    /// Removes every table and the alarm.
+    /// Removes every table. Called from the alarm handler, whose alarm is spent when it
+    /// returns without setting another.
     async fn delete_all(&self) -> Result<(), StoreError>;
 }
 

@@ -103,14 +103,18 @@ where
         set
     }
 
-    /// When the alarm is set for, read from storage once per instance.
+    /// When the alarm is set for, read from storage once per instance. What became
+    /// known while the read was out (an alarm fired or was set) wins over the read.
     async fn known_alarm(&self) -> Result<Option<i64>, StoreError> {
+        if let AlarmKnown::At(current) = self.memory.alarm.get() {
+            return Ok(current);
+        }
+        let read = self.storage.get_alarm().await?;
         match self.memory.alarm.get() {
             AlarmKnown::At(current) => Ok(current),
             AlarmKnown::Unknown => {
-                let current = self.storage.get_alarm().await?;
-                self.memory.alarm.set(AlarmKnown::At(current));
-                Ok(current)
+                self.memory.alarm.set(AlarmKnown::At(read));
+                Ok(read)
             }
         }
     }
@@ -152,11 +156,13 @@ where
         if let Some(since) = summary.operator_since {
             next.at(since + OPERATOR_ORPHAN_MS);
         }
-        if let Some(last) = summary.last_change {
+        // The archive and the retention wait for everything open to end; whatever is
+        // open has a time of its own above.
+        if let (Some(last), true) = (summary.last_change, summary.is_quiet()) {
             if summary.first_accepted.is_some() && summary.hung_up && summary.archived.is_none() {
                 next.at((last + ARCHIVE_DELAY_MS).max(kv_ready));
             }
-            next.at(last + RETENTION_MS);
+            next.at((last + RETENTION_MS).max(kv_ready));
         }
         Ok(next.0)
     }
@@ -251,23 +257,26 @@ where
                     .is_some_and(|last| self.now() >= last + RETENTION_MS)
         };
         let summary = self.store().summary()?;
-        if !retiring(&summary) {
+        if !retiring(&summary) || self.now() < self.memory.kv_retry_at.get() {
             return Ok(());
         }
+        // Archived in the same millisecond as the last change counts as stale too.
         let stale = match (summary.archived, summary.last_change) {
-            (Some(archived), Some(last)) => archived < last,
+            (Some(archived), Some(last)) => archived <= last,
             _ => true,
         };
         if stale && !self.archive(self.now()).await? {
             return Ok(());
         }
         // Checked again with nothing awaited before the deletion is issued: an event
-        // that arrived during the archive's write keeps the call.
+        // that arrived during the archive's write keeps the call. The memory forgets
+        // the tables first, so a request that comes in while the deletion completes
+        // creates them afresh, after it.
         if !retiring(&self.store().summary()?) {
             return Ok(());
         }
-        self.storage.delete_all().await?;
         self.memory.forget_storage();
+        self.storage.delete_all().await?;
         self.log.log(LogLine {
             level: "info",
             msg: "retention",

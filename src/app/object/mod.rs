@@ -14,7 +14,7 @@ mod outbox;
 mod planning;
 pub mod store;
 
-pub use operator::{random_uuid, COMMAND_ID_HEADER};
+pub use operator::COMMAND_ID_HEADER;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;

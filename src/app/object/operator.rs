@@ -18,7 +18,7 @@ use crate::ports::{Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError
 pub const COMMAND_ID_HEADER: &str = "telnyx-edge-command-id";
 
 /// A random UUIDv4 from the platform's secure generator.
-pub fn random_uuid() -> Result<String, StoreError> {
+fn random_uuid() -> Result<String, StoreError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| StoreError(format!("no randomness: {e}")))?;
     Ok(uuid::Builder::from_random_bytes(bytes)
@@ -94,6 +94,11 @@ where
             Some(command_id) => response.with_header(COMMAND_ID_HEADER, command_id.clone()),
             None => response,
         };
+        // The alarm closes the action should this request end before it is answered,
+        // and keeps the call's retention.
+        if let Err(error) = self.wake().await {
+            self.log_storage_error("alarm", &error);
+        }
         let Some(api_key) = api_key else {
             return Ok(with_id(
                 Problem::new(
@@ -104,18 +109,14 @@ where
                 .into(),
             ));
         };
-        // The alarm closes the action should this request end before it is answered.
-        if let Err(error) = self.wake().await {
-            self.log_storage_error("alarm", &error);
-        }
         let text = Value::Object(body).to_string();
         let sent = loop {
             let sent = self.attempt(&id, spec, call, api_key, &text).await?;
             match self.settle(&id, spec, &sent, &Schedule::OPERATOR) {
                 Ok(Verdict::RetryIn(delay)) => self.clock.sleep(delay).await,
                 Ok(_) => break sent,
-                // Telnyx answered: the operator hears it. The action stays pending until
-                // the alarm closes it as unrecorded.
+                // The request went out: the operator hears how it ended. The action stays
+                // pending until the alarm closes it as unrecorded.
                 Err(error) => {
                     self.log_storage_error("outcome not recorded", &error);
                     break sent;

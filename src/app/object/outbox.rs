@@ -12,10 +12,35 @@ use super::CallObject;
 use crate::app::telnyx::{Sent, TelnyxClient, TelnyxError};
 use crate::domain::actions::{self, ActionSpec};
 use crate::domain::call_state::ActionStatus;
-use crate::domain::retry::{decide, Failure, Progress, Schedule, Verdict};
+use crate::domain::retry::{
+    decide, may_have_run, Failure, Progress, Schedule, Verdict, RESEND_WINDOW_MS,
+};
 use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError};
 
-use super::PLANNING_TICK_MS;
+use super::{ObjectMemory, PLANNING_TICK_MS};
+
+/// An attempt out from this instance, until it is dropped (also when the attempt is
+/// abandoned half-way), so the alarm never takes it for one a dead instance left.
+struct InFlight<'a> {
+    memory: &'a ObjectMemory,
+    id: String,
+}
+
+impl<'a> InFlight<'a> {
+    fn mark(memory: &'a ObjectMemory, id: &str) -> Self {
+        memory.in_flight.borrow_mut().insert(id.to_owned());
+        Self {
+            memory,
+            id: id.to_owned(),
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.memory.in_flight.borrow_mut().remove(&self.id);
+    }
+}
 
 impl<S, K, L, H, C> CallObject<'_, S, K, L, H, C>
 where
@@ -51,7 +76,12 @@ where
             pin_mut!(tick);
             match select(attempt.as_mut(), tick).await {
                 Either::Left((done, _)) => return done,
-                Either::Right(_) => self.plan_ready(self.now())?,
+                // The attempt goes on whatever planning meets; the next run plans again.
+                Either::Right(_) => {
+                    if let Err(error) = self.plan_ready(self.now()) {
+                        self.log_storage_error("planning", &error);
+                    }
+                }
             }
         }
     }
@@ -66,6 +96,19 @@ where
         let Some(call) = self.store().call_control_id()? else {
             return self.close(&row, None, "no call to send it for".into());
         };
+        // Checked again at the send: an alarm can run later than the retry was due.
+        let late = row
+            .first_attempt_at
+            .is_some_and(|first| self.now() - first > RESEND_WINDOW_MS as i64);
+        if row.ran_maybe && late {
+            let unknown = Failure::OutcomeUnknown {
+                has_command_id: true,
+            };
+            let last = row.error.as_deref().unwrap_or_default();
+            let last = last.split(" (attempt ").next().unwrap_or_default();
+            let reason = format!("{last}{}", unknown.explain(row.attempts));
+            return self.close(&row, row.http_status, reason);
+        }
         let body = row.body.clone().unwrap_or_else(|| "{}".into());
         let sent = self.attempt(&row.id, spec, &call, api_key, &body).await?;
         self.settle(&row.id, spec, &sent, &Schedule::OUTBOX)?;
@@ -82,17 +125,15 @@ where
         body: &str,
     ) -> Result<Sent, StoreError> {
         self.store().start_attempt(id, self.now())?;
-        self.memory.in_flight.borrow_mut().insert(id.to_owned());
+        let _out = InFlight::mark(self.memory, id);
         let client = TelnyxClient {
             http: self.http,
             api_base: &self.config.api_base,
             api_key,
         };
-        let sent = client
+        Ok(client
             .attempt(spec, call, body, || self.clock.now_millis())
-            .await;
-        self.memory.in_flight.borrow_mut().remove(id);
-        Ok(sent)
+            .await)
     }
 
     /// Records what the latest attempt of action `id` tells, by the retry table, and
@@ -115,6 +156,7 @@ where
             sent.attempted,
             Progress {
                 attempts,
+                ran_maybe_before: row.ran_maybe,
                 elapsed_ms: now
                     .saturating_sub(row.first_attempt_at.unwrap_or(now))
                     .max(0) as u64,
@@ -139,6 +181,7 @@ where
             Verdict::RetryIn(delay) => store.schedule_retry(&Retry {
                 id,
                 at: now + delay as i64,
+                ran_maybe: may_have_run(sent.attempted),
                 http_status,
                 error: &format!("{error} (attempt {attempts}; sending again)"),
                 now,

@@ -27,7 +27,7 @@ const CALL_SCHEMA: &str = "\
      body TEXT, effect TEXT, started_at INTEGER NOT NULL, status TEXT NOT NULL, \
      http_status INTEGER, error TEXT, at TEXT NOT NULL, updated_at INTEGER NOT NULL, \
      attempts INTEGER NOT NULL, first_attempt_at INTEGER, attempt_started_at INTEGER, \
-     next_attempt_at INTEGER) WITHOUT ROWID; \
+     next_attempt_at INTEGER, ran_maybe INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID; \
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) \
      WITHOUT ROWID";
 
@@ -120,6 +120,8 @@ pub struct ActionRow {
     pub first_attempt_at: Option<i64>,
     pub attempt_started_at: Option<i64>,
     pub next_attempt_at: Option<i64>,
+    /// An attempt may have run it (a `5xx`, a timeout, a lost connection).
+    pub ran_maybe: bool,
 }
 
 fn text(row: &SqlRow, column: &str) -> Option<String> {
@@ -186,6 +188,7 @@ impl ActionRow {
             first_attempt_at: int(row, "first_attempt_at"),
             attempt_started_at: int(row, "attempt_started_at"),
             next_attempt_at: int(row, "next_attempt_at"),
+            ran_maybe: int(row, "ran_maybe") == Some(1),
         })
     }
 
@@ -229,7 +232,7 @@ pub struct Summary {
     /// Actions whose outcome is open, operator ones included.
     pub pending: u64,
     /// The first open automation action (the head of the outbox) and when it is due
-    /// (`None`: an attempt is out, or it was never tried).
+    /// (`None`: an attempt is out, here or in an instance that died with it out).
     pub head: Option<(String, Option<i64>)>,
     /// When the oldest open operator action was asked for.
     pub operator_since: Option<i64>,
@@ -247,6 +250,8 @@ impl Summary {
 pub struct Retry<'a> {
     pub id: &'a str,
     pub at: i64,
+    /// The attempt that ended may have run it.
+    pub ran_maybe: bool,
     pub http_status: Option<u16>,
     pub error: &'a str,
     pub now: i64,
@@ -505,9 +510,11 @@ impl<S: ObjectStorage> Store<'_, S> {
     pub fn schedule_retry(&self, retry: &Retry<'_>) -> Result<(), StoreError> {
         self.0.execute(
             "UPDATE actions SET next_attempt_at = ?, attempt_started_at = NULL, \
-             http_status = ?, error = ?, at = ?, updated_at = ? WHERE id = ?",
+             ran_maybe = MAX(ran_maybe, ?), http_status = ?, error = ?, at = ?, \
+             updated_at = ? WHERE id = ?",
             &[
                 retry.at.into(),
+                i64::from(retry.ran_maybe).into(),
                 retry.http_status.map(i64::from).into(),
                 retry.error.into(),
                 rfc3339(retry.now).as_str().into(),
@@ -580,7 +587,7 @@ impl<S: ObjectStorage> Store<'_, S> {
         Ok(())
     }
 
-    /// When the oldest loose claim was made, and whether any body awaits archiving.
+    /// When the oldest loose claim was made.
     pub fn oldest_loose(&self) -> Result<Option<i64>, StoreError> {
         self.number("SELECT MIN(accepted_at) AS n FROM loose_events", &[])
     }
