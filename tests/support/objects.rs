@@ -53,10 +53,6 @@ impl ObjectSlots {
         Rc::clone(slot)
     }
 
-    pub fn names(&self) -> Vec<String> {
-        self.slots.borrow().keys().cloned().collect()
-    }
-
     /// Objects that stored anything.
     pub fn with_tables(&self) -> Vec<String> {
         self.slots
@@ -87,7 +83,6 @@ impl ObjectSlots {
                 total.rows_written += counts.rows_written;
                 total.rows_read += counts.rows_read;
                 total.alarm_sets += counts.alarm_sets;
-                total.statements += counts.statements;
                 total
             })
     }

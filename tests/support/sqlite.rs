@@ -16,7 +16,6 @@ pub struct StorageCounts {
     /// Rows the queries returned: a lower bound of what SQLite scanned.
     pub rows_read: u64,
     pub alarm_sets: u64,
-    pub statements: u64,
 }
 
 pub struct SqliteStorage {
@@ -134,10 +133,7 @@ impl ObjectStorage for SqliteStorage {
             .execute(sql, rusqlite::params_from_iter(bind(params)))
             .map_err(error)?;
         let written = connection.total_changes() - before;
-        self.count(|c| {
-            c.rows_written += written;
-            c.statements += 1;
-        });
+        self.count(|c| c.rows_written += written);
         Ok(written)
     }
 
@@ -147,10 +143,7 @@ impl ObjectStorage for SqliteStorage {
         let before = connection.total_changes();
         connection.execute_batch(sql).map_err(error)?;
         let written = connection.total_changes() - before;
-        self.count(|c| {
-            c.rows_written += written;
-            c.statements += 1;
-        });
+        self.count(|c| c.rows_written += written);
         Ok(())
     }
 
@@ -179,7 +172,6 @@ impl ObjectStorage for SqliteStorage {
         self.count(|c| {
             c.rows_written += written;
             c.rows_read += read;
-            c.statements += 1;
         });
         Ok(objects)
     }
