@@ -144,6 +144,7 @@ fn every_body_the_worker_sends_validates_against_the_spec_schema() {
             let response = h.send(Request {
                 method: method.into(),
                 path: format!("/calls/v3%3Acontract/actions/{}", action.name),
+                query: String::new(),
                 headers: vec![("authorization".into(), bearer())],
                 body: body.to_string().into_bytes(),
             });

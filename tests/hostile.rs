@@ -11,9 +11,11 @@ use support::hostile::{Corpus, Expect, HostileRequest, HOSTILE_CALL};
 use telnyx_edge::app::http::{Request, Response};
 
 fn send(h: &Harness, request: &HostileRequest) -> Response {
+    let (path, query) = request.path_and_query();
     h.send(Request {
         method: request.method.into(),
-        path: request.path().into(),
+        path: path.into(),
+        query: query.into(),
         headers: request.headers.clone(),
         body: request.body.clone(),
     })

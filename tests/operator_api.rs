@@ -25,6 +25,7 @@ impl Harness {
         self.send(Request {
             method: method.into(),
             path: format!("/calls/{ENCODED_CALL}/actions/{action}"),
+            query: String::new(),
             headers: authorization
                 .map(|a| vec![("authorization".to_string(), a.to_string())])
                 .unwrap_or_default(),
@@ -258,6 +259,7 @@ fn hostile_call_ids_are_refused_before_anything_is_sent() {
         h.send(Request {
             method: "POST".into(),
             path: format!("/calls/{raw}/actions/hangup"),
+            query: String::new(),
             headers: vec![("authorization".into(), bearer())],
             body: Vec::new(),
         })

@@ -14,7 +14,7 @@ use telnyx_edge::app::http::Request;
 // --- accepted and duplicate ---------------------------------------------------------
 
 #[test]
-fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_once_in_kv() {
+fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_by_it() {
     let h = Harness::new();
     let response = h.deliver_only(&event("call.initiated", "ev-1", 1));
     assert_eq!(response.status, 200);
@@ -23,19 +23,36 @@ fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_once_in_kv() {
         json!({"status": "accepted", "event_id": "ev-1"})
     );
     assert_eq!(event_ids(&h.state(CALL)), ["ev-1"], "read your writes");
-    // Indexed after the answer, with no alarm run; the alarm waits for the retention.
+    // Nothing reaches KV on the way to the answer: the object's alarm, due at once,
+    // writes the index entry.
+    assert_eq!(h.kv.writes(), 0);
+    assert_eq!(h.run_alarms(), 1);
     assert_eq!(h.kv.keys(), [index_key(NOW * 1000, CALL)]);
-    assert_eq!(h.objects.alarm_runs(), 0);
-    let alarm = h.slot(CALL).unwrap().storage.alarm();
-    assert_eq!(
-        alarm,
-        Some(NOW * 1000 + telnyx_edge::app::object::RETENTION_MS)
-    );
     let entry = h.kv.entry(&h.kv.keys()[0]).unwrap();
     assert_eq!(entry.expires_at, NOW as u64 + ARCHIVE_TTL_SECS);
-    assert_eq!(entry.metadata.unwrap()["call_control_id"], CALL);
+    let metadata = entry.metadata.unwrap();
+    assert_eq!(metadata["call_control_id"], CALL);
+    assert_eq!(metadata["status"], "initiated");
+    // Then the alarm waits for the retention.
+    assert_eq!(
+        h.slot(CALL).unwrap().storage.alarm(),
+        Some(NOW * 1000 + telnyx_edge::app::object::RETENTION_MS)
+    );
+    // A change of status within the second waits for KV's one write a second to a key.
     h.deliver(&event("call.answered", "ev-2", 2));
-    assert_eq!(h.kv.writes(), 1, "one index entry per call, not per event");
+    assert_eq!(h.kv.writes(), 1);
+    h.advance(1_000);
+    assert_eq!(h.kv.writes(), 2, "rewritten once the second has passed");
+    let metadata = h.kv.entry(&h.kv.keys()[0]).unwrap().metadata.unwrap();
+    assert_eq!(metadata["status"], "answered");
+    // Events that change no status write nothing.
+    h.deliver(&event("call.dtmf.received", "ev-3", 3));
+    h.advance(5_000);
+    assert_eq!(
+        h.kv.writes(),
+        2,
+        "one write per change of status, not per event"
+    );
 }
 
 #[test]
@@ -409,6 +426,7 @@ fn wrong_methods_are_405_with_allow() {
         let response = h.send(Request {
             method: method.into(),
             path: path.into(),
+            query: String::new(),
             ..Request::default()
         });
         assert_error(&response, 405, "method_not_allowed");
@@ -423,7 +441,6 @@ fn unknown_paths_are_404() {
         "/",
         "/webhooks",
         "/webhooks/telnyx/",
-        "/calls",
         "/calls/",
         "/calls/a/b",
     ] {

@@ -2,9 +2,9 @@
 //! answer:
 //!
 //! - `index:{inverted start}:{call_control_id}`: one entry per call, written by the
-//!   Worker after its answer to the call's first event (and by the call's object when
-//!   it archives the call, if that write did not land), so a `list` gives calls newest
-//!   first. The entry's metadata is its [`IndexEntry`].
+//!   call's object when the call starts and again after each change of its status (at
+//!   most once a second, KV's limit for one key), so a `list` gives calls newest first
+//!   with no read of the calls. The entry's metadata is its [`IndexEntry`].
 //! - `call:{call_control_id}`: the archived call state, written once the call has hung
 //!   up and settled (or when its object's retention ends), and read when the object no
 //!   longer has the call.
@@ -15,8 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::call_state::CallState;
-use crate::domain::envelope::EventRecord;
+use crate::domain::call_state::{CallState, CallStatus};
 use crate::domain::time::Instant;
 use crate::ports::{kv_limits, KvStore, PutOptions, StoreError};
 
@@ -32,23 +31,28 @@ const LOOSE_PREFIX: &str = "event:";
 /// Start times are subtracted from this, so keys sort newest first (until the year 2286).
 const INVERSION_BASE: i64 = 9_999_999_999_999;
 
-/// What the index says about a call without reading it.
+/// What the index says about a call without reading it: a row of `GET /calls`, as of
+/// the call's last change of status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexEntry {
     pub call_control_id: String,
     pub from: Option<String>,
     pub to: Option<String>,
+    pub status: CallStatus,
     pub started_at: String,
+    pub updated_at: Option<String>,
 }
 
 impl IndexEntry {
-    /// The entry of the call whose first event is `first`, accepted at `started_ms`.
-    pub fn of(first: &EventRecord, started_ms: i64) -> Self {
+    /// The entry of a call whose first event was accepted at `started_ms`.
+    pub fn of(state: &CallState, started_ms: i64) -> Self {
         Self {
-            call_control_id: first.call_control_id.clone(),
-            from: first.from.clone(),
-            to: first.to.clone(),
+            call_control_id: state.call_control_id.clone(),
+            from: state.from.clone(),
+            to: state.to.clone(),
+            status: state.status,
             started_at: Instant::from_unix_millis(started_ms).to_rfc3339(),
+            updated_at: state.updated_at.clone(),
         }
     }
 }
@@ -159,7 +163,9 @@ mod tests {
             call_control_id: call.clone(),
             from: Some("sip:".to_owned() + &"a".repeat(1000)),
             to: Some("+13125550100".into()),
+            status: CallStatus::Answered,
             started_at: "2025-09-15T14:02:11.104Z".into(),
+            updated_at: Some("2025-09-15T14:02:12.104Z".into()),
         };
         block_on(put_index(&kv, 1, &entry)).unwrap();
         let stored = kv.entry(&index_key(1, &call)).unwrap();

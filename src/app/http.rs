@@ -10,6 +10,8 @@ pub struct Request {
     pub method: String,
     /// The URL path as received, still percent-encoded.
     pub path: String,
+    /// The URL query without its `?`, still percent-encoded.
+    pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }

@@ -4,6 +4,7 @@
 //! native tests.
 
 pub mod archive;
+pub mod calls;
 pub mod http;
 pub mod object;
 mod operator;
@@ -57,7 +58,9 @@ struct HealthConfig {
 enum Route {
     Webhook,
     Health,
+    Calls,
     Call(CallId),
+    Live(CallId),
     Action(CallId, String),
     NotFound,
 }
@@ -69,6 +72,7 @@ fn route(path: &str) -> Route {
     match path {
         "/webhooks/telnyx" => Route::Webhook,
         "/health" => Route::Health,
+        "/calls" => Route::Calls,
         _ => {
             let Some(rest) = path.strip_prefix("/calls/") else {
                 return Route::NotFound;
@@ -77,6 +81,7 @@ fn route(path: &str) -> Route {
             let id = segments.next().and_then(call_control_id);
             match (id, segments.next(), segments.next(), segments.next()) {
                 (Some(id), None, None, None) => Route::Call(id),
+                (Some(id), Some("live"), None, None) => Route::Live(id),
                 (Some(id), Some("actions"), Some(action), None) if !action.is_empty() => {
                     Route::Action(id, action.to_owned())
                 }
@@ -131,58 +136,22 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
     .with_header("allow", allow)
 }
 
-/// Work a request leaves for after its answer (the runtime's `waitUntil`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum After {
-    /// A call's first event was accepted: its KV index entry.
-    Index {
-        started_ms: i64,
-        entry: archive::IndexEntry,
-    },
-}
-
-/// An answer, and what is left for after it.
-pub struct Handled {
-    pub response: Response,
-    pub after: Option<After>,
-}
-
-impl From<Response> for Handled {
-    fn from(response: Response) -> Self {
-        Self {
-            response,
-            after: None,
-        }
-    }
-}
-
-/// Runs what a request left for after its answer. A failure is logged: the call's
-/// object writes a missing index entry when it archives the call.
-pub async fn run_after(kv: &impl KvStore, log: &impl Logger, after: After) {
-    match after {
-        After::Index { started_ms, entry } => {
-            if let Err(error) = archive::put_index(kv, started_ms, &entry).await {
-                log.log(LogLine {
-                    level: "warn",
-                    msg: "kv",
-                    call_control_id: Some(entry.call_control_id),
-                    outcome: Some("storage_error"),
-                    detail: Some(format!(
-                        "index entry not written (written at archive): {error}"
-                    )),
-                    ..LogLine::default()
-                });
-            }
-        }
-    }
-}
-
 impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
-    pub async fn handle(&self, request: Request) -> Handled {
+    pub async fn handle(&self, request: Request) -> Response {
         let response = match (route(&request.path), request.method.as_str()) {
-            (Route::Webhook, "POST") => return self.webhook(request, self.now()).await,
+            (Route::Webhook, "POST") => self.webhook(request, self.now()).await,
             (Route::Webhook, _) => method_not_allowed("POST"),
             (Route::Health, "GET") => self.health(),
+            (Route::Calls, "GET") => match self.authorize(&request) {
+                Ok(()) => self.list_calls(&request).await,
+                Err(problem) => problem,
+            },
+            // The edge streams it (`live_request`); a runtime without streams says so.
+            (Route::Live(_), "GET") => match self.live_request(&request) {
+                Some(Err(refused)) => refused,
+                _ => Problem::new(501, "not_streaming", "live updates need the Worker runtime")
+                    .into(),
+            },
             (Route::Call(id), "GET") => {
                 match self.authorize(&request).and(id.map_err(Into::into)) {
                     Ok(id) => self.call_state(&id).await,
@@ -195,14 +164,32 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
                     Err(problem) => problem,
                 }
             }
-            (Route::Health | Route::Call(_), _) => method_not_allowed("GET"),
+            (Route::Health | Route::Calls | Route::Call(_) | Route::Live(_), _) => {
+                method_not_allowed("GET")
+            }
             (Route::NotFound, _) => Problem::new(404, "not_found", "no such route").into(),
         };
-        response.into()
+        response
     }
 
     fn now(&self) -> Instant {
         Instant::from_unix_millis(self.clock.now_millis())
+    }
+
+    /// `GET /calls/{id}/live`, authorised: the call's object and the request that opens
+    /// its stream of states, or the refusal. `None` for any other request.
+    pub fn live_request(&self, request: &Request) -> Option<Result<(String, Request), Response>> {
+        let Route::Live(id) = route(&request.path) else {
+            return None;
+        };
+        if request.method != "GET" {
+            return None;
+        }
+        let id = self.authorize(request).and(id.map_err(Into::into));
+        Some(id.map(|id| {
+            let open = object::live_request(&id);
+            (id, open)
+        }))
     }
 
     /// The operator API's bearer check.
@@ -267,7 +254,7 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
         Response::json(200, serde_json::to_string(&health).unwrap_or_default())
     }
 
-    fn storage_failure(&self, error: StoreError, call: Option<&str>) -> Response {
+    pub(crate) fn storage_failure(&self, error: StoreError, call: Option<&str>) -> Response {
         self.log.log(LogLine {
             level: "error",
             msg: "storage",

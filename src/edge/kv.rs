@@ -1,9 +1,8 @@
-//! The KV port over the Workers KV binding, called directly: option objects go in and
-//! list pages come out as JSON, through the runtime's own `JSON`.
+//! The KV port over the Workers KV binding, called directly: option objects go in as
+//! JSON and metadata comes out as JSON, through the runtime's own `JSON`.
 
 use js_sys::futures::JsFuture;
-use js_sys::{Array, Map, Promise, Reflect, JSON};
-use serde::Deserialize;
+use js_sys::{Array, Promise, Reflect, JSON};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
@@ -15,9 +14,9 @@ extern "C" {
     /// A KV namespace binding (`env.CALL_STATE`).
     pub type KvNamespace;
 
-    /// `get(key | keys[], type)`: a string or null; a `Map` for several keys.
+    /// `get(key, type)`: a string or null.
     #[wasm_bindgen(method, catch)]
-    fn get(this: &KvNamespace, keys: &JsValue, value_type: &str) -> Result<Promise, JsValue>;
+    fn get(this: &KvNamespace, key: &str, value_type: &str) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(method, catch)]
     fn put(
@@ -52,38 +51,10 @@ fn js_object(value: &Value) -> Result<JsValue, StoreError> {
     JSON::parse(&value.to_string()).map_err(store_error)
 }
 
-/// One page of `list()`, read back through `JSON.stringify`.
-#[derive(Deserialize)]
-struct ListResult {
-    keys: Vec<ListResultKey>,
-    list_complete: bool,
-    #[serde(default)]
-    cursor: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ListResultKey {
-    name: String,
-    #[serde(default)]
-    metadata: Option<Value>,
-}
-
 impl KvStore for WorkerKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let value = settle(self.0.get(&JsValue::from_str(key), "text")).await?;
+        let value = settle(self.0.get(key, "text")).await?;
         Ok(value.as_string())
-    }
-
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, StoreError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let names: Array = keys.iter().map(|key| JsValue::from_str(key)).collect();
-        let values: Map = settle(self.0.get(&names, "text")).await?.unchecked_into();
-        Ok(keys
-            .iter()
-            .map(|key| values.get(&JsValue::from_str(key)).as_string())
-            .collect())
     }
 
     async fn put(&self, key: &str, value: &str, options: PutOptions) -> Result<(), StoreError> {
@@ -102,32 +73,41 @@ impl KvStore for WorkerKv {
         Ok(())
     }
 
-    async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError> {
-        let mut options = json!({ "prefix": prefix });
+    async fn list(
+        &self,
+        prefix: &str,
+        limit: usize,
+        cursor: Option<String>,
+    ) -> Result<ListPage, StoreError> {
+        let mut options = json!({ "prefix": prefix, "limit": limit });
         if let Some(cursor) = cursor {
             options["cursor"] = cursor.into();
         }
         let options = js_object(&options)?;
         let page = settle(self.0.list(&options)).await?;
-        let text = JSON::stringify(&page)
-            .map_err(store_error)?
-            .as_string()
-            .unwrap_or_default();
-        let page: ListResult = serde_json::from_slice(text.as_bytes())
-            .map_err(|e| StoreError(format!("unreadable list page: {e}")))?;
+        let field = |object: &JsValue, name: &str| {
+            Reflect::get(object, &JsValue::from_str(name)).map_err(store_error)
+        };
+        let mut keys = Vec::new();
+        for key in Array::from(&field(&page, "keys")?).iter() {
+            let metadata = field(&key, "metadata")?;
+            keys.push(ListedKey {
+                name: field(&key, "name")?.as_string().unwrap_or_default(),
+                // The metadata as the JSON text it was written as.
+                metadata: if metadata.is_object() {
+                    JSON::stringify(&metadata).map_err(store_error)?.as_string()
+                } else {
+                    None
+                },
+            });
+        }
+        let complete = field(&page, "list_complete")?.is_truthy();
         Ok(ListPage {
-            keys: page
-                .keys
-                .into_iter()
-                .map(|key| ListedKey {
-                    name: key.name,
-                    metadata: key.metadata,
-                })
-                .collect(),
-            cursor: if page.list_complete {
+            keys,
+            cursor: if complete {
                 None
             } else {
-                page.cursor
+                field(&page, "cursor")?.as_string()
             },
         })
     }

@@ -4,9 +4,11 @@
 
 mod http;
 mod kv;
+mod live;
 mod object;
 
 use std::cell::RefCell;
+use std::convert::Infallible;
 use std::rc::Rc;
 
 use js_sys::futures::JsFuture;
@@ -16,7 +18,7 @@ use web_sys::{Headers, ReadableStreamDefaultReader, ResponseInit, Url};
 use worker::{console_log, event, Context, Env};
 
 use crate::app::http::{Request, Response, MAX_BODY_BYTES};
-use crate::app::{rejection_log, run_after, App};
+use crate::app::{rejection_log, App};
 use crate::domain::config::{Config, ConfigCache};
 use crate::domain::problem::Problem;
 use crate::ports::{LogLine, Logger};
@@ -45,24 +47,24 @@ impl Logger for ConsoleLog {
 async fn fetch(
     request: web_sys::Request,
     env: Env,
-    ctx: Context,
-) -> worker::Result<web_sys::Response> {
+    _ctx: Context,
+) -> Result<web_sys::Response, Infallible> {
     let config = config(&env);
     let (Some(kv), Some(objects)) = (bound_kv(&env), bound_objects(&env)) else {
-        return into_worker_response(
+        return Ok(into_worker_response(
             Problem::new(
                 500,
                 "binding_missing",
                 format!("the {KV_BINDING} KV namespace or the {OBJECTS_BINDING} Durable Object namespace is not bound"),
             )
             .into(),
-        );
+        ));
     };
     let request = match read_request(&request).await {
         Ok(request) => request,
         Err(problem) => {
             ConsoleLog.log(rejection_log("request", &problem));
-            return into_worker_response(problem.into());
+            return Ok(into_worker_response(problem.into()));
         }
     };
     let app = App {
@@ -72,13 +74,15 @@ async fn fetch(
         log: &ConsoleLog,
         clock: &http::WorkerClock,
     };
-    let handled = app.handle(request).await;
-    if let Some(after) = handled.after {
-        ctx.wait_until(async move {
-            run_after(&kv, &ConsoleLog, after).await;
-        });
-    }
-    into_worker_response(handled.response)
+    // A stream of a call's states passes through from its object as it is.
+    Ok(match app.live_request(&request) {
+        Some(Ok((name, open))) => match objects.fetch(&name, open).await {
+            Ok(stream) => stream,
+            Err(error) => into_worker_response(app.storage_failure(error, Some(&name))),
+        },
+        Some(Err(refused)) => into_worker_response(refused),
+        None => into_worker_response(app.handle(request).await),
+    })
 }
 
 /// A binding from the env, or `None` after logging that it is missing.
@@ -148,12 +152,17 @@ fn plain_request(
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> Request {
-    let path = Url::new(&request.url())
-        .map(|url| url.pathname())
-        .unwrap_or_else(|_| "/".into());
+    let (path, query) = Url::new(&request.url())
+        .map(|url| {
+            let search = url.search();
+            let query = search.strip_prefix('?').unwrap_or(&search).to_owned();
+            (url.pathname(), query)
+        })
+        .unwrap_or_else(|_| ("/".into(), String::new()));
     Request {
         method: request.method(),
         path,
+        query,
         headers,
         body,
     }
@@ -227,7 +236,15 @@ fn js_error_text(error: &JsValue) -> String {
         .unwrap_or_else(|| "unknown JavaScript error".into())
 }
 
-fn into_worker_response(response: Response) -> worker::Result<web_sys::Response> {
+/// The runtime's response for a plain one. Building it fails only if the runtime
+/// refuses a header or status, which this crate never sends; then the runtime's own
+/// error response stands in, rather than an error type whose formatting would pull
+/// much of the `worker` crate into the bundle.
+fn into_worker_response(response: Response) -> web_sys::Response {
+    build_response(&response).unwrap_or_else(|_| web_sys::Response::error())
+}
+
+fn build_response(response: &Response) -> Result<web_sys::Response, JsValue> {
     let headers = Headers::new()?;
     for (name, value) in &response.headers {
         headers.set(name, value)?;
@@ -235,8 +252,5 @@ fn into_worker_response(response: Response) -> worker::Result<web_sys::Response>
     let init = ResponseInit::new();
     init.set_status(response.status);
     init.set_headers(&headers);
-    Ok(web_sys::Response::new_with_opt_str_and_init(
-        Some(&response.body),
-        &init,
-    )?)
+    web_sys::Response::new_with_opt_str_and_init(Some(&response.body), &init)
 }

@@ -15,10 +15,12 @@ use worker::Env;
 
 use super::http::{WorkerClock, WorkerFetch};
 use super::kv::WorkerKv;
+use super::live::LiveStreams;
 use super::{config, into_worker_response, js_error_text, read_request_body, ConsoleLog};
 use crate::app::http::{Request, Response};
 use crate::app::object::{
-    CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, FIRST_EVENT_HEADER, OUTCOME_HEADER,
+    route, CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, MAX_LIVE_STREAMS,
+    OUTCOME_HEADER,
 };
 use crate::domain::config::Config;
 use crate::domain::problem::Problem;
@@ -109,6 +111,7 @@ struct Parts {
     storage: Option<DurableStorage>,
     env: Env,
     memory: ObjectMemory,
+    live: LiveStreams,
 }
 
 impl Parts {
@@ -151,22 +154,25 @@ impl CallObject {
                 storage,
                 env,
                 memory: ObjectMemory::default(),
+                live: LiveStreams::default(),
             },
         }
     }
 
     pub async fn fetch(&self, request: web_sys::Request) -> Result<web_sys::Response, JsValue> {
         let response = match read_request_body(&request).await {
+            Ok(request) if request.path == route::LIVE => return self.open_live(),
             Ok(request) => self.handle(&request).await,
             Err(problem) => problem.into(),
         };
-        into_worker_response(response).map_err(JsValue::from)
+        Ok(into_worker_response(response))
     }
 
     pub async fn alarm(&self) {
         if let Some((config, kv)) = self.parts.bindings() {
             if let Some(logic) = self.parts.logic(&config, &kv) {
                 logic.alarm().await;
+                self.offer_state(&logic);
             }
         }
     }
@@ -178,8 +184,54 @@ impl CallObject {
             return no_storage();
         };
         match self.parts.logic(&config, &kv) {
-            Some(logic) => logic.handle(request).await,
+            Some(logic) => {
+                let response = logic.handle(request).await;
+                self.offer_state(&logic);
+                response
+            }
             None => no_storage(),
+        }
+    }
+
+    /// Sends the call's state to its open streams, if it changed.
+    fn offer_state(&self, logic: &CallLogicOf<'_>) {
+        if self.parts.live.is_empty() {
+            return;
+        }
+        if let Ok(Some(frame)) = logic.state_frame() {
+            self.parts.live.offer(frame);
+        }
+    }
+
+    /// `GET /calls/{id}/live`, authorised by the Worker: a stream of the call's states
+    /// that starts with the current one.
+    fn open_live(&self) -> Result<web_sys::Response, JsValue> {
+        let answer = |problem: Problem| Ok(into_worker_response(problem.into()));
+        let Some((config, kv)) = self.parts.bindings() else {
+            return Ok(into_worker_response(no_storage()));
+        };
+        let Some(logic) = self.parts.logic(&config, &kv) else {
+            return Ok(into_worker_response(no_storage()));
+        };
+        match logic.state_frame() {
+            Ok(Some(first)) => match self.parts.live.open(&first)? {
+                Ok(stream) => Ok(stream),
+                Err(_) => answer(Problem::new(
+                    429,
+                    "too_many_streams",
+                    format!("this call already has {MAX_LIVE_STREAMS} live views open"),
+                )),
+            },
+            Ok(None) => answer(Problem::new(
+                404,
+                "call_not_found",
+                "no event for this call_control_id was ever accepted",
+            )),
+            Err(error) => answer(Problem::new(
+                500,
+                "storage_unavailable",
+                format!("the call's storage could not be read: {error}"),
+            )),
         }
     }
 }
@@ -188,15 +240,16 @@ impl CallObject {
 pub struct WorkerObjects(pub DurableObjectNamespace);
 
 /// The headers an object's answer carries back to the Worker.
-const PASSED_ON: [&str; 4] = [
-    "content-type",
-    OUTCOME_HEADER,
-    FIRST_EVENT_HEADER,
-    COMMAND_ID_HEADER,
-];
+const PASSED_ON: [&str; 3] = ["content-type", OUTCOME_HEADER, COMMAND_ID_HEADER];
 
-impl CallObjects for WorkerObjects {
-    async fn request(&self, name: &str, request: Request) -> Result<Response, StoreError> {
+impl WorkerObjects {
+    /// Sends a request to the named object and returns its answer as the runtime's
+    /// response, its body unread (a stream passes through as it is).
+    pub async fn fetch(
+        &self,
+        name: &str,
+        request: Request,
+    ) -> Result<web_sys::Response, StoreError> {
         let id = self.0.id_from_name(name).map_err(store_error)?;
         let stub = self.0.get(&id).map_err(store_error)?;
         let headers = Headers::new().map_err(store_error)?;
@@ -212,12 +265,17 @@ impl CallObjects for WorkerObjects {
         // Objects are reached by name, never by URL: the host is a placeholder.
         let url = format!("https://call-object{}", request.path);
         let outgoing = web_sys::Request::new_with_str_and_init(&url, &init).map_err(store_error)?;
-        let answer: web_sys::Response =
-            JsFuture::from(stub.fetch_with_request(&outgoing).map_err(store_error)?)
-                .await
-                .map_err(store_error)?
-                .dyn_into()
-                .map_err(store_error)?;
+        JsFuture::from(stub.fetch_with_request(&outgoing).map_err(store_error)?)
+            .await
+            .map_err(store_error)?
+            .dyn_into()
+            .map_err(store_error)
+    }
+}
+
+impl CallObjects for WorkerObjects {
+    async fn request(&self, name: &str, request: Request) -> Result<Response, StoreError> {
+        let answer = self.fetch(name, request).await?;
         let answered = answer.headers();
         let headers: Vec<(&'static str, String)> = PASSED_ON
             .iter()

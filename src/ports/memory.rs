@@ -41,7 +41,7 @@ impl MemoryKv {
         self.writes.get()
     }
 
-    /// Keys read so far (`get`, and each key of `get_many`).
+    /// Keys read so far (`get`).
     pub fn reads(&self) -> usize {
         self.reads.get()
     }
@@ -115,17 +115,6 @@ impl KvStore for MemoryKv {
         Ok(self.entry(key).map(|v| v.value))
     }
 
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, StoreError> {
-        if keys.len() > kv_limits::MAX_GET_MANY {
-            return Err(StoreError(format!("get_many of {} keys", keys.len())));
-        }
-        let mut values = Vec::with_capacity(keys.len());
-        for key in keys {
-            values.push(self.get(key).await?);
-        }
-        Ok(values)
-    }
-
     async fn put(&self, key: &str, value: &str, options: PutOptions) -> Result<(), StoreError> {
         check_key(key)?;
         if options.ttl_secs < kv_limits::MIN_TTL_SECS {
@@ -170,11 +159,16 @@ impl KvStore for MemoryKv {
         Ok(())
     }
 
-    async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError> {
-        let page_size = self
-            .list_page_size
-            .get()
-            .unwrap_or(kv_limits::MAX_LIST_PAGE);
+    async fn list(
+        &self,
+        prefix: &str,
+        limit: usize,
+        cursor: Option<String>,
+    ) -> Result<ListPage, StoreError> {
+        if limit == 0 || limit > kv_limits::MAX_LIST_PAGE {
+            return Err(StoreError(format!("list of {limit} keys")));
+        }
+        let page_size = self.list_page_size.get().unwrap_or(limit).min(limit);
         let mut matching = self
             .live()
             .into_iter()
@@ -182,7 +176,7 @@ impl KvStore for MemoryKv {
             .filter(|(k, _)| cursor.as_ref().is_none_or(|after| k > after))
             .map(|(name, v)| ListedKey {
                 name,
-                metadata: v.metadata,
+                metadata: v.metadata.map(|m| m.to_string()),
             })
             .collect::<Vec<_>>();
         let more = matching.len() > page_size;

@@ -16,7 +16,6 @@ pub mod kv_limits {
     pub const MAX_METADATA_BYTES: usize = 1024;
     pub const MIN_TTL_SECS: u64 = 60;
     pub const MAX_LIST_PAGE: usize = 1000;
-    pub const MAX_GET_MANY: usize = 100;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +38,8 @@ pub struct PutOptions {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ListedKey {
     pub name: String,
-    pub metadata: Option<Value>,
+    /// The key's metadata, as JSON text.
+    pub metadata: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -53,13 +53,17 @@ pub struct ListPage {
 #[allow(async_fn_in_trait)] // single-threaded runtime: no Send bound wanted
 pub trait KvStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
-    /// At most `kv_limits::MAX_GET_MANY` keys in one round trip; values in key order.
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>, StoreError>;
     async fn put(&self, key: &str, value: &str, options: PutOptions) -> Result<(), StoreError>;
     /// Removes a key; removing a missing key is not an error.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
-    /// One page of keys starting with `prefix`, in key order.
-    async fn list(&self, prefix: &str, cursor: Option<String>) -> Result<ListPage, StoreError>;
+    /// One page of at most `limit` (≤ `kv_limits::MAX_LIST_PAGE`) keys starting with
+    /// `prefix`, in key order, from where `cursor` left off.
+    async fn list(
+        &self,
+        prefix: &str,
+        limit: usize,
+        cursor: Option<String>,
+    ) -> Result<ListPage, StoreError>;
 }
 
 /// A value bound to a `?` placeholder.

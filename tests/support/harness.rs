@@ -10,7 +10,7 @@ use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::objects::{MemoryObjects, ObjectSlots, Slot};
 use super::signing::WebhookSigner;
 use telnyx_edge::app::http::{Request, Response};
-use telnyx_edge::app::{run_after, App};
+use telnyx_edge::app::App;
 use telnyx_edge::domain::config::Config;
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
 use telnyx_edge::ports::Clock;
@@ -108,7 +108,7 @@ impl Harness {
     /// Handles a request, and runs what it leaves for after its answer (`waitUntil`);
     /// alarms stay set until [`Self::run_alarms`] or [`Self::advance`].
     pub fn send_only(&self, request: Request) -> Response {
-        let handled = self.with_objects(|objects| {
+        self.with_objects(|objects| {
             let app = App {
                 config: &self.config,
                 kv: &self.kv,
@@ -117,11 +117,7 @@ impl Harness {
                 clock: &self.clock,
             };
             block_on(app.handle(request))
-        });
-        if let Some(after) = handled.after {
-            block_on(run_after(&self.kv, &self.log, after));
-        }
-        handled.response
+        })
     }
 
     /// Fires every alarm due now; returns how many ran.
@@ -153,6 +149,7 @@ impl Harness {
         self.send(Request {
             method: "POST".into(),
             path: "/webhooks/telnyx".into(),
+            query: String::new(),
             headers,
             body: body.to_vec(),
         })
@@ -164,6 +161,7 @@ impl Harness {
         Request {
             method: "POST".into(),
             path: "/webhooks/telnyx".into(),
+            query: String::new(),
             headers: self.signer.headers(now, &bytes),
             body: bytes,
         }
@@ -185,15 +183,19 @@ impl Harness {
         self.send(Request {
             method: "POST".into(),
             path: format!("/calls/{CALL}/actions/{action}"),
+            query: String::new(),
             headers: vec![("authorization".into(), bearer())],
             body: body.to_string().into_bytes(),
         })
     }
 
-    pub fn get(&self, path: &str, authorization: Option<&str>) -> Response {
+    /// `GET` of a path with an optional `?query`.
+    pub fn get(&self, target: &str, authorization: Option<&str>) -> Response {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
         self.send_only(Request {
             method: "GET".into(),
             path: path.into(),
+            query: query.into(),
             headers: authorization
                 .map(|a| vec![("authorization".to_string(), a.to_string())])
                 .unwrap_or_default(),

@@ -27,9 +27,11 @@ pub struct HostileRequest {
 }
 
 impl HostileRequest {
-    /// The path as the edge hands it to the pipeline: without the query.
-    pub fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or_default()
+    /// The path and the query as the edge hands them to the pipeline.
+    pub fn path_and_query(&self) -> (&str, &str) {
+        self.target
+            .split_once('?')
+            .unwrap_or((self.target.as_str(), ""))
     }
 }
 

@@ -5,12 +5,12 @@
 //! The runtime retries a failed run; the state in SQL says what is left, so a run can
 //! start over at any point.
 
-use super::store::{Role, Summary, ARCHIVED};
+use super::store::{Role, Summary, ARCHIVED, INDEXED_STATUS_EVENTS};
 use super::{
-    AlarmKnown, CallObject, ARCHIVE_DELAY_MS, KV_RETRY_MS, OPERATOR_ORPHAN_MS, PLANNING_WAIT_MS,
-    RETENTION_MS,
+    AlarmKnown, CallObject, ARCHIVE_DELAY_MS, INDEX_INTERVAL_MS, KV_RETRY_MS, OPERATOR_ORPHAN_MS,
+    PLANNING_WAIT_MS, RETENTION_MS,
 };
-use crate::app::archive::{index_key, put_archive, put_index, IndexEntry};
+use crate::app::archive::{put_archive, put_index, IndexEntry};
 use crate::app::telnyx::{Sent, TelnyxError};
 use crate::domain::actions;
 use crate::domain::retry::{Attempted, Schedule};
@@ -68,6 +68,7 @@ where
             Some(Role::Call) => {
                 self.recover_orphans()?;
                 self.run_outbox().await?;
+                self.index_when_stale().await?;
                 self.archive_when_settled().await?;
                 self.retire_when_due().await
             }
@@ -156,6 +157,9 @@ where
         if let Some(since) = summary.operator_since {
             next.at(since + OPERATOR_ORPHAN_MS);
         }
+        if summary.index_is_stale() {
+            next.at(self.index_due().max(now));
+        }
         // The archive and the retention wait for everything open to end; whatever is
         // open has a time of its own above.
         if let (Some(last), true) = (summary.last_change, summary.is_quiet()) {
@@ -223,25 +227,65 @@ where
         Ok(())
     }
 
-    /// Writes the archive, and the call's index entry if the Worker's write of it at
-    /// the call's start did not land; `Ok(false)` when KV failed (a later run tries
-    /// again).
+    /// Writes the archive (and the index entry first, if it is stale); `Ok(false)` when
+    /// KV failed (a later run tries again).
     async fn archive(&self, now: i64) -> Result<bool, StoreError> {
         let Some(state) = self.state()? else {
             return Ok(true);
         };
-        let indexed = self.ensure_indexed().await;
-        let archived = match indexed {
-            Ok(()) => put_archive(self.kv, &state).await,
-            Err(error) => Err(error),
-        };
-        match archived {
+        let summary = self.store().summary()?;
+        if summary.index_is_stale() && !self.index(&summary).await? {
+            return Ok(false);
+        }
+        match put_archive(self.kv, &state).await {
             Ok(()) => {
                 self.store().set_meta(ARCHIVED, now)?;
                 Ok(true)
             }
             Err(error) => {
                 self.kv_failed("archive", &error);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Writes the call's index entry once it is stale and KV's limit of one write a
+    /// second to a key allows.
+    async fn index_when_stale(&self) -> Result<(), StoreError> {
+        let summary = self.store().summary()?;
+        if summary.index_is_stale() && self.now() >= self.index_due() {
+            self.index(&summary).await?;
+        }
+        Ok(())
+    }
+
+    /// When the index entry may next be written. When this instance last wrote it is
+    /// kept in memory only: a new instance may write once more within the second, and
+    /// KV's refusal of that is retried like any failed write.
+    fn index_due(&self) -> i64 {
+        let written = self
+            .memory
+            .indexed_at
+            .get()
+            .map_or(0, |at| at + INDEX_INTERVAL_MS);
+        written.max(self.memory.kv_retry_at.get())
+    }
+
+    /// Writes the index entry as of `summary`; `Ok(false)` when KV failed. Status events
+    /// accepted while the write is out leave it stale, so it is written again.
+    async fn index(&self, summary: &Summary) -> Result<bool, StoreError> {
+        let (Some(started_ms), Some(state)) = (summary.first_accepted, self.state()?) else {
+            return Ok(true);
+        };
+        match put_index(self.kv, started_ms, &IndexEntry::of(&state, started_ms)).await {
+            Ok(()) => {
+                self.memory.indexed_at.set(Some(self.now()));
+                self.store()
+                    .set_meta(INDEXED_STATUS_EVENTS, summary.status_events)?;
+                Ok(true)
+            }
+            Err(error) => {
+                self.kv_failed("index entry", &error);
                 Ok(false)
             }
         }
@@ -284,26 +328,6 @@ where
             detail: Some("the call's object deleted its storage; the archive answers now".into()),
             ..LogLine::default()
         });
-        Ok(())
-    }
-
-    /// Writes the call's index entry unless KV has it: the Worker writes it after its
-    /// answer to the call's first event, and that write is not retried.
-    async fn ensure_indexed(&self) -> Result<(), StoreError> {
-        let store = self.store();
-        let (Some(first), Some(record)) = (store.summary()?.first_accepted, store.first_event()?)
-        else {
-            return Ok(());
-        };
-        let entry = IndexEntry::of(&record, first);
-        if self
-            .kv
-            .get(&index_key(first, &entry.call_control_id))
-            .await?
-            .is_none()
-        {
-            put_index(self.kv, first, &entry).await?;
-        }
         Ok(())
     }
 

@@ -35,6 +35,8 @@ use store::{NewEvent, Role, Store};
 pub mod route {
     pub const DELIVER: &str = "/deliver";
     pub const STATE: &str = "/state";
+    /// A stream of the call's states (Server-Sent Events), kept by the edge.
+    pub const LIVE: &str = "/live";
     pub const ACTIONS: &str = "/actions/";
     pub const LOOSE: &str = "/loose";
 }
@@ -46,9 +48,6 @@ pub const CALL_HEADER: &str = "x-telnyx-edge-call";
 pub const SIGNED_AT_HEADER: &str = "x-telnyx-edge-signed-at";
 /// `accepted` or `duplicate`, on a delivery's answer.
 pub const OUTCOME_HEADER: &str = "x-telnyx-edge-outcome";
-/// On the answer to a call's first accepted event: when it was accepted (Unix ms), so
-/// the Worker indexes the call after its own answer.
-pub const FIRST_EVENT_HEADER: &str = "x-telnyx-edge-first-event";
 
 /// How many objects share the events that belong to no call.
 const LOOSE_SHARDS: u8 = 16;
@@ -64,6 +63,7 @@ fn internal(method: &str, path: String, headers: Vec<(String, String)>, body: Ve
     Request {
         method: method.into(),
         path,
+        query: String::new(),
         headers,
         body,
     }
@@ -101,6 +101,16 @@ pub fn state_request(call_control_id: &str) -> Request {
     )
 }
 
+/// Opens a stream of the call's states.
+pub fn live_request(call_control_id: &str) -> Request {
+    internal(
+        "GET",
+        route::LIVE.into(),
+        vec![(CALL_HEADER.into(), call_control_id.into())],
+        Vec::new(),
+    )
+}
+
 /// A validated operator action.
 pub fn action_request(call_control_id: &str, action: &str, body: String) -> Request {
     internal(
@@ -124,6 +134,11 @@ const OPERATOR_ORPHAN_MS: i64 = 40_000;
 pub const ARCHIVE_DELAY_MS: i64 = 60_000;
 /// How long after its last change an object keeps the call, then deletes its storage.
 pub const RETENTION_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// The least time between two writes of a call's index entry: KV takes one write a
+/// second to a key.
+pub const INDEX_INTERVAL_MS: i64 = 1_000;
+/// The most streams of a call's states (`GET /calls/{id}/live`) one object keeps open.
+pub const MAX_LIVE_STREAMS: usize = 32;
 /// How long a failed KV write waits before the next try.
 const KV_RETRY_MS: i64 = 10_000;
 
@@ -148,6 +163,8 @@ pub struct ObjectMemory {
     in_flight: RefCell<HashSet<String>>,
     /// No KV write is tried before this.
     kv_retry_at: Cell<i64>,
+    /// When this instance last wrote the call's index entry.
+    indexed_at: Cell<Option<i64>>,
 }
 
 impl ObjectMemory {
@@ -288,11 +305,19 @@ where
                 return storage_problem().into();
             }
         };
-        // An event a rule listens to and a hangup (the archive is due after it) set the
-        // alarm; so does any event on an instance that does not know it set, as a
-        // duplicate in case the first copy's alarm could not be set. The runtime retries
-        // alarms, so what they owe cannot be lost. Any other event costs the claim alone.
-        let owes = needs_plan || record.kind() == EventKind::CallHangup;
+        // An event a rule listens to and one that changes the call's status (its index
+        // entry is due, and after a hangup the archive) set the alarm; so does any event
+        // on an instance that does not know it set, as a duplicate in case the first
+        // copy's alarm could not be set. The runtime retries alarms, so what they owe
+        // cannot be lost. Any other event costs the claim alone.
+        let owes = needs_plan
+            || matches!(
+                record.kind(),
+                EventKind::CallInitiated
+                    | EventKind::CallAnswered
+                    | EventKind::CallBridged
+                    | EventKind::CallHangup
+            );
         if seq == Some(1) && self.memory.alarm.get() == AlarmKnown::Unknown {
             // A new call: the alarm is set for whatever its state says is next, with no
             // read first, so it commits with the claim.
@@ -304,14 +329,12 @@ where
                 return storage_problem().into();
             }
         }
-        let answer = Response::json(200, String::new());
-        match seq {
-            Some(1) => answer
-                .with_header(OUTCOME_HEADER, "accepted")
-                .with_header(FIRST_EVENT_HEADER, accepted_at.to_string()),
-            Some(_) => answer.with_header(OUTCOME_HEADER, "accepted"),
-            None => answer.with_header(OUTCOME_HEADER, "duplicate"),
-        }
+        let outcome = if seq.is_some() {
+            "accepted"
+        } else {
+            "duplicate"
+        };
+        Response::json(200, String::new()).with_header(OUTCOME_HEADER, outcome)
     }
 
     /// The call's state as the operator API shows it, read from this object.
@@ -327,6 +350,18 @@ where
             .map(|row| row.stored())
             .collect();
         Ok(fold(events, actions, Effects::Succeeded))
+    }
+
+    /// The call's state as one Server-Sent Events message (`event: state`), for the
+    /// streams of `GET /calls/{id}/live`; `None` before the call's first event.
+    pub fn state_frame(&self) -> Result<Option<String>, StoreError> {
+        let Some(state) = self.state()? else {
+            return Ok(None);
+        };
+        // Compact JSON holds no line break, so the state is one `data:` line.
+        let json = serde_json::to_string(&state)
+            .map_err(|e| StoreError(format!("state not serialisable: {e}")))?;
+        Ok(Some(format!("event: state\ndata: {json}\n\n")))
     }
 
     async fn state_response(&self) -> Response {

@@ -61,6 +61,11 @@ impl Origin {
 
 /// The key of `meta` for when the call was archived, in Unix milliseconds.
 pub const ARCHIVED: &str = "archived";
+/// The key of `meta` for how many status events the index entry written last had seen.
+pub const INDEXED_STATUS_EVENTS: &str = "indexed_status_events";
+
+/// The events that can change a call's status (and so its index entry).
+const STATUS_EVENTS: &str = "'call.initiated', 'call.answered', 'call.bridged', 'call.hangup'";
 
 /// An event to claim.
 pub struct NewEvent<'a> {
@@ -237,12 +242,21 @@ pub struct Summary {
     /// When the oldest open operator action was asked for.
     pub operator_since: Option<i64>,
     pub hung_up: bool,
+    /// How many events that can change the call's status were accepted.
+    pub status_events: i64,
+    /// How many status events the index entry written last had seen.
+    pub indexed: Option<i64>,
 }
 
 impl Summary {
     /// Nothing planned or sent is still open.
     pub fn is_quiet(&self) -> bool {
         self.unplanned_since.is_none() && self.pending == 0
+    }
+
+    /// The call's KV index entry does not show its latest status.
+    pub fn index_is_stale(&self) -> bool {
+        self.first_accepted.is_some() && self.indexed != Some(self.status_events)
     }
 }
 
@@ -314,7 +328,11 @@ impl<S: ObjectStorage> Store<'_, S> {
                  (SELECT next_attempt_at {OUTBOX_HEAD}) AS head_next, \
                  (SELECT MIN(started_at) FROM actions WHERE status = 'pending' \
                  AND origin = 'operator') AS operator_since, \
-                 EXISTS (SELECT 1 FROM events WHERE event_type = 'call.hangup') AS hung_up"
+                 EXISTS (SELECT 1 FROM events WHERE event_type = 'call.hangup') AS hung_up, \
+                 (SELECT COUNT(*) FROM events WHERE event_type IN ({STATUS_EVENTS})) \
+                 AS status_events, \
+                 (SELECT value FROM meta WHERE key = '{INDEXED_STATUS_EVENTS}') \
+                 AS indexed_status_events"
             ),
             &[],
         )?;
@@ -330,6 +348,8 @@ impl<S: ObjectStorage> Store<'_, S> {
             head: text(row, "head_id").map(|id| (id, int(row, "head_next"))),
             operator_since: int(row, "operator_since"),
             hung_up: int(row, "hung_up") == Some(1),
+            status_events: int(row, "status_events").unwrap_or(0),
+            indexed: int(row, "indexed_status_events"),
         })
     }
 
@@ -374,14 +394,6 @@ impl<S: ObjectStorage> Store<'_, S> {
             ],
         )?;
         Ok(claimed.first().and_then(|row| int(row, "seq")))
-    }
-
-    /// The call's first accepted event.
-    pub fn first_event(&self) -> Result<Option<EventRecord>, StoreError> {
-        let rows = self
-            .0
-            .query("SELECT record FROM events ORDER BY seq LIMIT 1", &[])?;
-        rows.first().map(read_record).transpose()
     }
 
     /// The call's events, in the order they were accepted. A record this version cannot

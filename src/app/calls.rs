@@ -1,0 +1,272 @@
+//! `GET /calls`: the calls newest first, read from the KV call index alone. Each entry
+//! is written by the call's object after each change of status, so the list may lag
+//! the calls by a second or so locally and by KV's propagation (up to a minute) across
+//! locations; a call's own `GET /calls/{id}` never lags.
+
+use serde_json::Value;
+
+use super::archive::INDEX_PREFIX;
+use super::http::{Request, Response};
+use super::App;
+use crate::domain::problem::Problem;
+use crate::ports::{CallObjects, Clock, KvStore, LogLine, Logger};
+
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 100;
+/// A cursor is KV's, passed through; anything longer or with other characters is not.
+const MAX_CURSOR_BYTES: usize = 1024;
+/// How many KV list pages one request reads while a filter skips calls; then it
+/// answers with what it found and a cursor to go on from.
+const MAX_LIST_ROUNDS: usize = 10;
+
+/// A hung-up call's status, as the state JSON writes it.
+const HUNG_UP: &str = "hangup";
+
+/// Which calls a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    /// Not hung up.
+    Live,
+    Ended,
+}
+
+impl StatusFilter {
+    /// Whether a call whose index entry says `status` is shown (`None`: no status).
+    fn admits(self, status: Option<&str>) -> bool {
+        let hung_up = Some(HUNG_UP);
+        match self {
+            Self::All => true,
+            Self::Live => status.is_some() && status != hung_up,
+            Self::Ended => status == hung_up,
+        }
+    }
+}
+
+/// A valid `GET /calls` query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListQuery {
+    pub status: StatusFilter,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+/// Reads the query; anything unknown, repeated or out of range is a `422` at its pointer.
+pub fn parse_query(query: &str) -> Result<ListQuery, Problem> {
+    let invalid = |name: &str, detail: String| {
+        Problem::new(422, "invalid_parameter", detail).at(format!("/{name}"))
+    };
+    let mut status = None;
+    let mut limit = None;
+    let mut cursor = None;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let slot = match &*name {
+            "status" => &mut status,
+            "limit" => &mut limit,
+            "cursor" => &mut cursor,
+            _ => {
+                return Err(invalid(
+                    &name,
+                    "unknown query parameter; known: status, limit, cursor".into(),
+                ))
+            }
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(invalid(&name, format!("{name} is given more than once")));
+        }
+    }
+    let status = match status.as_deref() {
+        None => StatusFilter::All,
+        Some("live") => StatusFilter::Live,
+        Some("ended") => StatusFilter::Ended,
+        Some(_) => return Err(invalid("status", "status must be live or ended".into())),
+    };
+    let limit = match limit {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                invalid(
+                    "limit",
+                    format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+                )
+            })?,
+    };
+    let cursor = match cursor {
+        None => None,
+        Some(cursor) if is_cursor(&cursor) => Some(cursor),
+        Some(_) => {
+            return Err(invalid(
+                "cursor",
+                "not a cursor: pass meta.cursor of the previous page as it is".into(),
+            ))
+        }
+    };
+    Ok(ListQuery {
+        status,
+        limit,
+        cursor,
+    })
+}
+
+fn is_cursor(text: &str) -> bool {
+    !text.is_empty() && text.len() <= MAX_CURSOR_BYTES && text.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// An index entry's metadata (an [`super::archive::IndexEntry`]) as a row of the list,
+/// if the filter shows it. The row is the metadata's own JSON text, checked to be an
+/// object: read as a `Value` and passed on as written, with no struct of its own to
+/// decode and encode again in the bundle.
+fn row(metadata: &str, filter: StatusFilter) -> Option<&str> {
+    let Ok(Value::Object(entry)) = serde_json::from_slice::<Value>(metadata.as_bytes()) else {
+        return None;
+    };
+    filter
+        .admits(entry.get("status").and_then(Value::as_str))
+        .then_some(metadata)
+}
+
+impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
+    pub(super) async fn list_calls(&self, request: &Request) -> Response {
+        let query = match parse_query(&request.query) {
+            Ok(query) => query,
+            Err(problem) => return problem.into(),
+        };
+        let mut data: Vec<String> = Vec::new();
+        let mut cursor = query.cursor.clone();
+        // Each page asks for no more keys than are still wanted, so KV's cursor after
+        // it is exactly where the next request goes on.
+        for _ in 0..MAX_LIST_ROUNDS {
+            let page = match self
+                .kv
+                .list(INDEX_PREFIX, query.limit - data.len(), cursor.take())
+                .await
+            {
+                Ok(page) => page,
+                Err(error) => return self.list_failed(&query, &error.0),
+            };
+            data.extend(
+                page.keys.iter().filter_map(|key| {
+                    row(key.metadata.as_deref()?, query.status).map(str::to_owned)
+                }),
+            );
+            cursor = page.cursor;
+            if cursor.is_none() || data.len() >= query.limit {
+                break;
+            }
+        }
+        // Each row is a JSON object already; the cursor is written by serde_json.
+        let cursor = serde_json::to_string(&cursor).unwrap_or_else(|_| "null".into());
+        Response::json(
+            200,
+            format!(
+                "{{\"data\":[{}],\"meta\":{{\"cursor\":{cursor}}}}}",
+                data.join(",")
+            ),
+        )
+    }
+
+    /// A list KV refused: a cursor it does not know is the caller's mistake; anything
+    /// else is KV's.
+    fn list_failed(&self, query: &ListQuery, error: &str) -> Response {
+        if query.cursor.is_some() {
+            return Problem::new(
+                422,
+                "invalid_parameter",
+                format!("the call index did not take this cursor: {error}"),
+            )
+            .at("/cursor")
+            .into();
+        }
+        self.log.log(LogLine {
+            level: "error",
+            msg: "kv",
+            outcome: Some("storage_error"),
+            detail: Some(format!("call index not listed: {error}")),
+            ..LogLine::default()
+        });
+        Problem::new(
+            503,
+            "storage_unavailable",
+            "the call index could not be read; retry later",
+        )
+        .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pointer(query: &str) -> String {
+        let problem = parse_query(query).unwrap_err();
+        assert_eq!(problem.status, 422, "{query}");
+        problem.pointer.unwrap_or_default()
+    }
+
+    #[test]
+    fn defaults_and_valid_values() {
+        assert_eq!(
+            parse_query("").unwrap(),
+            ListQuery {
+                status: StatusFilter::All,
+                limit: DEFAULT_LIMIT,
+                cursor: None
+            }
+        );
+        let query = parse_query("status=ended&limit=100&cursor=abc%3D%3D").unwrap();
+        assert_eq!(query.status, StatusFilter::Ended);
+        assert_eq!(query.limit, 100);
+        assert_eq!(query.cursor.as_deref(), Some("abc=="));
+        assert_eq!(parse_query("limit=1").unwrap().limit, 1);
+        assert_eq!(
+            parse_query("status=live").unwrap().status,
+            StatusFilter::Live
+        );
+    }
+
+    #[test]
+    fn bad_values_point_at_their_parameter() {
+        assert_eq!(pointer("status=hangup"), "/status");
+        assert_eq!(pointer("status="), "/status");
+        assert_eq!(pointer("status=live&status=ended"), "/status");
+        for limit in [
+            "0",
+            "101",
+            "-1",
+            "ten",
+            "1.5",
+            "",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(pointer(&format!("limit={limit}")), "/limit", "{limit}");
+        }
+        assert_eq!(pointer("cursor="), "/cursor");
+        assert_eq!(pointer("cursor=a%20b"), "/cursor");
+        assert_eq!(pointer(&format!("cursor={}", "a".repeat(1025))), "/cursor");
+        assert_eq!(pointer("state=live"), "/state");
+    }
+
+    #[test]
+    fn filters_say_which_statuses_they_admit() {
+        for status in ["initiated", "answered", "bridged"] {
+            assert!(StatusFilter::Live.admits(Some(status)));
+            assert!(!StatusFilter::Ended.admits(Some(status)));
+        }
+        assert!(StatusFilter::Ended.admits(Some("hangup")));
+        assert!(!StatusFilter::Live.admits(Some("hangup")));
+        assert!(StatusFilter::All.admits(None));
+        assert!(!StatusFilter::Live.admits(None) && !StatusFilter::Ended.admits(None));
+    }
+
+    #[test]
+    fn rows_are_objects_passed_on_as_written() {
+        let entry = r#"{"call_control_id":"v3:a","status":"hangup"}"#;
+        assert_eq!(row(entry, StatusFilter::Ended), Some(entry));
+        assert_eq!(row(entry, StatusFilter::Live), None);
+        assert_eq!(row("[1]", StatusFilter::All), None);
+        assert_eq!(row("{", StatusFilter::All), None);
+    }
+}

@@ -1,0 +1,101 @@
+//! The open streams of a call's states (`GET /calls/{id}/live`), kept in the call's
+//! object: each is the writable side of a `TransformStream` whose readable side is the
+//! response body. After every request and alarm the object offers its state; a state
+//! unchanged since the last offer is not sent again.
+
+use std::cell::RefCell;
+
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsValue;
+use web_sys::{Headers, ResponseInit, TransformStream, WritableStreamDefaultWriter};
+
+use crate::app::object::MAX_LIVE_STREAMS;
+
+/// A stream whose reader has this many messages unread is dropped: the viewer is gone
+/// or stalled, and reconnects if it comes back.
+const MAX_UNREAD: f64 = 64.0;
+
+#[derive(Default)]
+pub struct LiveStreams {
+    writers: RefCell<Vec<WritableStreamDefaultWriter>>,
+    /// The last state sent, so an unchanged one is not sent again.
+    last: RefCell<Option<String>>,
+}
+
+/// Too many viewers of one call.
+pub struct Full;
+
+impl LiveStreams {
+    pub fn is_empty(&self) -> bool {
+        self.writers.borrow().is_empty()
+    }
+
+    /// A new stream that starts with `first`: the response to answer with.
+    pub fn open(&self, first: &str) -> Result<Result<web_sys::Response, Full>, JsValue> {
+        self.prune();
+        if self.writers.borrow().len() >= MAX_LIVE_STREAMS {
+            return Ok(Err(Full));
+        }
+        // The others catch up first, so every stream has had the last state.
+        self.offer(first.to_owned());
+        let pipe = TransformStream::new()?;
+        let writer = pipe.writable().get_writer()?;
+        write(&writer, first);
+        self.writers.borrow_mut().push(writer);
+        let headers = Headers::new()?;
+        headers.set("content-type", "text/event-stream; charset=utf-8")?;
+        headers.set("cache-control", "no-store")?;
+        headers.set("x-accel-buffering", "no")?;
+        let init = ResponseInit::new();
+        init.set_status(200);
+        init.set_headers(&headers);
+        Ok(Ok(
+            web_sys::Response::new_with_opt_readable_stream_and_init(
+                Some(&pipe.readable()),
+                &init,
+            )?,
+        ))
+    }
+
+    /// Sends `frame` to every open stream unless it is the one sent last.
+    pub fn offer(&self, frame: String) {
+        if self.last.borrow().as_deref() == Some(frame.as_str()) {
+            return;
+        }
+        self.prune();
+        for writer in self.writers.borrow().iter() {
+            write(writer, &frame);
+        }
+        *self.last.borrow_mut() = Some(frame);
+    }
+
+    /// Drops the streams whose reader went away (the writer errors) or stopped reading.
+    fn prune(&self) {
+        self.writers
+            .borrow_mut()
+            .retain(|writer| match writer.desired_size() {
+                Ok(Some(size)) if size > -MAX_UNREAD => true,
+                _ => {
+                    ignore_rejection(writer.close());
+                    false
+                }
+            });
+    }
+}
+
+fn write(writer: &WritableStreamDefaultWriter, text: &str) {
+    ignore_rejection(writer.write_with_chunk(&Uint8Array::from(text.as_bytes())));
+}
+
+thread_local! {
+    /// One handler for every write that fails because its reader went away; the
+    /// stream is pruned on the next offer.
+    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
+}
+
+fn ignore_rejection(promise: Promise) {
+    IGNORE.with(|ignore| {
+        let _ = promise.catch(ignore);
+    });
+}
