@@ -4,11 +4,12 @@ SHELL := bash
 WORKER_SOURCES := Cargo.toml Cargo.lock .cargo/config.toml scripts/build-worker.sh $(shell find src -type f -name '*.rs')
 BUNDLE := build/worker/shim.mjs
 
-.PHONY: help bootstrap build dev test lint fuzz resilience bench
+.PHONY: help bootstrap build dev test console lint fuzz resilience bench
 
 help:
 	@echo "make dev        run the worker locally under wrangler dev (local KV and Durable Objects)"
-	@echo "make test       run every test: lint, native unit and pipeline tests, end to end"
+	@echo "make test       run every test: lint, native unit and pipeline tests, end to end, console"
+	@echo "make console    the operator console's browser test alone (screenshots in target/)"
 	@echo "make bootstrap  install the pinned tools (done by dev and test)"
 	@echo "make build      release build of the worker into build/"
 	@echo "make fuzz       run each cargo-fuzz target (nightly) for FUZZ_SECONDS (600) each"
@@ -36,6 +37,9 @@ test: bootstrap
 	$(MAKE) --no-print-directory build
 	scripts/size-check.sh
 	cargo test --all-targets
+
+console: bootstrap
+	cargo test --test console
 
 FUZZ_SECONDS ?= 600
 fuzz:

@@ -63,7 +63,7 @@ ensure_node_tools() {
     if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/package-lock.json"; then
         return
     fi
-    say "installing the pinned npm tools (wrangler, Node 22, binaryen, esbuild)"
+    say "installing the pinned npm tools (wrangler, Node 22, binaryen, esbuild, playwright-core)"
     # `npm install` honours every version in package-lock.json. `npm ci` would refuse
     # the lock, which can only list the platform packages the registry serves.
     (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error) || die "npm install failed"
@@ -75,4 +75,27 @@ ensure_dev_vars() {
         say "creating .dev.vars from .dev.vars.example (development-only values)"
         cp "$ROOT/.dev.vars.example" "$ROOT/.dev.vars"
     fi
+}
+
+# The console's browser tests drive Debian's Chromium through playwright-core (npm,
+# pinned): Playwright's own browser download is not used.
+CHROMIUM_BIN=${CHROMIUM_BIN:-/usr/bin/chromium}
+
+ensure_browser() {
+    if [ -x "$CHROMIUM_BIN" ]; then
+        return
+    fi
+    command -v apt-get >/dev/null ||
+        die "the console tests need Chromium at $CHROMIUM_BIN (set CHROMIUM_BIN to another)"
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null && sudo -n true 2>/dev/null ||
+            die "Chromium is missing: run \`sudo apt-get update && sudo apt-get install chromium\`"
+        sudo=(sudo -n)
+    fi
+    say "installing Debian's chromium for the console's browser tests (a minute or two, once)"
+    "${sudo[@]}" apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        chromium >/dev/null || die "apt-get install chromium failed"
+    [ -x "$CHROMIUM_BIN" ] || die "chromium installed, but $CHROMIUM_BIN is not there"
 }

@@ -1,0 +1,786 @@
+// telnyx-edge operator console.
+// Every value from the API is attacker-controlled: render with text nodes only.
+
+const TOKEN_KEY = 'telnyx-edge.admin-token';
+const PAGE_SIZE = 50;
+const LIST_REFRESH_MS = 2000;
+const POLL_MS = 1000;
+const STREAM_RETRY_MS = 15000;
+const MAX_SSE_BUFFER = 4 * 1024 * 1024;
+
+const MSG_UNAUTHORIZED = 'That admin token was not accepted. Check ADMIN_TOKEN and try again.';
+const MSG_NOT_CONFIGURED =
+  'The worker has no ADMIN_TOKEN configured. Set it (wrangler secret put ADMIN_TOKEN) and try again.';
+const MSG_NETWORK = 'Could not reach the worker. Check your connection and try again.';
+
+const LINK_LABELS = { connecting: 'Connecting…', live: 'Live', polling: 'Polling', offline: 'Offline' };
+
+// Pointer → element id; a Map so pointers like "__proto__" can't hit Object.prototype.
+const FIELD_BY_POINTER = new Map([
+  ['/digits', 'digits'],
+  ['/sip_address', 'sip-address'],
+  ['/client_state', 'client-state'],
+  ['/connector_name', 'connector'],
+  ['/siprec_track', 'track'],
+  ['/direction', 'direction'],
+  ['/noise_suppression_engine', 'engine'],
+  ['/role', 'supervisor-group'],
+]);
+
+const ACTIONS = {
+  barge: { action: 'switch_supervisor_role', body: () => ({ role: 'barge' }) },
+  whisper: { action: 'switch_supervisor_role', body: () => ({ role: 'whisper' }) },
+  monitor: { action: 'switch_supervisor_role', body: () => ({ role: 'monitor' }) },
+  'siprec-start': { action: 'siprec_start', body: siprecStartBody },
+  'siprec-stop': { action: 'siprec_stop', body: () => ({}) },
+  'suppression-start': {
+    action: 'suppression_start',
+    body: () => ({ direction: value('direction'), noise_suppression_engine: value('engine') }),
+  },
+  'suppression-stop': { action: 'suppression_stop', body: () => ({ direction: value('direction') }) },
+  dtmf: { action: 'send_dtmf', body: () => ({ digits: value('digits').trim() }) },
+  refer: { action: 'refer', body: () => ({ sip_address: value('sip-address').trim() }) },
+  'client-state': {
+    action: 'client_state_update',
+    method: 'PUT',
+    body: () => ({ client_state: utf8ToBase64(value('client-state')) }),
+  },
+  hangup: { action: 'hangup', body: () => ({}) },
+};
+
+const $ = (id) => document.getElementById(id);
+const value = (id) => $(id).value;
+const wide = window.matchMedia('(min-width: 900px)');
+
+const timeFormat = new Intl.DateTimeFormat(undefined, {
+  hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3,
+});
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3,
+});
+
+let token = readStoredToken();
+// `first` is re-fetched every tick; `extra` holds pages added with "Load more".
+const list = { first: [], extra: [], cursor: null, moreLoaded: false, generation: 0, inFlight: null, timer: 0 };
+const rows = new Map();
+let current = null; // the open call's session: { id, ctrl, pollTimer, retryTimer, pollBusy, closed, updatedAt }
+
+// ---------- DOM helpers ----------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, val] of Object.entries(attrs ?? {})) {
+    if (val == null || val === false) continue;
+    node.setAttribute(name, val === true ? '' : String(val));
+  }
+  for (const child of children.flat()) {
+    if (child == null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// Untrusted scalar → display string (objects are shown as JSON text, never parsed as markup).
+function show(v, fallback = '—') {
+  if (v == null || v === '') return fallback;
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function arrayOf(v) {
+  return Array.isArray(v) ? v.filter((item) => item && typeof item === 'object') : [];
+}
+
+function timeEl(raw, format = timeFormat) {
+  const ms = Date.parse(String(raw ?? ''));
+  if (raw == null || Number.isNaN(ms)) return el('span', { class: 'time' }, show(raw));
+  const iso = new Date(ms).toISOString();
+  return el('time', { datetime: iso, title: iso, class: 'time' }, format.format(ms));
+}
+
+// Fixed set of kinds so badge colours never depend on raw API strings.
+function statusKind(status) {
+  switch (status) {
+    case 'initiated': case 'answered': case 'bridged': case 'active': case 'started': return 'live';
+    case 'hangup': case 'stopped': return 'ended';
+    case 'failed': return 'failed';
+    case 'succeeded': case 'delivered': case 'completed': return 'ok';
+    case 'pending': return 'pending';
+    default: return 'unknown';
+  }
+}
+
+function badge(status) {
+  return el('span', { class: 'badge', 'data-kind': statusKind(status) }, show(status, 'unknown'));
+}
+
+function joinParts(parts, separator = ' · ') {
+  return parts.filter((p) => p != null && p !== '').flatMap((p, i) => (i ? [separator, p] : [p]));
+}
+
+function setMessage(node, text, kind = 'error') {
+  node.textContent = text;
+  node.dataset.kind = kind;
+}
+
+function setBusy(button, busy) {
+  if (busy) button.setAttribute('aria-busy', 'true');
+  else button.removeAttribute('aria-busy');
+  button.disabled = busy;
+}
+
+// ---------- encoding ----------
+
+function utf8ToBase64(text) {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+function base64ToBytes(b64) {
+  try { return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)); } catch { return null; }
+}
+
+function decodeUtf8(bytes) {
+  try { return new TextDecoder('utf-8', { fatal: true }).decode(bytes); } catch { return null; }
+}
+
+function isPrintable(text) {
+  return !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/.test(text);
+}
+
+// ---------- token storage ----------
+
+// Storage may be disabled; the in-memory token still works for this page then.
+function readStoredToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY); } catch { return null; }
+}
+
+function storeToken(next) {
+  try {
+    if (next) sessionStorage.setItem(TOKEN_KEY, next);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch { /* see above */ }
+}
+
+// ---------- API ----------
+
+function authHeaders(bearer = token) {
+  return bearer ? { Authorization: `Bearer ${bearer}` } : {};
+}
+
+// Returns { status, json }; throws only on network failure. A 401 on a signed-in request signs out.
+async function api(method, path, body, { token: override, signal } = {}) {
+  const headers = { Accept: 'application/json', ...authHeaders(override ?? token) };
+  const init = { method, headers, cache: 'no-store', signal };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  let json = null;
+  try { json = JSON.parse(await response.text()); } catch { /* empty or non-JSON: status alone tells */ }
+  if (response.status === 401 && override === undefined && token) signOut(MSG_UNAUTHORIZED);
+  return { status: response.status, json };
+}
+
+function callPath(id, suffix = '') {
+  return `/calls/${encodeURIComponent(id)}${suffix}`;
+}
+
+function errorsOf(json) {
+  return arrayOf(json?.errors);
+}
+
+function describeError(error) {
+  const title = error.title == null ? '' : show(error.title);
+  const detail = error.detail == null ? '' : show(error.detail);
+  if (title && detail && title !== detail) return `${title}: ${detail}`;
+  return detail || title || show(error.code, '');
+}
+
+function describeErrors(errors, status) {
+  const parts = errors.map(describeError).filter(Boolean);
+  return parts.length ? parts.join('; ') : `HTTP ${status}`;
+}
+
+// ---------- sign in / out ----------
+
+function showView(signedIn, message = '') {
+  $('signin').hidden = signedIn;
+  $('console').hidden = !signedIn;
+  $('sign-out').hidden = !signedIn;
+  setMessage($('signin-error'), message);
+  if (signedIn) startListRefresh();
+  else $('admin-token').focus();
+}
+
+async function onSignIn(event) {
+  event.preventDefault();
+  const input = $('admin-token');
+  const button = $('signin-button');
+  const candidate = input.value.trim();
+  if (!candidate) return setMessage($('signin-error'), 'Enter the admin token.');
+  // fetch() rejects header values outside visible ASCII; say so instead of "network error".
+  if (!/^[\x21-\x7e]+$/.test(candidate)) {
+    return setMessage($('signin-error'), 'The admin token contains characters that cannot be sent in a header.');
+  }
+  setMessage($('signin-error'), '');
+  setBusy(button, true);
+  try {
+    const { status, json } = await api('GET', '/calls?limit=1', undefined, { token: candidate });
+    if (status === 200) {
+      token = candidate;
+      storeToken(candidate);
+      input.value = '';
+      showView(true);
+      $('filter-status').focus();
+      return;
+    }
+    const known = { 401: MSG_UNAUTHORIZED, 503: MSG_NOT_CONFIGURED }[status];
+    setMessage($('signin-error'), known ?? `Unexpected response from the worker: ${describeErrors(errorsOf(json), status)}`);
+  } catch {
+    setMessage($('signin-error'), MSG_NETWORK);
+  } finally {
+    setBusy(button, false);
+  }
+}
+
+function signOut(message = '') {
+  token = null;
+  storeToken(null);
+  stopListRefresh();
+  closeCall();
+  resetList();
+  $('console').dataset.view = 'list';
+  showView(false, message);
+}
+
+// ---------- call list ----------
+
+function listPath(cursor) {
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  const status = value('filter-status');
+  if (status) params.set('status', status);
+  if (cursor) params.set('cursor', cursor);
+  return `/calls?${params}`;
+}
+
+function callsOf(json) {
+  return arrayOf(json?.data).filter((call) => call.call_control_id != null && call.call_control_id !== '');
+}
+
+function cursorOf(json) {
+  const cursor = json?.meta?.cursor;
+  return typeof cursor === 'string' && cursor ? cursor : null;
+}
+
+function startListRefresh() {
+  stopListRefresh();
+  refreshList();
+  list.timer = setInterval(() => {
+    if (!document.hidden) refreshList();
+  }, LIST_REFRESH_MS);
+}
+
+function stopListRefresh() {
+  clearInterval(list.timer);
+}
+
+function resetList() {
+  list.generation += 1;
+  Object.assign(list, { first: [], extra: [], cursor: null, moreLoaded: false, inFlight: null });
+  rows.clear();
+  $('call-list').replaceChildren();
+  setMessage($('list-msg'), '');
+  $('list-empty').hidden = true;
+  $('load-more').hidden = true;
+}
+
+async function refreshList() {
+  const generation = list.generation;
+  if (!token || list.inFlight === generation) return;
+  list.inFlight = generation;
+  try {
+    const { status, json } = await api('GET', listPath());
+    if (generation !== list.generation || !token) return;
+    if (status === 200) {
+      list.first = callsOf(json);
+      if (!list.moreLoaded) list.cursor = cursorOf(json);
+      setMessage($('list-msg'), '');
+      renderList();
+    } else if (status === 503) {
+      setMessage($('list-msg'), MSG_NOT_CONFIGURED);
+    } else if (status !== 401) {
+      setMessage($('list-msg'), `Could not load calls: ${describeErrors(errorsOf(json), status)}`);
+    }
+  } catch {
+    if (generation === list.generation) setMessage($('list-msg'), 'Offline: could not reach the worker. Retrying…');
+  } finally {
+    if (list.inFlight === generation) list.inFlight = null;
+  }
+}
+
+async function loadMore() {
+  const button = $('load-more');
+  const generation = list.generation;
+  if (!list.cursor) return;
+  setBusy(button, true);
+  try {
+    const { status, json } = await api('GET', listPath(list.cursor));
+    if (generation !== list.generation) return;
+    if (status === 200) {
+      list.extra.push(...callsOf(json));
+      list.cursor = cursorOf(json);
+      list.moreLoaded = true;
+      renderList();
+    } else if (status !== 401) {
+      setMessage($('list-msg'), `Could not load more calls: ${describeErrors(errorsOf(json), status)}`);
+    }
+  } catch {
+    setMessage($('list-msg'), MSG_NETWORK);
+  } finally {
+    setBusy(button, false);
+  }
+}
+
+function mergedCalls() {
+  const byId = new Map();
+  for (const call of [...list.first, ...list.extra]) {
+    const id = String(call.call_control_id);
+    if (!byId.has(id)) byId.set(id, call);
+  }
+  return byId;
+}
+
+// Rows are updated in place and only moved when order changes, so focus is never stolen.
+function renderList() {
+  const ul = $('call-list');
+  const calls = mergedCalls();
+  // Drop stale rows first so surviving rows don't have to move.
+  for (const [id, row] of rows) {
+    if (!calls.has(id)) {
+      row.li.remove();
+      rows.delete(id);
+    }
+  }
+  let index = 0;
+  for (const [id, call] of calls) {
+    const row = rows.get(id) ?? createRow(id);
+    updateRow(row, call);
+    const at = ul.children[index] ?? null;
+    if (at !== row.li) ul.insertBefore(row.li, at);
+    index += 1;
+  }
+  applySearch();
+  $('load-more').hidden = !list.cursor;
+}
+
+function createRow(id) {
+  const button = el('button', { type: 'button', class: 'call-id mono' }, id);
+  button.addEventListener('click', () => openCall(id));
+  const parties = el('span', { class: 'parties' });
+  const status = el('span', { class: 'badge' });
+  const started = el('span', { class: 'started subtle' });
+  const li = el('li', { class: 'call-row' }, button, el('div', { class: 'call-meta' }, parties, status, started));
+  const row = { id, li, button, parties, status, started, haystack: '' };
+  rows.set(id, row);
+  return row;
+}
+
+function updateRow(row, call) {
+  const partiesText = `${show(call.from)} → ${show(call.to)}`;
+  if (row.parties.textContent !== partiesText) row.parties.textContent = partiesText;
+  const statusText = show(call.status, 'unknown');
+  if (row.status.textContent !== statusText) row.status.textContent = statusText;
+  row.status.dataset.kind = statusKind(call.status);
+  if (row.startedRaw !== call.started_at) {
+    row.startedRaw = call.started_at;
+    row.started.replaceChildren('started ', timeEl(call.started_at, dateTimeFormat));
+  }
+  row.haystack = [row.id, call.from, call.to].map((v) => show(v, '').toLowerCase()).join('\n');
+  markSelected(row);
+}
+
+function markSelected(row) {
+  const selected = current?.id === row.id;
+  row.li.classList.toggle('selected', selected);
+  if (selected) row.button.setAttribute('aria-current', 'true');
+  else row.button.removeAttribute('aria-current');
+}
+
+function applySearch() {
+  const query = value('search').trim().toLowerCase();
+  let visible = 0;
+  for (const row of rows.values()) {
+    row.li.hidden = Boolean(query) && !row.haystack.includes(query);
+    if (!row.li.hidden) visible += 1;
+  }
+  const empty = $('list-empty');
+  empty.hidden = visible > 0;
+  empty.textContent = rows.size === 0 ? 'No calls.' : 'No loaded calls match the search.';
+}
+
+// ---------- call detail: open / close ----------
+
+function openCall(id) {
+  closeCall();
+  current = { id, ctrl: null, pollTimer: 0, retryTimer: 0, pollBusy: false, closed: false, updatedAt: -Infinity };
+  resetDetail(id);
+  rows.forEach(markSelected);
+  $('console').dataset.view = 'detail';
+  $('detail-title').focus();
+  connectStream(current);
+}
+
+function closeCall() {
+  if (!current) return;
+  const session = current;
+  current = null;
+  session.closed = true;
+  session.ctrl?.abort();
+  clearInterval(session.pollTimer);
+  clearTimeout(session.retryTimer);
+  rows.forEach(markSelected);
+  $('detail-body').hidden = true;
+  $('detail-empty').hidden = false;
+}
+
+function goBack() {
+  const id = current?.id;
+  closeCall();
+  $('console').dataset.view = 'list';
+  const row = id == null ? null : rows.get(id);
+  (row && !row.li.hidden ? row.button : $('search')).focus();
+}
+
+function resetDetail(id) {
+  $('detail-title').textContent = id;
+  $('facts').replaceChildren();
+  $('timeline').replaceChildren();
+  $('timeline-empty').hidden = true;
+  $('controls-note').hidden = true;
+  setMessage($('detail-msg'), '');
+  setLinkState('connecting');
+  setControlsDisabled(true); // until the first state arrives
+  for (const form of $('controls').querySelectorAll('form')) {
+    clearFieldErrors(form);
+    setMessage(form.querySelector('.group-msg'), '', 'ok');
+  }
+  $('detail-body').hidden = false;
+  $('detail-empty').hidden = true;
+}
+
+function setLinkState(state) {
+  const node = $('link-state');
+  node.dataset.state = state;
+  node.textContent = LINK_LABELS[state];
+}
+
+function setControlsDisabled(disabled) {
+  for (const fieldset of $('controls').querySelectorAll('fieldset')) fieldset.disabled = disabled;
+}
+
+// ---------- call detail: live stream with polling fallback ----------
+
+async function connectStream(session) {
+  if (session.closed) return;
+  const ctrl = new AbortController();
+  session.ctrl = ctrl;
+  try {
+    const response = await fetch(callPath(session.id, '/live'), {
+      headers: { Accept: 'text/event-stream', ...authHeaders() },
+      cache: 'no-store',
+      signal: ctrl.signal,
+    });
+    if (response.status === 401) {
+      ctrl.abort();
+      if (!session.closed) signOut(MSG_UNAUTHORIZED);
+      return;
+    }
+    const type = (response.headers.get('content-type') ?? '').toLowerCase();
+    if (response.status !== 200 || !type.startsWith('text/event-stream') || !response.body) {
+      ctrl.abort(); // discard the body; polling reports the error
+      throw new Error('stream unavailable');
+    }
+    stopPolling(session);
+    setLinkState('live');
+    await readEvents(response.body, (state) => applyState(session, state));
+  } catch {
+    // failure or abort: handled below
+  }
+  if (!session.closed) startPolling(session);
+}
+
+async function readEvents(body, onState) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value: chunk, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(chunk, { stream: true });
+    if (buffer.length > MAX_SSE_BUFFER) throw new Error('SSE frame too large');
+    let boundary;
+    while ((boundary = /\r\n\r\n|\n\n|\r\r/.exec(buffer))) {
+      const frame = buffer.slice(0, boundary.index);
+      buffer = buffer.slice(boundary.index + boundary[0].length);
+      handleFrame(parseFrame(frame), onState);
+    }
+  }
+}
+
+function parseFrame(frame) {
+  let event = 'message';
+  const data = [];
+  for (const line of frame.split(/\r\n|\n|\r/)) {
+    if (!line || line.startsWith(':')) continue; // comments are keep-alives
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let val = colon === -1 ? '' : line.slice(colon + 1);
+    if (val.startsWith(' ')) val = val.slice(1);
+    if (field === 'event') event = val;
+    else if (field === 'data') data.push(val);
+  }
+  return { event, data: data.join('\n') };
+}
+
+function handleFrame({ event, data }, onState) {
+  if ((event !== 'state' && event !== 'message') || !data) return;
+  let state;
+  try { state = JSON.parse(data); } catch { return; } // skip it: the next frame carries the full state
+  onState(state);
+}
+
+function startPolling(session) {
+  if (session.closed) return;
+  stopPolling(session);
+  setLinkState('polling');
+  pollOnce(session);
+  session.pollTimer = setInterval(() => pollOnce(session), POLL_MS);
+  session.retryTimer = setTimeout(() => connectStream(session), STREAM_RETRY_MS);
+}
+
+function stopPolling(session) {
+  clearInterval(session.pollTimer);
+  clearTimeout(session.retryTimer);
+  session.pollTimer = 0;
+  session.retryTimer = 0;
+}
+
+async function pollOnce(session) {
+  if (session.closed || session.pollBusy) return;
+  session.pollBusy = true;
+  try {
+    const { status, json } = await api('GET', callPath(session.id));
+    if (session.closed) return;
+    if (session.pollTimer) setLinkState('polling');
+    if (status === 200) applyState(session, json);
+    else if (status === 404) setMessage($('detail-msg'), 'This call is not known to the worker (404).');
+    else if (status !== 401) setMessage($('detail-msg'), `Could not load the call: ${describeErrors(errorsOf(json), status)}`);
+  } catch {
+    if (session.closed) return;
+    if (session.pollTimer) setLinkState('offline');
+    setMessage($('detail-msg'), MSG_NETWORK);
+  } finally {
+    session.pollBusy = false;
+  }
+}
+
+function applyState(session, state) {
+  if (session !== current || !state || typeof state !== 'object') return;
+  if (state.call_control_id != null && String(state.call_control_id) !== session.id) return;
+  const updated = Date.parse(String(state.updated_at ?? ''));
+  if (!Number.isNaN(updated)) {
+    if (updated < session.updatedAt) return; // an older snapshot raced a newer one
+    session.updatedAt = updated;
+  }
+  setMessage($('detail-msg'), '');
+  renderDetail(state);
+}
+
+// ---------- call detail: rendering ----------
+
+function renderDetail(state) {
+  $('facts').replaceChildren(...factRows(state));
+  const timeline = timelineItems(state);
+  $('timeline').replaceChildren(...timeline);
+  $('timeline-empty').hidden = timeline.length > 0;
+  const ended = state.status === 'hangup';
+  setControlsDisabled(ended);
+  $('controls-note').hidden = !ended;
+}
+
+// The space between dt and dd keeps the row's text readable as "Status: answered".
+function fact(term, ...valueNodes) {
+  return el('div', { class: 'fact' }, el('dt', {}, `${term}:`), ' ', el('dd', {}, ...valueNodes));
+}
+
+function factRows(state) {
+  return [
+    fact('From', el('span', { class: 'mono' }, show(state.from))),
+    fact('To', el('span', { class: 'mono' }, show(state.to))),
+    fact('Status', badge(state.status)),
+    fact('Hangup cause', show(state.hangup_cause, 'none')),
+    fact('Client state', ...clientStateNodes(state.client_state)),
+    fact('Refer', ...summaryNodes(state.refer, [['sip_address', ''], ['sip_notify_response', 'SIP NOTIFY ']])),
+    fact('SIPREC recording', ...summaryNodes(state.siprec,
+      [['failure_cause', 'failure cause: '], ['hangup_cause', 'hangup cause: ']])),
+    fact('Noise suppression', ...summaryNodes(state.noise_suppression,
+      [['direction', 'direction '], ['engine', 'engine ']])),
+    fact('Supervisor role', show(state.supervisor_role, 'none')),
+    fact('Updated', timeEl(state.updated_at, dateTimeFormat)),
+    fact('Call leg', el('span', { class: 'mono' }, show(state.call_leg_id))),
+    fact('Call session', el('span', { class: 'mono' }, show(state.call_session_id))),
+    fact('Connection', el('span', { class: 'mono' }, show(state.connection_id))),
+  ];
+}
+
+function clientStateNodes(raw) {
+  if (raw == null) return ['none'];
+  const b64 = show(raw, '');
+  if (b64 === '') return ['empty'];
+  const rawNode = el('code', { class: 'raw mono', title: 'base64' }, b64);
+  const bytes = base64ToBytes(b64);
+  if (!bytes) return ['not valid base64 ', rawNode];
+  const text = decodeUtf8(bytes);
+  if (text !== null && isPrintable(text)) return [el('span', { class: 'decoded' }, text), ' ', rawNode];
+  return [`binary (${bytes.length} bytes) `, rawNode];
+}
+
+// Refer / SIPREC / noise suppression: status badge plus whichever details are present.
+function summaryNodes(obj, details) {
+  if (!obj || typeof obj !== 'object') return ['none'];
+  const parts = details.map(([key, label]) => (obj[key] == null ? null : `${label}${show(obj[key])}`));
+  return joinParts([badge(obj.status), ...parts]);
+}
+
+function timeKey(raw) {
+  const ms = Date.parse(String(raw ?? ''));
+  return Number.isNaN(ms) ? Infinity : ms;
+}
+
+// Events and actions merged by time; Array#sort is stable so ties keep arrival order.
+function timelineItems(state) {
+  const entries = [
+    ...arrayOf(state.events).map((e) => ({ key: timeKey(e.occurred_at), render: () => eventItem(e) })),
+    ...arrayOf(state.actions).map((a) => ({ key: timeKey(a.at), render: () => actionItem(a) })),
+  ];
+  entries.sort((x, y) => (x.key > y.key) - (x.key < y.key));
+  return entries.map((entry) => entry.render());
+}
+
+function eventItem(event) {
+  return el('li', { class: 'tl-item', 'data-type': 'event' },
+    timeEl(event.occurred_at), ' ',
+    el('span', { class: 'tl-kind' }, 'event'), ' ',
+    el('span', { class: 'tl-name' }, show(event.event_type)), ' ',
+    el('code', { class: 'tl-id mono' }, show(event.id)));
+}
+
+function actionItem(action) {
+  return el('li', { class: 'tl-item', 'data-type': 'action' },
+    timeEl(action.at), ' ',
+    el('span', { class: 'tl-kind' }, 'action'), ' ',
+    el('span', { class: 'tl-name' }, show(action.action)), ' ',
+    badge(action.status), ' ',
+    el('span', { class: 'tl-rule', title: 'Triggered by' }, show(action.rule, 'operator')),
+    action.http_status == null ? null : [' ', el('span', { class: 'tl-http' }, `HTTP ${show(action.http_status)}`)],
+    action.error == null ? null : [' ', el('span', { class: 'tl-error' }, show(action.error))]);
+}
+
+// ---------- actions ----------
+
+function siprecStartBody() {
+  const body = { siprec_track: value('track') };
+  const connector = value('connector').trim();
+  if (connector) body.connector_name = connector; // omitted so the server names what is missing
+  return body;
+}
+
+async function onControlSubmit(event) {
+  event.preventDefault(); // form-action is 'none'; never submit natively
+  const form = event.target;
+  const button = event.submitter ?? form.querySelector('button[data-action]');
+  const key = button?.dataset.action;
+  const spec = key && Object.hasOwn(ACTIONS, key) ? ACTIONS[key] : null;
+  if (!spec || button.disabled || !current) return;
+  const session = current;
+  const message = form.querySelector('.group-msg');
+  clearFieldErrors(form);
+  setMessage(message, '', 'ok');
+  const hadFocus = document.activeElement === button;
+  setBusy(button, true);
+  try {
+    const path = callPath(session.id, `/actions/${spec.action}`);
+    const result = await api(spec.method ?? 'POST', path, spec.body());
+    if (session !== current) return;
+    if (result.status >= 200 && result.status < 300) {
+      setMessage(message, `${spec.action} sent (${result.status})`, 'ok');
+      pollOnce(session); // show the effect now rather than at the next tick
+    } else if (result.status !== 401) {
+      showActionErrors(form, message, spec.action, result);
+    }
+  } catch {
+    if (session === current) setMessage(message, `${spec.action} failed: ${MSG_NETWORK}`);
+  } finally {
+    setBusy(button, false);
+    // Disabling a focused button drops focus to <body>; put it back for keyboard users.
+    if (hadFocus && (document.activeElement === document.body || document.activeElement == null)) button.focus();
+  }
+}
+
+function showActionErrors(form, message, action, { status, json }) {
+  const errors = errorsOf(json);
+  const unmapped = [];
+  for (const error of errors) {
+    const fieldId = status === 422 ? FIELD_BY_POINTER.get(error.source?.pointer) : undefined;
+    if (!fieldId || !showFieldError(fieldId, show(error.detail ?? error.title, 'Invalid value.'))) unmapped.push(error);
+  }
+  const summary = unmapped.length || !errors.length ? describeErrors(unmapped, status) : 'see the highlighted field';
+  setMessage(message, `${action} failed (${status}): ${summary}`);
+}
+
+function showFieldError(fieldId, detail) {
+  const field = $(fieldId);
+  const error = $(`${fieldId}-error`);
+  if (!field || !error) return false;
+  error.textContent = detail;
+  error.hidden = false;
+  field.setAttribute('aria-invalid', 'true');
+  field.setAttribute('aria-describedby', error.id);
+  return true;
+}
+
+function clearFieldErrors(form) {
+  for (const error of form.querySelectorAll('.field-error')) {
+    error.textContent = '';
+    error.hidden = true;
+    const field = $(error.id.replace(/-error$/, ''));
+    field?.removeAttribute('aria-invalid');
+    field?.removeAttribute('aria-describedby');
+  }
+}
+
+// ---------- wiring ----------
+
+function onDetailKeydown(event) {
+  if (event.key === 'Escape' && current && !wide.matches) {
+    event.preventDefault();
+    goBack();
+  }
+}
+
+function init() {
+  $('signin-form').addEventListener('submit', onSignIn);
+  $('sign-out').addEventListener('click', () => signOut());
+  $('filter-status').addEventListener('change', () => { resetList(); refreshList(); });
+  $('search').addEventListener('input', applySearch);
+  $('load-more').addEventListener('click', loadMore);
+  $('back').addEventListener('click', goBack);
+  $('detail').addEventListener('keydown', onDetailKeydown);
+  $('controls').addEventListener('submit', onControlSubmit);
+  showView(Boolean(token));
+}
+
+init();

