@@ -14,7 +14,7 @@ use telnyx_edge::app::http::Request;
 // --- accepted and duplicate ---------------------------------------------------------
 
 #[test]
-fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_by_it() {
+fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_once_per_status() {
     let h = Harness::new();
     let response = h.deliver_only(&event("call.initiated", "ev-1", 1));
     assert_eq!(response.status, 200);
@@ -23,22 +23,21 @@ fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_by_it() {
         json!({"status": "accepted", "event_id": "ev-1"})
     );
     assert_eq!(event_ids(&h.state(CALL)), ["ev-1"], "read your writes");
-    // Nothing reaches KV on the way to the answer: the object's alarm, due at once,
-    // writes the index entry.
-    assert_eq!(h.kv.writes(), 0);
-    assert_eq!(h.run_alarms(), 1);
+    // Indexed by the Worker after its answer, with no alarm run; the alarm waits for
+    // the retention.
     assert_eq!(h.kv.keys(), [index_key(NOW * 1000, CALL)]);
+    assert_eq!(h.objects.alarm_runs(), 0);
+    assert_eq!(
+        h.slot(CALL).unwrap().storage.alarm(),
+        Some(NOW * 1000 + telnyx_edge::app::object::RETENTION_MS)
+    );
     let entry = h.kv.entry(&h.kv.keys()[0]).unwrap();
     assert_eq!(entry.expires_at, NOW as u64 + ARCHIVE_TTL_SECS);
     let metadata = entry.metadata.unwrap();
     assert_eq!(metadata["call_control_id"], CALL);
     assert_eq!(metadata["status"], "initiated");
-    // Then the alarm waits for the retention.
-    assert_eq!(
-        h.slot(CALL).unwrap().storage.alarm(),
-        Some(NOW * 1000 + telnyx_edge::app::object::RETENTION_MS)
-    );
-    // A change of status within the second waits for KV's one write a second to a key.
+    // A change of status: the call's object rewrites the entry, a second after the
+    // Worker's write at the earliest (KV takes one write a second to a key).
     h.deliver(&event("call.answered", "ev-2", 2));
     assert_eq!(h.kv.writes(), 1);
     h.advance(1_000);
@@ -53,6 +52,17 @@ fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_by_it() {
         2,
         "one write per change of status, not per event"
     );
+}
+
+#[test]
+fn a_call_whose_first_event_is_no_status_is_indexed_as_initiated() {
+    let h = Harness::new();
+    h.deliver(&event("call.refer.completed", "ev-1", 1));
+    let metadata = h.kv.entry(&h.kv.keys()[0]).unwrap().metadata.unwrap();
+    assert_eq!(metadata["status"], "initiated");
+    h.advance(5_000);
+    assert_eq!(h.kv.writes(), 1, "nothing changed its status");
+    assert_eq!(h.objects.alarm_runs(), 0);
 }
 
 #[test]

@@ -136,10 +136,57 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
     .with_header("allow", allow)
 }
 
+/// Work a request leaves for after its answer (the runtime's `waitUntil`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum After {
+    /// A call's first event was accepted: its KV index entry.
+    Index {
+        started_ms: i64,
+        entry: archive::IndexEntry,
+    },
+}
+
+/// An answer, and what is left for after it.
+pub struct Handled {
+    pub response: Response,
+    pub after: Option<After>,
+}
+
+impl From<Response> for Handled {
+    fn from(response: Response) -> Self {
+        Self {
+            response,
+            after: None,
+        }
+    }
+}
+
+/// Runs what a request left for after its answer. A failure is logged: the call's
+/// object writes the entry at the call's next change of status, or when it archives
+/// the call.
+pub async fn run_after(kv: &impl KvStore, log: &impl Logger, after: After) {
+    match after {
+        After::Index { started_ms, entry } => {
+            if let Err(error) = archive::put_index(kv, started_ms, &entry).await {
+                log.log(LogLine {
+                    level: "warn",
+                    msg: "kv",
+                    call_control_id: Some(entry.call_control_id),
+                    outcome: Some("storage_error"),
+                    detail: Some(format!(
+                        "index entry not written (written by the call's object later): {error}"
+                    )),
+                    ..LogLine::default()
+                });
+            }
+        }
+    }
+}
+
 impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
-    pub async fn handle(&self, request: Request) -> Response {
+    pub async fn handle(&self, request: Request) -> Handled {
         let response = match (route(&request.path), request.method.as_str()) {
-            (Route::Webhook, "POST") => self.webhook(request, self.now()).await,
+            (Route::Webhook, "POST") => return self.webhook(request, self.now()).await,
             (Route::Webhook, _) => method_not_allowed("POST"),
             (Route::Health, "GET") => self.health(),
             (Route::Calls, "GET") => match self.authorize(&request) {
@@ -169,7 +216,7 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
             }
             (Route::NotFound, _) => Problem::new(404, "not_found", "no such route").into(),
         };
-        response
+        response.into()
     }
 
     fn now(&self) -> Instant {

@@ -4,9 +4,10 @@
 
 use serde::Serialize;
 
+use super::archive::IndexEntry;
 use super::http::{Request, Response, MAX_BODY_BYTES};
-use super::object::{self, OUTCOME_HEADER};
-use super::{rejection_log, App};
+use super::object::{self, FIRST_EVENT_HEADER, OUTCOME_HEADER};
+use super::{rejection_log, After, App, Handled};
 use crate::domain::envelope::{parse, Delivery};
 use crate::domain::problem::Problem;
 use crate::domain::signature::{
@@ -16,13 +17,14 @@ use crate::domain::time::Instant;
 use crate::ports::{CallObjects, Clock, KvStore, LogLine, Logger};
 
 impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
-    pub(super) async fn webhook(&self, request: Request, now: Instant) -> Response {
-        self.accept(request, now)
-            .await
-            .unwrap_or_else(|response| response)
+    pub(super) async fn webhook(&self, request: Request, now: Instant) -> Handled {
+        match self.accept(request, now).await {
+            Ok(handled) => handled,
+            Err(response) => response.into(),
+        }
     }
 
-    async fn accept(&self, request: Request, now: Instant) -> Result<Response, Response> {
+    async fn accept(&self, request: Request, now: Instant) -> Result<Handled, Response> {
         if request.body.len() > MAX_BODY_BYTES {
             return Err(self.refuse(Problem::new(
                 413,
@@ -72,9 +74,22 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
             .request(&name, handover)
             .await
             .map_err(|error| self.storage_failure(error, call))?;
+        // The call's first event: the Worker indexes the call after its answer; the
+        // call's object rewrites the entry at each later change of status.
+        let index = claimed
+            .header(FIRST_EVENT_HEADER)
+            .and_then(|at| at.parse().ok())
+            .zip(delivery.record.as_ref())
+            .and_then(|(started_ms, record)| {
+                let entry = IndexEntry::first(record, started_ms)?;
+                Some(After::Index { started_ms, entry })
+            });
         match claimed.header(OUTCOME_HEADER) {
-            Some("accepted") => Ok(self.answer(&delivery, "accepted")),
-            Some("duplicate") => Ok(self.answer(&delivery, "duplicate")),
+            Some("accepted") => Ok(Handled {
+                response: self.answer(&delivery, "accepted"),
+                after: index,
+            }),
+            Some("duplicate") => Ok(self.answer(&delivery, "duplicate").into()),
             // The object could not store it: Telnyx redelivers.
             _ => {
                 self.log.log(LogLine {

@@ -18,7 +18,7 @@ use web_sys::{Headers, ReadableStreamDefaultReader, ResponseInit, Url};
 use worker::{console_log, event, Context, Env};
 
 use crate::app::http::{Request, Response, MAX_BODY_BYTES};
-use crate::app::{rejection_log, App};
+use crate::app::{rejection_log, run_after, App};
 use crate::domain::config::{Config, ConfigCache};
 use crate::domain::problem::Problem;
 use crate::ports::{LogLine, Logger};
@@ -47,7 +47,7 @@ impl Logger for ConsoleLog {
 async fn fetch(
     request: web_sys::Request,
     env: Env,
-    _ctx: Context,
+    ctx: Context,
 ) -> Result<web_sys::Response, Infallible> {
     let config = config(&env);
     let (Some(kv), Some(objects)) = (bound_kv(&env), bound_objects(&env)) else {
@@ -81,7 +81,15 @@ async fn fetch(
             Err(error) => into_worker_response(app.storage_failure(error, Some(&name))),
         },
         Some(Err(refused)) => into_worker_response(refused),
-        None => into_worker_response(app.handle(request).await),
+        None => {
+            let handled = app.handle(request).await;
+            if let Some(after) = handled.after {
+                ctx.wait_until(async move {
+                    run_after(&kv, &ConsoleLog, after).await;
+                });
+            }
+            into_worker_response(handled.response)
+        }
     })
 }
 

@@ -19,8 +19,8 @@ use super::live::LiveStreams;
 use super::{config, into_worker_response, js_error_text, read_request_body, ConsoleLog};
 use crate::app::http::{Request, Response};
 use crate::app::object::{
-    route, CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, MAX_LIVE_STREAMS,
-    OUTCOME_HEADER,
+    route, CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, FIRST_EVENT_HEADER,
+    MAX_LIVE_STREAMS, OUTCOME_HEADER,
 };
 use crate::domain::config::Config;
 use crate::domain::problem::Problem;
@@ -240,7 +240,12 @@ impl CallObject {
 pub struct WorkerObjects(pub DurableObjectNamespace);
 
 /// The headers an object's answer carries back to the Worker.
-const PASSED_ON: [&str; 3] = ["content-type", OUTCOME_HEADER, COMMAND_ID_HEADER];
+const PASSED_ON: [&str; 4] = [
+    "content-type",
+    OUTCOME_HEADER,
+    FIRST_EVENT_HEADER,
+    COMMAND_ID_HEADER,
+];
 
 impl WorkerObjects {
     /// Sends a request to the named object and returns its answer as the runtime's

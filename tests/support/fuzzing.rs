@@ -13,7 +13,7 @@ use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::objects::{MemoryObjects, ObjectSlots};
 use super::signing::{signature_headers, WebhookSigner};
 use telnyx_edge::app::http::{Request, Response};
-use telnyx_edge::app::App;
+use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::actions::{find, validate, ACTIONS};
 use telnyx_edge::domain::automations::{parse_rules, plan, Trigger};
 use telnyx_edge::domain::config::Config;
@@ -334,9 +334,12 @@ impl World {
                 log: &self.log,
                 clock: &self.clock,
             };
-            let response = block_on(app.handle(request));
+            let handled = block_on(app.handle(request));
+            if let Some(after) = handled.after {
+                block_on(run_after(&self.kv, &self.log, after));
+            }
             objects.run_due();
-            response
+            handled.response
         })
     }
 

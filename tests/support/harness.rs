@@ -10,7 +10,7 @@ use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::objects::{MemoryObjects, ObjectSlots, Slot};
 use super::signing::WebhookSigner;
 use telnyx_edge::app::http::{Request, Response};
-use telnyx_edge::app::App;
+use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::config::Config;
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
 use telnyx_edge::ports::Clock;
@@ -108,7 +108,7 @@ impl Harness {
     /// Handles a request, and runs what it leaves for after its answer (`waitUntil`);
     /// alarms stay set until [`Self::run_alarms`] or [`Self::advance`].
     pub fn send_only(&self, request: Request) -> Response {
-        self.with_objects(|objects| {
+        let handled = self.with_objects(|objects| {
             let app = App {
                 config: &self.config,
                 kv: &self.kv,
@@ -117,7 +117,11 @@ impl Harness {
                 clock: &self.clock,
             };
             block_on(app.handle(request))
-        })
+        });
+        if let Some(after) = handled.after {
+            block_on(run_after(&self.kv, &self.log, after));
+        }
+        handled.response
     }
 
     /// Fires every alarm due now; returns how many ran.

@@ -48,6 +48,9 @@ pub const CALL_HEADER: &str = "x-telnyx-edge-call";
 pub const SIGNED_AT_HEADER: &str = "x-telnyx-edge-signed-at";
 /// `accepted` or `duplicate`, on a delivery's answer.
 pub const OUTCOME_HEADER: &str = "x-telnyx-edge-outcome";
+/// On the answer to a call's first accepted event: when it was accepted (Unix ms), so
+/// the Worker writes the call's first index entry after its own answer.
+pub const FIRST_EVENT_HEADER: &str = "x-telnyx-edge-first-event";
 
 /// How many objects share the events that belong to no call.
 const LOOSE_SHARDS: u8 = 16;
@@ -305,8 +308,8 @@ where
                 return storage_problem().into();
             }
         };
-        // An event a rule listens to and one that changes the call's status (its index
-        // entry is due, and after a hangup the archive) set the alarm; so does any event
+        // An event a rule listens to and a later one that changes the call's status (its
+        // index entry is due, and after a hangup the archive) set the alarm; so does any event
         // on an instance that does not know it set, as a duplicate in case the first
         // copy's alarm could not be set. The runtime retries alarms, so what they owe
         // cannot be lost. Any other event costs the claim alone.
@@ -318,10 +321,15 @@ where
                     | EventKind::CallBridged
                     | EventKind::CallHangup
             );
-        if seq == Some(1) && self.memory.alarm.get() == AlarmKnown::Unknown {
-            // A new call: the alarm is set for whatever its state says is next, with no
-            // read first, so it commits with the claim.
-            self.memory.alarm.set(AlarmKnown::At(None));
+        if seq == Some(1) {
+            // The Worker writes the first index entry; this object's own write of a later
+            // status waits KV's second after it.
+            self.memory.indexed_at.set(Some(accepted_at));
+            if self.memory.alarm.get() == AlarmKnown::Unknown {
+                // A new call: the alarm is set for whatever its state says is next, with
+                // no read first, so it commits with the claim.
+                self.memory.alarm.set(AlarmKnown::At(None));
+            }
         }
         if owes || !self.memory.alarm_is_set() {
             if let Err(error) = self.wake().await {
@@ -329,12 +337,14 @@ where
                 return storage_problem().into();
             }
         }
-        let outcome = if seq.is_some() {
-            "accepted"
-        } else {
-            "duplicate"
-        };
-        Response::json(200, String::new()).with_header(OUTCOME_HEADER, outcome)
+        let answer = Response::json(200, String::new());
+        match seq {
+            Some(1) => answer
+                .with_header(OUTCOME_HEADER, "accepted")
+                .with_header(FIRST_EVENT_HEADER, accepted_at.to_string()),
+            Some(_) => answer.with_header(OUTCOME_HEADER, "accepted"),
+            None => answer.with_header(OUTCOME_HEADER, "duplicate"),
+        }
     }
 
     /// The call's state as the operator API shows it, read from this object.

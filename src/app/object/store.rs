@@ -244,8 +244,12 @@ pub struct Summary {
     pub hung_up: bool,
     /// How many events that can change the call's status were accepted.
     pub status_events: i64,
-    /// How many status events the index entry written last had seen.
+    /// How many status events the index entry this object wrote last had seen; `None`
+    /// while the only entry is the Worker's, written for the call's first event.
     pub indexed: Option<i64>,
+    /// Whether the call's first event is a status event (1) or not (0): what the
+    /// Worker's entry has seen.
+    pub first_status_events: i64,
 }
 
 impl Summary {
@@ -256,7 +260,8 @@ impl Summary {
 
     /// The call's KV index entry does not show its latest status.
     pub fn index_is_stale(&self) -> bool {
-        self.first_accepted.is_some() && self.indexed != Some(self.status_events)
+        self.first_accepted.is_some()
+            && self.indexed.unwrap_or(self.first_status_events) != self.status_events
     }
 }
 
@@ -331,6 +336,8 @@ impl<S: ObjectStorage> Store<'_, S> {
                  EXISTS (SELECT 1 FROM events WHERE event_type = 'call.hangup') AS hung_up, \
                  (SELECT COUNT(*) FROM events WHERE event_type IN ({STATUS_EVENTS})) \
                  AS status_events, \
+                 (SELECT event_type IN ({STATUS_EVENTS}) FROM events ORDER BY seq LIMIT 1) \
+                 AS first_status_events, \
                  (SELECT value FROM meta WHERE key = '{INDEXED_STATUS_EVENTS}') \
                  AS indexed_status_events"
             ),
@@ -350,6 +357,7 @@ impl<S: ObjectStorage> Store<'_, S> {
             hung_up: int(row, "hung_up") == Some(1),
             status_events: int(row, "status_events").unwrap_or(0),
             indexed: int(row, "indexed_status_events"),
+            first_status_events: int(row, "first_status_events").unwrap_or(0),
         })
     }
 
