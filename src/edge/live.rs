@@ -12,9 +12,10 @@ use web_sys::{Headers, ResponseInit, TransformStream, WritableStreamDefaultWrite
 
 use crate::app::object::MAX_LIVE_STREAMS;
 
-/// A stream whose reader has this many messages unread is dropped: the viewer is gone
-/// or stalled, and reconnects if it comes back.
-const MAX_UNREAD: f64 = 64.0;
+/// A stream whose reader has this many messages unread is dropped: a reader that is
+/// there takes each at once, so the viewer is gone or stalled (and reconnects if it
+/// comes back). It bounds what an object holds for its viewers.
+const MAX_UNREAD: f64 = 8.0;
 
 #[derive(Default)]
 pub struct LiveStreams {
@@ -70,14 +71,15 @@ impl LiveStreams {
         *self.last.borrow_mut() = Some(frame);
     }
 
-    /// Drops the streams whose reader went away (the writer errors) or stopped reading.
+    /// Drops the streams whose reader went away (the writer errors) or stopped reading;
+    /// aborting, not closing, discards the messages still queued for them.
     fn prune(&self) {
         self.writers
             .borrow_mut()
             .retain(|writer| match writer.desired_size() {
                 Ok(Some(size)) if size > -MAX_UNREAD => true,
                 _ => {
-                    ignore_rejection(writer.close());
+                    ignore_rejection(writer.abort());
                     false
                 }
             });

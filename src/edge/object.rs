@@ -227,11 +227,14 @@ impl CallObject {
                 "call_not_found",
                 "no event for this call_control_id was ever accepted",
             )),
-            Err(error) => answer(Problem::new(
-                500,
-                "storage_unavailable",
-                format!("the call's storage could not be read: {error}"),
-            )),
+            Err(error) => {
+                logic.log_storage_error("live", &error);
+                answer(Problem::new(
+                    500,
+                    "storage_unavailable",
+                    "the call's storage could not be read; retry later",
+                ))
+            }
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct MemoryKv {
     /// `(prefix, puts to let through first, puts to fail)`.
     failing_puts: RefCell<Option<(String, usize, usize)>>,
     list_page_size: Cell<Option<usize>>,
+    /// `(lists to let through first, lists to fail)`.
+    failing_lists: Cell<(usize, usize)>,
 }
 
 impl MemoryKv {
@@ -73,6 +75,11 @@ impl MemoryKv {
             }
             _ => false,
         }
+    }
+
+    /// Makes `count` lists fail after letting `skip` succeed.
+    pub fn fail_lists_after(&self, skip: usize, count: usize) {
+        self.failing_lists.set((skip, count));
     }
 
     /// Smaller list pages, to exercise cursors without a thousand keys.
@@ -167,6 +174,14 @@ impl KvStore for MemoryKv {
     ) -> Result<ListPage, StoreError> {
         if limit == 0 || limit > kv_limits::MAX_LIST_PAGE {
             return Err(StoreError(format!("list of {limit} keys")));
+        }
+        match self.failing_lists.get() {
+            (0, 0) => {}
+            (0, count) => {
+                self.failing_lists.set((0, count - 1));
+                return Err(StoreError("injected list failure".into()));
+            }
+            (skip, count) => self.failing_lists.set((skip - 1, count)),
         }
         let page_size = self.list_page_size.get().unwrap_or(limit).min(limit);
         let mut matching = self

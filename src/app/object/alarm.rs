@@ -10,7 +10,7 @@ use super::{
     AlarmKnown, CallObject, ARCHIVE_DELAY_MS, INDEX_INTERVAL_MS, KV_RETRY_MS, OPERATOR_ORPHAN_MS,
     PLANNING_WAIT_MS, RETENTION_MS,
 };
-use crate::app::archive::{index_key, put_archive, put_index, IndexEntry};
+use crate::app::archive::{put_archive, put_index, IndexEntry};
 use crate::app::telnyx::{Sent, TelnyxError};
 use crate::domain::actions;
 use crate::domain::retry::{Attempted, Schedule};
@@ -227,19 +227,17 @@ where
         Ok(())
     }
 
-    /// Writes the archive, and first the index entry if it is stale or the Worker's
-    /// write of it did not land; `Ok(false)` when KV failed (a later run tries again).
+    /// Writes the index entry, then the archive; `Ok(false)` when KV failed (a later
+    /// run tries again). The index entry is written whatever this object wrote before:
+    /// the Worker's write of the first entry is not ordered with the object's, and may
+    /// have failed or landed last. A minute after the call's last change, this write is
+    /// the last.
     async fn archive(&self, now: i64) -> Result<bool, StoreError> {
         let Some(state) = self.state()? else {
             return Ok(true);
         };
         let summary = self.store().summary()?;
-        let indexed = if summary.index_is_stale() || !self.worker_indexed(&summary).await? {
-            self.index(&summary).await?
-        } else {
-            true
-        };
-        if !indexed {
+        if !self.index(&summary).await? {
             return Ok(false);
         }
         match put_archive(self.kv, &state).await {
@@ -251,20 +249,6 @@ where
                 self.kv_failed("archive", &error);
                 Ok(false)
             }
-        }
-    }
-
-    /// Whether KV has an index entry written by the Worker or this object. Only the
-    /// Worker's write, made once after its answer, is never retried; so it is checked.
-    async fn worker_indexed(&self, summary: &Summary) -> Result<bool, StoreError> {
-        let (None, Some(started_ms)) = (summary.indexed, summary.first_accepted) else {
-            return Ok(true);
-        };
-        let call = self.store().call_control_id()?.unwrap_or_default();
-        match self.kv.get(&index_key(started_ms, &call)).await {
-            Ok(entry) => Ok(entry.is_some()),
-            // Not known to be there: written again (the same entry) rather than lost.
-            Err(_) => Ok(false),
         }
     }
 

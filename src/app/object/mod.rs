@@ -140,6 +140,9 @@ pub const RETENTION_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 /// The least time between two writes of a call's index entry: KV takes one write a
 /// second to a key.
 pub const INDEX_INTERVAL_MS: i64 = 1_000;
+/// How much later than the call's first event the Worker's write of its first index
+/// entry is assumed done: after its answer, so later than the claim.
+const WORKER_INDEX_MARGIN_MS: i64 = 1_000;
 /// The most streams of a call's states (`GET /calls/{id}/live`) one object keeps open.
 pub const MAX_LIVE_STREAMS: usize = 32;
 /// How long a failed KV write waits before the next try.
@@ -252,7 +255,7 @@ where
         Ok(role)
     }
 
-    fn log_storage_error(&self, what: &str, error: &StoreError) {
+    pub fn log_storage_error(&self, what: &str, error: &StoreError) {
         self.log.log(LogLine {
             level: "error",
             msg: "storage",
@@ -322,9 +325,11 @@ where
                     | EventKind::CallHangup
             );
         if seq == Some(1) {
-            // The Worker writes the first index entry; this object's own write of a later
-            // status waits KV's second after it.
-            self.memory.indexed_at.set(Some(accepted_at));
+            // The Worker writes the first index entry after its answer; this object's own
+            // write of a later status waits a second more than KV's second after it.
+            self.memory
+                .indexed_at
+                .set(Some(accepted_at + WORKER_INDEX_MARGIN_MS));
             if self.memory.alarm.get() == AlarmKnown::Unknown {
                 // A new call: the alarm is set for whatever its state says is next, with
                 // no read first, so it commits with the claim.
