@@ -3,9 +3,13 @@
 
 const TOKEN_KEY = 'telnyx-edge.admin-token';
 const PAGE_SIZE = 50;
-const LIST_REFRESH_MS = 2000;
+// Each refresh is a KV list operation (billed like a write), so not more often.
+const LIST_REFRESH_MS = 5000;
 const POLL_MS = 1000;
 const STREAM_RETRY_MS = 15000;
+// The stream sends only changes: after this long without one it is reopened, so a
+// connection that died silently is noticed.
+const STREAM_IDLE_MS = 60000;
 const MAX_SSE_BUFFER = 4 * 1024 * 1024;
 
 const MSG_UNAUTHORIZED = 'That admin token was not accepted. Check ADMIN_TOKEN and try again.';
@@ -199,6 +203,11 @@ function describeError(error) {
   return detail || title || show(error.code, '');
 }
 
+// A 503 is "no ADMIN_TOKEN" only when the worker says so; storage outages are 503 too.
+function notConfigured(status, json) {
+  return status === 503 && errorsOf(json).some((error) => error.code === 'admin_token_missing');
+}
+
 function describeErrors(errors, status) {
   const parts = errors.map(describeError).filter(Boolean);
   return parts.length ? parts.join('; ') : `HTTP ${status}`;
@@ -237,8 +246,8 @@ async function onSignIn(event) {
       $('filter-status').focus();
       return;
     }
-    const known = { 401: MSG_UNAUTHORIZED, 503: MSG_NOT_CONFIGURED }[status];
-    setMessage($('signin-error'), known ?? `Unexpected response from the worker: ${describeErrors(errorsOf(json), status)}`);
+    const known = status === 401 ? MSG_UNAUTHORIZED : notConfigured(status, json) ? MSG_NOT_CONFIGURED : null;
+    setMessage($('signin-error'), known ?? `The worker refused: ${describeErrors(errorsOf(json), status)}`);
   } catch {
     setMessage($('signin-error'), MSG_NETWORK);
   } finally {
@@ -305,11 +314,13 @@ async function refreshList() {
     const { status, json } = await api('GET', listPath());
     if (generation !== list.generation || !token) return;
     if (status === 200) {
-      list.first = callsOf(json);
+      const first = callsOf(json);
+      if (list.moreLoaded) keepPushedDown(first);
+      list.first = first;
       if (!list.moreLoaded) list.cursor = cursorOf(json);
       setMessage($('list-msg'), '');
       renderList();
-    } else if (status === 503) {
+    } else if (notConfigured(status, json)) {
       setMessage($('list-msg'), MSG_NOT_CONFIGURED);
     } else if (status !== 401) {
       setMessage($('list-msg'), `Could not load calls: ${describeErrors(errorsOf(json), status)}`);
@@ -319,6 +330,18 @@ async function refreshList() {
   } finally {
     if (list.inFlight === generation) list.inFlight = null;
   }
+}
+
+// With older pages loaded, calls that new ones pushed off the first page stay listed
+// (they are on no page fetched again).
+function keepPushedDown(first) {
+  const fresh = new Set(first.map((call) => String(call.call_control_id)));
+  const extra = new Set(list.extra.map((call) => String(call.call_control_id)));
+  const pushed = list.first.filter((call) => {
+    const id = String(call.call_control_id);
+    return !fresh.has(id) && !extra.has(id);
+  });
+  list.extra = [...pushed, ...list.extra];
 }
 
 async function loadMore() {
@@ -425,7 +448,10 @@ function applySearch() {
 
 function openCall(id) {
   closeCall();
-  current = { id, ctrl: null, pollTimer: 0, retryTimer: 0, pollBusy: false, closed: false, updatedAt: -Infinity };
+  current = {
+    id, ctrl: null, pollTimer: 0, retryTimer: 0, idleTimer: 0, idle: false, pollBusy: false, closed: false,
+    updatedAt: -Infinity,
+  };
   resetDetail(id);
   rows.forEach(markSelected);
   $('console').dataset.view = 'detail';
@@ -441,6 +467,7 @@ function closeCall() {
   session.ctrl?.abort();
   clearInterval(session.pollTimer);
   clearTimeout(session.retryTimer);
+  clearTimeout(session.idleTimer);
   rows.forEach(markSelected);
   $('detail-body').hidden = true;
   $('detail-empty').hidden = false;
@@ -505,20 +532,33 @@ async function connectStream(session) {
     }
     stopPolling(session);
     setLinkState('live');
-    await readEvents(response.body, (state) => applyState(session, state));
+    const idle = () => {
+      clearTimeout(session.idleTimer);
+      session.idleTimer = setTimeout(() => { session.idle = true; ctrl.abort(); }, STREAM_IDLE_MS);
+    };
+    idle();
+    await readEvents(response.body, (state) => applyState(session, state), idle);
   } catch {
     // failure or abort: handled below
   }
-  if (!session.closed) startPolling(session);
+  clearTimeout(session.idleTimer);
+  if (session.closed) return;
+  if (session.idle) {
+    session.idle = false;
+    connectStream(session); // quiet, not failed: reopen at once (it starts with the state)
+  } else {
+    startPolling(session);
+  }
 }
 
-async function readEvents(body, onState) {
+async function readEvents(body, onState, onChunk) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
   for (;;) {
     const { value: chunk, done } = await reader.read();
     if (done) return;
+    onChunk();
     buffer += decoder.decode(chunk, { stream: true });
     if (buffer.length > MAX_SSE_BUFFER) throw new Error('SSE frame too large');
     let boundary;

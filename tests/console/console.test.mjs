@@ -128,7 +128,7 @@ async function run(browser) {
   // --- a new call appears without a reload --------------------------------------------
   await deliver('call.initiated', 'console-e2e-initiated', 1, { from: XSS_FROM });
   const callButton = page.getByRole('button', { name: CALL, exact: true });
-  await callButton.waitFor({ timeout: 8000 });
+  await callButton.waitFor({ timeout: 12000 });
   ok('a new call appears in the list without a reload');
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'desktop-list.png'), fullPage: true });
 
@@ -199,7 +199,7 @@ async function run(browser) {
   await page.keyboard.press('Enter');
   await callButton.waitFor({ state: 'visible', timeout: 5000 });
   const row = page.locator('li', { has: callButton });
-  await eventually(async () => /answered/.test(await row.innerText()), 8000,
+  await eventually(async () => /answered/.test(await row.innerText()), 12000,
     'the list shows the call as answered once it was');
   check(await fits(), 'the list fits 375 px without horizontal scrolling');
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'phone-list.png'), fullPage: true });
