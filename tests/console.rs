@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use support::deliveries::{self, occurred_at, set_payload, Delivery};
-use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded};
+use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply};
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
 
@@ -37,8 +37,9 @@ fn required(path: PathBuf, how: &str) -> Result<PathBuf, String> {
 
 /// Serves `POST /` on loopback: `{"event_type","event_id","call_control_id","second",
 /// "payload":{…}}` is built into a Telnyx delivery, signed and sent to the worker; the
-/// answer is the worker's status and body.
-fn start_sender(worker_url: String, signer: WebhookSigner) -> String {
+/// answer is the worker's status and body. `{"telnyx_delay_ms": N}` makes the fake
+/// Telnyx answer its next request after N ms instead.
+fn start_sender(worker_url: String, signer: WebhookSigner, telnyx: FakeTelnyx) -> String {
     let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
     let port = server.server_addr().to_ip().expect("an IP listener").port();
     thread::spawn(move || {
@@ -48,7 +49,16 @@ fn start_sender(worker_url: String, signer: WebhookSigner) -> String {
         for mut request in server.incoming_requests() {
             let mut text = String::new();
             let _ = request.as_reader().read_to_string(&mut text);
-            let answer = send(&agent, &worker_url, &signer, &text);
+            let delay = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|asked| asked["telnyx_delay_ms"].as_u64());
+            let answer = match delay {
+                Some(millis) => {
+                    telnyx.then(Reply::ok().delayed(millis));
+                    json!({"status": 200})
+                }
+                None => send(&agent, &worker_url, &signer, &text),
+            };
             let _ = request.respond(tiny_http::Response::from_string(answer.to_string()));
         }
     });
@@ -120,7 +130,7 @@ fn run() -> Result<(), String> {
     ];
     println!("console: starting the release build under wrangler dev");
     let worker = WranglerDev::start(&vars)?;
-    let sender = start_sender(worker.base_url.clone(), signer);
+    let sender = start_sender(worker.base_url.clone(), signer, telnyx.fake.clone());
     let screenshots = project_root().join("target/console-screenshots");
     let script = project_root().join("tests/console/console.test.mjs");
     let status = Command::new(&node)
@@ -141,8 +151,8 @@ fn run() -> Result<(), String> {
     // What the page's buttons sent, as the fake Telnyx received it.
     let requests = telnyx.fake.requests();
     let roles = sent(&requests, "switch_supervisor_role");
-    if roles != [json!({"role": "barge"})] {
-        return Err(format!("Barge sent {roles:?} to Telnyx"));
+    if roles != [json!({"role": "barge"}), json!({"role": "whisper"})] {
+        return Err(format!("Barge then Whisper sent {roles:?} to Telnyx"));
     }
     let dtmf = sent(&requests, "send_dtmf");
     let digits: Vec<&Value> = dtmf.iter().map(|body| &body["digits"]).collect();
@@ -151,7 +161,10 @@ fn run() -> Result<(), String> {
             "Send DTMF reached Telnyx as {digits:?}: 12# once, and the invalid 12x never"
         ));
     }
-    println!("console: ok - Telnyx received switch_supervisor_role barge and send_dtmf 12# once");
+    println!(
+        "console: ok - Telnyx received switch_supervisor_role barge, then whisper, and send_dtmf \
+         12# once"
+    );
     println!("console: screenshots in {}", screenshots.display());
     Ok(())
 }

@@ -162,6 +162,18 @@ async function run(browser) {
     `the page shows the role barge (shows ${await role.innerText()})`);
   ok('Barge switches the supervisor role and the page shows barge');
 
+  // --- feedback while a request is in flight -------------------------------------------
+  await fetch(SENDER_URL, { method: 'POST', body: JSON.stringify({ telnyx_delay_ms: 1500 }) });
+  const whisper = page.getByRole('button', { name: 'Whisper', exact: true });
+  await whisper.click();
+  await eventually(async () => (await whisper.getAttribute('aria-busy')) === 'true'
+    && await whisper.isDisabled(), 1000, 'Whisper shows it is busy while Telnyx answers');
+  await eventually(async () => (await whisper.getAttribute('aria-busy')) === null
+    && await whisper.isEnabled(), 5000, 'Whisper is ready again once Telnyx answered');
+  await eventually(async () => (await role.innerText()).trim() === 'whisper', 5000,
+    'the page shows the role whisper');
+  ok('a button shows its request in flight (busy, disabled) until Telnyx answers');
+
   // --- DTMF ----------------------------------------------------------------------------
   const digits = page.getByLabel('Digits', { exact: true });
   const sendDtmf = page.getByRole('button', { name: 'Send DTMF', exact: true });
