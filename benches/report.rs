@@ -515,9 +515,11 @@ fn start(name: &'static str, config: Option<&str>, signer: &WebhookSigner) -> Ta
     let dev = match config {
         Some(config) => WranglerDev::start_config(config, &vars),
         None => {
-            // Ours as users run it: no operator token or rules needed for webhooks.
+            // Ours as users run it: no operator token or rules needed for webhooks. The
+            // console's [assets] table stays out: under wrangler dev it puts Miniflare's
+            // router worker in front of every request (bench/README.md).
             vars.push(("AUTOMATIONS", String::new()));
-            WranglerDev::start(&vars)
+            WranglerDev::start_without_assets(&vars)
         }
     }
     .unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -50,6 +50,13 @@ impl WranglerDev {
         Self::launch(vars, extra_toml, None)
     }
 
+    /// Like [`Self::start`], without the `[assets]` table (the console's files): the
+    /// webhook pipeline alone. Under `wrangler dev`, assets put Miniflare's router
+    /// worker in front of every request, which the benchmark keeps out of its figures.
+    pub fn start_without_assets(vars: &[(&str, String)]) -> Result<Self, String> {
+        Self::launch_with(vars, |base| without_table(base, "assets"))
+    }
+
     /// Runs another Worker, configured by `config` (a `wrangler.toml` path relative to
     /// the project), the same way: the benchmark's baselines.
     pub fn start_config(config: &str, vars: &[(&str, String)]) -> Result<Self, String> {
@@ -59,6 +66,27 @@ impl WranglerDev {
     fn launch(
         vars: &[(&str, String)],
         extra_toml: Option<&str>,
+        other_config: Option<PathBuf>,
+    ) -> Result<Self, String> {
+        match extra_toml {
+            Some(extra) => Self::launch_with(vars, |base| format!("{base}\n{extra}\n")),
+            None => Self::launch_text(vars, None, other_config),
+        }
+    }
+
+    /// Runs the project's `wrangler.toml` as `edit` rewrites it.
+    fn launch_with(
+        vars: &[(&str, String)],
+        edit: impl FnOnce(&str) -> String,
+    ) -> Result<Self, String> {
+        let base = std::fs::read_to_string(project_root().join("wrangler.toml"))
+            .map_err(|e| format!("wrangler.toml: {e}"))?;
+        Self::launch_text(vars, Some(edit(&base)), None)
+    }
+
+    fn launch_text(
+        vars: &[(&str, String)],
+        config_text: Option<String>,
         other_config: Option<PathBuf>,
     ) -> Result<Self, String> {
         let root = project_root();
@@ -79,14 +107,11 @@ impl WranglerDev {
         std::fs::create_dir_all(&state_dir).map_err(|e| e.to_string())?;
         let log_path = state_dir.join("wrangler.log");
 
-        let config = match extra_toml {
-            Some(extra) => {
-                let base = std::fs::read_to_string(root.join("wrangler.toml"))
-                    .map_err(|e| format!("wrangler.toml: {e}"))?;
+        let config = match config_text {
+            Some(text) => {
                 // Beside the original, so its relative paths mean the same.
                 let path = root.join(format!(".e2e-wrangler-{port}.toml"));
-                std::fs::write(&path, format!("{base}\n{extra}\n"))
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
                 Some(path)
             }
             None => None,
@@ -248,4 +273,16 @@ fn spawn(args: &[String], log_path: &Path) -> Result<(Child, Option<ChildStdin>)
         .map_err(|e| format!("could not start wrangler: {e}"))?;
     let pipe = child.stdin.take();
     Ok((child, pipe))
+}
+
+/// `wrangler.toml` without one of its top-level tables.
+fn without_table(text: &str, table: &str) -> String {
+    match text.parse::<toml::Table>() {
+        Ok(mut config) => {
+            config.remove(table);
+            config.to_string()
+        }
+        // wrangler reports what is wrong with it.
+        Err(_) => text.to_owned(),
+    }
 }
