@@ -13,6 +13,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use serde_json::{json, Value};
 
 use support::deliveries::{self, occurred_at, set_payload, Delivery};
@@ -151,8 +153,42 @@ fn run() -> Result<(), String> {
     // What the page's buttons sent, as the fake Telnyx received it.
     let requests = telnyx.fake.requests();
     let roles = sent(&requests, "switch_supervisor_role");
-    if roles != [json!({"role": "barge"}), json!({"role": "whisper"})] {
-        return Err(format!("Barge then Whisper sent {roles:?} to Telnyx"));
+    let expected = ["barge", "whisper", "monitor"].map(|role| json!({ "role": role }));
+    if roles != expected {
+        return Err(format!("Barge, Whisper, Monitor sent {roles:?} to Telnyx"));
+    }
+    let client_state = STANDARD.encode("queue=gold ✓");
+    for (action, body) in [
+        (
+            "siprec_start",
+            json!({"connector_name": "recorder-1", "siprec_track": "inbound_track"}),
+        ),
+        ("siprec_stop", json!({})),
+        (
+            "suppression_start",
+            json!({"direction": "both", "noise_suppression_engine": "DeepFilterNet"}),
+        ),
+        ("suppression_stop", json!({})),
+        ("refer", json!({"sip_address": "sip:agent@pbx.example.com"})),
+        (
+            "client_state_update",
+            json!({ "client_state": client_state }),
+        ),
+        ("hangup", json!({})),
+    ] {
+        // The worker adds a command_id where the action takes one.
+        let bodies: Vec<Value> = sent(&requests, action)
+            .into_iter()
+            .map(|mut body| {
+                if let Some(fields) = body.as_object_mut() {
+                    fields.remove("command_id");
+                }
+                body
+            })
+            .collect();
+        if bodies != [body.clone()] {
+            return Err(format!("{action} reached Telnyx as {bodies:?}, not {body}"));
+        }
     }
     let dtmf = sent(&requests, "send_dtmf");
     let digits: Vec<&Value> = dtmf.iter().map(|body| &body["digits"]).collect();
@@ -162,8 +198,8 @@ fn run() -> Result<(), String> {
         ));
     }
     println!(
-        "console: ok - Telnyx received switch_supervisor_role barge, then whisper, and send_dtmf \
-         12# once"
+        "console: ok - Telnyx received each control's action once, with the page's fields, \
+         and send_dtmf 12# (never 12x)"
     );
     println!("console: screenshots in {}", screenshots.display());
     Ok(())

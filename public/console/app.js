@@ -3,8 +3,8 @@
 
 const TOKEN_KEY = 'telnyx-edge.admin-token';
 const PAGE_SIZE = 50;
-// Each refresh is a KV list operation (billed like a write), so not more often.
-const LIST_REFRESH_MS = 5000;
+// Each refresh is a KV list operation (billed like a write); it pauses while the tab is hidden.
+const LIST_REFRESH_MS = 2000;
 const POLL_MS = 1000;
 const STREAM_RETRY_MS = 15000;
 // The stream sends only changes: after this long without one it is reopened, so a
@@ -41,7 +41,8 @@ const ACTIONS = {
     action: 'suppression_start',
     body: () => ({ direction: value('direction'), noise_suppression_engine: value('engine') }),
   },
-  'suppression-stop': { action: 'suppression_stop', body: () => ({ direction: value('direction') }) },
+  // Telnyx's suppression_stop takes no direction: it stops whatever is running.
+  'suppression-stop': { action: 'suppression_stop', body: () => ({}) },
   dtmf: { action: 'send_dtmf', body: () => ({ digits: value('digits').trim() }) },
   refer: { action: 'refer', body: () => ({ sip_address: value('sip-address').trim() }) },
   'client-state': {

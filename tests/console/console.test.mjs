@@ -200,6 +200,30 @@ async function run(browser) {
   check(nextToField, 'the error is shown next to the Digits field');
   ok(`invalid digits show the 422's detail next to Digits: "${errorText}"`);
 
+  // --- every other control reaches Telnyx ---------------------------------------------
+  const sentOk = async (group, action) => eventually(
+    async () => new RegExp(`${action} sent \\(200\\)`).test(await group.innerText()), 5000,
+    `${action} is confirmed`);
+  const groupOf = (name) => page.locator('fieldset', { has: page.getByRole('button', { name, exact: true }) });
+  const press = async (name, action) => {
+    await page.getByRole('button', { name, exact: true }).click();
+    await sentOk(groupOf(name), action);
+  };
+  await page.getByLabel('Connector', { exact: true }).fill('recorder-1');
+  await page.getByLabel('Track', { exact: true }).selectOption('inbound_track');
+  await press('Start recording', 'siprec_start');
+  await press('Stop recording', 'siprec_stop');
+  await page.getByLabel('Direction', { exact: true }).selectOption('both');
+  await page.getByLabel('Engine', { exact: true }).selectOption('DeepFilterNet');
+  await press('Start noise suppression', 'suppression_start');
+  await press('Stop noise suppression', 'suppression_stop');
+  await page.getByLabel('SIP address', { exact: true }).fill('sip:agent@pbx.example.com');
+  await press('Refer', 'refer');
+  await page.getByLabel('Client state', { exact: true }).fill('queue=gold ✓');
+  await press('Set client state', 'client_state_update');
+  await press('Monitor', 'switch_supervisor_role');
+  ok('recording, noise suppression, refer, client state and Monitor each reach Telnyx');
+
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'desktop-detail.png'), fullPage: true });
 
   // --- 375 px, keyboard ----------------------------------------------------------------
@@ -221,6 +245,10 @@ async function run(browser) {
     () => page.evaluate((call) => document.activeElement?.textContent === call, CALL),
     5000, 'opening a call by keyboard moves focus to its heading');
   ok('at 375 px the list and the detail fit, and a call opens and closes by keyboard');
+
+  await page.getByRole('button', { name: 'Hang up', exact: true }).click();
+  await sentOk(groupOf('Hang up'), 'hangup');
+  ok('Hang up reaches Telnyx');
 
   // --- no secret in a URL, nothing refused by the policy --------------------------------
   check(!requestedUrls.some((url) => url.includes(ADMIN_TOKEN)), 'the token is in no URL');
