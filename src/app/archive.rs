@@ -1,10 +1,11 @@
 //! What KV keeps, written a few times per call and never on a webhook's way to its
 //! answer:
 //!
-//! - `index:{inverted start}:{call_control_id}`: one entry per call, written by the
-//!   call's object when the call starts and again after each change of its status (at
-//!   most once a second, KV's limit for one key), so a `list` gives calls newest first
-//!   with no read of the calls. The entry's metadata is its [`IndexEntry`].
+//! - `index:{inverted start}:{call_control_id}`: one entry per call, so a `list` gives
+//!   calls newest first with no read of the calls; the entry's metadata is its
+//!   [`IndexEntry`]. The Worker writes it after its answer to the call's first event;
+//!   the call's object rewrites it after each later change of status (at most once a
+//!   second, KV's limit for one key) and once more when it archives the call.
 //! - `call:{call_control_id}`: the archived call state, written once the call has hung
 //!   up and settled (or when its object's retention ends), and read when the object no
 //!   longer has the call.

@@ -1,7 +1,7 @@
-//! `GET /calls`: the calls newest first, read from the KV call index alone. Each entry
-//! is written by the call's object after each change of status, so the list may lag
-//! the calls by a second or so locally and by KV's propagation (up to a minute) across
-//! locations; a call's own `GET /calls/{id}` never lags.
+//! `GET /calls`: the calls newest first, read from the KV call index alone (see
+//! [`super::archive`] for who writes each entry when). The list may lag the calls by a
+//! second or two locally and by KV's propagation (up to a minute) across locations; a
+//! call's own `GET /calls/{id}` never lags.
 
 use serde_json::Value;
 
