@@ -225,7 +225,8 @@ impl CallObject {
             Ok(None) => answer(Problem::new(
                 404,
                 "call_not_found",
-                "no event for this call_control_id was ever accepted",
+                "the call's object holds no event of it: none was accepted, or the call \
+                 was archived after its retention (GET /calls/{id} reads the archive)",
             )),
             Err(error) => {
                 logic.log_storage_error("live", &error);
