@@ -6,6 +6,7 @@ pub mod automations;
 pub mod call_state;
 pub mod config;
 pub mod envelope;
+pub mod forward;
 pub mod problem;
 pub mod retry;
 pub mod signature;
