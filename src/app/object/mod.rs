@@ -311,9 +311,9 @@ where
                 return storage_problem().into();
             }
         };
-        // An event a rule listens to and a later one that changes the call's status (its
-        // index entry is due, and after a hangup the archive) set the alarm; so does any event
-        // on an instance that does not know it set, as a duplicate in case the first
+        // An event a rule listens to and one that changes the call's status (the index
+        // entry may be due, and after a hangup the archive) set the alarm; so does any
+        // event on an instance that does not know it set, as a duplicate in case the first
         // copy's alarm could not be set. The runtime retries alarms, so what they owe
         // cannot be lost. Any other event costs the claim alone.
         let owes = needs_plan
