@@ -58,6 +58,11 @@ fn ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A cursor as a query value.
+fn encoded(cursor: &str) -> String {
+    form_urlencoded::byte_serialize(cursor.as_bytes()).collect()
+}
+
 /// Every call a query lists, page by page, and how many pages it took.
 fn every_page(h: &Harness, query: &str) -> (Vec<String>, usize) {
     let mut all = Vec::new();
@@ -65,10 +70,7 @@ fn every_page(h: &Harness, query: &str) -> (Vec<String>, usize) {
     for pages in 1..100 {
         let page = match &cursor {
             None => list(h, query),
-            Some(cursor) => {
-                let encoded: String = form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
-                list(h, &format!("{query}&cursor={encoded}"))
-            }
+            Some(cursor) => list(h, &format!("{query}&cursor={}", encoded(cursor))),
         };
         all.extend(ids(&page));
         match page["meta"]["cursor"].as_str() {
@@ -233,9 +235,8 @@ fn a_kv_failure_is_503_and_a_cursor_kv_refuses_is_422() {
         .unwrap()
         .to_owned();
     h.kv.fail_lists_after(1, 1);
-    let encoded: String = form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
     let later = h.get(
-        &format!("/calls?status=ended&limit=2&cursor={encoded}"),
+        &format!("/calls?status=ended&limit=2&cursor={}", encoded(&cursor)),
         Some(&bearer()),
     );
     assert_error(&later, 503, "storage_unavailable");

@@ -13,6 +13,7 @@ use super::{
 use crate::app::archive::{put_archive, put_index, IndexEntry};
 use crate::app::telnyx::{Sent, TelnyxError};
 use crate::domain::actions;
+use crate::domain::call_state::CallState;
 use crate::domain::retry::{Attempted, Schedule};
 use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError};
 
@@ -237,7 +238,7 @@ where
             return Ok(true);
         };
         let summary = self.store().summary()?;
-        if !self.index(&summary).await? {
+        if !self.index(&summary, &state).await? {
             return Ok(false);
         }
         match put_archive(self.kv, &state).await {
@@ -257,7 +258,9 @@ where
     async fn index_when_stale(&self) -> Result<(), StoreError> {
         let summary = self.store().summary()?;
         if summary.index_is_stale() && self.now() >= self.index_due() {
-            self.index(&summary).await?;
+            if let Some(state) = self.state()? {
+                self.index(&summary, &state).await?;
+            }
         }
         Ok(())
     }
@@ -276,11 +279,11 @@ where
 
     /// Writes the index entry as of `summary`; `Ok(false)` when KV failed. Status events
     /// accepted while the write is out leave it stale, so it is written again.
-    async fn index(&self, summary: &Summary) -> Result<bool, StoreError> {
-        let (Some(started_ms), Some(state)) = (summary.first_accepted, self.state()?) else {
+    async fn index(&self, summary: &Summary, state: &CallState) -> Result<bool, StoreError> {
+        let Some(started_ms) = summary.first_accepted else {
             return Ok(true);
         };
-        match put_index(self.kv, started_ms, &IndexEntry::of(&state, started_ms)).await {
+        match put_index(self.kv, started_ms, &IndexEntry::of(state, started_ms)).await {
             Ok(()) => {
                 self.memory.indexed_at.set(Some(self.now()));
                 self.store()
