@@ -11,9 +11,9 @@
 //!   the outcome is unknown, and it is recorded so.
 //! - any other `4xx` (`422` "call has already ended", `404`, …): final at once.
 
-use std::time::UNIX_EPOCH;
-
 use sha2::{Digest, Sha256};
+
+use super::time::Instant;
 
 /// One attempt is abandoned after this long.
 pub const ATTEMPT_TIMEOUT_MS: u64 = 8_000;
@@ -200,13 +200,8 @@ pub fn parse_retry_after(value: &str, now_ms: i64) -> Option<u64> {
             .ok()
             .map(|secs| secs.saturating_mul(1000));
     }
-    // An HTTP-date (RFC 9110: IMF-fixdate, or the two obsolete forms). Converting a
-    // parsed SystemTime is safe on wasm32; only SystemTime::now() is not.
-    let date = httpdate::parse_http_date(value).ok()?;
-    let millis = match date.duration_since(UNIX_EPOCH) {
-        Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
-        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
-    };
+    // An HTTP-date (RFC 9110: IMF-fixdate, or the two obsolete forms).
+    let millis = Instant::parse_http_date(value)?.unix_millis();
     Some(millis.saturating_sub(now_ms).max(0) as u64)
 }
 
