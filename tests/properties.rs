@@ -12,7 +12,7 @@ use support::deliveries::{self, occurred_at, Delivery, TRACKED_EVENT_TYPES};
 use telnyx_edge::domain::actions::{validate, ACTIONS};
 use telnyx_edge::domain::automations::{command_id, parse_rules};
 use telnyx_edge::domain::call_state::{fold, Effects};
-use telnyx_edge::domain::envelope::parse;
+use telnyx_edge::domain::envelope::{parse, EventRecord};
 use telnyx_edge::domain::signature::{verify, PublicKeys, SignatureHeaders};
 use telnyx_edge::domain::time::Instant;
 
@@ -177,6 +177,129 @@ proptest! {
             let text = format!("{padding}{text}{padding}");
             prop_assert_eq!(Instant::parse_http_date(&text), httpdate_reference(&text), "{:?}", text);
         }
+    }
+}
+
+/// How a stored `EventRecord` was read before, by serde's derived code.
+#[derive(serde::Deserialize)]
+struct DerivedRecord {
+    id: String,
+    event_type: String,
+    occurred_at: String,
+    at: Instant,
+    call_control_id: String,
+    #[serde(default)]
+    call_leg_id: Option<String>,
+    #[serde(default)]
+    call_session_id: Option<String>,
+    #[serde(default)]
+    connection_id: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    client_state: Option<Option<String>>,
+    #[serde(default)]
+    hangup_cause: Option<String>,
+    #[serde(default)]
+    sip_notify_response: Option<i64>,
+    #[serde(default)]
+    failure_cause: Option<String>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    <Option<String> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+impl From<DerivedRecord> for EventRecord {
+    fn from(r: DerivedRecord) -> Self {
+        EventRecord {
+            id: r.id,
+            event_type: r.event_type,
+            occurred_at: r.occurred_at,
+            at: r.at,
+            call_control_id: r.call_control_id,
+            call_leg_id: r.call_leg_id,
+            call_session_id: r.call_session_id,
+            connection_id: r.connection_id,
+            from: r.from,
+            to: r.to,
+            client_state: r.client_state,
+            hangup_cause: r.hangup_cause,
+            sip_notify_response: r.sip_notify_response,
+            failure_cause: r.failure_cause,
+        }
+    }
+}
+
+const RECORD_FIELDS: [&str; 15] = [
+    "id",
+    "event_type",
+    "occurred_at",
+    "at",
+    "call_control_id",
+    "call_leg_id",
+    "call_session_id",
+    "connection_id",
+    "from",
+    "to",
+    "client_state",
+    "hangup_cause",
+    "sip_notify_response",
+    "failure_cause",
+    "other",
+];
+
+/// Values of the types a record's fields hold, and of the wrong ones.
+fn record_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        Just(json!(-0.0)),
+        Just(json!(7.0)),
+        "[a-z.]{0,8}".prop_map(Value::String),
+        (any::<i64>(), any::<i64>())
+            .prop_map(|(secs, nanos)| json!({"secs": secs, "nanos": nanos})),
+        (any::<i64>(), any::<u32>())
+            .prop_map(|(secs, nanos)| json!({"secs": secs, "nanos": nanos})),
+        any::<i64>().prop_map(|secs| json!({"secs": secs})),
+        Just(json!({"secs": 1.5, "nanos": 0})),
+        Just(json!([1, 2])),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn stored_records_read_as_derived_code_read_them(
+        dropped in prop::collection::vec(0..RECORD_FIELDS.len(), 0..3),
+        replaced in prop::collection::vec((0..RECORD_FIELDS.len(), record_value()), 0..4),
+        as_array in proptest::option::weighted(0.2, proptest::option::of(record_value())),
+    ) {
+        let mut record = json!({
+            "id": "e1", "event_type": "call.hangup", "occurred_at": "2025-09-15T14:02:11Z",
+            "at": {"secs": 1_757_944_931, "nanos": 0}, "call_control_id": "v3:a",
+            "client_state": null, "sip_notify_response": 200,
+        });
+        for index in dropped {
+            record.as_object_mut().unwrap().remove(RECORD_FIELDS[index]);
+        }
+        for (index, value) in replaced {
+            record[RECORD_FIELDS[index]] = value;
+        }
+        // serde also reads a struct from an array of its fields' values, in order.
+        if let Some(extra) = as_array {
+            let fields = record.as_object().unwrap();
+            let mut values: Vec<Value> =
+                RECORD_FIELDS[..14].iter().map_while(|name| fields.get(*name).cloned()).collect();
+            values.extend(extra);
+            record = Value::Array(values);
+        }
+        let derived = serde_json::from_value::<DerivedRecord>(record.clone()).map(EventRecord::from);
+        let text = record.to_string();
+        prop_assert_eq!(serde_json::from_slice::<EventRecord>(text.as_bytes()).ok(), derived.ok(), "{}", text);
     }
 }
 

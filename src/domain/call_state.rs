@@ -7,10 +7,11 @@
 
 use std::collections::HashSet;
 
+use serde::de::Error;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::envelope::{EventKind, EventRecord};
-use super::tagged::Tagged;
+use super::fields::Tagged;
 use super::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,29 +111,36 @@ pub enum ActionEffect {
 
 impl<'de> Deserialize<'de> for ActionEffect {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut tagged = Tagged::read(deserializer)?;
-        Ok(match tagged.kind.as_str() {
+        let Tagged { kind, mut fields } = Tagged::read(deserializer)?;
+        Ok(match kind.as_str() {
             "noise_suppression" => Self::NoiseSuppression {
-                status: tagged.field("status")?,
-                direction: tagged.field("direction")?,
-                engine: tagged.field("engine")?,
+                status: match fields.string::<D::Error>("status")?.as_str() {
+                    "active" => SuppressionStatus::Active,
+                    "stopped" => SuppressionStatus::Stopped,
+                    other => return Err(D::Error::unknown_variant(other, &["active", "stopped"])),
+                },
+                direction: fields.optional_string("direction")?,
+                engine: fields.optional_string("engine")?,
             },
             "supervisor_role" => Self::SupervisorRole {
-                role: tagged.field("role")?,
+                role: fields.string("role")?,
             },
             "client_state" => Self::ClientState {
-                client_state: tagged.field("client_state")?,
+                client_state: fields.string("client_state")?,
             },
             "refer" => Self::Refer {
-                sip_address: tagged.field("sip_address")?,
+                sip_address: fields.string("sip_address")?,
             },
             _ => {
-                return Err(tagged.unknown(&[
-                    "noise_suppression",
-                    "supervisor_role",
-                    "client_state",
-                    "refer",
-                ]))
+                return Err(D::Error::unknown_variant(
+                    &kind,
+                    &[
+                        "noise_suppression",
+                        "supervisor_role",
+                        "client_state",
+                        "refer",
+                    ],
+                ))
             }
         })
     }

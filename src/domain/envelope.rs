@@ -3,9 +3,11 @@
 //! The envelope fields are checked strictly (a clear `400` names the field); payload
 //! details are read leniently, so a new or retyped Telnyx field never blocks a delivery.
 
+use serde::de::Error;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use super::fields::{wrong, Fields};
 use super::time::Instant;
 
 /// Longest accepted `data.id`, in bytes. Keeps every KV key under KV's 512-byte limit.
@@ -79,7 +81,7 @@ fn is_call_event(canonical_type: &str) -> bool {
 }
 
 /// What the worker keeps of one accepted event: enough to fold call state.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EventRecord {
     pub id: String,
     /// Canonical spelling (`siprec.*`, never `call.siprec.*`).
@@ -89,28 +91,24 @@ pub struct EventRecord {
     /// `occurred_at` as an instant, the ordering key.
     pub at: Instant,
     pub call_control_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_leg_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_session_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
     /// `None`: the payload has no `client_state` key. `Some(None)`: it is `null`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_state: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hangup_cause: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sip_notify_response: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_cause: Option<String>,
 }
 
@@ -120,9 +118,59 @@ impl EventRecord {
     }
 }
 
-/// A key that is present deserializes to `Some`, even when its value is `null`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+/// `EventRecord`'s fields in order.
+const RECORD_FIELDS: [&str; 14] = [
+    "id",
+    "event_type",
+    "occurred_at",
+    "at",
+    "call_control_id",
+    "call_leg_id",
+    "call_session_id",
+    "connection_id",
+    "from",
+    "to",
+    "client_state",
+    "hangup_cause",
+    "sip_notify_response",
+    "failure_cause",
+];
+
+/// Read by hand (`super::fields` says why), as derived code read it: the tests hold the
+/// two to the same answers.
+impl<'de> Deserialize<'de> for EventRecord {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut fields = Fields::read(deserializer, &RECORD_FIELDS)?;
+        let at = match fields.take("at") {
+            Some(at) => {
+                Instant::from_json(at).ok_or_else(|| wrong::<D::Error>("at", "an instant"))?
+            }
+            None => return Err(D::Error::missing_field("at")),
+        };
+        // A key that is present is `Some`, even when its value is `null`.
+        let client_state = match fields.take("client_state") {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(text)) => Some(Some(text)),
+            Some(_) => return Err(wrong("client_state", "a string")),
+        };
+        Ok(Self {
+            id: fields.string("id")?,
+            event_type: fields.string("event_type")?,
+            occurred_at: fields.string("occurred_at")?,
+            at,
+            call_control_id: fields.string("call_control_id")?,
+            call_leg_id: fields.optional_string("call_leg_id")?,
+            call_session_id: fields.optional_string("call_session_id")?,
+            connection_id: fields.optional_string("connection_id")?,
+            from: fields.optional_string("from")?,
+            to: fields.optional_string("to")?,
+            client_state,
+            hangup_cause: fields.optional_string("hangup_cause")?,
+            sip_notify_response: fields.optional_i64("sip_notify_response")?,
+            failure_cause: fields.optional_string("failure_cause")?,
+        })
+    }
 }
 
 /// A parsed delivery.

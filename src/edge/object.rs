@@ -25,6 +25,7 @@ use crate::app::object::{
 use crate::domain::config::Config;
 use crate::domain::problem::Problem;
 use crate::ports::{CallObjects, ObjectStorage, SqlParam, SqlRow, StoreError};
+use serde_json::Value;
 
 fn store_error(error: JsValue) -> StoreError {
     StoreError(js_error_text(&error))
@@ -71,8 +72,19 @@ impl ObjectStorage for DurableStorage {
             .map_err(store_error)?
             .as_string()
             .unwrap_or_default();
-        serde_json::from_slice(text.as_bytes())
-            .map_err(|e| StoreError(format!("unreadable rows: {e}")))
+        // Read as a `Value`: `Vec<SqlRow>`'s derived reader would bring serde's
+        // `Unexpected` messages, and with them float formatting (domain::fields).
+        let rows = match serde_json::from_slice(text.as_bytes()) {
+            Ok(Value::Array(rows)) => rows,
+            Ok(_) => return Err(StoreError("unreadable rows: not an array".into())),
+            Err(e) => return Err(StoreError(format!("unreadable rows: {e}"))),
+        };
+        rows.into_iter()
+            .map(|row| match row {
+                Value::Object(row) => Ok(row),
+                _ => Err(StoreError("unreadable rows: a row is not an object".into())),
+            })
+            .collect()
     }
 
     async fn get_alarm(&self) -> Result<Option<i64>, StoreError> {
