@@ -7,6 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{Map, Value};
 
+use super::validate::bound_text;
+
 /// A check on one field's value, run after its type check passed.
 #[derive(Clone, Copy, Debug)]
 pub enum Check {
@@ -194,6 +196,7 @@ impl Check {
             Check::NumRange { min, max } => {
                 let number = value.as_f64().unwrap_or(f64::NAN);
                 if !(min..=max).contains(&number) {
+                    let (min, max) = (bound_text(min), bound_text(max));
                     return Err(format!("must be between {min} and {max}"));
                 }
             }
