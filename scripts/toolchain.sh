@@ -99,3 +99,23 @@ ensure_browser() {
         chromium >/dev/null || die "apt-get install chromium failed"
     [ -x "$CHROMIUM_BIN" ] || die "chromium installed, but $CHROMIUM_BIN is not there"
 }
+
+# The forwarding tests' receiver verifies with the Standard Webhooks reference library,
+# from PyPI into a virtualenv of its own, pinned by hash.
+VERIFIER_VENV="$ROOT/target/verifier-venv"
+VERIFIER_REQUIREMENTS="$ROOT/tests/forwarding/requirements.txt"
+ensure_verifier() {
+    local python="$VERIFIER_VENV/bin/python"
+    local stamp="$VERIFIER_VENV/requirements.txt"
+    if [ -x "$python" ] && cmp -s "$VERIFIER_REQUIREMENTS" "$stamp"; then
+        return
+    fi
+    command -v python3 >/dev/null || die "python3 is required for the forwarding tests' verifier"
+    say "installing the Standard Webhooks verifier into $VERIFIER_VENV"
+    rm -rf "$VERIFIER_VENV"
+    python3 -m venv "$VERIFIER_VENV" ||
+        die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
+    "$python" -m pip install --quiet --disable-pip-version-check --require-hashes \
+        -r "$VERIFIER_REQUIREMENTS" || die "installing the verifier failed"
+    cp "$VERIFIER_REQUIREMENTS" "$stamp"
+}

@@ -554,6 +554,7 @@ fn a_whole_call_folds_to_the_documented_state() {
                    "occurred_at": occurred_at(n as u32)})
         }).collect::<Vec<_>>(),
         "actions": [],
+        "forwards": [],
         "updated_at": occurred_at(8),
     });
     assert_eq!(state, expected);

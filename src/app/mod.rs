@@ -62,6 +62,8 @@ enum Route {
     Call(CallId),
     Live(CallId),
     Action(CallId, String),
+    /// `POST /calls/{id}/forwards/{event_id}/replay`.
+    Replay(CallId, String),
     NotFound,
 }
 
@@ -79,11 +81,15 @@ fn route(path: &str) -> Route {
             };
             let mut segments = rest.split('/');
             let id = segments.next().and_then(call_control_id);
-            match (id, segments.next(), segments.next(), segments.next()) {
-                (Some(id), None, None, None) => Route::Call(id),
-                (Some(id), Some("live"), None, None) => Route::Live(id),
-                (Some(id), Some("actions"), Some(action), None) if !action.is_empty() => {
-                    Route::Action(id, action.to_owned())
+            let rest: Vec<&str> = segments.collect();
+            match (id, rest.as_slice()) {
+                (Some(id), []) => Route::Call(id),
+                (Some(id), ["live"]) => Route::Live(id),
+                (Some(id), ["actions", action]) if !action.is_empty() => {
+                    Route::Action(id, (*action).to_owned())
+                }
+                (Some(id), ["forwards", event_id, "replay"]) if !event_id.is_empty() => {
+                    Route::Replay(id, percent_decode_str(event_id).decode_utf8_lossy().into())
                 }
                 _ => Route::NotFound,
             }
@@ -211,6 +217,13 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
                     Err(problem) => problem,
                 }
             }
+            (Route::Replay(id, event_id), "POST") => {
+                match self.authorize(&request).and(id.map_err(Into::into)) {
+                    Ok(id) => self.replay(&id, &event_id).await,
+                    Err(problem) => problem,
+                }
+            }
+            (Route::Replay(..), _) => method_not_allowed("POST"),
             (Route::Health | Route::Calls | Route::Call(_) | Route::Live(_), _) => {
                 method_not_allowed("GET")
             }
@@ -276,6 +289,15 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
                     Err(error) => self.storage_failure(error, Some(call_control_id)),
                 }
             }
+            Ok(response) => response,
+            Err(error) => self.storage_failure(error, Some(call_control_id)),
+        }
+    }
+
+    /// Sends one of the call's events to every forwarding URL again, from its object.
+    async fn replay(&self, call_control_id: &str, event_id: &str) -> Response {
+        let request = object::replay_request(call_control_id, event_id);
+        match self.objects.request(call_control_id, request).await {
             Ok(response) => response,
             Err(error) => self.storage_failure(error, Some(call_control_id)),
         }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::envelope::{EventKind, EventRecord};
 use super::fields::Tagged;
+use super::forward::ForwardRecord;
 use super::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +236,9 @@ pub struct CallState {
     pub supervisor_role: Option<String>,
     pub events: Vec<EventSummary>,
     pub actions: Vec<ActionRecord>,
+    /// Deliveries to the forwarding URLs; kept by the call's object beside the fold.
+    #[serde(default)]
+    pub forwards: Vec<ForwardRecord>,
     pub updated_at: Option<String>,
 }
 
@@ -267,6 +271,7 @@ impl CallState {
             supervisor_role: None,
             events: Vec::new(),
             actions: Vec::new(),
+            forwards: Vec::new(),
             updated_at: None,
         }
     }
@@ -876,6 +881,7 @@ mod tests {
             "supervisor_role",
             "events",
             "actions",
+            "forwards",
             "updated_at",
         ];
         expected.sort_unstable();

@@ -3,6 +3,7 @@
 use std::rc::Rc;
 
 use super::automations::{parse_rules, Rule, RuleError};
+use super::forward::ForwardConfig;
 use super::signature::{KeyConfigError, PublicKeys};
 
 pub const DEFAULT_API_BASE: &str = "https://api.telnyx.com/v2";
@@ -14,15 +15,21 @@ pub const API_BASE_VAR: &str = "TELNYX_API_BASE";
 pub const ADMIN_TOKEN_VAR: &str = "ADMIN_TOKEN";
 pub const TOLERANCE_VAR: &str = "WEBHOOK_TOLERANCE_SECS";
 pub const AUTOMATIONS_VAR: &str = "AUTOMATIONS";
+pub const FORWARD_URL_VAR: &str = "FORWARD_URL";
+pub const FORWARD_EVENTS_VAR: &str = "FORWARD_EVENTS";
+pub const FORWARD_SECRET_VAR: &str = "FORWARD_SECRET";
 
 /// Every var the configuration reads.
-pub const VARS: [&str; 6] = [
+pub const VARS: [&str; 9] = [
     PUBLIC_KEY_VAR,
     API_KEY_VAR,
     API_BASE_VAR,
     ADMIN_TOKEN_VAR,
     TOLERANCE_VAR,
     AUTOMATIONS_VAR,
+    FORWARD_URL_VAR,
+    FORWARD_EVENTS_VAR,
+    FORWARD_SECRET_VAR,
 ];
 
 /// The configuration built once per set of var values: parsing keys (point
@@ -62,6 +69,9 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// No rules when unset; an invalid setting disables every rule and is reported.
     pub automations: Result<Vec<Rule>, Vec<RuleError>>,
+    /// `Ok(None)`: nothing is forwarded. Unusable settings forward nothing and are
+    /// reported; webhooks are still accepted.
+    pub forward: Result<Option<ForwardConfig>, Vec<String>>,
 }
 
 impl Config {
@@ -83,6 +93,11 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_API_BASE.to_owned()),
             admin_token: var(ADMIN_TOKEN_VAR),
             automations: var(AUTOMATIONS_VAR).map_or(Ok(Vec::new()), |text| parse_rules(&text)),
+            forward: ForwardConfig::parse(
+                var(FORWARD_URL_VAR).as_deref(),
+                var(FORWARD_EVENTS_VAR).as_deref(),
+                var(FORWARD_SECRET_VAR).as_deref(),
+            ),
         }
     }
 
@@ -97,6 +112,9 @@ impl Config {
         }
         if let Err(errors) = &self.automations {
             problems.extend(errors.iter().map(RuleError::to_string));
+        }
+        if let Err(errors) = &self.forward {
+            problems.extend(errors.iter().cloned());
         }
         problems
     }
@@ -162,6 +180,33 @@ mod tests {
         let broken = config(&[(AUTOMATIONS_VAR, r#"{"rules":[{"name":"a"}]}"#)]);
         assert!(broken.automations.is_err());
         assert!(broken.problems().iter().any(|p| p.contains("rule \"a\"")));
+    }
+
+    #[test]
+    fn forwarding_settings_are_checked_and_never_echo_the_secret() {
+        assert_eq!(config(&[]).forward, Ok(None));
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let good = config(&[
+            (FORWARD_URL_VAR, "https://crm.example/hooks"),
+            (FORWARD_SECRET_VAR, secret),
+        ]);
+        assert_eq!(
+            good.forward.unwrap().unwrap().urls,
+            ["https://crm.example/hooks"]
+        );
+        let missing = config(&[(FORWARD_URL_VAR, "https://crm.example/hooks")]);
+        assert!(missing.forward.is_err());
+        assert!(missing
+            .problems()
+            .iter()
+            .any(|p| p.contains(FORWARD_SECRET_VAR)));
+        let bad = config(&[
+            (FORWARD_URL_VAR, "ftp://crm.example"),
+            (FORWARD_SECRET_VAR, "whsec_c2hvcnQ="),
+        ]);
+        let problems = bad.problems().join("; ");
+        assert!(problems.contains(FORWARD_URL_VAR) && problems.contains(FORWARD_SECRET_VAR));
+        assert!(!problems.contains("c2hvcnQ"), "{problems}");
     }
 
     #[test]

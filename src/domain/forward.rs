@@ -1,12 +1,92 @@
 //! Forwarding verified events to the user's own backend, signed as the Standard
 //! Webhooks specification defines: the configuration (`FORWARD_URL`, `FORWARD_EVENTS`,
-//! `FORWARD_SECRET`), which events go, and the signature. Delivery from the call's
-//! object is not built yet; nothing here is called outside the tests so far.
+//! `FORWARD_SECRET`), which events go, the signature, and when a delivery is tried
+//! again. The call's object delivers (`app::object::forwarding`).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+
+use serde::{Deserialize, Serialize};
+
+use super::retry::{Attempted, Schedule};
+
+/// Where one delivery of an event to one URL stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ForwardStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+/// One delivery, as the call state's `forwards` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardRecord {
+    pub event_id: String,
+    pub url: String,
+    pub status: ForwardStatus,
+    pub attempts: u32,
+    /// The receiver's status on the latest attempt that got an answer.
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    /// When it last changed (RFC 3339).
+    pub at: String,
+}
+
+/// One delivery attempt is abandoned after this long.
+pub const FORWARD_TIMEOUT_MS: u64 = 15_000;
+
+/// Retries: 1 s doubling to an hour, with equal jitter, for 24 hours; the last attempt
+/// is made at the 24th hour whatever the backoff says, so no delivery gives up sooner.
+pub const FORWARD_SCHEDULE: Schedule = Schedule {
+    base_delay_ms: 1_000,
+    max_delay_ms: 60 * 60 * 1000,
+    deadline_ms: 24 * 60 * 60 * 1000,
+    caller_waits: false,
+};
+
+/// Where a delivery stands after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivered {
+    Yes,
+    /// Try again after this many milliseconds.
+    RetryIn(u64),
+    /// The receiver refused it (any status but `2xx`, `408`, `429`, `5xx`).
+    Refused,
+    /// Retried for the whole schedule without success.
+    GaveUp,
+}
+
+/// The verdict on a delivery after its attempt number `attempts` (from 1), `elapsed_ms`
+/// after the first attempt started. A delivery is safe to repeat (the receiver
+/// deduplicates by `webhook-id`), so every failure that might pass is retried.
+pub fn decide(
+    attempted: Attempted,
+    attempts: u32,
+    elapsed_ms: u64,
+    jitter_seed: &str,
+) -> Delivered {
+    let retry_after = match attempted {
+        Attempted::Answered { status, .. } if (200..300).contains(&status) => {
+            return Delivered::Yes
+        }
+        Attempted::Answered {
+            status: 408 | 429 | 500..=599,
+            retry_after_ms,
+        } => retry_after_ms,
+        Attempted::Answered { .. } => return Delivered::Refused,
+        Attempted::TimedOut | Attempted::Unreached | Attempted::Lost => None,
+    };
+    let deadline = FORWARD_SCHEDULE.deadline_ms;
+    if elapsed_ms >= deadline {
+        return Delivered::GaveUp;
+    }
+    let backoff = FORWARD_SCHEDULE.backoff(attempts, jitter_seed);
+    let delay = retry_after.map_or(backoff, |after| after.max(backoff));
+    Delivered::RetryIn(delay.min(deadline - elapsed_ms))
+}
 
 /// What a Standard Webhooks secret starts with; base64 of the key follows.
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -292,5 +372,64 @@ mod tests {
         for bad in ["call.*.x", "CALL.hangup", "call hangup;", "**"] {
             assert!(EventFilter::parse(Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    fn answered(status: u16) -> Attempted {
+        Attempted::Answered {
+            status,
+            retry_after_ms: None,
+        }
+    }
+
+    #[test]
+    fn delivery_verdicts_follow_the_status() {
+        assert_eq!(decide(answered(200), 1, 0, "e"), Delivered::Yes);
+        assert_eq!(decide(answered(299), 1, 0, "e"), Delivered::Yes);
+        for status in [408, 429, 500, 503, 599] {
+            assert!(
+                matches!(decide(answered(status), 1, 0, "e"), Delivered::RetryIn(_)),
+                "{status}"
+            );
+        }
+        for status in [301, 400, 401, 404, 410, 422] {
+            assert_eq!(
+                decide(answered(status), 1, 0, "e"),
+                Delivered::Refused,
+                "{status}"
+            );
+        }
+        for lost in [Attempted::TimedOut, Attempted::Unreached, Attempted::Lost] {
+            assert!(matches!(decide(lost, 1, 0, "e"), Delivered::RetryIn(_)));
+        }
+    }
+
+    #[test]
+    fn the_schedule_doubles_to_an_hour_and_ends_at_24_hours_exactly() {
+        let day = FORWARD_SCHEDULE.deadline_ms;
+        let (mut elapsed, mut attempts) = (0u64, 1u32);
+        let mut delays = Vec::new();
+        while let Delivered::RetryIn(delay) = decide(answered(503), attempts, elapsed, "e") {
+            delays.push(delay);
+            elapsed += delay;
+            attempts += 1;
+        }
+        assert_eq!(
+            decide(answered(503), attempts, elapsed, "e"),
+            Delivered::GaveUp
+        );
+        assert_eq!(elapsed, day, "the last attempt is at the 24th hour");
+        assert!((500..=1_000).contains(&delays[0]), "{delays:?}");
+        assert!(delays.iter().all(|&d| d <= 3_600_000));
+        assert!((30..=45).contains(&attempts), "{attempts} attempts");
+        let limited = Attempted::Answered {
+            status: 429,
+            retry_after_ms: Some(90_000),
+        };
+        assert_eq!(decide(limited, 1, 0, "e"), Delivered::RetryIn(90_000));
+        let late = Attempted::Answered {
+            status: 503,
+            retry_after_ms: Some(day),
+        };
+        assert_eq!(decide(late, 9, day - 5_000, "e"), Delivered::RetryIn(5_000));
     }
 }

@@ -65,10 +65,13 @@ where
     async fn run_alarm(&self) -> Result<(), StoreError> {
         match self.role()? {
             None => Ok(()),
-            Some(Role::Loose) => self.loose_alarm().await,
+            Some(Role::Loose) => {
+                self.loose_alarm().await?;
+                self.run_due(false).await
+            }
             Some(Role::Call) => {
                 self.recover_orphans()?;
-                self.run_outbox().await?;
+                self.run_due(true).await?;
                 self.index_when_stale().await?;
                 self.archive_when_settled().await?;
                 self.retire_when_due().await
@@ -137,6 +140,9 @@ where
                 if let Some(oldest) = store.oldest_loose()? {
                     next.at(oldest + RETENTION_MS);
                 }
+                if let Some(due) = store.forward_due()? {
+                    next.at(due.max(now));
+                }
                 return Ok(next.0);
             }
             Some(Role::Call) => {}
@@ -154,6 +160,10 @@ where
             if !self.memory.in_flight.borrow().contains(head) {
                 next.at(due.unwrap_or(now));
             }
+        }
+        // Each forwarding queue goes in order: only its head can be due.
+        if let Some(due) = summary.forward_due {
+            next.at(due.max(now));
         }
         if let Some(since) = summary.operator_since {
             next.at(since + OPERATOR_ORPHAN_MS);

@@ -1,6 +1,7 @@
 //! Events that belong to no call (no `call_control_id`): claimed by id in one of a few
-//! objects chosen by the id ([`super::loose_object_name`]), archived in KV by the
-//! alarm, and remembered for the retention period so a repeat is a duplicate.
+//! objects chosen by the id ([`super::loose_object_name`]), archived in KV and
+//! forwarded by the alarm, and remembered for the retention period so a repeat is a
+//! duplicate.
 
 use super::store::Role;
 use super::{read_signed, CallObject, OUTCOME_HEADER, RETENTION_MS};
@@ -30,6 +31,12 @@ where
         let claimed = self.ensure_role(Role::Loose).and_then(|()| {
             self.store()
                 .claim_loose(&delivery.event_id, body, self.now())
+        });
+        let claimed = claimed.and_then(|fresh| {
+            if fresh {
+                self.queue_forwards(&delivery.event_id, &delivery.event_type, body)?;
+            }
+            Ok(fresh)
         });
         let outcome = match claimed {
             Ok(true) => "accepted",
@@ -61,6 +68,7 @@ where
             }
         }
         store.prune_loose(self.now() - RETENTION_MS)?;
+        store.prune_loose_forwards()?;
         Ok(())
     }
 }

@@ -8,6 +8,8 @@
 //! decision that must happen once is one synchronous step over SQL, before any `await`.
 
 mod alarm;
+mod forward_rows;
+mod forwarding;
 mod loose;
 mod operator;
 mod outbox;
@@ -19,6 +21,7 @@ pub use operator::COMMAND_ID_HEADER;
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 
+use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
 use super::http::{Request, Response};
@@ -39,6 +42,8 @@ pub mod route {
     pub const LIVE: &str = "/live";
     pub const ACTIONS: &str = "/actions/";
     pub const LOOSE: &str = "/loose";
+    /// `/forwards/{event_id}/replay`.
+    pub const FORWARDS: &str = "/forwards/";
 }
 
 /// The call a request is for (also the object's name).
@@ -109,6 +114,17 @@ pub fn live_request(call_control_id: &str) -> Request {
     internal(
         "GET",
         route::LIVE.into(),
+        vec![(CALL_HEADER.into(), call_control_id.into())],
+        Vec::new(),
+    )
+}
+
+/// A replay of one of the call's events to every forwarding URL.
+pub fn replay_request(call_control_id: &str, event_id: &str) -> Request {
+    let event_id = utf8_percent_encode(event_id, NON_ALPHANUMERIC);
+    internal(
+        "POST",
+        format!("{}{event_id}/replay", route::FORWARDS),
         vec![(CALL_HEADER.into(), call_control_id.into())],
         Vec::new(),
     )
@@ -222,6 +238,11 @@ where
                 let action = &path[route::ACTIONS.len()..];
                 self.operator_action(request, action).await
             }
+            ("POST", _) if path.starts_with(route::FORWARDS) && path.ends_with("/replay") => {
+                let encoded = &path[route::FORWARDS.len()..path.len() - "/replay".len()];
+                let event_id = percent_decode_str(encoded).decode_utf8_lossy();
+                self.replay_forward(&event_id).await
+            }
             _ => Problem::new(404, "not_found", "no such route").into(),
         }
     }
@@ -245,12 +266,16 @@ where
         Ok(())
     }
 
-    /// The role its tables are for; `None` when nothing was ever stored.
+    /// The role its tables are for; `None` when nothing was ever stored. Tables a later
+    /// version added are created when the role is first read in an instance.
     fn role(&self) -> Result<Option<Role>, StoreError> {
         if let Some(role) = self.memory.role.get() {
             return Ok(Some(role));
         }
         let role = self.store().role()?;
+        if let Some(role) = role {
+            self.store().create(role)?;
+        }
         self.memory.role.set(role);
         Ok(role)
     }
@@ -291,6 +316,8 @@ where
             Err(_) => return Problem::new(500, "internal", "event not serialisable").into(),
         };
         let signed_at = signed_at(request).unwrap_or_default();
+        // Parsed as JSON, so it is UTF-8.
+        let body = std::str::from_utf8(&request.body).unwrap_or_default();
         let accepted_at = self.now();
         let claimed = self.ensure_role(Role::Call).and_then(|()| {
             self.store().claim(&NewEvent {
@@ -300,23 +327,32 @@ where
                 signed_at,
                 needs_plan,
                 record: &record_json,
-                // Parsed as JSON, so it is UTF-8.
-                body: std::str::from_utf8(&request.body).unwrap_or_default(),
+                body,
             })
         });
-        let seq = match claimed {
-            Ok(seq) => seq,
+        // Queued in the claim's synchronous step: a duplicate is never forwarded.
+        let claimed = claimed.and_then(|seq| {
+            let forwarded = match seq {
+                Some(_) => self.queue_forwards(&record.id, &record.event_type, body)?,
+                None => false,
+            };
+            Ok((seq, forwarded))
+        });
+        let (seq, forwarded) = match claimed {
+            Ok(claimed) => claimed,
             Err(error) => {
                 self.log_storage_error("claim", &error);
                 return storage_problem().into();
             }
         };
-        // An event a rule listens to and one that changes the call's status (the index
-        // entry may be due, and after a hangup the archive) set the alarm; so does any
+        // An event a rule listens to, one that is forwarded, and one that changes the
+        // call's status (the index entry may be due, and after a hangup the archive) set
+        // the alarm; so does any
         // event on an instance that does not know it set, as a duplicate in case the first
         // copy's alarm could not be set. The runtime retries alarms, so what they owe
         // cannot be lost. Any other event costs the claim alone.
         let owes = needs_plan
+            || forwarded
             || matches!(
                 record.kind(),
                 EventKind::CallInitiated
@@ -364,7 +400,11 @@ where
             .into_iter()
             .map(|row| row.stored())
             .collect();
-        Ok(fold(events, actions, Effects::Succeeded))
+        let Some(mut state) = fold(events, actions, Effects::Succeeded) else {
+            return Ok(None);
+        };
+        state.forwards = store.forwards()?;
+        Ok(Some(state))
     }
 
     /// The call's state as one Server-Sent Events message (`event: state`), for the

@@ -1,11 +1,13 @@
-//! Sending actions and recording where they stand. Automation actions go out from the
-//! outbox one at a time, in the order they were planned: the first one still pending
-//! holds the others back, so a call's commands reach Telnyx in order. Each attempt is
+//! Sending what the alarm owes, and recording where actions stand. Automation actions
+//! go out from the outbox one at a time, in the order they were planned: the first one
+//! still pending holds the others back, so a call's commands reach Telnyx in order.
+//! Forwarded events go the same way per URL, beside them ([`Line`]). Each attempt is
 //! marked before its request leaves, and [`decide`] turns its outcome into the next
 //! step (see `domain::retry` for the table).
 
-use futures_util::future::{select, Either};
+use futures_util::future::{select, Either, FutureExt, LocalBoxFuture};
 use futures_util::pin_mut;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::store::{ActionRow, Outcome, Retry};
 use super::CallObject;
@@ -42,6 +44,15 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// A queue of requests the alarm sends one at a time, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Line {
+    /// The call's automation actions, to Telnyx.
+    Actions,
+    /// The deliveries to one forwarding URL.
+    Forward(String),
+}
+
 impl<S, K, L, H, C> CallObject<'_, S, K, L, H, C>
 where
     S: ObjectStorage,
@@ -50,40 +61,77 @@ where
     H: HttpClient,
     C: Clock,
 {
-    /// Plans and sends until nothing is due: events are planned as soon as they may be,
-    /// and the head of the outbox is sent whenever it is due.
-    pub(super) async fn run_outbox(&self) -> Result<(), StoreError> {
+    /// Runs what is due until nothing is: events are planned as soon as they may be,
+    /// and each line of work ([`Line`]) sends its next request whenever it is due. The
+    /// lines go side by side, each one request at a time in its own order, so a slow
+    /// receiver holds up neither the call's commands nor another receiver. While any
+    /// request is out, what requests store meanwhile is looked at every tick.
+    pub(super) async fn run_due(&self, calls: bool) -> Result<(), StoreError> {
+        self.close_unconfigured_forwards()?;
+        let mut running = FuturesUnordered::new();
+        let mut busy: Vec<Line> = Vec::new();
+        let mut failed = None;
         loop {
-            let now = self.now();
-            self.plan_ready(now)?;
-            let Some(head) = self.store().outbox()?.into_iter().next() else {
-                return Ok(());
-            };
-            if head.next_attempt_at.is_none_or(|at| at > now) {
-                return Ok(());
+            if failed.is_none() {
+                match self.due_lines(calls, self.now()) {
+                    Ok(lines) => {
+                        for line in lines {
+                            if busy.contains(&line) {
+                                continue;
+                            }
+                            busy.push(line.clone());
+                            running.push(self.run_line(line));
+                        }
+                    }
+                    // The requests out go on whatever planning meets; the next run
+                    // plans again.
+                    Err(error) if !running.is_empty() => self.log_storage_error("planning", &error),
+                    Err(error) => return Err(error),
+                }
             }
-            self.send_in_turn(head).await?;
-        }
-    }
-
-    /// One attempt at the head of the outbox. Meanwhile events that were waiting on it
-    /// for longer than the planning wait are planned.
-    async fn send_in_turn(&self, row: ActionRow) -> Result<(), StoreError> {
-        let attempt = self.attempt_automation(row);
-        pin_mut!(attempt);
-        loop {
+            if running.is_empty() {
+                return failed.map_or(Ok(()), Err);
+            }
             let tick = self.clock.sleep(PLANNING_TICK_MS);
             pin_mut!(tick);
-            match select(attempt.as_mut(), tick).await {
-                Either::Left((done, _)) => return done,
-                // The attempt goes on whatever planning meets; the next run plans again.
-                Either::Right(_) => {
-                    if let Err(error) = self.plan_ready(self.now()) {
-                        self.log_storage_error("planning", &error);
-                    }
+            if let Either::Left((Some((line, done)), _)) = select(running.next(), tick).await {
+                busy.retain(|other| *other != line);
+                if let Err(error) = done {
+                    // No new request starts; the ones out finish first.
+                    failed.get_or_insert(error);
                 }
             }
         }
+    }
+
+    /// Plans what may be planned, then names the lines whose next request is due.
+    fn due_lines(&self, calls: bool, now: i64) -> Result<Vec<Line>, StoreError> {
+        let mut due = Vec::new();
+        if calls {
+            self.plan_ready(now)?;
+            let head = self.store().outbox()?.into_iter().next();
+            if head.is_some_and(|head| head.next_attempt_at.is_some_and(|at| at <= now)) {
+                due.push(Line::Actions);
+            }
+        }
+        due.extend(self.due_forwards(now)?.into_iter().map(Line::Forward));
+        Ok(due)
+    }
+
+    /// The next request of one line, and which line it was.
+    fn run_line(&self, line: Line) -> LocalBoxFuture<'_, (Line, Result<(), StoreError>)> {
+        async move {
+            let done = match &line {
+                Line::Actions => match self.store().outbox().map(|rows| rows.into_iter().next()) {
+                    Ok(Some(head)) => self.attempt_automation(head).await,
+                    Ok(None) => Ok(()),
+                    Err(error) => Err(error),
+                },
+                Line::Forward(url) => self.forward_next(url).await,
+            };
+            (line, done)
+        }
+        .boxed_local()
     }
 
     async fn attempt_automation(&self, row: ActionRow) -> Result<(), StoreError> {

@@ -9,9 +9,12 @@
 //! - `meta`: what the object did once: the archive.
 //! - `loose_events`: in the objects for events that belong to no call, each claimed id
 //!   and, until it is archived in KV, its body.
+//! - `forwards` (both roles): each delivery of an event to a forwarding URL, in order
+//!   per URL (`forward_rows`).
 
 use serde_json::Value;
 
+use super::forward_rows::FORWARD_DUE;
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
 use crate::domain::envelope::EventRecord;
 use crate::domain::time::Instant;
@@ -33,6 +36,14 @@ const CALL_SCHEMA: &str = "\
 
 const LOOSE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS loose_events (id TEXT PRIMARY KEY, \
      accepted_at INTEGER NOT NULL, body TEXT) WITHOUT ROWID";
+
+/// Deliveries, keyed by URL and their place in its queue; the body is kept until the
+/// delivery is final.
+const FORWARDS_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS forwards (url TEXT NOT NULL, \
+     seq INTEGER NOT NULL, event_id TEXT NOT NULL, status TEXT NOT NULL, \
+     attempts INTEGER NOT NULL, http_status INTEGER, error TEXT, at TEXT NOT NULL, \
+     updated_at INTEGER NOT NULL, first_attempt_at INTEGER, attempt_started_at INTEGER, \
+     next_attempt_at INTEGER, body TEXT, PRIMARY KEY (url, seq)) WITHOUT ROWID";
 
 /// Which of its two jobs an object's tables are for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,11 +140,11 @@ pub struct ActionRow {
     pub ran_maybe: bool,
 }
 
-fn text(row: &SqlRow, column: &str) -> Option<String> {
+pub(super) fn text(row: &SqlRow, column: &str) -> Option<String> {
     row.get(column).and_then(Value::as_str).map(str::to_owned)
 }
 
-fn int(row: &SqlRow, column: &str) -> Option<i64> {
+pub(super) fn int(row: &SqlRow, column: &str) -> Option<i64> {
     row.get(column).and_then(Value::as_i64)
 }
 
@@ -141,7 +152,7 @@ fn missing(column: &str) -> StoreError {
     StoreError(format!("stored row without {column}"))
 }
 
-fn required<T>(value: Option<T>, column: &str) -> Result<T, StoreError> {
+pub(super) fn required<T>(value: Option<T>, column: &str) -> Result<T, StoreError> {
     value.ok_or_else(|| missing(column))
 }
 
@@ -250,12 +261,16 @@ pub struct Summary {
     /// Whether the call's first event is a status event (1) or not (0): what the
     /// Worker's entry has seen.
     pub first_status_events: i64,
+    /// Deliveries to forwarding URLs still open.
+    pub forwards_pending: u64,
+    /// When the first head of a forwarding queue is due.
+    pub forward_due: Option<i64>,
 }
 
 impl Summary {
-    /// Nothing planned or sent is still open.
+    /// Nothing planned, sent or forwarded is still open.
     pub fn is_quiet(&self) -> bool {
-        self.unplanned_since.is_none() && self.pending == 0
+        self.unplanned_since.is_none() && self.pending == 0 && self.forwards_pending == 0
     }
 
     /// The call's KV index entry does not show its latest status.
@@ -288,7 +303,7 @@ pub struct Outcome<'a> {
 /// The statements, over one object's storage.
 pub struct Store<'a, S>(pub &'a S);
 
-fn rfc3339(millis: i64) -> String {
+pub(super) fn rfc3339(millis: i64) -> String {
     Instant::from_unix_millis(millis).to_rfc3339()
 }
 
@@ -325,6 +340,9 @@ impl<S: ObjectStorage> Store<'_, S> {
                 "SELECT (SELECT MIN(accepted_at) FROM events) AS first_accepted, \
                  (SELECT MAX(accepted_at) FROM events) AS last_accepted, \
                  (SELECT MAX(updated_at) FROM actions) AS last_action, \
+                 (SELECT MAX(updated_at) FROM forwards) AS last_forward, \
+                 (SELECT COUNT(*) FROM forwards WHERE status = 'pending') AS forwards_pending, \
+                 {FORWARD_DUE} AS forward_due, \
                  (SELECT value FROM meta WHERE key = '{ARCHIVED}') AS archived, \
                  (SELECT accepted_at FROM events WHERE needs_plan = 1 ORDER BY seq LIMIT 1) \
                  AS unplanned_since, \
@@ -346,7 +364,9 @@ impl<S: ObjectStorage> Store<'_, S> {
         let row = rows.first().ok_or_else(|| missing("summary"))?;
         Ok(Summary {
             first_accepted: int(row, "first_accepted"),
-            last_change: int(row, "last_accepted").max(int(row, "last_action")),
+            last_change: int(row, "last_accepted")
+                .max(int(row, "last_action"))
+                .max(int(row, "last_forward")),
             archived: int(row, "archived"),
             unplanned_since: int(row, "unplanned_since"),
             pending: int(row, "pending")
@@ -358,6 +378,10 @@ impl<S: ObjectStorage> Store<'_, S> {
             status_events: int(row, "status_events").unwrap_or(0),
             indexed: int(row, "indexed_status_events"),
             first_status_events: int(row, "first_status_events").unwrap_or(0),
+            forwards_pending: int(row, "forwards_pending")
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0),
+            forward_due: int(row, "forward_due"),
         })
     }
 
@@ -376,12 +400,14 @@ impl<S: ObjectStorage> Store<'_, S> {
             }))
     }
 
+    /// Creates the role's tables that are missing (all of them at first; a table a later
+    /// version added, for an object stored by an earlier one).
     pub fn create(&self, role: Role) -> Result<(), StoreError> {
         match role {
             Role::Call => self.0.execute_script(CALL_SCHEMA)?,
             Role::Loose => self.0.execute_script(LOOSE_SCHEMA)?,
         }
-        Ok(())
+        self.0.execute_script(FORWARDS_SCHEMA)
     }
 
     /// Claims the event's id and stores it, in one statement: its place among the

@@ -145,7 +145,7 @@ mod tests {
         if let Value::Object(map) = value {
             for (key, member) in map {
                 let path = format!("{prefix}{key}");
-                if matches!(key.as_str(), "events" | "actions") {
+                if matches!(key.as_str(), "events" | "actions" | "forwards") {
                     continue;
                 }
                 out.push(path.clone());
