@@ -23,6 +23,8 @@ use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
 
 const ADMIN_TOKEN: &str = "console-admin-token-6e1f02";
+/// 24 bytes; for this test only.
+const FORWARD_SECRET: &str = "whsec_Y29uc29sZS10ZXN0LXNlY3JldC0yNGJ5dGU=";
 
 fn project_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -122,6 +124,8 @@ fn run() -> Result<(), String> {
     )?;
     let signer = WebhookSigner::from_seed(END_TO_END_SEED);
     let telnyx = FakeTelnyxServer::start(FakeTelnyx::new());
+    // The forwarding receiver: another fake, which answers 200 to anything.
+    let receiver = FakeTelnyxServer::start(FakeTelnyx::new());
     let vars = [
         ("TELNYX_PUBLIC_KEY", signer.public_key_base64()),
         ("ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
@@ -129,6 +133,8 @@ fn run() -> Result<(), String> {
         ("TELNYX_API_BASE", telnyx.api_base.clone()),
         ("WEBHOOK_TOLERANCE_SECS", "300".to_owned()),
         ("AUTOMATIONS", String::new()),
+        ("FORWARD_URL", format!("{}/forwarded", receiver.api_base)),
+        ("FORWARD_SECRET", FORWARD_SECRET.to_owned()),
     ];
     println!("console: starting the release build under wrangler dev");
     let worker = WranglerDev::start(&vars)?;
@@ -201,6 +207,19 @@ fn run() -> Result<(), String> {
         "console: ok - Telnyx received each control's action once, with the page's fields, \
          and send_dtmf 12# (never 12x)"
     );
+    let replayed: Vec<Recorded> = receiver
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.header("webhook-id") == Some("console-e2e-answered"))
+        .collect();
+    if replayed.len() != 2 {
+        return Err(format!(
+            "the receiver got console-e2e-answered {} times: once, and once for Replay",
+            replayed.len()
+        ));
+    }
+    println!("console: ok - the receiver got the event, and again for Replay");
     println!("console: screenshots in {}", screenshots.display());
     Ok(())
 }

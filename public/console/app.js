@@ -701,11 +701,12 @@ function timeKey(raw) {
   return Number.isNaN(ms) ? Infinity : ms;
 }
 
-// Events and actions merged by time; Array#sort is stable so ties keep arrival order.
+// Events, actions and forwards merged by time; Array#sort is stable so ties keep arrival order.
 function timelineItems(state) {
   const entries = [
     ...arrayOf(state.events).map((e) => ({ key: timeKey(e.occurred_at), render: () => eventItem(e) })),
     ...arrayOf(state.actions).map((a) => ({ key: timeKey(a.at), render: () => actionItem(a) })),
+    ...arrayOf(state.forwards).map((f) => ({ key: timeKey(f.at), render: () => forwardItem(f) })),
   ];
   entries.sort((x, y) => (x.key > y.key) - (x.key < y.key));
   return entries.map((entry) => entry.render());
@@ -728,6 +729,44 @@ function actionItem(action) {
     el('span', { class: 'tl-rule', title: 'Triggered by' }, show(action.rule, 'operator')),
     action.http_status == null ? null : [' ', el('span', { class: 'tl-http' }, `HTTP ${show(action.http_status)}`)],
     action.error == null ? null : [' ', el('span', { class: 'tl-error' }, show(action.error))]);
+}
+
+// One delivery to a forwarding URL, with a button that sends the event to every URL again.
+function forwardItem(forward) {
+  const attempts = Number(forward.attempts);
+  return el('li', { class: 'tl-item', 'data-type': 'forward' },
+    timeEl(forward.at), ' ',
+    el('span', { class: 'tl-kind' }, 'forward'), ' ',
+    el('code', { class: 'tl-id mono' }, show(forward.event_id)), ' ',
+    badge(forward.status), ' ',
+    el('span', { class: 'tl-url mono' }, show(forward.url)), ' ',
+    el('span', { class: 'tl-http' }, `${show(forward.attempts)} attempt${attempts === 1 ? '' : 's'}`),
+    forward.http_status == null ? null : [' ', el('span', { class: 'tl-http' }, `HTTP ${show(forward.http_status)}`)],
+    forward.error == null ? null : [' ', el('span', { class: 'tl-error' }, show(forward.error))], ' ',
+    el('button', { type: 'button', class: 'secondary tl-replay', 'data-replay': show(forward.event_id, ''),
+      'aria-label': `Replay ${show(forward.event_id)}` }, 'Replay'));
+}
+
+async function onTimelineClick(event) {
+  const button = event.target.closest('button[data-replay]');
+  if (!button || button.disabled || !current) return;
+  const session = current;
+  const eventId = button.dataset.replay;
+  setBusy(button, true);
+  try {
+    const result = await api('POST', callPath(session.id, `/forwards/${encodeURIComponent(eventId)}/replay`));
+    if (session !== current) return;
+    if (result.status === 202) {
+      setMessage($('detail-msg'), `${eventId} queued for every forwarding URL again`, 'ok');
+      pollOnce(session);
+    } else if (result.status !== 401) {
+      setMessage($('detail-msg'), `Replay of ${eventId} failed: ${describeErrors(errorsOf(result.json), result.status)}`);
+    }
+  } catch {
+    if (session === current) setMessage($('detail-msg'), `Replay of ${eventId} failed: ${MSG_NETWORK}`);
+  } finally {
+    setBusy(button, false);
+  }
 }
 
 // ---------- actions ----------
@@ -821,6 +860,7 @@ function init() {
   $('back').addEventListener('click', goBack);
   $('detail').addEventListener('keydown', onDetailKeydown);
   $('controls').addEventListener('submit', onControlSubmit);
+  $('timeline').addEventListener('click', onTimelineClick);
   showView(Boolean(token));
 }
 

@@ -154,6 +154,15 @@ async function run(browser) {
   const shownAfter = Date.now() - sentAt;
   ok(`call.answered shows in the timeline ${shownAfter} ms after it was sent`);
 
+  // --- forwards --------------------------------------------------------------------------
+  const answeredForwards = timeline.locator('li[data-type="forward"]', { hasText: 'console-e2e-answered' });
+  await eventually(async () => (await answeredForwards.filter({ hasText: 'delivered' }).count()) === 1, 5000,
+    'the forward of call.answered shows as delivered');
+  await page.getByRole('button', { name: 'Replay console-e2e-answered', exact: true }).click();
+  await eventually(async () => (await answeredForwards.filter({ hasText: 'delivered' }).count()) === 2, 5000,
+    'the replay shows as a second delivery');
+  ok('forwards show in the timeline, and Replay delivers the event again');
+
   // --- Barge ---------------------------------------------------------------------------
   const role = page.locator('.fact', { has: page.locator('dt', { hasText: 'Supervisor role:' }) })
     .locator('dd');
