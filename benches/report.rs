@@ -1,8 +1,9 @@
 //! `make bench`: size, cold start, the core microbenchmarks (from `cargo bench --bench
 //! core`, run first) and the webhook path end to end under `wrangler dev` against a
 //! JavaScript baseline, a JavaScript Worker doing this worker's storage work, and an
-//! empty Worker, interleaved in one run. Prints one table and writes it, with the
-//! machine and tool versions, to `bench/results/`.
+//! empty Worker, interleaved in one run; then ours with forwarding on against ours with
+//! it off, the forwarding going to a loopback receiver. Prints one table and writes it,
+//! with the machine and tool versions, to `bench/results/`.
 //!
 //! Settings: BENCH_REQUESTS (per worker and concurrency, 2000), BENCH_ROUNDS (4),
 //! BENCH_COLD_STARTS (25), BENCH_STATE_DIR (where every worker's `wrangler dev` keeps
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use support::deliveries::{body, occurred_at, remove, Delivery};
+use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer};
 use support::load::{in_parallel, percentile, setting};
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
@@ -435,6 +437,73 @@ fn end_to_end_rows(targets: &[Target], signer: &WebhookSigner) -> Vec<Row> {
     rows
 }
 
+/// The webhook path with forwarding on and off, interleaved: forwarding happens after
+/// the answer, so the answer should not wait for it. Then how long the receiver took to
+/// get every event after the load ended.
+fn forwarding_rows(
+    off: &Target,
+    on: &Target,
+    receiver: &FakeTelnyx,
+    signer: &WebhookSigner,
+) -> Vec<Row> {
+    let requests = setting("BENCH_REQUESTS", 2000) / 2;
+    let rounds = setting("BENCH_ROUNDS", 4).max(1);
+    let targets = [off, on];
+    let mut rows = Vec::new();
+    let mut sent_on = 0;
+    let mut load_ended = Instant::now();
+    for concurrency in [1, 16] {
+        let mut totals = [(Duration::ZERO, Vec::new()), (Duration::ZERO, Vec::new())];
+        for round in 0..rounds {
+            for offset in 0..2 {
+                let index = (round + offset) % 2;
+                let workload = Workload {
+                    requests: requests / rounds,
+                    concurrency,
+                    calls: 100,
+                    storable: true,
+                };
+                let tag = format!("fwd-c{concurrency}-r{round}");
+                let (elapsed, latencies) = load(targets[index], signer, &tag, workload);
+                if index == 1 {
+                    sent_on += latencies.len();
+                    load_ended = Instant::now();
+                }
+                totals[index].0 += elapsed;
+                totals[index].1.extend(latencies);
+            }
+        }
+        for ((elapsed, mut latencies), state) in totals.into_iter().zip(["off", "on"]) {
+            latencies.sort_unstable();
+            let label = |what: &str| {
+                format!(
+                    "forwarding {state}, concurrency {concurrency}: {what} ({requests} requests)"
+                )
+            };
+            let per_second = latencies.len() as f64 / elapsed.as_secs_f64();
+            rows.push(Row::new(label("throughput"), per_second, "req/s"));
+            let p50 = percentile(&latencies, 50).as_secs_f64() * 1000.0;
+            rows.push(Row::new(label("latency p50"), p50, "ms"));
+            let p99 = percentile(&latencies, 99).as_secs_f64() * 1000.0;
+            rows.push(Row::new(label("latency p99"), p99, "ms"));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while receiver.requests().len() < sent_on && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let forwarded = receiver.requests().len();
+    assert_eq!(forwarded, sent_on, "every accepted event is forwarded once");
+    rows.push(Row::new(
+        format!(
+            "forwarding on: all {sent_on} events at the receiver within, after its last request (an upper bound)"
+        ),
+        load_ended.elapsed().as_secs_f64(),
+        "s",
+    ));
+    rows
+}
+
 fn version(program: &Path, args: &[&str]) -> String {
     Command::new(program)
         .args(args)
@@ -511,7 +580,17 @@ fn print_table(rows: &[Row]) {
 }
 
 fn start(name: &'static str, config: Option<&str>, signer: &WebhookSigner) -> Target {
+    start_with(name, config, signer, Vec::new())
+}
+
+fn start_with(
+    name: &'static str,
+    config: Option<&str>,
+    signer: &WebhookSigner,
+    extra: Vec<(&'static str, String)>,
+) -> Target {
     let mut vars = vec![("TELNYX_PUBLIC_KEY", signer.public_key_base64())];
+    vars.extend(extra);
     let dev = match config {
         Some(config) => WranglerDev::start_config(config, &vars),
         None => {
@@ -554,6 +633,24 @@ fn main() -> ExitCode {
             .map(|(name, config)| start(name, Some(config), &signer)),
     );
     rows.extend(end_to_end_rows(&targets, &signer));
+    // Stopped before the next two start: the machine has two cores.
+    let ours = targets.swap_remove(0);
+    drop(targets);
+    let receiver = FakeTelnyxServer::start(FakeTelnyx::new());
+    println!("bench: ours with forwarding to a loopback receiver, against ours without");
+    let forwarding = start_with(
+        "ours, forwarding",
+        None,
+        &signer,
+        vec![
+            ("FORWARD_URL", format!("{}/forwarded", receiver.api_base)),
+            (
+                "FORWARD_SECRET",
+                "whsec_YmVuY2gtZm9yd2FyZGluZy1zZWNyZXQtMzJieXRlcw==".into(),
+            ),
+        ],
+    );
+    rows.extend(forwarding_rows(&ours, &forwarding, &receiver.fake, &signer));
     print_table(&rows);
 
     let stamp = Command::new("date")
