@@ -381,6 +381,13 @@ fn the_cost_per_million_webhooks_from_the_operations_counted() {
     );
     let plain = cost_of(&Harness::new(), false);
     let automated = cost_of(&with_examples(), true);
+    let forwarded = cost_of(
+        &Harness::with_vars(&[
+            ("FORWARD_URL", "https://receiver.test/hooks"),
+            ("FORWARD_SECRET", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"),
+        ]),
+        false,
+    );
     assert_eq!(
         plain.kv_writes, 6,
         "KV: the index entry at each of 4 statuses, then index and archive per call"
@@ -402,7 +409,7 @@ fn the_cost_per_million_webhooks_from_the_operations_counted() {
     let expected = EXPECTED
         .map(|(requests, rows, alarms, dollars)| (requests, rows, alarms, dollars.to_owned()));
     assert_eq!(
-        [figures(&plain), figures(&automated)],
+        [figures(&plain), figures(&automated), figures(&forwarded)],
         expected,
         "update the README's cost figures (and these) when storage changes"
     );
@@ -410,6 +417,10 @@ fn the_cost_per_million_webhooks_from_the_operations_counted() {
 }
 
 /// The figures README.md gives (Storage, "What it costs"): object requests, rows
-/// written, alarm sets and dollars per million webhooks, for the call without rules and
-/// with the example rules.
-const EXPECTED: [(u64, u64, u64, &str); 2] = [(17, 25, 8, "5.10"), (23, 72, 18, "9.13")];
+/// written, alarm sets and dollars per million webhooks, for the call without rules,
+/// with the example rules, and without rules but forwarding every event to one URL.
+const EXPECTED: [(u64, u64, u64, &str); 3] = [
+    (17, 25, 8, "5.10"),
+    (23, 72, 18, "9.13"),
+    (26, 66, 25, "8.64"),
+];

@@ -1,8 +1,8 @@
 //! The statements over `forwards`: each delivery of an event to one forwarding URL.
 //! A URL's deliveries go in `seq` order, one at a time: the head of its queue is its
-//! pending delivery with the lowest `seq`. An attempt out holds a lease
-//! (`next_attempt_at` in the future), so a dead instance's attempt is made again after
-//! it, and never twice at once.
+//! pending delivery with the lowest `seq`. An attempt is recorded with its outcome, in
+//! one write: one cut short by a restart is simply made again (the receiver drops a
+//! repeated `webhook-id`), and only the alarm sends, so never two at once.
 
 use super::store::{int, required, rfc3339, text, Store};
 use crate::domain::forward::{ForwardRecord, ForwardStatus};
@@ -25,7 +25,7 @@ pub struct ForwardHead {
     pub event_id: String,
     pub attempts: u32,
     pub first_attempt_at: Option<i64>,
-    /// When it is due; while an attempt is out, when its lease ends.
+    /// When it is due.
     pub next_attempt_at: i64,
 }
 
@@ -48,6 +48,8 @@ impl ForwardHead {
 pub struct ForwardOutcome<'a> {
     pub url: &'a str,
     pub seq: i64,
+    /// When the attempt started.
+    pub started: i64,
     pub status: ForwardStatus,
     pub http_status: Option<u16>,
     pub error: Option<&'a str>,
@@ -120,37 +122,16 @@ impl<S: ObjectStorage> Store<'_, S> {
         Ok(rows.first().and_then(|row| text(row, "body")))
     }
 
-    /// Marks an attempt as out until `lease_until`, before its request is sent.
-    pub fn start_forward_attempt(
-        &self,
-        url: &str,
-        seq: i64,
-        now: i64,
-        lease_until: i64,
-    ) -> Result<(), StoreError> {
-        self.0.execute(
-            "UPDATE forwards SET attempts = attempts + 1, attempt_started_at = ?, \
-             first_attempt_at = COALESCE(first_attempt_at, ?), next_attempt_at = ? \
-             WHERE url = ? AND seq = ?",
-            &[
-                now.into(),
-                now.into(),
-                lease_until.into(),
-                url.into(),
-                seq.into(),
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// Records an attempt's outcome; a final one lets the body go.
+    /// Records an attempt and its outcome; a final one lets the body go.
     pub fn settle_forward(&self, outcome: &ForwardOutcome<'_>) -> Result<(), StoreError> {
         self.0.execute(
-            "UPDATE forwards SET status = ?, http_status = COALESCE(?, http_status), \
-             error = ?, at = ?, updated_at = ?, attempt_started_at = NULL, \
+            "UPDATE forwards SET attempts = attempts + 1, \
+             first_attempt_at = COALESCE(first_attempt_at, ?), status = ?, \
+             http_status = COALESCE(?, http_status), error = ?, at = ?, updated_at = ?, \
              next_attempt_at = ?, body = CASE WHEN ? = 'pending' THEN body END \
              WHERE url = ? AND seq = ?",
             &[
+                outcome.started.into(),
                 status_text(outcome.status).into(),
                 outcome.http_status.map(i64::from).into(),
                 outcome.error.into(),
@@ -175,7 +156,7 @@ impl<S: ObjectStorage> Store<'_, S> {
         let urls = serde_json::to_string(urls).map_err(|e| StoreError(e.to_string()))?;
         self.0.execute(
             "UPDATE forwards SET status = 'failed', error = ?, at = ?, updated_at = ?, \
-             attempt_started_at = NULL, next_attempt_at = NULL, body = NULL \
+             next_attempt_at = NULL, body = NULL \
              WHERE status = 'pending' AND url NOT IN (SELECT value FROM json_each(?))",
             &[
                 reason.into(),

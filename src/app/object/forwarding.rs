@@ -18,10 +18,6 @@ use crate::ports::{
 
 use super::forward_rows::ForwardOutcome;
 
-/// How long an attempt out keeps its delivery from being tried again: past its timeout,
-/// so only an attempt that a dead instance left is made again.
-const FORWARD_LEASE_MS: i64 = FORWARD_TIMEOUT_MS as i64 + 15_000;
-
 /// The answer to a replay.
 #[derive(Serialize)]
 struct Replayed<'a> {
@@ -101,7 +97,6 @@ where
             return Ok(());
         };
         let body = store.forward_body(url, head.seq)?.unwrap_or_default();
-        store.start_forward_attempt(url, head.seq, started, started + FORWARD_LEASE_MS)?;
         let timestamp = started.div_euclid(1000);
         let signature = forward.signature(&head.event_id, timestamp, body.as_bytes());
         let request = HttpRequest {
@@ -168,6 +163,7 @@ where
         store.settle_forward(&ForwardOutcome {
             url,
             seq: head.seq,
+            started,
             status,
             http_status,
             error: error.as_deref(),

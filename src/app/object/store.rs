@@ -42,8 +42,8 @@ const LOOSE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS loose_events (id TEXT PRI
 const FORWARDS_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS forwards (url TEXT NOT NULL, \
      seq INTEGER NOT NULL, event_id TEXT NOT NULL, status TEXT NOT NULL, \
      attempts INTEGER NOT NULL, http_status INTEGER, error TEXT, at TEXT NOT NULL, \
-     updated_at INTEGER NOT NULL, first_attempt_at INTEGER, attempt_started_at INTEGER, \
-     next_attempt_at INTEGER, body TEXT, PRIMARY KEY (url, seq)) WITHOUT ROWID";
+     updated_at INTEGER NOT NULL, first_attempt_at INTEGER, next_attempt_at INTEGER, \
+     body TEXT, PRIMARY KEY (url, seq)) WITHOUT ROWID";
 
 /// Which of its two jobs an object's tables are for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
