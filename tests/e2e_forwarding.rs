@@ -86,9 +86,10 @@ impl Ctx {
             request = request.set(name, value);
         }
         match request.send_bytes(body) {
-            Ok(response) | Err(ureq::Error::Status(_, response)) => {
-                (response.status(), response.into_string().unwrap_or_default())
-            }
+            Ok(response) | Err(ureq::Error::Status(_, response)) => (
+                response.status(),
+                response.into_string().unwrap_or_default(),
+            ),
             Err(error) => panic!("POST {url}: {error}"),
         }
     }
@@ -138,7 +139,10 @@ impl Ctx {
         loop {
             let received = self.received();
             if done(&received) {
-                println!("forwarding: {what} after {:.1} s", start.elapsed().as_secs_f64());
+                println!(
+                    "forwarding: {what} after {:.1} s",
+                    start.elapsed().as_secs_f64()
+                );
                 return received;
             }
             assert!(
@@ -233,16 +237,23 @@ fn two_hundred_events_for_twenty_calls_arrive_once_each_in_acceptance_order(ctx:
                         if n % 3 == 0 {
                             ctx.deliver(&events[n]);
                         }
-                        let forged = event(call, "call.dtmf.received", &format!("forged-{call}-{n}"), 30);
+                        let forged = event(
+                            call,
+                            "call.dtmf.received",
+                            &format!("forged-{call}-{n}"),
+                            30,
+                        );
                         assert_eq!(ctx.deliver_signed(forger, &forged), 401);
                     }
                 }
             });
         }
     });
-    let received = ctx.wait_for("200 events delivered to /hooks", Duration::from_secs(120), |r| {
-        on(r, "/hooks", 200).len() >= 200
-    });
+    let received = ctx.wait_for(
+        "200 events delivered to /hooks",
+        Duration::from_secs(120),
+        |r| on(r, "/hooks", 200).len() >= 200,
+    );
     // A slow destination beside it held nothing up.
     let slow_then = on(&received, "/slow", 200).len();
     println!("forwarding: /slow had {slow_then} of 200 meanwhile");
@@ -256,12 +267,15 @@ fn two_hundred_events_for_twenty_calls_arrive_once_each_in_acceptance_order(ctx:
         assert_eq!(arrived.get(call), Some(&ids_of(events)), "{call}");
     }
     assert!(received.iter().all(|e| e["verified"] == true));
-    assert!(!received
-        .iter()
-        .any(|e| e["webhook_id"].as_str().unwrap_or_default().starts_with("forged")));
-    let received = ctx.wait_for("200 events delivered to /slow", Duration::from_secs(120), |r| {
-        on(r, "/slow", 200).len() >= 200
-    });
+    assert!(!received.iter().any(|e| e["webhook_id"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("forged")));
+    let received = ctx.wait_for(
+        "200 events delivered to /slow",
+        Duration::from_secs(120),
+        |r| on(r, "/slow", 200).len() >= 200,
+    );
     let slow = on(&received, "/slow", 200);
     let arrived = per_call(&slow);
     for (call, events) in &calls {
@@ -270,7 +284,9 @@ fn two_hundred_events_for_twenty_calls_arrive_once_each_in_acceptance_order(ctx:
     let state = ctx.state(&calls[0].0);
     let forwards = state["forwards"].as_array().unwrap();
     assert_eq!(forwards.len(), 20, "10 events, 2 URLs");
-    assert!(forwards.iter().all(|f| f["status"] == "delivered" && f["attempts"] == 1));
+    assert!(forwards
+        .iter()
+        .all(|f| f["status"] == "delivered" && f["attempts"] == 1));
 }
 
 fn a_receiver_down_for_30_s_gets_everything_afterwards(ctx: &Ctx) {
@@ -289,23 +305,46 @@ fn a_receiver_down_for_30_s_gets_everything_afterwards(ctx: &Ctx) {
         }
     }
     let outage: Vec<String> = calls.iter().flat_map(|(_, e)| ids_of(e)).collect();
-    let received = ctx.wait_for("the outage's 12 events delivered", Duration::from_secs(180), |r| {
-        r.iter().filter(|e| {
-            e["path"] == "/hooks" && e["status"] == 200
-                && outage.iter().any(|id| e["webhook_id"] == id.as_str())
-        }).count() >= 12
-    });
+    let received = ctx.wait_for(
+        "the outage's 12 events delivered",
+        Duration::from_secs(180),
+        |r| {
+            r.iter()
+                .filter(|e| {
+                    e["path"] == "/hooks"
+                        && e["status"] == 200
+                        && outage.iter().any(|id| e["webhook_id"] == id.as_str())
+                })
+                .count()
+                >= 12
+        },
+    );
     let ours: Vec<&Value> = received
         .iter()
-        .filter(|e| e["path"] == "/hooks" && e["webhook_id"].as_str().is_some_and(|id| id.starts_with("outage")))
+        .filter(|e| {
+            e["path"] == "/hooks"
+                && e["webhook_id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("outage"))
+        })
         .collect();
     let refused = ours.iter().filter(|e| e["status"] == 503).count();
-    assert!(refused >= 3, "each call's head was tried during the outage: {refused}");
-    let delivered: Vec<&Value> = ours.iter().copied().filter(|e| e["status"] == 200).collect();
+    assert!(
+        refused >= 3,
+        "each call's head was tried during the outage: {refused}"
+    );
+    let delivered: Vec<&Value> = ours
+        .iter()
+        .copied()
+        .filter(|e| e["status"] == 200)
+        .collect();
     assert_eq!(delivered.len(), 12, "each once");
     for entry in &delivered {
         let at = entry["at"].as_f64().unwrap();
-        assert!(at >= outage_ends as f64 - 1.0, "delivered during the outage: {entry}");
+        assert!(
+            at >= outage_ends as f64 - 1.0,
+            "delivered during the outage: {entry}"
+        );
     }
     let arrived = per_call(&delivered);
     for (call, events) in &calls {
@@ -315,7 +354,10 @@ fn a_receiver_down_for_30_s_gets_everything_afterwards(ctx: &Ctx) {
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["event_id"] == events[0]["data"]["id"] && f["url"].as_str().unwrap().ends_with("/hooks"))
+            .find(|f| {
+                f["event_id"] == events[0]["data"]["id"]
+                    && f["url"].as_str().unwrap().ends_with("/hooks")
+            })
             .cloned()
             .unwrap();
         assert_eq!(first["status"], "delivered", "{first}");
@@ -331,7 +373,8 @@ fn a_410_is_final_and_the_call_s_next_event_still_goes(ctx: &Ctx) {
         ctx.deliver(body);
     }
     let received = ctx.wait_for("gone-2 delivered", Duration::from_secs(60), |r| {
-        r.iter().any(|e| e["path"] == "/hooks" && e["webhook_id"] == "gone-2" && e["status"] == 200)
+        r.iter()
+            .any(|e| e["path"] == "/hooks" && e["webhook_id"] == "gone-2" && e["status"] == 200)
     });
     thread::sleep(Duration::from_secs(3));
     let received_again = ctx.received();
@@ -360,7 +403,8 @@ fn a_replay_arrives_again_with_the_same_webhook_id(ctx: &Ctx) {
     let (status, body) = ctx.operator("/calls/v3:fwd-gone/forwards/gone-1/replay");
     assert_eq!(status, 202, "{body}");
     let received = ctx.wait_for("the replay delivered", Duration::from_secs(60), |r| {
-        r.iter().any(|e| e["path"] == "/hooks" && e["webhook_id"] == "gone-1" && e["status"] == 200)
+        r.iter()
+            .any(|e| e["path"] == "/hooks" && e["webhook_id"] == "gone-1" && e["status"] == 200)
     });
     let copies: Vec<&Value> = received
         .iter()
@@ -376,7 +420,10 @@ fn a_replay_arrives_again_with_the_same_webhook_id(ctx: &Ctx) {
 fn the_worker_log_never_holds_the_secret(ctx: &Ctx) {
     let log = ctx.worker.log();
     let key = SECRET.strip_prefix("whsec_").unwrap();
-    assert!(!log.contains(key), "the forwarding secret is in the worker's log");
+    assert!(
+        !log.contains(key),
+        "the forwarding secret is in the worker's log"
+    );
 }
 
 type Case = fn(&Ctx);
@@ -439,7 +486,10 @@ fn main() -> ExitCode {
         .filter(|(name, case)| !run_case("e2e_forwarding", name, || case(&ctx)))
         .count();
     if failed > 0 {
-        eprintln!("forwarding: wrangler dev log (tail):\n{}", ctx.worker.log_tail());
+        eprintln!(
+            "forwarding: wrangler dev log (tail):\n{}",
+            ctx.worker.log_tail()
+        );
     }
     println!("{} passed, {failed} failed", CASES.len() - failed);
     if failed == 0 {

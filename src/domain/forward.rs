@@ -94,12 +94,23 @@ pub const SECRET_PREFIX: &str = "whsec_";
 const KEY_BYTES: std::ops::RangeInclusive<usize> = 24..=64;
 
 /// Where and what to forward, checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ForwardConfig {
     pub urls: Vec<String>,
     pub events: EventFilter,
     /// The HMAC key: the base64-decoded part of the secret after `whsec_`.
     key: Vec<u8>,
+}
+
+/// Shows everything but the key, so a printed configuration never carries it.
+impl std::fmt::Debug for ForwardConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForwardConfig")
+            .field("urls", &self.urls)
+            .field("events", &self.events)
+            .field("key", &"(redacted)")
+            .finish()
+    }
 }
 
 impl ForwardConfig {
@@ -350,6 +361,19 @@ mod tests {
         }
         let long = format!("whsec_{}", STANDARD.encode([7u8; 65]));
         assert!(config("https://a.example.com", None, &long).is_err());
+    }
+
+    #[test]
+    fn a_printed_configuration_never_shows_the_key() {
+        let config = config("https://a.example", None, VECTOR_SECRET)
+            .unwrap()
+            .unwrap();
+        let printed = format!("{config:?}");
+        assert!(printed.contains("redacted") && printed.contains("a.example"));
+        let key = STANDARD
+            .decode(&VECTOR_SECRET[SECRET_PREFIX.len()..])
+            .unwrap();
+        assert!(!printed.contains(&format!("{key:?}")[1..20]), "{printed}");
     }
 
     #[test]
