@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use support::deliveries::{self, occurred_at, Delivery};
+use support::deliveries::{self, call_event as event, occurred_at};
 use support::examples::{joined_toml, EXAMPLES};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply as TelnyxReply};
 use support::hostile::{Corpus, Expect, HostileRequest, HOSTILE_CALL};
@@ -116,15 +116,6 @@ impl Ctx {
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.json()
     }
-}
-
-fn event(call: &str, event_type: &str, id: &str, second: u32) -> Value {
-    deliveries::body(&Delivery {
-        event_type,
-        event_id: id,
-        call_control_id: call,
-        occurred_at: &occurred_at(second),
-    })
 }
 
 fn whole_call(call: &str) -> Vec<Value> {

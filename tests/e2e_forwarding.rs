@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use support::deliveries::{self, occurred_at, Delivery};
+use support::deliveries::call_event as event;
 use support::runner::run_case;
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
@@ -170,15 +170,6 @@ fn on<'a>(received: &'a [Value], path: &str, status: u64) -> Vec<&'a Value> {
         .iter()
         .filter(|e| e["path"] == path && e["status"] == status)
         .collect()
-}
-
-fn event(call: &str, event_type: &str, id: &str, second: u32) -> Value {
-    deliveries::body(&Delivery {
-        event_type,
-        event_id: id,
-        call_control_id: call,
-        occurred_at: &occurred_at(second),
-    })
 }
 
 /// A call's events, in the order they are sent.

@@ -66,20 +66,31 @@ fn forwards(h: &Harness) -> Vec<Value> {
     h.state(CALL)["forwards"].as_array().unwrap().clone()
 }
 
-fn replay(
+/// `{method} /calls/{call}/forwards/{event_id}/replay`.
+fn replay_request(
     h: &Harness,
+    method: &str,
+    call: &str,
     event_id: &str,
     authorization: Option<String>,
 ) -> telnyx_edge::app::http::Response {
     h.send(Request {
-        method: "POST".into(),
-        path: format!("/calls/{CALL}/forwards/{event_id}/replay"),
+        method: method.into(),
+        path: format!("/calls/{call}/forwards/{event_id}/replay"),
         query: String::new(),
         headers: authorization
             .map(|a| vec![("authorization".to_string(), a)])
             .unwrap_or_default(),
         body: Vec::new(),
     })
+}
+
+fn replay(
+    h: &Harness,
+    event_id: &str,
+    authorization: Option<String>,
+) -> telnyx_edge::app::http::Response {
+    replay_request(h, "POST", CALL, event_id, authorization)
 }
 
 #[test]
@@ -341,21 +352,9 @@ fn replay_sends_the_event_again_with_the_same_webhook_id() {
     );
     assert_error(&replay(&h, "ev-1", None), 401, "unauthorized");
     let other = "v3:another-call-with-no-events";
-    let response = h.send(Request {
-        method: "POST".into(),
-        path: format!("/calls/{other}/forwards/ev-1/replay"),
-        query: String::new(),
-        headers: vec![("authorization".into(), bearer())],
-        body: Vec::new(),
-    });
+    let response = replay_request(&h, "POST", other, "ev-1", Some(bearer()));
     assert_error(&response, 404, "event_not_found");
-    let response = h.send(Request {
-        method: "GET".into(),
-        path: format!("/calls/{CALL}/forwards/ev-1/replay"),
-        query: String::new(),
-        headers: vec![("authorization".into(), bearer())],
-        body: Vec::new(),
-    });
+    let response = replay_request(&h, "GET", CALL, "ev-1", Some(bearer()));
     assert_eq!(response.status, 405);
     assert_eq!(received(&h).len(), 2, "no refused replay sent anything");
 }

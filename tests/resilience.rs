@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use support::deliveries::{self, occurred_at, Delivery};
+use support::deliveries::{self, occurred_at};
 use support::fake_telnyx::{command_key, FakeTelnyx, FakeTelnyxServer, Faults, Luck};
 use support::load::{in_parallel, percentile, setting};
 use support::runner::run_case;
@@ -140,12 +140,7 @@ fn call_id(kind: &str, n: usize) -> String {
 }
 
 fn event_body(call: &str, event_type: &str, event_id: &str, second: u32) -> Value {
-    let mut body = deliveries::body(&Delivery {
-        event_type,
-        event_id,
-        call_control_id: call,
-        occurred_at: &occurred_at(second),
-    });
+    let mut body = deliveries::call_event(call, event_type, event_id, second);
     if event_type == "call.dtmf.received" {
         deliveries::set_payload(
             &mut body,

@@ -27,6 +27,16 @@ pub struct Delivery<'a> {
     pub occurred_at: &'a str,
 }
 
+/// The body of event `id` of `call`, `second` seconds into the test call.
+pub fn call_event(call: &str, event_type: &str, id: &str, second: u32) -> Value {
+    body(&Delivery {
+        event_type,
+        event_id: id,
+        call_control_id: call,
+        occurred_at: &occurred_at(second),
+    })
+}
+
 /// The full body Telnyx would POST for this event.
 pub fn body(delivery: &Delivery<'_>) -> Value {
     let mut payload = json!({

@@ -5,7 +5,7 @@
 use pollster::block_on;
 use serde_json::Value;
 
-use super::deliveries::{self, occurred_at, Delivery};
+use super::deliveries;
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::objects::{MemoryObjects, ObjectSlots, Slot};
 use super::signing::WebhookSigner;
@@ -219,12 +219,7 @@ pub fn bearer() -> String {
 }
 
 pub fn event(event_type: &str, id: &str, second: u32) -> Value {
-    deliveries::body(&Delivery {
-        event_type,
-        event_id: id,
-        call_control_id: CALL,
-        occurred_at: &occurred_at(second),
-    })
+    deliveries::call_event(CALL, event_type, id, second)
 }
 
 pub fn json_of(response: &Response) -> Value {
