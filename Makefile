@@ -7,7 +7,7 @@ BUNDLE := build/worker/shim.mjs
 .PHONY: help bootstrap build dev test console lint fuzz resilience bench
 
 help:
-	@echo "make dev        run the worker locally under wrangler dev (local KV and Durable Objects)"
+	@echo "make dev        the worker under wrangler dev (local KV and Durable Objects, the example rules) and the local Telnyx"
 	@echo "make test       run every test: lint, native unit and pipeline tests, end to end, console"
 	@echo "make console    the operator console's browser test alone (screenshots in target/)"
 	@echo "make bootstrap  install the pinned tools (done by dev and test)"
@@ -25,7 +25,7 @@ $(BUNDLE): $(WORKER_SOURCES)
 	@scripts/build-worker.sh
 
 dev: bootstrap
-	npx wrangler dev
+	@scripts/dev.sh
 
 lint:
 	cargo fmt --check

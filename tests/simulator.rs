@@ -1,0 +1,291 @@
+//! The local Telnyx's core (`tests/support/simulator.rs`, served by `cargo run
+//! --example telnyx-sim`): which webhooks follow each command, how it answers like
+//! Telnyx (a repeated `command_id`, 90018 after a hangup, 404 for an unknown call,
+//! 422 for what the worker's validator refuses), and that the worker accepts every
+//! webhook it sends.
+
+mod support;
+
+use serde_json::{json, Value};
+
+use support::simulator::{envelope, Answer, Emit, Simulator, COMMAND_ID_WINDOW_MS};
+use telnyx_edge::domain::envelope::parse;
+use telnyx_edge::domain::time::Instant;
+
+const NOW: i64 = 1_764_000_000_000;
+
+fn types(emits: &[Emit]) -> Vec<&'static str> {
+    emits.iter().map(|e| e.event_type).collect()
+}
+
+fn call(sim: &mut Simulator) -> String {
+    let (call, emits) = sim.start_call(None, Some("+13125550123"));
+    assert_eq!(types(&emits), ["call.initiated"]);
+    assert_eq!(emits[0].payload["direction"], "incoming");
+    assert_eq!(emits[0].payload["to"], "+13125550123");
+    call
+}
+
+fn command(sim: &mut Simulator, call: &str, action: &str, body: Value) -> Answer {
+    sim.command(call, action, &body.to_string(), NOW)
+}
+
+fn assert_ok(answer: &Answer) {
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body, json!({"data": {"result": "ok"}}));
+}
+
+#[test]
+fn each_command_is_followed_by_the_webhooks_telnyx_sends() {
+    let mut sim = Simulator::new();
+    let a = call(&mut sim);
+    let answered = command(&mut sim, &a, "answer", json!({}));
+    assert_ok(&answered);
+    assert_eq!(types(&answered.emits), ["call.answered"]);
+
+    let refer = command(
+        &mut sim,
+        &a,
+        "refer",
+        json!({"sip_address": "sip:agent@pbx.example.com"}),
+    );
+    assert_eq!(
+        types(&refer.emits),
+        ["call.refer.started", "call.refer.completed"]
+    );
+    assert!(
+        refer.emits[0].delay_ms < refer.emits[1].delay_ms,
+        "started first"
+    );
+    let failed = command(
+        &mut sim,
+        &a,
+        "refer",
+        json!({"sip_address": "sip:fail@pbx.example.com"}),
+    );
+    assert_eq!(
+        types(&failed.emits),
+        ["call.refer.started", "call.refer.failed"]
+    );
+    assert_eq!(failed.emits[1].payload["sip_notify_response"], 603);
+
+    let recording = command(
+        &mut sim,
+        &a,
+        "siprec_start",
+        json!({"connector_name": "recorder"}),
+    );
+    assert_eq!(types(&recording.emits), ["siprec.started"]);
+    let refused = command(
+        &mut sim,
+        &a,
+        "siprec_start",
+        json!({"connector_name": "fail"}),
+    );
+    assert_eq!(types(&refused.emits), ["siprec.failed"]);
+    let stopped = command(&mut sim, &a, "siprec_stop", json!({}));
+    assert_eq!(types(&stopped.emits), ["siprec.stopped"]);
+
+    for (action, body) in [
+        ("send_dtmf", json!({"digits": "12#"})),
+        ("suppression_start", json!({"direction": "both"})),
+        ("suppression_stop", json!({})),
+        ("switch_supervisor_role", json!({"role": "barge"})),
+    ] {
+        let answer = command(&mut sim, &a, action, body);
+        assert_ok(&answer);
+        assert!(answer.emits.is_empty(), "{action}");
+    }
+
+    let b = call(&mut sim);
+    let bridged = command(&mut sim, &a, "bridge", json!({"call_control_id": b}));
+    assert_eq!(types(&bridged.emits), ["call.bridged", "call.bridged"]);
+    let legs: Vec<&Value> = bridged
+        .emits
+        .iter()
+        .map(|e| &e.payload["call_control_id"])
+        .collect();
+    assert_eq!(legs, [&json!(a), &json!(b)], "both legs");
+
+    let transfer = command(&mut sim, &b, "transfer", json!({"to": "+13125550177"}));
+    assert_eq!(types(&transfer.emits), ["call.initiated"]);
+    let new_leg = &transfer.emits[0].payload;
+    assert_ne!(new_leg["call_control_id"], json!(b), "a new leg");
+    assert_eq!(new_leg["direction"], "outgoing");
+    assert_eq!(new_leg["to"], "+13125550177");
+    assert!(sim
+        .calls
+        .contains_key(new_leg["call_control_id"].as_str().unwrap()));
+
+    let hangup = command(&mut sim, &a, "hangup", json!({}));
+    assert_eq!(types(&hangup.emits), ["call.hangup"]);
+}
+
+#[test]
+fn a_far_side_hangup_ends_a_recording_too() {
+    let mut sim = Simulator::new();
+    let a = call(&mut sim);
+    command(&mut sim, &a, "answer", json!({}));
+    command(
+        &mut sim,
+        &a,
+        "siprec_start",
+        json!({"connector_name": "recorder"}),
+    );
+    let hangup = sim.far_hangup(&a);
+    assert_eq!(types(&hangup.emits), ["call.hangup", "siprec.stopped"]);
+    assert_eq!(hangup.emits[0].payload["hangup_source"], "caller");
+    assert_eq!(sim.far_hangup(&a).status, 422, "already ended");
+    assert_eq!(sim.far_hangup("v3:nobody").status, 404);
+}
+
+#[test]
+fn after_a_hangup_every_command_is_90018() {
+    let mut sim = Simulator::new();
+    let a = call(&mut sim);
+    command(&mut sim, &a, "hangup", json!({}));
+    for action in ["answer", "hangup", "send_dtmf"] {
+        let body = if action == "send_dtmf" {
+            json!({"digits": "1"})
+        } else {
+            json!({})
+        };
+        let answer = command(&mut sim, &a, action, body);
+        assert_eq!(answer.status, 422, "{action}");
+        assert_eq!(answer.body["errors"][0]["code"], "90018");
+        assert_eq!(answer.body["errors"][0]["title"], "Call has already ended");
+        assert!(answer.emits.is_empty());
+    }
+    assert_eq!(sim.dtmf(&a, "1").status, 422);
+}
+
+#[test]
+fn an_unknown_call_is_404_and_an_unknown_action_too() {
+    let mut sim = Simulator::new();
+    let answer = command(&mut sim, "v3:nobody", "answer", json!({}));
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.body["errors"][0]["code"], "90015");
+    let a = call(&mut sim);
+    assert_eq!(command(&mut sim, &a, "teleport", json!({})).status, 404);
+}
+
+#[test]
+fn a_repeated_command_id_is_ignored_for_60_seconds() {
+    let mut sim = Simulator::new();
+    let a = call(&mut sim);
+    let body = json!({"command_id": "cmd-1", "client_state": "Zmlyc3Q="}).to_string();
+    assert_eq!(
+        types(&sim.command(&a, "answer", &body, NOW).emits),
+        ["call.answered"]
+    );
+    let refer = json!({"sip_address": "sip:a@b.example.com", "command_id": "cmd-2"}).to_string();
+    let first = sim.command(&a, "refer", &refer, NOW);
+    assert_eq!(first.emits.len(), 2);
+    let again = sim.command(&a, "refer", &refer, NOW + COMMAND_ID_WINDOW_MS - 1);
+    assert_ok(&again);
+    assert!(again.emits.is_empty(), "ignored inside the window");
+    let later = sim.command(&a, "refer", &refer, NOW + COMMAND_ID_WINDOW_MS + 1);
+    assert_eq!(later.emits.len(), 2, "run again after the window");
+    // The same command_id on another call is another command.
+    let b = call(&mut sim);
+    assert_eq!(sim.command(&b, "answer", &body, NOW).emits.len(), 1);
+    assert_eq!(
+        sim.received.len(),
+        5,
+        "every command is listed, repeats too"
+    );
+}
+
+#[test]
+fn client_state_from_a_command_rides_on_the_call_s_later_webhooks() {
+    let mut sim = Simulator::new();
+    let a = call(&mut sim);
+    let answered = command(
+        &mut sim,
+        &a,
+        "answer",
+        json!({"client_state": "aW5ib3VuZA=="}),
+    );
+    assert_eq!(answered.emits[0].payload["client_state"], "aW5ib3VuZA==");
+    command(
+        &mut sim,
+        &a,
+        "client_state_update",
+        json!({"client_state": "c3RhbXBlZA=="}),
+    );
+    let dtmf = sim.dtmf(&a, "*1");
+    assert_eq!(
+        types(&dtmf.emits),
+        ["call.dtmf.received", "call.dtmf.received"]
+    );
+    assert_eq!(dtmf.emits[0].payload["digit"], "*");
+    assert_eq!(dtmf.emits[1].payload["digit"], "1");
+    assert!(dtmf.emits[0].delay_ms < dtmf.emits[1].delay_ms, "in order");
+    for emit in &dtmf.emits {
+        assert_eq!(emit.payload["client_state"], "c3RhbXBlZA==");
+    }
+    let hangup = sim.far_hangup(&a);
+    assert_eq!(hangup.emits[0].payload["client_state"], "c3RhbXBlZA==");
+}
+
+#[test]
+fn what_the_worker_s_validator_refuses_is_422_with_telnyx_codes_and_pointers() {
+    let mut sim = Simulator::new();
+    let a = call(&mut sim);
+    let answer = command(&mut sim, &a, "send_dtmf", json!({"digits": "12x"}));
+    assert_eq!(answer.status, 422);
+    assert_eq!(answer.body["errors"][0]["source"]["pointer"], "/digits");
+    let missing = command(&mut sim, &a, "refer", json!({}));
+    assert_eq!(missing.status, 422);
+    assert_eq!(missing.body["errors"][0]["code"], "10004");
+    let role = command(
+        &mut sim,
+        &a,
+        "switch_supervisor_role",
+        json!({"role": "boss"}),
+    );
+    assert_eq!(role.body["errors"][0]["code"], "10032");
+    assert!(answer.emits.is_empty() && missing.emits.is_empty());
+    assert_eq!(sim.command(&a, "answer", "{not json", NOW).status, 400);
+}
+
+#[test]
+fn every_webhook_it_sends_is_one_the_worker_accepts() {
+    let mut sim = Simulator::new();
+    let (a, mut emits) = sim.start_call(Some("+13125550100"), None);
+    let (b, more) = sim.start_call(None, None);
+    emits.extend(more);
+    for (action, body) in [
+        ("answer", json!({"client_state": "aW5ib3VuZA=="})),
+        ("siprec_start", json!({"connector_name": "recorder"})),
+        ("refer", json!({"sip_address": "sip:fail@x.example.com"})),
+        ("refer", json!({"sip_address": "sip:ok@x.example.com"})),
+        ("bridge", json!({"call_control_id": b})),
+        ("transfer", json!({"to": "+13125550177"})),
+    ] {
+        emits.extend(command(&mut sim, &a, action, body).emits);
+    }
+    emits.extend(sim.dtmf(&a, "*1").emits);
+    emits.extend(sim.far_hangup(&a).emits);
+    for (n, emit) in emits.iter().enumerate() {
+        let id = format!("sim-event-{n}");
+        let body = envelope(
+            emit,
+            &id,
+            "2026-12-02T12:00:00.000Z",
+            1,
+            "http://w/webhooks/telnyx",
+        );
+        let delivery = parse(body.to_string().as_bytes(), Instant::from_unix_millis(NOW))
+            .unwrap_or_else(|e| panic!("{}: {e:?}", emit.event_type));
+        assert_eq!(delivery.event_id, id);
+        let record = delivery
+            .record
+            .expect("every simulated event belongs to a call");
+        assert_eq!(
+            Some(record.call_control_id.as_str()),
+            emit.payload["call_control_id"].as_str()
+        );
+        assert_eq!(body["meta"]["attempt"], 1);
+    }
+}
