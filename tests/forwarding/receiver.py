@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-SLOW_SECONDS = 1.0
+SLOW_SECONDS = 2.0
 
 lock = threading.Lock()
 received = []

@@ -93,7 +93,7 @@ where
 
     /// Sets the alarm for `at` unless it is already set no later (and not overdue: an
     /// alarm that should long have fired, as after `wrangler dev` restarts, is set again).
-    async fn ensure_alarm(&self, at: i64) -> Result<(), StoreError> {
+    pub(super) async fn ensure_alarm(&self, at: i64) -> Result<(), StoreError> {
         let current = self.known_alarm().await?;
         let overdue = current.is_some_and(|set| set + OVERDUE_MS < self.now());
         if current.is_some_and(|set| set <= at) && !overdue {

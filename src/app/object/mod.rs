@@ -345,14 +345,14 @@ where
                 return storage_problem().into();
             }
         };
-        // An event a rule listens to, one that is forwarded, and one that changes the
-        // call's status (the index entry may be due, and after a hangup the archive) set
-        // the alarm; so does any
-        // event on an instance that does not know it set, as a duplicate in case the first
-        // copy's alarm could not be set. The runtime retries alarms, so what they owe
-        // cannot be lost. Any other event costs the claim alone.
+        // An event a rule listens to and one that changes the call's status (the index
+        // entry may be due, and after a hangup the archive) set the alarm for what is due
+        // next; so does any event on an instance that does not know it set, as a
+        // duplicate in case the first copy's alarm could not be set. The runtime retries
+        // alarms, so what they owe cannot be lost. A forwarded event needs the alarm no
+        // later than now, which takes no reading of what else is due (and no write when
+        // it is set so already, as in a burst). Any other event costs the claim alone.
         let owes = needs_plan
-            || forwarded
             || matches!(
                 record.kind(),
                 EventKind::CallInitiated
@@ -372,11 +372,16 @@ where
                 self.memory.alarm.set(AlarmKnown::At(None));
             }
         }
-        if owes || !self.memory.alarm_is_set() {
-            if let Err(error) = self.wake().await {
-                self.log_storage_error("alarm", &error);
-                return storage_problem().into();
-            }
+        let alarm = if owes || !self.memory.alarm_is_set() {
+            self.wake().await
+        } else if forwarded && !self.memory.alarm_running.get() {
+            self.ensure_alarm(accepted_at).await
+        } else {
+            Ok(())
+        };
+        if let Err(error) = alarm {
+            self.log_storage_error("alarm", &error);
+            return storage_problem().into();
         }
         let answer = Response::json(200, String::new());
         match seq {
