@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use support::deliveries::{body, occurred_at, remove, Delivery};
-use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer};
+use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Reply};
 use support::load::{in_parallel, percentile, setting};
 use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
@@ -501,6 +501,29 @@ fn forwarding_rows(
         load_ended.elapsed().as_secs_f64(),
         "s",
     ));
+    // A receiver that takes half a second to answer: were the webhook's answer waiting
+    // for its forward, every latency would grow by that much.
+    receiver.always(Reply::ok().delayed(500));
+    let workload = Workload {
+        requests: requests / 2,
+        concurrency: 16,
+        calls: 100,
+        storable: true,
+    };
+    let (elapsed, mut latencies) = load(on, signer, "fwd-slow", workload);
+    latencies.sort_unstable();
+    let label = |what: &str| {
+        format!(
+            "forwarding on, receiver answering in 500 ms, concurrency 16: {what} ({} requests)",
+            requests / 2
+        )
+    };
+    let per_second = latencies.len() as f64 / elapsed.as_secs_f64();
+    rows.push(Row::new(label("throughput"), per_second, "req/s"));
+    let p50 = percentile(&latencies, 50).as_secs_f64() * 1000.0;
+    rows.push(Row::new(label("latency p50"), p50, "ms"));
+    let p99 = percentile(&latencies, 99).as_secs_f64() * 1000.0;
+    rows.push(Row::new(label("latency p99"), p99, "ms"));
     rows
 }
 

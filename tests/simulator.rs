@@ -289,3 +289,42 @@ fn every_webhook_it_sends_is_one_the_worker_accepts() {
         assert_eq!(body["meta"]["attempt"], 1);
     }
 }
+
+#[test]
+fn a_webhook_is_sent_again_with_the_next_attempt_until_the_worker_answers_2xx() {
+    use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Reply};
+    use support::signing::{unix_now, WebhookSigner};
+    use support::simulator_http::SimServer;
+    use telnyx_edge::domain::signature::{verify, PublicKeys, SignatureHeaders};
+
+    // A stand-in for the worker: 500 first, then 200.
+    let worker = FakeTelnyxServer::start(FakeTelnyx::new());
+    worker.fake.then(Reply::status(500, "down"));
+    let sim = SimServer::start(0, &format!("{}/webhooks/telnyx", worker.api_base)).unwrap();
+    let started = ureq::post(&format!("{}/simulator/calls", sim.base))
+        .send_string("{}")
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while worker.fake.requests().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let requests = worker.fake.requests();
+    assert_eq!(requests.len(), 2, "one failed delivery, then one more");
+    let keys = PublicKeys::parse(&WebhookSigner::development().public_key_base64()).unwrap();
+    for (n, request) in requests.iter().enumerate() {
+        let body = request.json();
+        assert_eq!(body["meta"]["attempt"], n + 1);
+        assert_eq!(body["data"]["event_type"], "call.initiated");
+        let headers = SignatureHeaders {
+            signature: request.header("telnyx-signature-ed25519"),
+            timestamp: request.header("telnyx-timestamp"),
+        };
+        verify(&keys, headers, request.body.as_bytes(), unix_now(), 300)
+            .expect("signed with the development key");
+    }
+    assert_eq!(
+        requests[0].json()["data"]["id"],
+        requests[1].json()["data"]["id"]
+    );
+}
