@@ -480,12 +480,7 @@ fn forwarding_rows(
                     "forwarding {state}, concurrency {concurrency}: {what} ({requests} requests)"
                 )
             };
-            let per_second = latencies.len() as f64 / elapsed.as_secs_f64();
-            rows.push(Row::new(label("throughput"), per_second, "req/s"));
-            let p50 = percentile(&latencies, 50).as_secs_f64() * 1000.0;
-            rows.push(Row::new(label("latency p50"), p50, "ms"));
-            let p99 = percentile(&latencies, 99).as_secs_f64() * 1000.0;
-            rows.push(Row::new(label("latency p99"), p99, "ms"));
+            rows.extend(load_rows(label, elapsed, &latencies));
         }
     }
     let deadline = Instant::now() + Duration::from_secs(300);
@@ -518,13 +513,22 @@ fn forwarding_rows(
             requests / 2
         )
     };
-    let per_second = latencies.len() as f64 / elapsed.as_secs_f64();
-    rows.push(Row::new(label("throughput"), per_second, "req/s"));
-    let p50 = percentile(&latencies, 50).as_secs_f64() * 1000.0;
-    rows.push(Row::new(label("latency p50"), p50, "ms"));
-    let p99 = percentile(&latencies, 99).as_secs_f64() * 1000.0;
-    rows.push(Row::new(label("latency p99"), p99, "ms"));
+    rows.extend(load_rows(label, elapsed, &latencies));
     rows
+}
+
+/// Throughput, p50 and p99 of one load, for rows without other Workers beside them.
+fn load_rows(label: impl Fn(&str) -> String, elapsed: Duration, sorted: &[Duration]) -> [Row; 3] {
+    let ms = |percent| percentile(sorted, percent).as_secs_f64() * 1000.0;
+    [
+        Row::new(
+            label("throughput"),
+            sorted.len() as f64 / elapsed.as_secs_f64(),
+            "req/s",
+        ),
+        Row::new(label("latency p50"), ms(50), "ms"),
+        Row::new(label("latency p99"), ms(99), "ms"),
+    ]
 }
 
 fn version(program: &Path, args: &[&str]) -> String {

@@ -13,6 +13,8 @@ mod support;
 
 use std::process::ExitCode;
 
+use support::cli::options_or_usage;
+
 use support::scenarios::{play, Run, SCENARIOS};
 
 const USAGE: &str = "\
@@ -56,19 +58,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
 }
 
 fn main() -> ExitCode {
-    let options = match parse_args(std::env::args().skip(1)) {
+    let options = match options_or_usage("simulate", USAGE, parse_args(std::env::args().skip(1))) {
         Ok(options) => options,
-        Err(problem) => {
-            if !problem.is_empty() {
-                eprintln!("simulate: {problem}\n");
-            }
-            eprintln!("{USAGE}");
-            return if problem.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            };
-        }
+        Err(code) => return code,
     };
     if options.list {
         for scenario in SCENARIOS {

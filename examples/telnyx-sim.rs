@@ -12,6 +12,8 @@ mod support;
 
 use std::process::ExitCode;
 
+use support::cli::options_or_usage;
+
 use support::simulator_http::SimServer;
 
 const USAGE: &str = "\
@@ -60,19 +62,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
 }
 
 fn main() -> ExitCode {
-    let options = match parse_args(std::env::args().skip(1)) {
+    let options = match options_or_usage("telnyx-sim", USAGE, parse_args(std::env::args().skip(1)))
+    {
         Ok(options) => options,
-        Err(problem) => {
-            if !problem.is_empty() {
-                eprintln!("telnyx-sim: {problem}\n");
-            }
-            eprintln!("{USAGE}");
-            return if problem.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            };
-        }
+        Err(code) => return code,
     };
     match SimServer::start(options.port, &options.webhook_url) {
         Ok(server) => {

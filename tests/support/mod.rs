@@ -1,6 +1,7 @@
 //! Shared by the pipeline tests, the end-to-end suite and the `send-webhook` example.
 #![allow(dead_code)] // each user takes the parts it needs
 
+pub mod cli;
 pub mod deliveries;
 pub mod examples;
 pub mod fake_telnyx;

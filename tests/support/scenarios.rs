@@ -163,7 +163,11 @@ impl Run {
         };
         let response = match sent {
             Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(error) => return Err(format!("{method} {url}: {error}")),
+            Err(error) => {
+                return Err(format!(
+                    "{method} {url}: {error} (is `make dev` running, or --url and --telnyx right?)"
+                ))
+            }
         };
         let status = response.status();
         let text = response.into_string().unwrap_or_default();
