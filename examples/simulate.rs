@@ -86,10 +86,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(problem) => {
-            eprintln!(
-                "simulate: {} did not end as expected: {problem}",
-                scenario.name
-            );
+            eprintln!("simulate: {}: {problem}", scenario.name);
             ExitCode::FAILURE
         }
     }
