@@ -72,9 +72,12 @@ where
             Some(Role::Call) => {
                 self.recover_orphans()?;
                 self.run_due(true).await?;
-                self.index_when_stale().await?;
-                self.archive_when_settled().await?;
-                self.retire_when_due().await
+                // One read decides the three steps; each step that acts reads again
+                // what the awaits before it may have changed.
+                let summary = self.store().summary()?;
+                self.index_when_stale(&summary).await?;
+                self.archive_when_settled(&summary).await?;
+                self.retire_when_due(&summary).await
             }
         }
     }
@@ -224,15 +227,19 @@ where
 
     /// Archives a hung-up call in KV once nothing is open and it has been quiet for
     /// [`ARCHIVE_DELAY_MS`].
-    async fn archive_when_settled(&self) -> Result<(), StoreError> {
+    async fn archive_when_settled(&self, summary: &Summary) -> Result<(), StoreError> {
         let now = self.now();
-        let summary = self.store().summary()?;
-        let quiet_since = summary.last_change.unwrap_or(i64::MAX);
-        let settled = summary.archived.is_none()
-            && summary.hung_up
-            && summary.is_quiet()
-            && now >= quiet_since.saturating_add(ARCHIVE_DELAY_MS);
-        if settled && now >= self.memory.kv_retry_at.get() {
+        let settled = |summary: &Summary| {
+            let quiet_since = summary.last_change.unwrap_or(i64::MAX);
+            summary.archived.is_none()
+                && summary.hung_up
+                && summary.is_quiet()
+                && now >= quiet_since.saturating_add(ARCHIVE_DELAY_MS)
+        };
+        if settled(summary)
+            && now >= self.memory.kv_retry_at.get()
+            && settled(&self.store().summary()?)
+        {
             self.archive(now).await?;
         }
         Ok(())
@@ -265,11 +272,10 @@ where
 
     /// Writes the call's index entry once it is stale and KV's limit of one write a
     /// second to a key allows.
-    async fn index_when_stale(&self) -> Result<(), StoreError> {
-        let summary = self.store().summary()?;
+    async fn index_when_stale(&self, summary: &Summary) -> Result<(), StoreError> {
         if summary.index_is_stale() && self.now() >= self.index_due() {
             if let Some(state) = self.state()? {
-                self.index(&summary, &state).await?;
+                self.index(summary, &state).await?;
             }
         }
         Ok(())
@@ -309,15 +315,18 @@ where
 
     /// Once nothing changed for the retention period, the call goes to the archive
     /// (again, if it changed after it was archived) and the object deletes its storage.
-    async fn retire_when_due(&self) -> Result<(), StoreError> {
+    async fn retire_when_due(&self, summary: &Summary) -> Result<(), StoreError> {
         let retiring = |summary: &Summary| {
             summary.is_quiet()
                 && summary
                     .last_change
                     .is_some_and(|last| self.now() >= last + RETENTION_MS)
         };
+        if !retiring(summary) || self.now() < self.memory.kv_retry_at.get() {
+            return Ok(());
+        }
         let summary = self.store().summary()?;
-        if !retiring(&summary) || self.now() < self.memory.kv_retry_at.get() {
+        if !retiring(&summary) {
             return Ok(());
         }
         // Archived in the same millisecond as the last change counts as stale too.
