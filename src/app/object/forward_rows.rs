@@ -107,6 +107,16 @@ impl<S: ObjectStorage> Store<'_, S> {
             .collect()
     }
 
+    /// The head of `url`'s queue: a range of the primary key, not every queue's head.
+    pub fn forward_head(&self, url: &str) -> Result<Option<ForwardHead>, StoreError> {
+        let rows = self.0.query(
+            "SELECT url, seq, event_id, attempts, first_attempt_at, next_attempt_at \
+             FROM forwards WHERE url = ? AND status = 'pending' ORDER BY seq LIMIT 1",
+            &[url.into()],
+        )?;
+        rows.first().map(ForwardHead::read).transpose()
+    }
+
     /// When the first head of any queue is due.
     pub fn forward_due(&self) -> Result<Option<i64>, StoreError> {
         let rows = self.0.query(&format!("SELECT {FORWARD_DUE} AS n"), &[])?;

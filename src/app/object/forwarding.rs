@@ -9,7 +9,7 @@ use super::store::Role;
 use super::CallObject;
 use crate::app::http::Response;
 use crate::app::VERSION;
-use crate::domain::forward::{decide, Delivered, ForwardStatus, FORWARD_TIMEOUT_MS};
+use crate::domain::forward::{decide, Delivered, ForwardConfig, ForwardStatus, FORWARD_TIMEOUT_MS};
 use crate::domain::problem::Problem;
 use crate::domain::retry::{parse_retry_after, Attempted};
 use crate::ports::{
@@ -47,11 +47,22 @@ where
         if !forward.events.matches(event_type) {
             return Ok(false);
         }
+        self.queue_for_every_url(forward, event_id, body)?;
+        Ok(true)
+    }
+
+    /// Puts a delivery of the event at the end of every URL's queue.
+    fn queue_for_every_url(
+        &self,
+        forward: &ForwardConfig,
+        event_id: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
         let now = self.now();
         for url in &forward.urls {
             self.store().queue_forward(url, event_id, body, now)?;
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Ends the deliveries that no configured URL takes any more (forwarding turned off
@@ -90,9 +101,8 @@ where
         let store = self.store();
         let started = self.now();
         let Some(head) = store
-            .forward_heads()?
-            .into_iter()
-            .find(|head| head.url == url && head.next_attempt_at <= started)
+            .forward_head(url)?
+            .filter(|head| head.next_attempt_at <= started)
         else {
             return Ok(());
         };
@@ -215,14 +225,10 @@ where
             if role != Some(Role::Call) {
                 return Ok(false);
             }
-            let store = self.store();
-            let Some(body) = store.event_body(event_id)? else {
+            let Some(body) = self.store().event_body(event_id)? else {
                 return Ok(false);
             };
-            let now = self.now();
-            for url in &forward.urls {
-                store.queue_forward(url, event_id, &body, now)?;
-            }
+            self.queue_for_every_url(forward, event_id, &body)?;
             Ok(true)
         });
         match queued {

@@ -130,6 +130,13 @@ pub fn replay_request(call_control_id: &str, event_id: &str) -> Request {
     )
 }
 
+/// The encoded event id of a `/forwards/{event_id}/replay` path.
+fn replayed_event(path: &str) -> Option<&str> {
+    path.strip_prefix(route::FORWARDS)?
+        .strip_suffix("/replay")
+        .filter(|id| !id.is_empty())
+}
+
 /// A validated operator action.
 pub fn action_request(call_control_id: &str, action: &str, body: String) -> Request {
     internal(
@@ -238,10 +245,10 @@ where
                 let action = &path[route::ACTIONS.len()..];
                 self.operator_action(request, action).await
             }
-            ("POST", _) if path.starts_with(route::FORWARDS) && path.ends_with("/replay") => {
-                let encoded = &path[route::FORWARDS.len()..path.len() - "/replay".len()];
-                let event_id = percent_decode_str(encoded).decode_utf8_lossy();
-                self.replay_forward(&event_id).await
+            ("POST", _) if replayed_event(path).is_some() => {
+                let event_id = replayed_event(path).unwrap_or_default();
+                self.replay_forward(&percent_decode_str(event_id).decode_utf8_lossy())
+                    .await
             }
             _ => Problem::new(404, "not_found", "no such route").into(),
         }
@@ -468,6 +475,19 @@ fn read_signed(request: &Request) -> Result<Delivery, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replay_path_names_its_event_and_nothing_else_passes() {
+        assert_eq!(replayed_event("/forwards/ev%2F1/replay"), Some("ev%2F1"));
+        for path in [
+            "/forwards/replay",
+            "/forwards//replay",
+            "/forwards/ev-1",
+            "/x/ev/replay",
+        ] {
+            assert_eq!(replayed_event(path), None, "{path}");
+        }
+    }
 
     #[test]
     fn loose_events_spread_over_shards_that_no_call_can_be_named() {
