@@ -6,12 +6,13 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde_json::Value;
 use telnyx_edge::ports::memory::ManualClock;
 use telnyx_edge::ports::{find_header, HttpClient, HttpError, HttpRequest, HttpResponse};
+
+use super::loopback::LoopbackServer;
 
 /// How the fake answers one request.
 #[derive(Clone, Debug)]
@@ -348,30 +349,18 @@ pub struct FakeTelnyxServer {
     pub fake: FakeTelnyx,
     /// `http://127.0.0.1:{port}/v2`, for `TELNYX_API_BASE`.
     pub api_base: String,
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
+    _server: LoopbackServer,
 }
 
 impl FakeTelnyxServer {
     pub fn start(fake: FakeTelnyx) -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
-        let port = server.server_addr().to_ip().expect("an IP listener").port();
-        let thread = {
-            let server = Arc::clone(&server);
-            let fake = fake.clone();
-            std::thread::spawn(move || {
-                for request in server.incoming_requests() {
-                    let fake = fake.clone();
-                    // One thread per request, so a delayed reply stalls only itself.
-                    std::thread::spawn(move || answer(&fake, request));
-                }
-            })
-        };
+        let answering = fake.clone();
+        let server = LoopbackServer::start(0, move |request| answer(&answering, request))
+            .expect("bind loopback");
         Self {
             fake,
-            api_base: format!("http://127.0.0.1:{port}/v2"),
-            server,
-            thread: Some(thread),
+            api_base: format!("{}/v2", server.base),
+            _server: server,
         }
     }
 }
@@ -405,13 +394,4 @@ fn answer(fake: &FakeTelnyx, mut request: tiny_http::Request) {
     }
     // The worker may have given up (timeout) and closed the connection.
     let _ = request.respond(response);
-}
-
-impl Drop for FakeTelnyxServer {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }

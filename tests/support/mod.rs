@@ -10,6 +10,7 @@ pub mod fuzzing;
 pub mod harness;
 pub mod hostile;
 pub mod load;
+pub mod loopback;
 pub mod objects;
 pub mod raw_http;
 pub mod runner;

@@ -5,12 +5,13 @@
 //! starts it in-process.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
+use super::loopback::LoopbackServer;
 use super::signing::{unix_now, WebhookSigner};
 use super::simulator::{envelope, random_uuid, Answer, Emit, Simulator};
 use telnyx_edge::domain::time::Instant;
@@ -22,21 +23,12 @@ const DELIVERY_ATTEMPTS: u32 = 5;
 pub struct SimServer {
     /// `http://127.0.0.1:{port}`; the Call Control API is under `/v2`.
     pub base: String,
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
+    server: LoopbackServer,
 }
 
 impl SimServer {
     /// Listens on `port` (0: any free one) and sends webhooks to `webhook_url`.
     pub fn start(port: u16, webhook_url: &str) -> Result<Self, String> {
-        let server = tiny_http::Server::http(("127.0.0.1", port))
-            .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|addr| addr.port())
-            .ok_or("not an IP listener")?;
-        let server = Arc::new(server);
         let shared = Arc::new(Shared {
             sim: Mutex::new(Simulator::new()),
             signer: WebhookSigner::development(),
@@ -45,36 +37,16 @@ impl SimServer {
                 .timeout(Duration::from_secs(10))
                 .build(),
         });
-        let thread = {
-            let server = Arc::clone(&server);
-            thread::spawn(move || {
-                for request in server.incoming_requests() {
-                    let shared = Arc::clone(&shared);
-                    thread::spawn(move || handle(&shared, request));
-                }
-            })
-        };
+        let server = LoopbackServer::start(port, move |request| handle(&shared, request))?;
         Ok(Self {
-            base: format!("http://127.0.0.1:{port}"),
+            base: server.base.clone(),
             server,
-            thread: Some(thread),
         })
     }
 
     /// Serves until the process ends.
-    pub fn wait(mut self) {
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+    pub fn wait(self) {
+        self.server.wait();
     }
 }
 
