@@ -8,7 +8,7 @@ BUNDLE := build/worker/shim.mjs
 
 help:
 	@echo "make dev        the worker under wrangler dev (local KV and Durable Objects, the example rules) and the local Telnyx"
-	@echo "make test       run every test: lint, native unit and pipeline tests, end to end, console"
+	@echo "make test       run every test: lint, native unit and pipeline tests, end to end, console, and the native tests again in a fresh clone"
 	@echo "make console    the operator console's browser test alone (screenshots in target/)"
 	@echo "make bootstrap  install the pinned tools (done by dev and test)"
 	@echo "make build      release build of the worker into build/"
@@ -37,6 +37,7 @@ test: bootstrap
 	$(MAKE) --no-print-directory build
 	scripts/size-check.sh
 	cargo test --all-targets
+	scripts/clean-clone-check.sh
 
 console: bootstrap
 	cargo test --test console

@@ -1,4 +1,4 @@
-//! Contract tests against `../shared/telnyx/openapi-call-control.json`: the action tables
+//! Contract tests against `spec/telnyx/openapi-call-control.json`: the action tables
 //! are generated from it, and every body the worker can send validates against it.
 
 mod support;

@@ -124,8 +124,8 @@ fn events_that_belong_to_no_call_are_claimed_once_and_archived() {
 }
 
 #[test]
-fn every_example_delivery_in_the_shared_spec_examples_is_accepted() {
-    let examples = deliveries::shared_events();
+fn every_example_delivery_in_the_spec_examples_is_accepted() {
+    let examples = deliveries::spec_events();
     let h = Harness::new();
     let mut seen = Vec::new();
     for example in examples["events"].as_array().unwrap() {

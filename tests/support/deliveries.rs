@@ -119,13 +119,12 @@ pub fn remove(body: &mut Value, pointer: &str) {
     }
 }
 
-/// `../shared/telnyx/events.json`, the example deliveries the interface is built on.
-pub fn shared_events() -> Value {
-    let path =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/telnyx/events.json");
+/// `spec/telnyx/events.json`, the example deliveries the interface is built on.
+pub fn spec_events() -> Value {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spec/telnyx/events.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "the shared examples must be readable at {}: {e}",
+            "the example deliveries must be readable at {}: {e}",
             path.display()
         )
     });

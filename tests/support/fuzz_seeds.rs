@@ -1,9 +1,9 @@
-//! The fuzzers' starting inputs: every delivery in the shared Telnyx examples, sample
+//! The fuzzers' starting inputs: every delivery in `spec/telnyx/events.json`, sample
 //! bodies for every action, and the shipped automation examples. Written to
 //! `fuzz/corpus/` by `cargo run --example fuzz-seeds`, and replayed by
 //! `tests/fuzz_regressions.rs`.
 
-use super::deliveries::shared_events;
+use super::deliveries::spec_events;
 use super::examples::{automations_json, EXAMPLES};
 use super::fuzzing::{action_input, webhook_input, NOW, RULES};
 use super::samples;
@@ -24,7 +24,7 @@ pub fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
 
 fn webhook_seeds() -> Vec<(String, Vec<u8>)> {
     let mut seeds = Vec::new();
-    for (n, example) in shared_events()["events"]
+    for (n, example) in spec_events()["events"]
         .as_array()
         .expect("events")
         .iter()

@@ -1,4 +1,4 @@
-//! @generated from `../shared/telnyx/openapi-call-control.json` by
+//! @generated from `spec/telnyx/openapi-call-control.json` by
 //! `tests/support/spec_tables.rs`. Do not edit by hand: after the spec changes, run
 //! `REGENERATE_SPEC_TABLES=1 cargo test --test contract`.
 
