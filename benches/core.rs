@@ -13,13 +13,13 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use serde_json::{json, Value};
 
 use support::deliveries::{body, occurred_at, Delivery};
-use support::signing::WebhookSigner;
 use telnyx_edge::domain::actions::{find, validate};
 use telnyx_edge::domain::automations::{parse_rules, plan, Trigger};
 use telnyx_edge::domain::call_state::{fold, Effects};
 use telnyx_edge::domain::envelope::{parse, EventRecord};
 use telnyx_edge::domain::signature::{verify, PublicKeys, SignatureHeaders};
 use telnyx_edge::domain::time::Instant;
+use telnyx_edge::simulator::signing::WebhookSigner;
 
 const NOW: i64 = 1_757_944_931;
 const CALL: &str = "v3:u5OAKGEPT3Dx8SZSSDRWEMdNH2OripQhO9L9PL_PqJ4whcuhT6nAJA";

@@ -23,8 +23,8 @@ use serde_json::{json, Value};
 use support::deliveries::{body, occurred_at, remove, Delivery};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Reply};
 use support::load::{in_parallel, percentile, setting};
-use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
+use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
 const GZIP_BUDGET_BYTES: u64 = 200 * 1024;
 

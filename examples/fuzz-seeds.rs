@@ -3,13 +3,31 @@
 //!
 //!     cargo run --example fuzz-seeds -- fuzz/corpus
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+#![allow(dead_code)] // the support modules below are used only in part
+
+// The test-support modules the seeds come from, and only those (as fuzz/src/lib.rs).
+// fuzz_seeds reaches the others as `super::…`, which is this crate's root.
+#[path = "../tests/support/deliveries.rs"]
+mod deliveries;
+#[path = "../tests/support/examples.rs"]
+mod examples;
+#[path = "../tests/support/fake_telnyx.rs"]
+mod fake_telnyx;
+#[path = "../tests/support/fuzz_seeds.rs"]
+mod fuzz_seeds;
+#[path = "../tests/support/fuzzing.rs"]
+mod fuzzing;
+#[path = "../tests/support/objects.rs"]
+mod objects;
+#[path = "../tests/support/samples.rs"]
+mod samples;
+#[path = "../tests/support/sqlite.rs"]
+mod sqlite;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use support::fuzz_seeds::{seeds, TARGETS};
+use fuzz_seeds::{seeds, TARGETS};
 
 fn main() -> ExitCode {
     let dir = PathBuf::from(

@@ -6,13 +6,15 @@
 //! The development key's private half is published in this repository: a worker that
 //! trusts its public key trusts anyone. Use it with `wrangler dev` only.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+/// The realistic deliveries the tests send too.
+#[allow(dead_code)] // the example uses only part of it
+#[path = "../tests/support/deliveries.rs"]
+mod deliveries;
 
 use std::process::ExitCode;
 
-use support::deliveries::{body, Delivery, TRACKED_EVENT_TYPES};
-use support::signing::{unix_now, WebhookSigner};
+use deliveries::{body, Delivery, TRACKED_EVENT_TYPES};
+use telnyx_edge::simulator::signing::{unix_now, WebhookSigner};
 
 const USAGE: &str = "\
 usage: cargo run --example send-webhook -- <event_type> [options]

@@ -8,14 +8,10 @@
 //! Exits 0 when the call ends as the scenario expects, 1 (saying how it differs) when
 //! not, 2 for bad arguments.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::process::ExitCode;
 
-use support::cli::options_or_usage;
-
-use support::scenarios::{play, Run, SCENARIOS};
+use telnyx_edge::simulator::cli::options_or_usage;
+use telnyx_edge::simulator::scenarios::{play, Run, SCENARIOS};
 
 const USAGE: &str = "\
 usage: cargo run --example simulate -- <scenario> [--url <worker base>] [--telnyx <simulator base>]

@@ -7,14 +7,10 @@
 //! Its own routes start and steer calls (README "Local Telnyx simulator"). The
 //! development key's private half is published in this repository: use it locally only.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::process::ExitCode;
 
-use support::cli::options_or_usage;
-
-use support::simulator_http::SimServer;
+use telnyx_edge::simulator::cli::options_or_usage;
+use telnyx_edge::simulator::http::SimServer;
 
 const USAGE: &str = "\
 usage: cargo run --example telnyx-sim -- --port <port> --webhook-url <url>

@@ -19,8 +19,8 @@ use serde_json::{json, Value};
 
 use support::deliveries::{self, occurred_at, set_payload, Delivery};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply};
-use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
+use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
 const ADMIN_TOKEN: &str = "console-admin-token-6e1f02";
 /// 24 bytes; for this test only.

@@ -18,9 +18,9 @@ use support::hostile::{Corpus, Expect, HostileRequest, HOSTILE_CALL};
 use support::raw_http;
 use support::runner::run_case;
 use support::secrets::leaks;
-use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
 use telnyx_edge::domain::automations::command_id;
+use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
 const ADMIN_TOKEN: &str = "e2e-admin-token-1b7c9f";
 const API_KEY: &str = "e2e-api-key-5d02aa";

@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 
 use support::deliveries::call_event as event;
 use support::runner::run_case;
-use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
+use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
 const ADMIN_TOKEN: &str = "forwarding-admin-token-90c2e1";
 /// 32 random bytes; for this test only.

@@ -14,10 +14,10 @@ use serde_json::Value;
 
 use support::examples::{joined_toml, EXAMPLES};
 use support::runner::run_case;
-use support::scenarios::{play, Run, Scenario, Step, ANSWERED, SCENARIOS};
-use support::signing::WebhookSigner;
-use support::simulator_http::SimServer;
 use support::wrangler::{free_port, WranglerDev};
+use telnyx_edge::simulator::http::SimServer;
+use telnyx_edge::simulator::scenarios::{play, Run, Scenario, Step, ANSWERED, SCENARIOS};
+use telnyx_edge::simulator::signing::WebhookSigner;
 
 const ADMIN_TOKEN: &str = "simulator-e2e-admin-token";
 

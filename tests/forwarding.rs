@@ -132,7 +132,8 @@ struct WebhookSignerForged;
 
 impl WebhookSignerForged {
     fn headers(h: &Harness, body: &[u8]) -> Vec<(String, String)> {
-        support::signing::WebhookSigner::from_seed([9; 32]).headers(h.clock_secs() as i64, body)
+        telnyx_edge::simulator::signing::WebhookSigner::from_seed([9; 32])
+            .headers(h.clock_secs() as i64, body)
     }
 }
 

@@ -32,8 +32,8 @@ use support::fake_telnyx::{command_key, FakeTelnyx, FakeTelnyxServer, Faults, Lu
 use support::load::{in_parallel, percentile, setting};
 use support::runner::run_case;
 use support::secrets::leaks;
-use support::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 use support::wrangler::WranglerDev;
+use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
 const ADMIN_TOKEN: &str = "resilience-admin-token-7e1f";
 const API_KEY: &str = "resilience-api-key-03c9b2";

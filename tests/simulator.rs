@@ -1,4 +1,4 @@
-//! The local Telnyx's core (`tests/support/simulator.rs`, served by `cargo run
+//! The local Telnyx's core (`src/simulator/core.rs`, served by `cargo run
 //! --example telnyx-sim`): which webhooks follow each command, how it answers like
 //! Telnyx (a repeated `command_id`, 90018 after a hangup, 404 for an unknown call,
 //! 422 for what the worker's validator refuses), and that the worker accepts every
@@ -8,9 +8,9 @@ mod support;
 
 use serde_json::{json, Value};
 
-use support::simulator::{envelope, Answer, Emit, Simulator, COMMAND_ID_WINDOW_MS};
 use telnyx_edge::domain::envelope::parse;
 use telnyx_edge::domain::time::Instant;
+use telnyx_edge::simulator::core::{envelope, Answer, Emit, Simulator, COMMAND_ID_WINDOW_MS};
 
 const NOW: i64 = 1_764_000_000_000;
 
@@ -293,9 +293,9 @@ fn every_webhook_it_sends_is_one_the_worker_accepts() {
 #[test]
 fn a_webhook_is_sent_again_with_the_next_attempt_until_the_worker_answers_2xx() {
     use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Reply};
-    use support::signing::{unix_now, WebhookSigner};
-    use support::simulator_http::SimServer;
     use telnyx_edge::domain::signature::{verify, PublicKeys, SignatureHeaders};
+    use telnyx_edge::simulator::http::SimServer;
+    use telnyx_edge::simulator::signing::{unix_now, WebhookSigner};
 
     // A stand-in for the worker: 500 first, then 200.
     let worker = FakeTelnyxServer::start(FakeTelnyx::new());

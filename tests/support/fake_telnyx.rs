@@ -11,8 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 use telnyx_edge::ports::memory::ManualClock;
 use telnyx_edge::ports::{find_header, HttpClient, HttpError, HttpRequest, HttpResponse};
-
-use super::loopback::LoopbackServer;
+use telnyx_edge::simulator::loopback::LoopbackServer;
 
 /// How the fake answers one request.
 #[derive(Clone, Debug)]

@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::objects::{MemoryObjects, ObjectSlots};
-use super::signing::{signature_headers, WebhookSigner};
 use telnyx_edge::app::http::{Request, Response};
 use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::actions::{find, validate, ACTIONS};
@@ -20,6 +19,7 @@ use telnyx_edge::domain::config::Config;
 use telnyx_edge::domain::envelope::is_call_control_id;
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
 use telnyx_edge::ports::{HttpClient, HttpError, HttpRequest, HttpResponse};
+use telnyx_edge::simulator::signing::{signature_headers, WebhookSigner};
 
 /// The webhook target's clock, Unix seconds; mode 0 signs at this time.
 pub const NOW: i64 = 1_757_944_931;

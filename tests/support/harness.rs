@@ -8,12 +8,12 @@ use serde_json::Value;
 use super::deliveries;
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::objects::{MemoryObjects, ObjectSlots, Slot};
-use super::signing::WebhookSigner;
 use telnyx_edge::app::http::{Request, Response};
 use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::config::Config;
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
 use telnyx_edge::ports::Clock;
+use telnyx_edge::simulator::signing::WebhookSigner;
 
 pub const API_KEY: &str = "KEY-pipeline-secret-api-key";
 

@@ -9,7 +9,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use super::deliveries::{self, occurred_at, Delivery};
-use super::signing::{signature_headers, WebhookSigner};
+use telnyx_edge::simulator::signing::{signature_headers, WebhookSigner};
 
 /// The call every forged delivery claims to be about; it must stay unknown.
 pub const HOSTILE_CALL: &str = "v3:hostile-call-0001";

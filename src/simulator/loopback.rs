@@ -1,4 +1,4 @@
-//! An HTTP server on `127.0.0.1` for the test doubles (the fake Telnyx, the simulator):
+//! An HTTP server on `127.0.0.1` for the simulator and the tests' fake Telnyx:
 //! one thread per request, so a slow answer stalls only itself; stopped when dropped.
 
 use std::sync::Arc;

@@ -11,10 +11,10 @@ use std::time::Duration;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
+use super::core::{envelope, random_uuid, Answer, Emit, Simulator};
 use super::loopback::LoopbackServer;
 use super::signing::{unix_now, WebhookSigner};
-use super::simulator::{envelope, random_uuid, Answer, Emit, Simulator};
-use telnyx_edge::domain::time::Instant;
+use crate::domain::time::Instant;
 
 /// How often a webhook is sent before the simulator gives up on it, as Telnyx retries.
 const DELIVERY_ATTEMPTS: u32 = 5;

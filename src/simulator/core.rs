@@ -1,7 +1,7 @@
 //! The local Telnyx's core (`cargo run --example telnyx-sim`), without I/O: the calls it
 //! knows, how it answers each Call Control command, and which webhooks Telnyx would send
-//! after it. The example serves it over HTTP and delivers the webhooks; the tests drive
-//! it directly.
+//! after it. [`SimServer`](super::http::SimServer) serves it over HTTP and delivers the
+//! webhooks; the tests drive it directly.
 //!
 //! Commands are validated with the worker's own validator. A repeated `command_id` for
 //! the same call within 60 s is answered `200` and ignored, as Telnyx does; a command to
@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Map, Value};
 
-use telnyx_edge::domain::actions::{find, validate, Violation};
+use crate::domain::actions::{find, validate, Violation};
 
 /// How long Telnyx ignores a repeated `command_id`.
 pub const COMMAND_ID_WINDOW_MS: i64 = 60_000;
