@@ -1,4 +1,5 @@
-//! The test-support modules the fuzz targets need, compiled from `tests/support/`.
+//! The test-support modules the fuzz targets need, compiled from `tests/support/`
+//! (the webhook signer they use is the crate's own, `telnyx_edge::simulator::signing`).
 #![allow(dead_code)] // the targets use only part of what the modules offer
 
 #[path = "../../tests/support/deliveries.rs"]
@@ -9,7 +10,5 @@ pub mod fake_telnyx;
 pub mod fuzzing;
 #[path = "../../tests/support/objects.rs"]
 pub mod objects;
-#[path = "../../tests/support/signing.rs"]
-pub mod signing;
 #[path = "../../tests/support/sqlite.rs"]
 pub mod sqlite;
