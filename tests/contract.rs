@@ -10,7 +10,7 @@ use support::samples;
 use support::spec_tables::{generate, load_spec, TABLES_PATH};
 use telnyx_edge::app::http::Request;
 use telnyx_edge::domain::actions::documented::{FIELD_CHECKS, OBJECT_RULES};
-use telnyx_edge::domain::actions::{validate, ActionSpec, ACTIONS};
+use telnyx_edge::domain::actions::{validate, ActionSpec, ACTIONS, DIAL};
 
 #[test]
 fn action_tables_are_generated_from_the_current_spec() {
@@ -26,9 +26,55 @@ fn action_tables_are_generated_from_the_current_spec() {
     );
 }
 
+/// The items of generated tables (rustfmt keeps a blank line between items, and none
+/// inside one), each with its doc comment.
+fn items(tables: &str) -> Vec<String> {
+    tables
+        .split("\n\n")
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
+#[test]
+fn dial_adds_its_own_tables_and_changes_none_of_the_twelve_actions() {
+    let spec = load_spec();
+    let mut without_dial = spec.clone();
+    let removed = without_dial["paths"]
+        .as_object_mut()
+        .unwrap()
+        .remove("/calls");
+    assert!(removed.is_some(), "the spec copy has Dial (POST /calls)");
+    let twelve = items(&generate(&without_dial));
+    let all = items(&generate(&spec));
+    for item in &twelve {
+        assert!(
+            all.contains(item),
+            "the Dial changed a table of the twelve actions:\n{item}"
+        );
+    }
+    let added: Vec<&String> = all.iter().filter(|item| !twelve.contains(item)).collect();
+    assert!(
+        added
+            .iter()
+            .any(|item| item.contains("pub static DIAL: ActionSpec")),
+        "{added:#?}"
+    );
+    assert!(
+        added.iter().all(|item| item.contains("DIAL")
+            || item.contains("static CALL_REQUEST")
+            || item.contains("static DIALOGFLOW_CONFIG")),
+        "only Dial's own tables are new: {added:#?}"
+    );
+}
+
 #[test]
 fn documented_rules_name_fields_that_exist() {
-    let objects: Vec<(&str, Vec<&str>)> = ACTIONS.iter().flat_map(samples::objects).collect();
+    let objects: Vec<(&str, Vec<&str>)> = ACTIONS
+        .iter()
+        .chain([&DIAL])
+        .flat_map(samples::objects)
+        .collect();
     for (object, field, _) in FIELD_CHECKS {
         let exists = objects
             .iter()

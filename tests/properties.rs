@@ -206,6 +206,8 @@ struct DerivedRecord {
     sip_notify_response: Option<i64>,
     #[serde(default)]
     failure_cause: Option<String>,
+    #[serde(default)]
+    direction: Option<String>,
 }
 
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -229,11 +231,12 @@ impl From<DerivedRecord> for EventRecord {
             hangup_cause: r.hangup_cause,
             sip_notify_response: r.sip_notify_response,
             failure_cause: r.failure_cause,
+            direction: r.direction,
         }
     }
 }
 
-const RECORD_FIELDS: [&str; 15] = [
+const RECORD_FIELDS: [&str; 16] = [
     "id",
     "event_type",
     "occurred_at",
@@ -248,6 +251,7 @@ const RECORD_FIELDS: [&str; 15] = [
     "hangup_cause",
     "sip_notify_response",
     "failure_cause",
+    "direction",
     "other",
 ];
 

@@ -127,9 +127,18 @@ pub fn action_url(api_base: &str, call_control_id: &str, action: &str) -> String
     )
 }
 
+/// Where `action` goes: Dial to `{api_base}/calls`, any other to the call's action URL.
+pub fn request_url(api_base: &str, action: &'static ActionSpec, call_control_id: &str) -> String {
+    if action.is_dial() {
+        format!("{api_base}/calls")
+    } else {
+        action_url(api_base, call_control_id, action.name)
+    }
+}
+
 impl<H: HttpClient> TelnyxClient<'_, H> {
     /// Sends `body` (already validated, `command_id` already set) once. `now_ms` reads a
-    /// `Retry-After` date.
+    /// `Retry-After` date. `call_control_id` is the call acted on (ignored by Dial).
     pub async fn attempt(
         &self,
         action: &'static ActionSpec,
@@ -139,7 +148,7 @@ impl<H: HttpClient> TelnyxClient<'_, H> {
     ) -> Sent {
         let request = HttpRequest {
             method: action.method,
-            url: action_url(self.api_base, call_control_id, action.name),
+            url: request_url(self.api_base, action, call_control_id),
             headers: vec![
                 ("authorization", format!("Bearer {}", self.api_key)),
                 ("content-type", "application/json".into()),

@@ -503,6 +503,7 @@ mod tests {
             hangup_cause: None,
             sip_notify_response: None,
             failure_cause: None,
+            direction: None,
         }
     }
 

@@ -110,6 +110,9 @@ pub struct EventRecord {
     pub sip_notify_response: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_cause: Option<String>,
+    /// `incoming` or `outgoing`: whose number the call's own is (supervise's `from`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
 }
 
 impl EventRecord {
@@ -119,7 +122,7 @@ impl EventRecord {
 }
 
 /// `EventRecord`'s fields in order.
-const RECORD_FIELDS: [&str; 14] = [
+const RECORD_FIELDS: [&str; 15] = [
     "id",
     "event_type",
     "occurred_at",
@@ -134,6 +137,7 @@ const RECORD_FIELDS: [&str; 14] = [
     "hangup_cause",
     "sip_notify_response",
     "failure_cause",
+    "direction",
 ];
 
 /// Read by hand (`super::fields` says why), as derived code read it: the tests hold the
@@ -169,6 +173,7 @@ impl<'de> Deserialize<'de> for EventRecord {
             hangup_cause: fields.optional_string("hangup_cause")?,
             sip_notify_response: fields.optional_i64("sip_notify_response")?,
             failure_cause: fields.optional_string("failure_cause")?,
+            direction: fields.optional_string("direction")?,
         })
     }
 }
@@ -278,6 +283,7 @@ pub fn parse(body: &[u8], delivered_at: Instant) -> Result<Delivery, EnvelopeErr
             hangup_cause: text(payload, "hangup_cause"),
             sip_notify_response: payload.get("sip_notify_response").and_then(Value::as_i64),
             failure_cause: text(payload, "failure_cause"),
+            direction: text(payload, "direction"),
         }),
         _ => None,
     };

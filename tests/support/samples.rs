@@ -120,6 +120,9 @@ fn checked_sample(check: Check) -> Option<Value> {
         Check::DisplayName => json!("Support Line"),
         Check::SipUri => json!("sip:agent@pbx.example.com"),
         Check::SumAtMost(limit) => json!([limit / 4, limit / 4]),
+        Check::CallControlId => json!("v3:sample-call-control-id"),
+        Check::Destinations { .. } => json!(["+13125550100", "sip:agent@pbx.example.com"]),
+        Check::HeadersAtMost(_) => return None,
     })
 }
 

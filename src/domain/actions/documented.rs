@@ -8,6 +8,9 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::validate::bound_text;
+use crate::domain::envelope::{
+    is_call_control_id, CALL_CONTROL_ID_CHARACTERS, MAX_CALL_CONTROL_ID_BYTES,
+};
 
 /// A check on one field's value, run after its type check passed.
 #[derive(Clone, Copy, Debug)]
@@ -33,6 +36,14 @@ pub enum Check {
     SipUri,
     /// A list of non-negative integers whose sum stays within the limit.
     SumAtMost(i64),
+    /// An id Telnyx could have issued (`envelope::is_call_control_id`).
+    CallControlId,
+    /// Dial's `to`: one non-empty destination, or a list of 1 to `max` of them.
+    Destinations {
+        max: usize,
+    },
+    /// SIP headers whose names and values together stay within `max` bytes.
+    HeadersAtMost(usize),
 }
 
 /// `(object, field, check)`; object `*` matches every object with that field.
@@ -110,7 +121,59 @@ pub const FIELD_CHECKS: &[(&str, &str, Check)] = &[
         "retries_ms",
         Check::SumAtMost(60_000),
     ),
+    // The worker's own bound: an INVITE carries these headers, and a few kilobytes is
+    // more than any real one.
+    (
+        "*",
+        "custom_headers",
+        Check::HeadersAtMost(MAX_SIP_HEADER_BYTES),
+    ),
+    (
+        "*",
+        "sip_headers",
+        Check::HeadersAtMost(MAX_SIP_HEADER_BYTES),
+    ),
+    // Dial (`CallRequest`).
+    (
+        "CallRequest",
+        "to",
+        Check::Destinations {
+            max: MAX_DIAL_DESTINATIONS,
+        },
+    ),
+    ("CallRequest", "from", Check::NonEmpty),
+    ("CallRequest", "connection_id", Check::NonEmpty),
+    (
+        "CallRequest",
+        "supervise_call_control_id",
+        Check::CallControlId,
+    ),
+    ("CallRequest", "link_to", Check::CallControlId),
+    (
+        "CallRequest",
+        "timeout_secs",
+        Check::IntRange { min: 5, max: 600 },
+    ),
+    ("CallRequest", "from_display_name", Check::DisplayName),
+    (
+        "CallRequest",
+        "send_digits_on_answer",
+        Check::Dtmf { max_len: Some(64) },
+    ),
+    ("CallRequest", "record_max_length", RECORD_MAX_LENGTH),
+    ("CallRequest", "record_timeout_secs", NOT_NEGATIVE),
+    (
+        "CallRequest.webhook_retries_policies.*",
+        "retries_ms",
+        Check::SumAtMost(60_000),
+    ),
 ];
+
+/// The most destinations one Dial rings at once: the worker's own bound (Telnyx
+/// documents none; TeXML's `<Dial>` takes ten numbers).
+pub const MAX_DIAL_DESTINATIONS: usize = 10;
+/// The most bytes of SIP header names and values one request may add.
+pub const MAX_SIP_HEADER_BYTES: usize = 8 * 1024;
 
 const RECORD_MAX_LENGTH: Check = Check::IntRange {
     min: 0,
@@ -132,6 +195,8 @@ pub const OBJECT_RULES: &[(&str, ObjectRule)] = &[
     ("BridgeRequest", video_room_context_needs_room),
     ("NoiseSuppressionStart", engine_config_fits_engine),
     ("ConversationRelayEmbeddedConfig", provider_pairs),
+    ("CallRequest", media_name_or_audio_url),
+    ("CallRequest", link_to_when_bridging),
 ];
 
 pub fn field_checks<'a>(object: &'a str, field: &'a str) -> impl Iterator<Item = Check> + 'a {
@@ -235,6 +300,49 @@ impl Check {
                     return Err(format!("delays add up to {total}; at most {limit} allowed"));
                 }
             }
+            Check::CallControlId => {
+                let text = value.as_str().unwrap_or_default();
+                if !is_call_control_id(text) {
+                    return Err(format!(
+                        "must be a call control id: 1 to {MAX_CALL_CONTROL_ID_BYTES} of \
+                         {CALL_CONTROL_ID_CHARACTERS}"
+                    ));
+                }
+            }
+            Check::Destinations { max } => match value {
+                Value::String(to) if to.trim().is_empty() => return Err("must not be empty".into()),
+                Value::Array(list) if list.is_empty() => {
+                    return Err("must name at least one destination".into())
+                }
+                Value::Array(list) if list.len() > max => {
+                    return Err(format!("must name at most {max} destinations"))
+                }
+                Value::Array(list)
+                    if list
+                        .iter()
+                        .any(|to| to.as_str().is_some_and(|to| to.trim().is_empty())) =>
+                {
+                    return Err("must not hold an empty destination".into())
+                }
+                _ => {}
+            },
+            Check::HeadersAtMost(max) => {
+                let bytes: usize = value
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(Value::as_object)
+                    .flat_map(|header| header.values())
+                    .filter_map(Value::as_str)
+                    .map(str::len)
+                    .sum();
+                if bytes > max {
+                    return Err(format!(
+                        "holds {bytes} bytes of header names and values; at most {max} allowed"
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -252,6 +360,26 @@ fn media_name_or_audio_url(body: &Map<String, Value>) -> RuleResult<'_> {
         ));
     }
     Ok(())
+}
+
+/// "When bridge_intent (bridge_on_answer, park_after_unbridge) is set, link_to becomes
+/// required."
+fn link_to_when_bridging(body: &Map<String, Value>) -> RuleResult<'_> {
+    if body.contains_key("link_to") {
+        return Ok(());
+    }
+    let set = |field: &str| match body.get(field) {
+        Some(Value::Bool(on)) => *on,
+        Some(Value::Null) | None => false,
+        Some(_) => true,
+    };
+    match ["bridge_intent", "bridge_on_answer", "park_after_unbridge"]
+        .into_iter()
+        .find(|field| set(field))
+    {
+        Some(field) => Err((vec!["link_to"], format!("is required when {field} is set"))),
+        None => Ok(()),
+    }
 }
 
 fn video_room_context_needs_room(body: &Map<String, Value>) -> RuleResult<'_> {

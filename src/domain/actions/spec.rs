@@ -68,6 +68,13 @@ pub static ACTIONS: [ActionSpec; 12] = [
     },
 ];
 
+/// Dial (`POST /calls`), from the spec's `DialCall`.
+pub static DIAL: ActionSpec = ActionSpec {
+    name: "dial",
+    method: "POST",
+    body: &CALL_REQUEST,
+};
+
 static ANSWER_REQUEST: Object = Object {
     name: "AnswerRequest",
     fields: &[
@@ -1400,6 +1407,795 @@ static TRANSFER_CALL_REQUEST: Object = Object {
     ],
 };
 
+static CALL_REQUEST: Object = Object {
+    name: "CallRequest",
+    fields: &[
+        Field {
+            name: "answering_machine_detection",
+            kind: Kind::String(Str {
+                values: &[
+                    "premium",
+                    "detect",
+                    "detect_beep",
+                    "detect_words",
+                    "greeting_end",
+                    "disabled",
+                ],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "answering_machine_detection_config",
+            kind: Kind::Object(&Object {
+                name: "CallRequest.answering_machine_detection_config",
+                fields: &[
+                    Field {
+                        name: "after_greeting_silence_millis",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(-2147483648.0),
+                            max: Some(2147483647.0),
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "between_words_silence_millis",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(-2147483648.0),
+                            max: Some(2147483647.0),
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "greeting_duration_millis",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(-2147483648.0),
+                            max: Some(2147483647.0),
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "greeting_silence_duration_millis",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(-2147483648.0),
+                            max: Some(2147483647.0),
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "greeting_total_analysis_time_millis",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(-2147483648.0),
+                            max: Some(2147483647.0),
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "initial_silence_millis",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(-2147483648.0),
+                            max: Some(2147483647.0),
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "maximum_number_of_words",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(-2147483648.0),
+                            max: Some(2147483647.0),
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "maximum_word_length_millis",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(-2147483648.0),
+                            max: Some(2147483647.0),
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "silence_threshold",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(-2147483648.0),
+                            max: Some(2147483647.0),
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "total_analysis_time_millis",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(-2147483648.0),
+                            max: Some(2147483647.0),
+                        }),
+                        required: false,
+                    },
+                ],
+            }),
+            required: false,
+        },
+        Field {
+            name: "assistant",
+            kind: Kind::Object(&CALL_ASSISTANT_REQUEST),
+            required: false,
+        },
+        Field {
+            name: "audio_url",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "billing_group_id",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Uuid,
+            }),
+            required: false,
+        },
+        Field {
+            name: "bridge_intent",
+            kind: Kind::Boolean,
+            required: false,
+        },
+        Field {
+            name: "bridge_on_answer",
+            kind: Kind::Boolean,
+            required: false,
+        },
+        Field {
+            name: "client_state",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "command_id",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "conference_config",
+            kind: Kind::Object(&Object {
+                name: "CallRequest.conference_config",
+                fields: &[
+                    Field {
+                        name: "beep_enabled",
+                        kind: Kind::String(Str {
+                            values: &["always", "never", "on_enter", "on_exit"],
+                            min_len: None,
+                            max_len: None,
+                            format: Format::Text,
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "conference_name",
+                        kind: Kind::String(Str {
+                            values: &[],
+                            min_len: None,
+                            max_len: None,
+                            format: Format::Text,
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "early_media",
+                        kind: Kind::Boolean,
+                        required: false,
+                    },
+                    Field {
+                        name: "end_conference_on_exit",
+                        kind: Kind::Boolean,
+                        required: false,
+                    },
+                    Field {
+                        name: "hold",
+                        kind: Kind::Boolean,
+                        required: false,
+                    },
+                    Field {
+                        name: "hold_audio_url",
+                        kind: Kind::String(Str {
+                            values: &[],
+                            min_len: None,
+                            max_len: None,
+                            format: Format::Text,
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "hold_media_name",
+                        kind: Kind::String(Str {
+                            values: &[],
+                            min_len: None,
+                            max_len: None,
+                            format: Format::Text,
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "id",
+                        kind: Kind::String(Str {
+                            values: &[],
+                            min_len: None,
+                            max_len: None,
+                            format: Format::Uuid,
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "mute",
+                        kind: Kind::Boolean,
+                        required: false,
+                    },
+                    Field {
+                        name: "soft_end_conference_on_exit",
+                        kind: Kind::Boolean,
+                        required: false,
+                    },
+                    Field {
+                        name: "start_conference_on_create",
+                        kind: Kind::Boolean,
+                        required: false,
+                    },
+                    Field {
+                        name: "start_conference_on_enter",
+                        kind: Kind::Boolean,
+                        required: false,
+                    },
+                    Field {
+                        name: "supervisor_role",
+                        kind: Kind::String(Str {
+                            values: &["barge", "monitor", "none", "whisper"],
+                            min_len: None,
+                            max_len: None,
+                            format: Format::Text,
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "whisper_call_control_ids",
+                        kind: Kind::Array {
+                            items: &Kind::String(Str {
+                                values: &[],
+                                min_len: None,
+                                max_len: None,
+                                format: Format::Text,
+                            }),
+                            max_items: None,
+                        },
+                        required: false,
+                    },
+                ],
+            }),
+            required: false,
+        },
+        Field {
+            name: "connection_id",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: true,
+        },
+        Field {
+            name: "conversation_relay_config",
+            kind: Kind::Object(&CONVERSATION_RELAY_EMBEDDED_CONFIG),
+            required: false,
+        },
+        Field {
+            name: "custom_headers",
+            kind: Kind::Array {
+                items: &Kind::Object(&CUSTOM_SIP_HEADER),
+                max_items: None,
+            },
+            required: false,
+        },
+        Field {
+            name: "deepfake_detection",
+            kind: Kind::Object(&Object {
+                name: "CallRequest.deepfake_detection",
+                fields: &[
+                    Field {
+                        name: "enabled",
+                        kind: Kind::Boolean,
+                        required: true,
+                    },
+                    Field {
+                        name: "rtp_timeout",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(5.0),
+                            max: Some(120.0),
+                        }),
+                        required: false,
+                    },
+                    Field {
+                        name: "timeout",
+                        kind: Kind::Integer(Bounds {
+                            min: Some(5.0),
+                            max: Some(60.0),
+                        }),
+                        required: false,
+                    },
+                ],
+            }),
+            required: false,
+        },
+        Field {
+            name: "dialogflow_config",
+            kind: Kind::Object(&DIALOGFLOW_CONFIG),
+            required: false,
+        },
+        Field {
+            name: "enable_dialogflow",
+            kind: Kind::Boolean,
+            required: false,
+        },
+        Field {
+            name: "from",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: true,
+        },
+        Field {
+            name: "from_display_name",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "link_to",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "media_encryption",
+            kind: Kind::String(Str {
+                values: &["disabled", "SRTP", "DTLS"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "media_name",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "park_after_unbridge",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "preferred_codecs",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "prevent_double_bridge",
+            kind: Kind::Boolean,
+            required: false,
+        },
+        Field {
+            name: "privacy",
+            kind: Kind::String(Str {
+                values: &["id", "none"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "record",
+            kind: Kind::String(Str {
+                values: &["record-from-answer"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "record_channels",
+            kind: Kind::String(Str {
+                values: &["single", "dual"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "record_custom_file_name",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: Some(1),
+                max_len: Some(40),
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "record_format",
+            kind: Kind::String(Str {
+                values: &["wav", "mp3"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "record_max_length",
+            kind: Kind::Integer(Bounds {
+                min: Some(-2147483648.0),
+                max: Some(2147483647.0),
+            }),
+            required: false,
+        },
+        Field {
+            name: "record_timeout_secs",
+            kind: Kind::Integer(Bounds {
+                min: Some(-2147483648.0),
+                max: Some(2147483647.0),
+            }),
+            required: false,
+        },
+        Field {
+            name: "record_track",
+            kind: Kind::String(Str {
+                values: &["both", "inbound", "outbound"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "record_trim",
+            kind: Kind::String(Str {
+                values: &["trim-silence"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "retry_on_timeout",
+            kind: Kind::Boolean,
+            required: false,
+        },
+        Field {
+            name: "send_digits_on_answer",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "send_silence_when_idle",
+            kind: Kind::Boolean,
+            required: false,
+        },
+        Field {
+            name: "sip_auth_password",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "sip_auth_username",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "sip_headers",
+            kind: Kind::Array {
+                items: &Kind::Object(&SIP_HEADER),
+                max_items: None,
+            },
+            required: false,
+        },
+        Field {
+            name: "sip_region",
+            kind: Kind::String(Str {
+                values: &["US", "Europe", "Canada", "Australia", "Middle East"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "sip_transport_protocol",
+            kind: Kind::String(Str {
+                values: &["UDP", "TCP", "TLS"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "sound_modifications",
+            kind: Kind::Object(&SOUND_MODIFICATIONS),
+            required: false,
+        },
+        Field {
+            name: "stream_auth_token",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: Some(4000),
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "stream_bidirectional_codec",
+            kind: Kind::String(Str {
+                values: &["PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "stream_bidirectional_mode",
+            kind: Kind::String(Str {
+                values: &["mp3", "rtp"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "stream_bidirectional_sampling_rate",
+            kind: Kind::Integer(Bounds {
+                min: None,
+                max: None,
+            }),
+            required: false,
+        },
+        Field {
+            name: "stream_bidirectional_target_legs",
+            kind: Kind::String(Str {
+                values: &["both", "self", "opposite"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "stream_codec",
+            kind: Kind::String(Str {
+                values: &["PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16", "default"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "stream_establish_before_call_originate",
+            kind: Kind::Boolean,
+            required: false,
+        },
+        Field {
+            name: "stream_track",
+            kind: Kind::String(Str {
+                values: &["inbound_track", "outbound_track", "both_tracks"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "stream_url",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "supervise_call_control_id",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "supervisor_role",
+            kind: Kind::String(Str {
+                values: &["barge", "whisper", "monitor"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "time_limit_secs",
+            kind: Kind::Integer(Bounds {
+                min: Some(30.0),
+                max: Some(14400.0),
+            }),
+            required: false,
+        },
+        Field {
+            name: "timeout_secs",
+            kind: Kind::Integer(Bounds {
+                min: Some(-2147483648.0),
+                max: Some(2147483647.0),
+            }),
+            required: false,
+        },
+        Field {
+            name: "to",
+            kind: Kind::OneOf(&[
+                Kind::String(Str {
+                    values: &[],
+                    min_len: None,
+                    max_len: None,
+                    format: Format::Text,
+                }),
+                Kind::Array {
+                    items: &Kind::String(Str {
+                        values: &[],
+                        min_len: None,
+                        max_len: None,
+                        format: Format::Text,
+                    }),
+                    max_items: None,
+                },
+            ]),
+            required: true,
+        },
+        Field {
+            name: "transcription",
+            kind: Kind::Boolean,
+            required: false,
+        },
+        Field {
+            name: "transcription_config",
+            kind: Kind::Object(&TRANSCRIPTION_START_REQUEST),
+            required: false,
+        },
+        Field {
+            name: "webhook_retries_policies",
+            kind: Kind::Map(&Kind::Object(&Object {
+                name: "CallRequest.webhook_retries_policies.*",
+                fields: &[Field {
+                    name: "retries_ms",
+                    kind: Kind::Array {
+                        items: &Kind::Integer(Bounds {
+                            min: None,
+                            max: None,
+                        }),
+                        max_items: Some(5),
+                    },
+                    required: false,
+                }],
+            })),
+            required: false,
+        },
+        Field {
+            name: "webhook_url",
+            kind: Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "webhook_url_method",
+            kind: Kind::String(Str {
+                values: &["POST", "GET"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+        Field {
+            name: "webhook_urls",
+            kind: Kind::Map(&Kind::String(Str {
+                values: &[],
+                min_len: None,
+                max_len: None,
+                format: Format::Uri,
+            })),
+            required: false,
+        },
+        Field {
+            name: "webhook_urls_method",
+            kind: Kind::String(Str {
+                values: &["POST", "GET"],
+                min_len: None,
+                max_len: None,
+                format: Format::Text,
+            }),
+            required: false,
+        },
+    ],
+};
+
 static CALL_ASSISTANT_REQUEST: Object = Object {
     name: "CallAssistantRequest",
     fields: &[
@@ -2131,6 +2927,22 @@ static NOISE_SUPPRESSION_ENGINE_CONFIG: Object = Object {
                 min: Some(0.1),
                 max: Some(4.0),
             }),
+            required: false,
+        },
+    ],
+};
+
+static DIALOGFLOW_CONFIG: Object = Object {
+    name: "DialogflowConfig",
+    fields: &[
+        Field {
+            name: "analyze_sentiment",
+            kind: Kind::Boolean,
+            required: false,
+        },
+        Field {
+            name: "partial_automated_agent_reply",
+            kind: Kind::Boolean,
             required: false,
         },
     ],

@@ -354,7 +354,7 @@ mod tests {
     fn bounds_print_as_core_prints_them() {
         let mut bounds: Vec<f64> = vec![0.5, -0.0, 1e15, -2.5e-3];
         let mut seen = Vec::new();
-        for action in &ACTIONS {
+        for action in ACTIONS.iter().chain([&super::super::DIAL]) {
             bounds_of(&Kind::Object(action.body), &mut seen, &mut bounds);
         }
         for (_, _, check) in FIELD_CHECKS {
