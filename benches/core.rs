@@ -140,7 +140,7 @@ fn rule_matching(c: &mut Criterion) {
         serde_json::to_value(fold(call_events(5), Vec::new(), Effects::Succeeded)).expect("state");
     let mut group = c.benchmark_group("rule matching");
     for count in [10, 100] {
-        let rules = parse_rules(&rules_json(count)).expect("valid rules");
+        let rules = parse_rules(&rules_json(count), None).expect("valid rules");
         group.bench_with_input(BenchmarkId::from_parameter(count), &rules, |b, rules| {
             b.iter(|| {
                 let trigger = Trigger {

@@ -255,13 +255,13 @@ fn the_list_needs_the_admin_token() {
     assert_error(&h.get("/calls", None), 401, "unauthorized");
     assert_error(&h.get("/calls", Some("Bearer wrong")), 401, "unauthorized");
     let response = h.send(telnyx_edge::app::http::Request {
-        method: "POST".into(),
+        method: "DELETE".into(),
         path: "/calls".into(),
         headers: vec![("authorization".into(), bearer())],
         ..Default::default()
     });
     assert_eq!(response.status, 405);
-    assert_eq!(response.header("allow"), Some("GET"));
+    assert_eq!(response.header("allow"), Some("GET, POST"));
     let unconfigured = Harness::with_vars(&[("ADMIN_TOKEN", "")]);
     assert_error(
         &unconfigured.get("/calls", Some("Bearer anything")),

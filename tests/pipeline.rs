@@ -23,10 +23,11 @@ fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_once_per_status(
         json!({"status": "accepted", "event_id": "ev-1"})
     );
     assert_eq!(event_ids(&h.state(CALL)), ["ev-1"], "read your writes");
-    // Indexed by the Worker after its answer, with no alarm run; the alarm waits for
-    // the retention.
+    // Indexed by the Worker after its answer. The object's alarm, right after the
+    // answer, tells the call's session object of it; then it waits for the retention.
     assert_eq!(h.kv.keys(), [index_key(NOW * 1000, CALL)]);
     assert_eq!(h.objects.alarm_runs(), 0);
+    assert_eq!(h.run_alarms(), 1);
     assert_eq!(
         h.slot(CALL).unwrap().storage.alarm(),
         Some(NOW * 1000 + telnyx_edge::app::object::RETENTION_MS)
@@ -536,7 +537,7 @@ fn a_whole_call_folds_to_the_documented_state() {
     let expected = json!({
         "call_control_id": CALL,
         "call_leg_id": "2f1e8c3a-91d4-11f0-9d6b-02420aef1a2c",
-        "call_session_id": "2f1e6f2c-91d4-11f0-8b1a-02420aef1a2c",
+        "call_session_id": deliveries::session_of(CALL),
         "connection_id": "2461790383128036389",
         "from": "+13125550100",
         "to": "+13125550199",
@@ -555,6 +556,10 @@ fn a_whole_call_folds_to_the_documented_state() {
         }).collect::<Vec<_>>(),
         "actions": [],
         "forwards": [],
+        "origin": null,
+        "supervising": null,
+        "supervisors": [],
+        "legs": [],
         "updated_at": occurred_at(8),
     });
     assert_eq!(state, expected);

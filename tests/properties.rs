@@ -72,9 +72,9 @@ proptest! {
 
     #[test]
     fn rule_parsing_never_panics(text in "\\PC{0,200}", value in any_json()) {
-        let _ = parse_rules(&text);
-        let _ = parse_rules(&value.to_string());
-        let _ = parse_rules(&json!({"rules": [value]}).to_string());
+        let _ = parse_rules(&text, None);
+        let _ = parse_rules(&value.to_string(), None);
+        let _ = parse_rules(&json!({"rules": [value]}).to_string(), None);
     }
 
     #[test]

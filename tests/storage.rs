@@ -7,11 +7,11 @@ mod support;
 
 use serde_json::{json, Value};
 
-use support::deliveries::set_payload;
+use support::deliveries::{session_of, set_payload};
 use support::examples::{automations_json, EXAMPLES};
 use support::harness::*;
 use telnyx_edge::app::archive::{archive_key, index_key, put_index, IndexEntry, ARCHIVE_TTL_SECS};
-use telnyx_edge::app::object::{ARCHIVE_DELAY_MS, RETENTION_MS};
+use telnyx_edge::app::object::{session_object, ARCHIVE_DELAY_MS, RETENTION_MS};
 
 const SECOND: u64 = 1_000;
 const DAY: u64 = 24 * 3600 * SECOND;
@@ -317,6 +317,9 @@ struct Cost {
     kv_reads: u64,
     /// Dollars per million webhooks.
     per_million: f64,
+    /// Of which the call's session object (`legs`): its requests, rows written and
+    /// alarm sets, and their dollars per million webhooks.
+    session: (u64, u64, u64, f64),
 }
 
 fn cost_of(h: &Harness, operator_refer: bool) -> Cost {
@@ -335,7 +338,21 @@ fn cost_of(h: &Harness, operator_refer: bool) -> Cost {
         + per_webhook(counts.rows_read) * ROW_READ
         + per_webhook(kv_writes) * KV_WRITE
         + per_webhook(kv_reads) * KV_READ;
+    let session_slot = h
+        .slot(&session_object(&session_of(CALL)).unwrap())
+        .expect("the call reported to its session");
+    let session_counts = session_slot.storage.counts();
+    let session_requests = session_slot.invocations.get();
+    let session = (
+        session_requests,
+        session_counts.rows_written,
+        session_counts.alarm_sets,
+        per_webhook(session_requests) * OBJECT_REQUEST
+            + per_webhook(session_counts.rows_written) * ROW_WRITTEN
+            + per_webhook(session_counts.rows_read) * ROW_READ,
+    );
     let cost = Cost {
+        session,
         webhooks,
         actions: h.state(CALL)["actions"].as_array().unwrap().len(),
         object_requests,
@@ -369,6 +386,11 @@ fn cost_of(h: &Harness, operator_refer: bool) -> Cost {
         per_webhook(cost.rows_written),
         per_webhook(cost.kv_writes),
         cost.per_million
+    );
+    println!(
+        "cost: of which its session (legs): {} object requests, {} rows written ({} alarm \
+         sets): ${:.2} per million webhooks",
+        cost.session.0, cost.session.1, cost.session.2, cost.session.3
     );
     cost
 }
@@ -414,13 +436,24 @@ fn the_cost_per_million_webhooks_from_the_operations_counted() {
         "update the README's cost figures (and these) when storage changes"
     );
     assert!(automated.per_million < before && plain.per_million < before / 2.0);
+    // `legs`: a call joins its session's object with its first status (an object
+    // request and a row); alone in it, it reports no more. The session sets its alarm
+    // once and runs it once, when the retention has passed, to delete itself.
+    assert_eq!(
+        (plain.session.0, plain.session.1, plain.session.2),
+        (2, 2, 1)
+    );
+    assert_eq!(format!("{:.2}", plain.session.3), SESSION_PER_MILLION);
 }
+
+/// What the call's session object costs per million webhooks (README, "What it costs").
+const SESSION_PER_MILLION: &str = "0.19";
 
 /// The figures README.md gives (Storage, "What it costs"): object requests, rows
 /// written, alarm sets and dollars per million webhooks, for the call without rules,
 /// with the example rules, and without rules but forwarding every event to one URL.
 const EXPECTED: [(u64, u64, u64, &str); 3] = [
-    (17, 25, 8, "5.10"),
-    (23, 72, 18, "9.13"),
-    (26, 66, 25, "8.64"),
+    (20, 28, 10, "5.39"),
+    (25, 74, 19, "9.33"),
+    (28, 68, 26, "8.84"),
 ];

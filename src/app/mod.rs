@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod calls;
+mod dial;
 pub mod http;
 pub mod object;
 mod operator;
@@ -62,6 +63,8 @@ enum Route {
     Call(CallId),
     Live(CallId),
     Action(CallId, String),
+    /// `POST /calls/{id}/supervise`.
+    Supervise(CallId),
     /// `POST /calls/{id}/forwards/{event_id}/replay`.
     Replay(CallId, String),
     NotFound,
@@ -85,6 +88,7 @@ fn route(path: &str) -> Route {
             match (id, rest.as_slice()) {
                 (Some(id), []) => Route::Call(id),
                 (Some(id), ["live"]) => Route::Live(id),
+                (Some(id), ["supervise"]) => Route::Supervise(id),
                 (Some(id), ["actions", action]) if !action.is_empty() => {
                     Route::Action(id, (*action).to_owned())
                 }
@@ -199,6 +203,18 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
                 Ok(()) => self.list_calls(&request).await,
                 Err(problem) => problem,
             },
+            (Route::Calls, "POST") => match self.authorize(&request) {
+                Ok(()) => self.dial(&request).await,
+                Err(problem) => problem,
+            },
+            (Route::Calls, _) => method_not_allowed("GET, POST"),
+            (Route::Supervise(id), "POST") => {
+                match self.authorize(&request).and(id.map_err(Into::into)) {
+                    Ok(id) => self.supervise(&request, &id).await,
+                    Err(problem) => problem,
+                }
+            }
+            (Route::Supervise(_), _) => method_not_allowed("POST"),
             // The edge streams it (`live_request`); a runtime without streams says so.
             (Route::Live(_), "GET") => match self.live_request(&request) {
                 Some(Err(refused)) => refused,
@@ -224,9 +240,7 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
                 }
             }
             (Route::Replay(..), _) => method_not_allowed("POST"),
-            (Route::Health | Route::Calls | Route::Call(_) | Route::Live(_), _) => {
-                method_not_allowed("GET")
-            }
+            (Route::Health | Route::Call(_) | Route::Live(_), _) => method_not_allowed("GET"),
             (Route::NotFound, _) => Problem::new(404, "not_found", "no such route").into(),
         };
         response.into()

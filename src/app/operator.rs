@@ -57,7 +57,7 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
 }
 
 /// `422` with one error per violation, each with its pointer.
-fn invalid_parameter(violations: Vec<Violation>) -> Problem {
+pub(crate) fn invalid_parameter(violations: Vec<Violation>) -> Problem {
     let mut violations = violations.into_iter();
     let first = violations.next();
     let mut problem = Problem::new(
@@ -76,7 +76,7 @@ fn invalid_parameter(violations: Vec<Violation>) -> Problem {
 }
 
 /// The body as JSON; an empty body means `{}` (`hangup` and friends need no fields).
-fn parse_body(bytes: &[u8]) -> Result<Value, Problem> {
+pub(crate) fn parse_body(bytes: &[u8]) -> Result<Value, Problem> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Map::new()));
     }

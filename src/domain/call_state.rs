@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::envelope::{EventKind, EventRecord};
 use super::fields::Tagged;
 use super::forward::ForwardRecord;
+use super::legs::{DialOrigin, DialedLeg, LegEntry, SupervisorEntry};
 use super::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +23,28 @@ pub enum CallStatus {
     Answered,
     Bridged,
     Hangup,
+}
+
+impl CallStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallStatus::Initiated => "initiated",
+            CallStatus::Answered => "answered",
+            CallStatus::Bridged => "bridged",
+            CallStatus::Hangup => "hangup",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            CallStatus::Initiated,
+            CallStatus::Answered,
+            CallStatus::Bridged,
+            CallStatus::Hangup,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +131,8 @@ pub enum ActionEffect {
     Refer {
         sip_address: String,
     },
+    /// A Dial started the call: what its answer and body tell, before any webhook.
+    Dialed(Box<DialedLeg>),
 }
 
 impl<'de> Deserialize<'de> for ActionEffect {
@@ -132,6 +157,10 @@ impl<'de> Deserialize<'de> for ActionEffect {
             "refer" => Self::Refer {
                 sip_address: fields.string("sip_address")?,
             },
+            "dialed" => Self::Dialed(Box::new(
+                DialedLeg::read(&fields.into_value())
+                    .ok_or_else(|| D::Error::custom("unreadable dialed leg"))?,
+            )),
             _ => {
                 return Err(D::Error::unknown_variant(
                     &kind,
@@ -140,6 +169,7 @@ impl<'de> Deserialize<'de> for ActionEffect {
                         "supervisor_role",
                         "client_state",
                         "refer",
+                        "dialed",
                     ],
                 ))
             }
@@ -239,7 +269,23 @@ pub struct CallState {
     /// Deliveries to the forwarding URLs; kept by the call's object beside the fold.
     #[serde(default)]
     pub forwards: Vec<ForwardRecord>,
+    /// How the worker started the call (`null`: Telnyx did, as for an inbound call).
+    #[serde(default, skip_deserializing)]
+    pub origin: Option<DialOrigin>,
+    /// On a supervisor leg, the call it supervises.
+    #[serde(default)]
+    pub supervising: Option<String>,
+    /// The supervisor legs on this call, as they report themselves; kept by the call's
+    /// object beside the fold.
+    #[serde(default, skip_deserializing)]
+    pub supervisors: Vec<SupervisorEntry>,
+    /// The other calls of its session, likewise.
+    #[serde(default, skip_deserializing)]
+    pub legs: Vec<LegEntry>,
     pub updated_at: Option<String>,
+    /// `incoming` or `outgoing`, from the events (or `outgoing` for a dialed leg).
+    #[serde(skip)]
+    pub direction: Option<String>,
 }
 
 impl CallState {
@@ -272,7 +318,12 @@ impl CallState {
             events: Vec::new(),
             actions: Vec::new(),
             forwards: Vec::new(),
+            origin: None,
+            supervising: None,
+            supervisors: Vec::new(),
+            legs: Vec::new(),
             updated_at: None,
+            direction: None,
         }
     }
 
@@ -282,6 +333,7 @@ impl CallState {
         overwrite(&mut self.connection_id, event.connection_id);
         overwrite(&mut self.from, event.from);
         overwrite(&mut self.to, event.to);
+        overwrite(&mut self.direction, event.direction);
         if let Some(client_state) = event.client_state {
             self.client_state = client_state;
         }
@@ -354,6 +406,24 @@ impl CallState {
                     sip_address: Some(sip_address),
                 });
             }
+            // Before the leg's own webhooks, which tell the same or newer.
+            ActionEffect::Dialed(leg) => {
+                let keep = |slot: &mut Option<String>, value: Option<String>| {
+                    if slot.is_none() {
+                        *slot = value;
+                    }
+                };
+                keep(&mut self.call_leg_id, leg.call_leg_id);
+                keep(&mut self.call_session_id, leg.call_session_id);
+                keep(&mut self.connection_id, leg.connection_id);
+                keep(&mut self.from, leg.from);
+                keep(&mut self.to, leg.to);
+                keep(&mut self.client_state, leg.client_state);
+                keep(&mut self.direction, Some("outgoing".to_owned()));
+                keep(&mut self.supervisor_role, leg.role);
+                self.origin = Some(leg.origin);
+                self.supervising = leg.supervising;
+            }
         }
     }
 
@@ -412,9 +482,17 @@ pub fn fold(
     events.sort_unstable_by(timeline_order);
     let mut seen = HashSet::with_capacity(events.len());
     events.retain(|event| seen.insert(event.id.clone()));
-    let first = events.first()?;
-    let mut state = CallState::new(first.call_control_id.clone());
-    let mut newest = first.at;
+    // A call is known from its webhooks, or from the Dial that started it.
+    let (call_control_id, mut newest) = match events.first() {
+        Some(first) => (first.call_control_id.clone(), first.at),
+        None => actions.iter().find_map(|action| match &action.effect {
+            Some(ActionEffect::Dialed(leg)) if effects.counts(action.record.status) => {
+                Some((leg.call_control_id.clone(), action.started_at))
+            }
+            _ => None,
+        })?,
+    };
+    let mut state = CallState::new(call_control_id);
 
     let mut timed: Vec<(Instant, usize, ActionEffect)> = actions
         .iter()
@@ -883,12 +961,60 @@ mod tests {
             "events",
             "actions",
             "forwards",
+            "origin",
+            "supervising",
+            "supervisors",
+            "legs",
             "updated_at",
         ];
         expected.sort_unstable();
         assert_eq!(keys, expected);
         assert_eq!(json["status"], "initiated");
         assert_eq!(json["refer"], serde_json::Value::Null);
+    }
+
+    fn dialed(secs: i64) -> StoredAction {
+        let body = json!({"to": "sip:sup@pbx.example", "from": "+13125550199",
+            "connection_id": "c1", "supervise_call_control_id": "v3:parent",
+            "supervisor_role": "monitor", "client_state": "c3Vw"});
+        let answer = json!({"data": {"call_control_id": "v3:call", "call_leg_id": "leg-1",
+            "call_session_id": "session-1"}});
+        let leg = DialedLeg::of(body.as_object().unwrap(), &answer, DialOrigin::operator());
+        StoredAction {
+            effect: Some(ActionEffect::Dialed(Box::new(leg.unwrap()))),
+            ..action("dial", secs, ActionStatus::Succeeded, None)
+        }
+    }
+
+    #[test]
+    fn a_dialed_leg_is_a_call_before_its_first_webhook() {
+        let state = fold(Vec::new(), vec![dialed(1)], Effects::Succeeded).unwrap();
+        assert_eq!(state.call_control_id, "v3:call");
+        assert_eq!(state.status, CallStatus::Initiated);
+        assert_eq!(state.to.as_deref(), Some("sip:sup@pbx.example"));
+        assert_eq!(state.call_session_id.as_deref(), Some("session-1"));
+        assert_eq!(state.supervising.as_deref(), Some("v3:parent"));
+        assert_eq!(state.supervisor_role.as_deref(), Some("monitor"));
+        assert_eq!(state.direction.as_deref(), Some("outgoing"));
+        let json = serde_json::to_value(&state).unwrap();
+        assert_eq!(json["origin"], json!({"action": "dial", "by": "operator"}));
+        assert_eq!(json["actions"].as_array().unwrap().len(), 1);
+        // The leg's webhooks then tell the rest, and what they carry wins.
+        let mut answered = event("e1", "call.answered", 5);
+        answered.to = Some("sip:sup@10.0.0.1".into());
+        let state = fold(vec![answered], vec![dialed(1)], Effects::Succeeded).unwrap();
+        assert_eq!(state.status, CallStatus::Answered);
+        assert_eq!(state.to.as_deref(), Some("sip:sup@10.0.0.1"));
+        assert_eq!(state.supervising.as_deref(), Some("v3:parent"));
+        // A failed registration record makes no call.
+        let failed = StoredAction {
+            record: ActionRecord {
+                status: ActionStatus::Failed,
+                ..dialed(1).record
+            },
+            ..dialed(1)
+        };
+        assert_eq!(fold(Vec::new(), vec![failed], Effects::Succeeded), None);
     }
 
     #[test]

@@ -18,9 +18,10 @@ pub const AUTOMATIONS_VAR: &str = "AUTOMATIONS";
 pub const FORWARD_URL_VAR: &str = "FORWARD_URL";
 pub const FORWARD_EVENTS_VAR: &str = "FORWARD_EVENTS";
 pub const FORWARD_SECRET_VAR: &str = "FORWARD_SECRET";
+pub const CONNECTION_ID_VAR: &str = "TELNYX_CONNECTION_ID";
 
 /// Every var the configuration reads.
-pub const VARS: [&str; 9] = [
+pub const VARS: [&str; 10] = [
     PUBLIC_KEY_VAR,
     API_KEY_VAR,
     API_BASE_VAR,
@@ -30,6 +31,7 @@ pub const VARS: [&str; 9] = [
     FORWARD_URL_VAR,
     FORWARD_EVENTS_VAR,
     FORWARD_SECRET_VAR,
+    CONNECTION_ID_VAR,
 ];
 
 /// The configuration built once per set of var values: parsing keys (point
@@ -67,6 +69,8 @@ pub struct Config {
     pub api_key: Option<String>,
     pub api_base: String,
     pub admin_token: Option<String>,
+    /// The Call Control application a Dial uses when its body names none.
+    pub connection_id: Option<String>,
     /// No rules when unset; an invalid setting disables every rule and is reported.
     pub automations: Result<Vec<Rule>, Vec<RuleError>>,
     /// `Ok(None)`: nothing is forwarded. Unusable settings forward nothing and are
@@ -84,6 +88,7 @@ impl Config {
                 format!("{TOLERANCE_VAR} must be a whole number of seconds, got {text:?}")
             }),
         };
+        let connection_id = var(CONNECTION_ID_VAR).map(|id| id.trim().to_owned());
         Self {
             public_keys: var(PUBLIC_KEY_VAR).map(|keys| PublicKeys::parse(&keys)),
             tolerance_secs,
@@ -92,7 +97,10 @@ impl Config {
                 .map(|base| base.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| DEFAULT_API_BASE.to_owned()),
             admin_token: var(ADMIN_TOKEN_VAR),
-            automations: var(AUTOMATIONS_VAR).map_or(Ok(Vec::new()), |text| parse_rules(&text)),
+            automations: var(AUTOMATIONS_VAR).map_or(Ok(Vec::new()), |text| {
+                parse_rules(&text, connection_id.as_deref())
+            }),
+            connection_id,
             forward: ForwardConfig::parse(
                 var(FORWARD_URL_VAR).as_deref(),
                 var(FORWARD_EVENTS_VAR).as_deref(),

@@ -44,6 +44,11 @@ impl Fields {
         self.0.remove(name)
     }
 
+    /// The fields not taken yet, as one object.
+    pub fn into_value(self) -> Value {
+        Value::Object(self.0)
+    }
+
     /// A string that must be there.
     pub fn string<E: Error>(&mut self, name: &'static str) -> Result<String, E> {
         match self.take(name) {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod envelope;
 pub mod fields;
 pub mod forward;
+pub mod legs;
 pub mod problem;
 pub mod retry;
 pub mod signature;

@@ -56,6 +56,7 @@ impl Problem {
             401 => "Unauthorized",
             404 => "Not Found",
             405 => "Method Not Allowed",
+            409 => "Conflict",
             413 => "Payload Too Large",
             502 => "Bad Gateway",
             504 => "Gateway Timeout",

@@ -37,12 +37,20 @@ pub fn call_event(call: &str, event_type: &str, id: &str, second: u32) -> Value 
     })
 }
 
+/// The `call_session_id` of a test call: its own, as for separate inbound calls.
+pub fn session_of(call_control_id: &str) -> String {
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(call_control_id, &mut hasher);
+    let hash = std::hash::Hasher::finish(&hasher);
+    format!("2f1e6f2c-91d4-11f0-8b1a-{:012x}", hash & 0xffff_ffff_ffff)
+}
+
 /// The full body Telnyx would POST for this event.
 pub fn body(delivery: &Delivery<'_>) -> Value {
     let mut payload = json!({
         "call_control_id": delivery.call_control_id,
         "call_leg_id": "2f1e8c3a-91d4-11f0-9d6b-02420aef1a2c",
-        "call_session_id": "2f1e6f2c-91d4-11f0-8b1a-02420aef1a2c",
+        "call_session_id": session_of(delivery.call_control_id),
         "connection_id": "2461790383128036389",
         "client_state": "eyJmbG93IjoiaXZyIiwic3RlcCI6Mn0=",
     });

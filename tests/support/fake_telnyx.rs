@@ -43,6 +43,15 @@ impl Reply {
         }
     }
 
+    /// What Telnyx answers to a Dial: the new leg's ids, the call not alive yet.
+    pub fn dialed(call_control_id: &str) -> Self {
+        let body = serde_json::json!({"data": {"call_control_id": call_control_id,
+            "call_leg_id": format!("leg-{call_control_id}"),
+            "call_session_id": format!("session-{}", call_control_id.replace(':', "-")),
+            "is_alive": false, "record_type": "call"}});
+        Self::status(200, &body.to_string())
+    }
+
     /// A Telnyx error body with one error.
     pub fn error(status: u16, code: &str, title: &str) -> Self {
         let body = serde_json::json!({"errors": [{"code": code, "title": title,
@@ -274,6 +283,10 @@ impl FakeTelnyx {
 
     fn pick(script: &mut Script, request: Recorded) -> Reply {
         let key = command_key(&request);
+        // A Dial's `200` names its new leg, one per Dial.
+        let dial = (request.method == "POST" && request.path.ends_with("/calls"))
+            .then(|| Reply::dialed(&format!("v3:fake-leg-{}", script.requests.len() + 1)));
+        let ok = || dial.clone().unwrap_or_else(Reply::ok);
         script.requests.push(request);
         if let Some(reply) = script.queued.pop_front() {
             return reply;
@@ -287,10 +300,10 @@ impl FakeTelnyx {
                     *script.injected.entry(kind).or_default() += 1;
                     reply
                 }
-                None => Reply::ok(),
+                None => ok(),
             };
         }
-        script.fallback.clone().unwrap_or_else(Reply::ok)
+        script.fallback.clone().unwrap_or_else(ok)
     }
 }
 

@@ -167,7 +167,7 @@ pub fn automations(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let parsed = parse_rules(text);
+    let parsed = parse_rules(text, None);
     let rules = match parsed {
         Ok(rules) => rules,
         Err(errors) => {

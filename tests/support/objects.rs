@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use futures_util::future::LocalBoxFuture;
 use pollster::block_on;
 use telnyx_edge::app::http::{Request, Response};
 use telnyx_edge::app::object::{CallObject, ObjectMemory};
@@ -19,6 +20,8 @@ use super::sqlite::{SqliteStorage, StorageCounts};
 pub struct Slot {
     pub storage: SqliteStorage,
     memory: RefCell<Rc<ObjectMemory>>,
+    /// Requests and alarm runs this object took (each a billed Durable Object request).
+    pub invocations: Cell<u64>,
 }
 
 impl Slot {
@@ -48,6 +51,7 @@ impl ObjectSlots {
             Rc::new(Slot {
                 storage: SqliteStorage::new(),
                 memory: RefCell::new(Rc::default()),
+                invocations: Cell::new(0),
             })
         });
         Rc::clone(slot)
@@ -125,7 +129,7 @@ impl<'a, H: HttpClient> MemoryObjects<'a, H> {
         &'b self,
         slot: &'b Slot,
         memory: &'b ObjectMemory,
-    ) -> CallObject<'b, SqliteStorage, MemoryKv, MemoryLog, H, ManualClock> {
+    ) -> CallObject<'b, SqliteStorage, MemoryKv, MemoryLog, H, ManualClock, Self> {
         CallObject {
             config: self.config,
             storage: &slot.storage,
@@ -133,6 +137,7 @@ impl<'a, H: HttpClient> MemoryObjects<'a, H> {
             log: self.log,
             http: self.http,
             clock: self.clock,
+            objects: self,
             memory,
         }
     }
@@ -146,6 +151,7 @@ impl<'a, H: HttpClient> MemoryObjects<'a, H> {
         let generation = slot.storage.alarm_generation();
         let memory = slot.memory();
         self.slots.alarm_runs.set(self.slots.alarm_runs.get() + 1);
+        slot.invocations.set(slot.invocations.get() + 1);
         block_on(self.object(&slot, &memory).alarm());
         if slot.storage.alarm_generation() == generation {
             slot.storage.clear_alarm();
@@ -197,7 +203,11 @@ impl<H: HttpClient> CallObjects for MemoryObjects<'_, H> {
         }
         self.slots.requests.set(self.slots.requests.get() + 1);
         let slot = self.slots.get_or_create(name);
+        slot.invocations.set(slot.invocations.get() + 1);
         let memory = slot.memory();
-        Ok(self.object(&slot, &memory).handle(&request).await)
+        // Boxed: an object's request may reach another object through this namespace.
+        let handled: LocalBoxFuture<'_, Response> =
+            Box::pin(async move { self.object(&slot, &memory).handle(&request).await });
+        Ok(handled.await)
     }
 }

@@ -110,6 +110,27 @@ impl SqliteStorage {
         names.filter_map(Result::ok).collect()
     }
 
+    /// Every value stored in every table, as text: for checks that a secret is not kept.
+    pub fn dump(&self) -> String {
+        let connection = self.connection.borrow();
+        let mut text = String::new();
+        for table in self.tables() {
+            let mut statement = connection
+                .prepare(&format!("SELECT * FROM {table}"))
+                .expect("a table");
+            let columns = statement.column_count();
+            let mut rows = statement.query([]).expect("rows");
+            while let Ok(Some(row)) = rows.next() {
+                for column in 0..columns {
+                    if let Ok(value) = row.get::<_, rusqlite::types::Value>(column) {
+                        text.push_str(&format!("{value:?}\n"));
+                    }
+                }
+            }
+        }
+        text
+    }
+
     fn count(&self, change: impl FnOnce(&mut StorageCounts)) {
         let mut counts = self.counts.get();
         change(&mut counts);

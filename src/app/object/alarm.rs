@@ -15,12 +15,16 @@ use crate::app::telnyx::{Sent, TelnyxError};
 use crate::domain::actions;
 use crate::domain::call_state::CallState;
 use crate::domain::retry::{Attempted, Schedule};
-use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError};
+use crate::ports::{
+    CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
+};
 
 /// An alarm this late has not fired and will not: `wrangler dev` drops the alarms that
 /// fell due while it was stopped (workers-sdk#7781). Due alarms fire within
 /// milliseconds otherwise.
 const OVERDUE_MS: i64 = 1_000;
+/// How much later than the retention a session's object looks at itself again.
+const SESSION_SLACK_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// The earliest of several times.
 #[derive(Default)]
@@ -32,13 +36,14 @@ impl Earliest {
     }
 }
 
-impl<S, K, L, H, C> CallObject<'_, S, K, L, H, C>
+impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
 where
     S: ObjectStorage,
     K: KvStore,
     L: Logger,
     H: HttpClient,
     C: Clock,
+    O: CallObjects,
 {
     /// The runtime's alarm.
     pub async fn alarm(&self) {
@@ -69,6 +74,7 @@ where
                 self.loose_alarm().await?;
                 self.run_due(false).await
             }
+            Some(Role::Session) => self.session_alarm().await,
             Some(Role::Call) => {
                 self.recover_orphans()?;
                 self.run_due(true).await?;
@@ -148,6 +154,12 @@ where
                 }
                 return Ok(next.0);
             }
+            Some(Role::Session) => {
+                // A day's slack: a session's legs end within it, so the alarm set when
+                // the first reports is the one that deletes it.
+                let last = store.members_changed()?.unwrap_or(now);
+                return Ok(Some(last + RETENTION_MS + SESSION_SLACK_MS));
+            }
             Some(Role::Call) => {}
         }
         let summary = store.summary()?;
@@ -170,6 +182,11 @@ where
         }
         if let Some(since) = summary.operator_since {
             next.at(since + OPERATOR_ORPHAN_MS);
+        }
+        // What the call reports of itself changed, or a leg it dialed is still to be
+        // given to its own object.
+        if self.report_due(summary.report_mark) || summary.unregistered_dials {
+            next.at(self.links_ready(now));
         }
         if summary.index_is_stale() {
             next.at(self.index_due().max(now));
@@ -209,7 +226,7 @@ where
             if row.attempt_started_at.is_none() {
                 continue;
             }
-            let Some(spec) = actions::find(&row.action) else {
+            let Some(spec) = actions::recorded(&row.action) else {
                 self.close(&row, None, "unknown action; not sent".into())?;
                 continue;
             };

@@ -13,7 +13,8 @@ use crate::domain::forward::{decide, Delivered, ForwardConfig, ForwardStatus, FO
 use crate::domain::problem::Problem;
 use crate::domain::retry::{parse_retry_after, Attempted};
 use crate::ports::{
-    Clock, HttpClient, HttpError, HttpRequest, KvStore, LogLine, Logger, ObjectStorage, StoreError,
+    CallObjects, Clock, HttpClient, HttpError, HttpRequest, KvStore, LogLine, Logger,
+    ObjectStorage, StoreError,
 };
 
 use super::forward_rows::ForwardOutcome;
@@ -25,13 +26,14 @@ struct Replayed<'a> {
     urls: &'a [String],
 }
 
-impl<S, K, L, H, C> CallObject<'_, S, K, L, H, C>
+impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
 where
     S: ObjectStorage,
     K: KvStore,
     L: Logger,
     H: HttpClient,
     C: Clock,
+    O: CallObjects,
 {
     /// Queues an accepted event for every forwarding URL when its type is forwarded;
     /// `true` when it was.

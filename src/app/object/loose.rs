@@ -8,18 +8,19 @@ use super::{read_signed, CallObject, OUTCOME_HEADER, RETENTION_MS};
 use crate::app::archive::put_loose_event;
 use crate::app::http::{Request, Response};
 use crate::domain::problem::Problem;
-use crate::ports::{Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
+use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
 
 /// Bodies archived per alarm run.
 const ARCHIVE_BATCH: i64 = 25;
 
-impl<S, K, L, H, C> CallObject<'_, S, K, L, H, C>
+impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
 where
     S: ObjectStorage,
     K: KvStore,
     L: Logger,
     H: HttpClient,
     C: Clock,
+    O: CallObjects,
 {
     pub(super) async fn deliver_loose(&self, request: &Request) -> Response {
         let delivery = match read_signed(request) {

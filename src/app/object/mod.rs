@@ -8,15 +8,20 @@
 //! decision that must happen once is one synchronous step over SQL, before any `await`.
 
 mod alarm;
+mod dial;
 mod forward_rows;
 mod forwarding;
+mod leg_rows;
+mod links;
 mod loose;
 mod operator;
 mod outbox;
 mod planning;
 pub mod store;
 
-pub use operator::COMMAND_ID_HEADER;
+pub use dial::{dial_object, dial_request, supervise_request, SHOULD_RETRY_HEADER, UNKNOWN_CALL};
+pub use links::{session_object, MAX_SESSION_LEGS};
+pub use operator::{random_uuid, COMMAND_ID_HEADER};
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -29,9 +34,12 @@ use crate::domain::automations::listens_to;
 use crate::domain::call_state::{fold, CallState, Effects};
 use crate::domain::config::Config;
 use crate::domain::envelope::{parse, Delivery, EventKind};
+use crate::domain::legs::LegReport;
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
-use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError};
+use crate::ports::{
+    CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
+};
 use store::{NewEvent, Role, Store};
 
 /// The object's own routes; only the Worker reaches them.
@@ -194,6 +202,13 @@ pub struct ObjectMemory {
     kv_retry_at: Cell<i64>,
     /// When this instance last wrote the call's index entry.
     indexed_at: Cell<Option<i64>>,
+    /// The report mark this instance last reported the call at.
+    reported: Cell<Option<i64>>,
+    /// This instance told the call's session of it.
+    joined: Cell<bool>,
+    /// No report or registration is tried before this, after failures in a row.
+    links_retry_at: Cell<i64>,
+    links_failures: Cell<u32>,
 }
 
 impl ObjectMemory {
@@ -209,13 +224,15 @@ impl ObjectMemory {
 }
 
 /// Everything an object's request or alarm is handled with.
-pub struct CallObject<'a, S, K, L, H, C> {
+pub struct CallObject<'a, S, K, L, H, C, O> {
     pub config: &'a Config,
     pub storage: &'a S,
     pub kv: &'a K,
     pub log: &'a L,
     pub http: &'a H,
     pub clock: &'a C,
+    /// The other objects: a Dial's new leg, the call it supervises, its session.
+    pub objects: &'a O,
     pub memory: &'a ObjectMemory,
 }
 
@@ -227,33 +244,45 @@ fn storage_problem() -> Problem {
     )
 }
 
-impl<S, K, L, H, C> CallObject<'_, S, K, L, H, C>
+impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
 where
     S: ObjectStorage,
     K: KvStore,
     L: Logger,
     H: HttpClient,
     C: Clock,
+    O: CallObjects,
 {
     pub async fn handle(&self, request: &Request) -> Response {
         let path = request.path.as_str();
-        match (request.method.as_str(), path) {
-            ("POST", route::DELIVER) => self.deliver(request).await,
-            ("POST", route::LOOSE) => self.deliver_loose(request).await,
-            ("GET", route::STATE) => self.state_response().await,
+        // An operator's action, Dial or supervise: prepared here, sent below.
+        let prepared = match (request.method.as_str(), path) {
+            ("POST", route::DELIVER) => return self.deliver(request).await,
+            ("POST", route::LOOSE) => return self.deliver_loose(request).await,
+            ("GET", route::STATE) => return self.state_response().await,
+            ("POST", dial::route::REGISTER) => return self.register(request).await,
+            ("POST", links::route::SUPERVISOR) => {
+                return self.receive_report(request, leg_rows::Reports::Supervisors)
+            }
+            ("POST", links::route::PEER) => {
+                return self.receive_report(request, leg_rows::Reports::Peers)
+            }
+            ("POST", links::route::SESSION) => return self.session_report(request).await,
+            ("POST", dial::route::DIAL) => self.prepare_dial(request),
+            ("POST", dial::route::SUPERVISE) => self.prepare_supervise(request),
             ("POST", _) if path.starts_with(route::ACTIONS) => {
-                let action = &path[route::ACTIONS.len()..];
-                self.operator_action(request, action).await
+                self.prepare_action(request, &path[route::ACTIONS.len()..])
             }
             ("POST", _) if replayed_event(path).is_some() => {
                 let event_id = replayed_event(path).unwrap_or_default();
-                self.replay_forward(&percent_decode_str(event_id).decode_utf8_lossy())
-                    .await
+                return self
+                    .replay_forward(&percent_decode_str(event_id).decode_utf8_lossy())
+                    .await;
             }
-            _ => Problem::new(404, "not_found", "no such route").into(),
-        }
+            _ => return Problem::new(404, "not_found", "no such route").into(),
+        };
+        self.operate(prepared).await
     }
-
     fn store(&self) -> Store<'_, S> {
         Store(self.storage)
     }
@@ -416,6 +445,17 @@ where
             return Ok(None);
         };
         state.forwards = store.forwards()?;
+        state.supervisors = store
+            .reports(leg_rows::Reports::Supervisors)?
+            .iter()
+            .map(LegReport::supervisor)
+            .collect();
+        state.legs = store
+            .reports(leg_rows::Reports::Peers)?
+            .iter()
+            .filter(|leg| leg.call_control_id != state.call_control_id)
+            .map(LegReport::leg)
+            .collect();
         Ok(Some(state))
     }
 

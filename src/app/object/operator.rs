@@ -4,21 +4,35 @@
 
 use serde_json::{Map, Value};
 
+use super::dial::SHOULD_RETRY_HEADER;
 use super::store::{NewAction, Origin, Role};
 use super::CallObject;
 use crate::app::http::{Request, Response};
 use crate::app::telnyx::{Sent, TelnyxError};
 use crate::domain::actions::{self, ActionSpec};
 use crate::domain::call_state::{ActionEffect, ActionStatus};
+use crate::domain::legs::DialOrigin;
 use crate::domain::problem::Problem;
 use crate::domain::retry::{Schedule, Verdict};
-use crate::ports::{Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
+use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
+
+/// An operator's request to send: the action, the call it acts on (none for a Dial),
+/// its body, and for a Dial how it starts its leg.
+pub(super) struct Operation {
+    pub spec: &'static ActionSpec,
+    pub call: String,
+    pub body: Map<String, Value>,
+    pub dialed: Option<DialOrigin>,
+}
+
+/// An operation, or the answer that refuses it.
+pub(super) type Prepared = Result<Operation, Response>;
 
 /// Echoes the command id used, so an operator can match the call's `actions` entry.
 pub const COMMAND_ID_HEADER: &str = "telnyx-edge-command-id";
 
 /// A random UUIDv4 from the platform's secure generator.
-fn random_uuid() -> Result<String, StoreError> {
+pub fn random_uuid() -> Result<String, StoreError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| StoreError(format!("no randomness: {e}")))?;
     Ok(uuid::Builder::from_random_bytes(bytes)
@@ -27,24 +41,41 @@ fn random_uuid() -> Result<String, StoreError> {
         .to_string())
 }
 
-impl<S, K, L, H, C> CallObject<'_, S, K, L, H, C>
+impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
 where
     S: ObjectStorage,
     K: KvStore,
     L: Logger,
     H: HttpClient,
     C: Clock,
+    O: CallObjects,
 {
-    pub(super) async fn operator_action(&self, request: &Request, name: &str) -> Response {
+    /// An operator's action on this call, ready to send, or why not.
+    pub(super) fn prepare_action(&self, request: &Request, name: &str) -> Prepared {
         let (Some(spec), Ok(Some(call))) =
             (actions::find(name), request.header(super::CALL_HEADER))
         else {
-            return Problem::new(404, "not_found", "no such action").into();
+            return Err(Problem::new(404, "not_found", "no such action").into());
         };
         let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&request.body) else {
-            return Problem::new(400, "invalid_json", "the body must be a JSON object").into();
+            return Err(Problem::new(400, "invalid_json", "the body must be a JSON object").into());
         };
-        match self.perform(spec, call, body).await {
+        Ok(Operation {
+            spec,
+            call: call.to_owned(),
+            body,
+            dialed: None,
+        })
+    }
+
+    /// Sends what an operator's request prepared (the one place that does: each await
+    /// of it would be compiled into the object's request handler again).
+    pub(super) async fn operate(&self, prepared: Prepared) -> Response {
+        let operation = match prepared {
+            Ok(operation) => operation,
+            Err(refusal) => return refusal,
+        };
+        match self.perform(operation).await {
             Ok(response) => response,
             Err(error) => {
                 self.log_storage_error("operator action", &error);
@@ -52,13 +83,17 @@ where
             }
         }
     }
-
-    async fn perform(
-        &self,
-        spec: &'static ActionSpec,
-        call: &str,
-        mut body: Map<String, Value>,
-    ) -> Result<Response, StoreError> {
+    /// Records the action, sends it while the operator waits, and answers with
+    /// Telnyx's answer. A Dial (`dialed` says how it started its leg) gives the leg it
+    /// started to the leg's own object before answering.
+    async fn perform(&self, operation: Operation) -> Result<Response, StoreError> {
+        let Operation {
+            spec,
+            call,
+            mut body,
+            dialed,
+        } = operation;
+        let call = call.as_str();
         let id = random_uuid()?;
         let command_id = spec.accepts_command_id().then(|| {
             let given = body.get("command_id").and_then(Value::as_str);
@@ -109,21 +144,45 @@ where
                 .into(),
             ));
         };
-        let text = Value::Object(body).to_string();
-        let sent = loop {
+        let text = Value::Object(body.clone()).to_string();
+        let (sent, succeeded) = loop {
             let sent = self.attempt(&id, spec, call, api_key, &text).await?;
             match self.settle(&id, spec, &sent, &Schedule::OPERATOR) {
                 Ok(Verdict::RetryIn(delay)) => self.clock.sleep(delay).await,
-                Ok(_) => break sent,
+                // Recorded with the outcome, in the same step.
+                Ok(Verdict::Succeeded) => match dialed {
+                    Some(origin) => {
+                        break (
+                            sent.clone(),
+                            self.record_leg(&id, &body, &sent, origin).is_ok(),
+                        )
+                    }
+                    None => break (sent, true),
+                },
+                Ok(Verdict::Failed(_)) => break (sent, false),
                 // The request went out: the operator hears how it ended. The action stays
                 // pending until the alarm closes it as unrecorded.
                 Err(error) => {
                     self.log_storage_error("outcome not recorded", &error);
-                    break sent;
+                    break (sent, false);
                 }
             }
         };
-        Ok(with_id(answer(sent)))
+        if succeeded {
+            // The new leg is a call from here on; one its object could not take yet is
+            // given to it by the alarm.
+            if spec.is_dial() {
+                self.register_dials().await?;
+            }
+            // What this call reports of itself, or a leg still to register.
+            self.wake().await?;
+        }
+        let answer = with_id(answer(sent));
+        Ok(if spec.is_dial() && !(200..300).contains(&answer.status) {
+            answer.with_header(SHOULD_RETRY_HEADER, "false")
+        } else {
+            answer
+        })
     }
 }
 

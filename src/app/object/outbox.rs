@@ -9,15 +9,20 @@ use futures_util::future::{select, Either, FutureExt, LocalBoxFuture};
 use futures_util::pin_mut;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
+use serde_json::Value;
+
 use super::store::{ActionRow, Outcome, Retry};
 use super::CallObject;
 use crate::app::telnyx::{Sent, TelnyxClient, TelnyxError};
 use crate::domain::actions::{self, ActionSpec};
 use crate::domain::call_state::ActionStatus;
+use crate::domain::legs::DialOrigin;
 use crate::domain::retry::{
     decide, may_have_run, Failure, Progress, Schedule, Verdict, RESEND_WINDOW_MS,
 };
-use crate::ports::{Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError};
+use crate::ports::{
+    CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
+};
 
 use super::{ObjectMemory, PLANNING_TICK_MS};
 
@@ -51,15 +56,18 @@ enum Line {
     Actions,
     /// The deliveries to one forwarding URL.
     Forward(String),
+    /// Registrations of dialed legs, and the call's report to the calls that show it.
+    Links,
 }
 
-impl<S, K, L, H, C> CallObject<'_, S, K, L, H, C>
+impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
 where
     S: ObjectStorage,
     K: KvStore,
     L: Logger,
     H: HttpClient,
     C: Clock,
+    O: CallObjects,
 {
     /// Runs what is due until nothing is: events are planned as soon as they may be,
     /// and each line of work ([`Line`]) sends its next request whenever it is due. The
@@ -113,6 +121,12 @@ where
             if head.is_some_and(|head| head.next_attempt_at.is_some_and(|at| at <= now)) {
                 due.push(Line::Actions);
             }
+            let store = self.store();
+            if self.links_ready(now) <= now
+                && (self.report_due(store.report_mark()?) || !store.dials(true)?.is_empty())
+            {
+                due.push(Line::Links);
+            }
         }
         due.extend(self.due_forwards(now)?.into_iter().map(Line::Forward));
         Ok(due)
@@ -128,6 +142,7 @@ where
                     Err(error) => Err(error),
                 },
                 Line::Forward(url) => self.forward_next(url).await,
+                Line::Links => self.run_links().await,
             };
             (line, done)
         }
@@ -135,7 +150,7 @@ where
     }
 
     async fn attempt_automation(&self, row: ActionRow) -> Result<(), StoreError> {
-        let Some(spec) = actions::find(&row.action) else {
+        let Some(spec) = actions::recorded(&row.action) else {
             return self.close(&row, None, "unknown action; not sent".into());
         };
         let Some(api_key) = self.config.api_key.as_deref() else {
@@ -158,8 +173,27 @@ where
             return self.close(&row, row.http_status, reason);
         }
         let body = row.body.clone().unwrap_or_else(|| "{}".into());
+        let dial_body = match serde_json::from_slice(body.as_bytes()) {
+            Ok(Value::Object(body)) if spec.is_dial() => Some(body),
+            _ => None,
+        };
+        // Nothing joins a call that has hung up.
+        let supervises_self = dial_body.as_ref().is_some_and(|body| {
+            body.get("supervise_call_control_id")
+                .and_then(Value::as_str)
+                == Some(call.as_str())
+        });
+        if supervises_self && self.store().summary()?.hung_up {
+            let reason = "call_ended: the call to supervise has hung up; not dialed";
+            return self.close(&row, None, reason.into());
+        }
         let sent = self.attempt(&row.id, spec, &call, api_key, &body).await?;
-        self.settle(&row.id, spec, &sent, &Schedule::OUTBOX)?;
+        let verdict = self.settle(&row.id, spec, &sent, &Schedule::OUTBOX)?;
+        // The leg goes to its own object on the line of links, which is due now.
+        if let (Verdict::Succeeded, Some(body)) = (verdict, dial_body) {
+            let origin = DialOrigin::rule(row.rule.as_deref().unwrap_or_default(), &call);
+            self.record_leg(&row.id, &body, &sent, origin)?;
+        }
         Ok(())
     }
 

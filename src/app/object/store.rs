@@ -9,12 +9,15 @@
 //! - `meta`: what the object did once: the archive.
 //! - `loose_events`: in the objects for events that belong to no call, each claimed id
 //!   and, until it is archived in KV, its body.
-//! - `forwards` (both roles): each delivery of an event to a forwarding URL, in order
-//!   per URL (`forward_rows`).
+//! - `forwards` (call and loose roles): each delivery of an event to a forwarding URL,
+//!   in order per URL (`forward_rows`).
+//! - `dials`, `supervisors`, `peers` (call role) and `members` (session role): how calls
+//!   are tied together (`leg_rows`).
 
 use serde_json::Value;
 
 use super::forward_rows::FORWARD_DUE;
+use super::leg_rows::{CALL_LEG_TABLES, SESSION_SCHEMA};
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
 use crate::domain::envelope::EventRecord;
 use crate::domain::time::Instant;
@@ -45,11 +48,13 @@ const FORWARDS_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS forwards (url TEXT NOT
      updated_at INTEGER NOT NULL, first_attempt_at INTEGER, next_attempt_at INTEGER, \
      body TEXT, PRIMARY KEY (url, seq)) WITHOUT ROWID";
 
-/// Which of its two jobs an object's tables are for.
+/// Which of its jobs an object's tables are for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Call,
     Loose,
+    /// The legs of one call session (`session/{call_session_id}`).
+    Session,
 }
 
 /// Who asked for an action.
@@ -77,6 +82,13 @@ pub const INDEXED_STATUS_EVENTS: &str = "indexed_status_events";
 
 /// The events that can change a call's status (and so its index entry).
 const STATUS_EVENTS: &str = "'call.initiated', 'call.answered', 'call.bridged', 'call.hangup'";
+
+/// A count that grows whenever what the call reports of itself may have changed: its
+/// status events, its successful role switches and the Dial that started it.
+const REPORT_MARK: &str = "((SELECT COUNT(*) FROM events WHERE event_type IN \
+     ('call.initiated', 'call.answered', 'call.bridged', 'call.hangup')) + \
+     (SELECT COUNT(*) FROM actions WHERE status = 'succeeded' \
+     AND (action = 'switch_supervisor_role' OR id LIKE 'dial/%')))";
 
 /// An event to claim.
 pub struct NewEvent<'a> {
@@ -265,6 +277,10 @@ pub struct Summary {
     pub forwards_pending: u64,
     /// When the first head of a forwarding queue is due.
     pub forward_due: Option<i64>,
+    /// What the call reports of itself may have changed since this grew.
+    pub report_mark: i64,
+    /// A leg this object dialed is not known to its own object yet.
+    pub unregistered_dials: bool,
 }
 
 impl Summary {
@@ -341,6 +357,10 @@ impl<S: ObjectStorage> Store<'_, S> {
                  (SELECT MAX(accepted_at) FROM events) AS last_accepted, \
                  (SELECT MAX(updated_at) FROM actions) AS last_action, \
                  (SELECT MAX(updated_at) FROM forwards) AS last_forward, \
+                 (SELECT MAX(updated_at) FROM supervisors) AS last_supervisor, \
+                 (SELECT MAX(updated_at) FROM peers) AS last_peer, \
+                 {REPORT_MARK} AS report_mark, \
+                 EXISTS (SELECT 1 FROM dials WHERE registered = 0) AS unregistered_dials, \
                  (SELECT COUNT(*) FROM forwards WHERE status = 'pending') AS forwards_pending, \
                  {FORWARD_DUE} AS forward_due, \
                  (SELECT value FROM meta WHERE key = '{ARCHIVED}') AS archived, \
@@ -366,7 +386,9 @@ impl<S: ObjectStorage> Store<'_, S> {
             first_accepted: int(row, "first_accepted"),
             last_change: int(row, "last_accepted")
                 .max(int(row, "last_action"))
-                .max(int(row, "last_forward")),
+                .max(int(row, "last_forward"))
+                .max(int(row, "last_supervisor"))
+                .max(int(row, "last_peer")),
             archived: int(row, "archived"),
             unplanned_since: int(row, "unplanned_since"),
             pending: int(row, "pending")
@@ -382,20 +404,30 @@ impl<S: ObjectStorage> Store<'_, S> {
                 .and_then(|n| u64::try_from(n).ok())
                 .unwrap_or(0),
             forward_due: int(row, "forward_due"),
+            report_mark: int(row, "report_mark").unwrap_or(0),
+            unregistered_dials: int(row, "unregistered_dials") == Some(1),
         })
+    }
+
+    /// [`Summary::report_mark`] alone.
+    pub fn report_mark(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .number(&format!("SELECT {REPORT_MARK} AS n"), &[])?
+            .unwrap_or(0))
     }
 
     /// Which role the object's tables are for, if it has any.
     pub fn role(&self) -> Result<Option<Role>, StoreError> {
         let tables = self.0.query(
             "SELECT name FROM sqlite_master WHERE type = 'table' \
-             AND name IN ('events', 'loose_events')",
+             AND name IN ('events', 'loose_events', 'members')",
             &[],
         )?;
         Ok(tables
             .first()
             .map(|table| match text(table, "name").as_deref() {
                 Some("loose_events") => Role::Loose,
+                Some("members") => Role::Session,
                 _ => Role::Call,
             }))
     }
@@ -404,8 +436,13 @@ impl<S: ObjectStorage> Store<'_, S> {
     /// version added, for an object stored by an earlier one).
     pub fn create(&self, role: Role) -> Result<(), StoreError> {
         match role {
-            Role::Call => self.0.execute_script(CALL_SCHEMA)?,
+            Role::Call => {
+                self.0.execute_script(CALL_SCHEMA)?;
+                self.0.execute_script(CALL_LEG_TABLES)?;
+            }
             Role::Loose => self.0.execute_script(LOOSE_SCHEMA)?,
+            // A session forwards nothing.
+            Role::Session => return self.0.execute_script(SESSION_SCHEMA),
         }
         self.0.execute_script(FORWARDS_SCHEMA)
     }
@@ -514,6 +551,16 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     pub fn action(&self, id: &str) -> Result<Option<ActionRow>, StoreError> {
         let rows = self.action_rows("SELECT * FROM actions WHERE id = ?", &[id.into()])?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// The latest Dial sent with `command_id`.
+    pub fn dial_action(&self, command_id: &str) -> Result<Option<ActionRow>, StoreError> {
+        let rows = self.action_rows(
+            "SELECT * FROM actions WHERE action = 'dial' AND command_id = ? \
+             AND id NOT LIKE 'dial/%' ORDER BY seq DESC LIMIT 1",
+            &[command_id.into()],
+        )?;
         Ok(rows.into_iter().next())
     }
 

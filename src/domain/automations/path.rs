@@ -9,7 +9,7 @@ const DATA_FIELDS: [&str; 5] = ["event_type", "id", "occurred_at", "payload", "r
 
 /// Every path into the call state JSON (`GET /calls/{id}`) that a rule can test.
 /// A unit test checks the list against the state's serialization.
-pub const STATE_PATHS: [&str; 23] = [
+pub const STATE_PATHS: [&str; 29] = [
     "call_control_id",
     "call_leg_id",
     "call_session_id",
@@ -21,6 +21,11 @@ pub const STATE_PATHS: [&str; 23] = [
     "noise_suppression.direction",
     "noise_suppression.engine",
     "noise_suppression.status",
+    "origin",
+    "origin.action",
+    "origin.by",
+    "origin.call_control_id",
+    "origin.rule",
     "refer",
     "refer.sip_address",
     "refer.sip_notify_response",
@@ -30,6 +35,7 @@ pub const STATE_PATHS: [&str; 23] = [
     "siprec.hangup_cause",
     "siprec.status",
     "status",
+    "supervising",
     "supervisor_role",
     "to",
     "updated_at",
@@ -145,7 +151,10 @@ mod tests {
         if let Value::Object(map) = value {
             for (key, member) in map {
                 let path = format!("{prefix}{key}");
-                if matches!(key.as_str(), "events" | "actions" | "forwards") {
+                if matches!(
+                    key.as_str(),
+                    "events" | "actions" | "forwards" | "supervisors" | "legs"
+                ) {
                     continue;
                 }
                 out.push(path.clone());
@@ -168,6 +177,8 @@ mod tests {
         // Fill the nested objects the fold left null, with their real field names.
         state["siprec"] = json!({"status": "failed", "failure_cause": null, "hangup_cause": null});
         state["noise_suppression"] = json!({"status": "active", "direction": null, "engine": null});
+        state["origin"] =
+            json!({"action": "dial", "by": "rule", "rule": "r", "call_control_id": "v3:b"});
         let mut found = Vec::new();
         paths_of(&state, "", &mut found);
         found.sort();

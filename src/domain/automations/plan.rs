@@ -158,7 +158,7 @@ mod tests {
     use serde_json::json;
 
     fn rules(config: Value) -> Vec<Rule> {
-        parse_rules(&json!({ "rules": config }).to_string()).unwrap()
+        parse_rules(&json!({ "rules": config }).to_string(), None).unwrap()
     }
 
     fn data(event_type: &str, payload: Value) -> Map<String, Value> {

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::path::Path;
 use super::template::{has_placeholder, templates_in, Template};
-use crate::domain::actions::{self, push_pointer, validate_template, ActionSpec, ACTIONS};
+use crate::domain::actions::{self, push_pointer, validate_template, ActionSpec, ACTIONS, DIAL};
 use crate::domain::envelope::canonical_event_type;
 
 /// Enough for any real flow, and bounded: every rule is matched on every event.
@@ -76,8 +76,9 @@ impl std::fmt::Display for RuleError {
     }
 }
 
-/// Parses and checks the whole setting.
-pub fn parse_rules(text: &str) -> Result<Vec<Rule>, Vec<RuleError>> {
+/// Parses and checks the whole setting. A `dial` without `connection_id` takes
+/// `connection_id` (`TELNYX_CONNECTION_ID`), so it is checked as it will be sent.
+pub fn parse_rules(text: &str, connection_id: Option<&str>) -> Result<Vec<Rule>, Vec<RuleError>> {
     let mut errors = Errors::default();
     let value: Value = match serde_json::from_slice(text.as_bytes()) {
         Ok(value) => value,
@@ -119,7 +120,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, Vec<RuleError>> {
     let mut names = HashSet::new();
     for (index, rule) in rules.iter().enumerate().take(MAX_RULES) {
         let pointer = pointer_to(&["rules", &index.to_string()]);
-        if let Some(rule) = parse_rule(rule, &pointer, &mut errors) {
+        if let Some(rule) = parse_rule(rule, &pointer, connection_id, &mut errors) {
             if !names.insert(rule.name.clone()) {
                 errors.at(
                     Some(&rule.name),
@@ -161,7 +162,12 @@ fn pointer_to(tokens: &[&str]) -> String {
 }
 
 /// One rule, or `None` after reporting why it is invalid.
-fn parse_rule(value: &Value, at: &str, errors: &mut Errors) -> Option<Rule> {
+fn parse_rule(
+    value: &Value,
+    at: &str,
+    connection_id: Option<&str>,
+    errors: &mut Errors,
+) -> Option<Rule> {
     let Some(rule) = value.as_object() else {
         errors.at(None, at, "must be an object with name, on and do");
         return None;
@@ -194,7 +200,7 @@ fn parse_rule(value: &Value, at: &str, errors: &mut Errors) -> Option<Rule> {
             Vec::new()
         }
     };
-    let actions = parse_actions(rule.get("do"), &field("do"), label, errors);
+    let actions = parse_actions(rule.get("do"), &field("do"), label, connection_id, errors);
     let limit_per_call = match rule.get("limit_per_call") {
         None => None,
         Some(limit) => match limit.as_u64().and_then(|n| u32::try_from(n).ok()) {
@@ -319,6 +325,7 @@ fn parse_actions(
     value: Option<&Value>,
     at: &str,
     rule: Option<&str>,
+    connection_id: Option<&str>,
     errors: &mut Errors,
 ) -> Vec<RuleAction> {
     let steps = match value {
@@ -342,7 +349,9 @@ fn parse_actions(
     steps
         .iter()
         .enumerate()
-        .filter_map(|(index, step)| parse_action(step, &format!("{at}/{index}"), rule, errors))
+        .filter_map(|(index, step)| {
+            parse_action(step, &format!("{at}/{index}"), rule, connection_id, errors)
+        })
         .collect()
 }
 
@@ -350,6 +359,7 @@ fn parse_action(
     value: &Value,
     at: &str,
     rule: Option<&str>,
+    connection_id: Option<&str>,
     errors: &mut Errors,
 ) -> Option<RuleAction> {
     let Some(step) = value.as_object() else {
@@ -371,10 +381,10 @@ fn parse_action(
         );
     }
     let action = match step.get("action").and_then(Value::as_str) {
-        Some(name) => match actions::find(name) {
+        Some(name) => match actions::recorded(name) {
             Some(action) => action,
             None => {
-                let known: Vec<&str> = ACTIONS.iter().map(|a| a.name).collect();
+                let known: Vec<&str> = ACTIONS.iter().chain([&DIAL]).map(|a| a.name).collect();
                 errors.at(
                     rule,
                     &format!("{at}/action"),
@@ -393,7 +403,7 @@ fn parse_action(
         }
     };
     let params_at = format!("{at}/params");
-    let params = match step.get("params") {
+    let mut params = match step.get("params") {
         None => Map::new(),
         Some(Value::Object(params)) => params.clone(),
         Some(_) => {
@@ -405,6 +415,11 @@ fn parse_action(
             return None;
         }
     };
+    if let (true, Some(id)) = (action.is_dial(), connection_id) {
+        params
+            .entry("connection_id")
+            .or_insert_with(|| Value::String(id.to_owned()));
+    }
     let before = errors.0.len();
     if params.contains_key("command_id") {
         errors.at(
@@ -442,11 +457,11 @@ mod tests {
     use serde_json::json;
 
     fn errors_of(config: Value) -> Vec<RuleError> {
-        parse_rules(&config.to_string()).expect_err("accepted")
+        parse_rules(&config.to_string(), None).expect_err("accepted")
     }
 
     fn one_rule(rule: Value) -> Result<Vec<Rule>, Vec<RuleError>> {
-        parse_rules(&json!({"rules": [rule]}).to_string())
+        parse_rules(&json!({"rules": [rule]}).to_string(), None)
     }
 
     #[test]
@@ -582,10 +597,10 @@ mod tests {
             ("{\"rules\": [], \"extra\": 1}", "/extra"),
             ("{\"rules\": [1]}", "/rules/0"),
         ] {
-            let errors = parse_rules(config).expect_err(config);
+            let errors = parse_rules(config, None).expect_err(config);
             assert_eq!(errors[0].pointer, pointer, "{config}");
         }
-        assert_eq!(parse_rules("{\"rules\": []}"), Ok(Vec::new()));
+        assert_eq!(parse_rules("{\"rules\": []}", None), Ok(Vec::new()));
     }
 
     #[test]

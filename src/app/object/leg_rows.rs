@@ -1,0 +1,240 @@
+//! The statements over the tables that tie calls together:
+//!
+//! - `dials` (call role): each leg a Dial of this object started, from Telnyx's answer
+//!   on, until the leg's own object has it (`registered`). Never the Dial's body.
+//! - `supervisors` and `peers` (call role), `members` (session role): the latest
+//!   report of each leg that supervises this call, shares its session, or belongs to
+//!   the session. A report older than the one kept is dropped.
+
+use serde_json::Value;
+
+use super::store::{int, required, rfc3339, text, Store};
+use crate::domain::legs::{DialedLeg, LegReport};
+use crate::ports::{ObjectStorage, StoreError};
+
+/// The call role's tables of legs.
+pub const CALL_LEG_TABLES: &str = "\
+    CREATE TABLE IF NOT EXISTS supervisors (leg TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
+     version INTEGER NOT NULL, report TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID; \
+    CREATE TABLE IF NOT EXISTS peers (leg TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
+     version INTEGER NOT NULL, report TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID; \
+    CREATE TABLE IF NOT EXISTS dials (action_id TEXT PRIMARY KEY, leg TEXT NOT NULL, \
+     registered INTEGER NOT NULL, dialed TEXT NOT NULL) WITHOUT ROWID";
+
+pub const SESSION_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS members (leg TEXT PRIMARY KEY, \
+     seq INTEGER NOT NULL, version INTEGER NOT NULL, report TEXT NOT NULL, \
+     updated_at INTEGER NOT NULL) WITHOUT ROWID";
+
+/// Where a report is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reports {
+    /// Legs supervising this call.
+    Supervisors,
+    /// The other legs of this call's session.
+    Peers,
+    /// A session object's legs.
+    Members,
+}
+
+impl Reports {
+    fn table(self) -> &'static str {
+        match self {
+            Reports::Supervisors => "supervisors",
+            Reports::Peers => "peers",
+            Reports::Members => "members",
+        }
+    }
+}
+
+/// What keeping a report did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// A newer report of the leg is kept already.
+    Stale,
+    Unchanged,
+    Changed,
+}
+
+/// A leg a Dial of this object started.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DialRow {
+    pub action_id: String,
+    pub leg: String,
+    pub registered: bool,
+    pub dialed: DialedLeg,
+}
+
+impl<S: ObjectStorage> Store<'_, S> {
+    /// Keeps `report` unless a newer one of the same leg is kept.
+    pub fn keep_report(
+        &self,
+        reports: Reports,
+        report: &LegReport,
+        now: i64,
+    ) -> Result<Kept, StoreError> {
+        let table = reports.table();
+        let kept = self.0.query(
+            &format!("SELECT version FROM {table} WHERE leg = ?"),
+            &[report.call_control_id.as_str().into()],
+        )?;
+        if kept
+            .first()
+            .and_then(|row| int(row, "version"))
+            .is_some_and(|version| version > report.version)
+        {
+            return Ok(Kept::Stale);
+        }
+        let written = self.0.execute(
+            &format!(
+                "INSERT INTO {table} (leg, seq, version, report, updated_at) VALUES \
+                 (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}), ?, ?, ?) \
+                 ON CONFLICT (leg) DO UPDATE SET version = excluded.version, \
+                 report = excluded.report, updated_at = excluded.updated_at \
+                 WHERE excluded.report != {table}.report"
+            ),
+            &[
+                report.call_control_id.as_str().into(),
+                report.version.into(),
+                report.to_json().as_str().into(),
+                now.into(),
+            ],
+        )?;
+        Ok(if written > 0 {
+            Kept::Changed
+        } else {
+            Kept::Unchanged
+        })
+    }
+
+    /// The reports kept, in the order their legs first reported.
+    pub fn reports(&self, reports: Reports) -> Result<Vec<LegReport>, StoreError> {
+        let rows = self.0.query(
+            &format!("SELECT report FROM {} ORDER BY seq", reports.table()),
+            &[],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let text = required(text(row, "report"), "report")?;
+                serde_json::from_slice::<Value>(text.as_bytes())
+                    .ok()
+                    .as_ref()
+                    .and_then(LegReport::read)
+                    .ok_or_else(|| StoreError("stored report unreadable".into()))
+            })
+            .collect()
+    }
+
+    /// When the session last changed (Unix ms).
+    pub fn members_changed(&self) -> Result<Option<i64>, StoreError> {
+        let rows = self
+            .0
+            .query("SELECT MAX(updated_at) AS n FROM members", &[])?;
+        Ok(rows.first().and_then(|row| int(row, "n")))
+    }
+
+    /// Records the leg a Dial started, in the same step as the Dial's outcome.
+    pub fn insert_dial(&self, action_id: &str, dialed: &DialedLeg) -> Result<(), StoreError> {
+        let json =
+            serde_json::to_string(dialed).map_err(|e| StoreError(format!("dialed leg: {e}")))?;
+        self.0.execute(
+            "INSERT INTO dials (action_id, leg, registered, dialed) VALUES (?, ?, 0, ?) \
+             ON CONFLICT (action_id) DO NOTHING",
+            &[
+                action_id.into(),
+                dialed.call_control_id.as_str().into(),
+                json.as_str().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The legs dialed from this object, `unregistered` ones only if asked.
+    pub fn dials(&self, unregistered: bool) -> Result<Vec<DialRow>, StoreError> {
+        let rows = self.0.query(
+            "SELECT action_id, leg, registered, dialed FROM dials \
+             WHERE registered = 0 OR ? = 0",
+            &[i64::from(unregistered).into()],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let dialed = required(text(row, "dialed"), "dialed")?;
+                Ok(DialRow {
+                    action_id: required(text(row, "action_id"), "action_id")?,
+                    leg: required(text(row, "leg"), "leg")?,
+                    registered: int(row, "registered") == Some(1),
+                    dialed: serde_json::from_slice::<Value>(dialed.as_bytes())
+                        .ok()
+                        .as_ref()
+                        .and_then(DialedLeg::read)
+                        .ok_or_else(|| StoreError("stored dialed leg unreadable".into()))?,
+                })
+            })
+            .collect()
+    }
+
+    pub fn mark_registered(&self, action_id: &str) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE dials SET registered = 1 WHERE action_id = ?",
+            &[action_id.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Records, on a leg's own object, the Dial that started it: an action of the call
+    /// (`dial`), whose effect gives the call its origin before its first webhook. Once.
+    pub fn insert_dialed(&self, registration: &Registration) -> Result<bool, StoreError> {
+        let effect = serde_json::to_string(&crate::domain::call_state::ActionEffect::Dialed(
+            Box::new(registration.leg.clone()),
+        ))
+        .map_err(|e| StoreError(format!("effect: {e}")))?;
+        let written = self.0.execute(
+            "INSERT INTO actions (id, seq, origin, action, command_id, rule, trigger, body, \
+             effect, started_at, status, http_status, error, at, updated_at, attempts) VALUES \
+             (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM actions), ?, 'dial', ?, ?, NULL, NULL, \
+             ?, ?, 'succeeded', ?, NULL, ?, ?, 0) ON CONFLICT (id) DO NOTHING",
+            &[
+                format!("dial/{}", registration.command_id).as_str().into(),
+                if registration.leg.origin.by == "rule" {
+                    "automation"
+                } else {
+                    "operator"
+                }
+                .into(),
+                registration.command_id.as_str().into(),
+                registration.leg.origin.rule.as_deref().into(),
+                effect.as_str().into(),
+                registration.started_at.into(),
+                registration.http_status.map(i64::from).into(),
+                rfc3339(registration.answered_at).as_str().into(),
+                registration.answered_at.into(),
+            ],
+        )?;
+        Ok(written > 0)
+    }
+}
+
+/// What a leg's object is told of the Dial that started it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Registration {
+    pub leg: DialedLeg,
+    pub command_id: String,
+    pub http_status: Option<u16>,
+    /// When the Dial was asked for, and when Telnyx answered it (Unix ms).
+    pub started_at: i64,
+    pub answered_at: i64,
+}
+
+impl Registration {
+    pub fn read(value: &Value) -> Option<Self> {
+        Some(Self {
+            leg: DialedLeg::read(value.get("leg")?)?,
+            command_id: value.get("command_id")?.as_str()?.to_owned(),
+            http_status: value
+                .get("http_status")
+                .and_then(Value::as_u64)
+                .and_then(|n| u16::try_from(n).ok()),
+            started_at: value.get("started_at")?.as_i64()?,
+            answered_at: value.get("answered_at")?.as_i64()?,
+        })
+    }
+}

@@ -1,0 +1,285 @@
+//! Calls that know of each other: a leg a Dial started (its origin, the call it
+//! supervises), the supervisor legs on a call, and the other legs of a call session.
+//! Each call's object reports its own summary ([`LegReport`]) to the objects that show
+//! it; a report carries a version (the reporter's last change), and an older one never
+//! replaces a newer, so reports may arrive late or twice.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::call_state::{CallState, CallStatus};
+
+/// How a call started, when the worker started it: `{"action":"dial","by":"operator"}`
+/// or `{"action":"dial","by":"rule","rule":"…","call_control_id":"…"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DialOrigin {
+    pub action: &'static str,
+    /// `operator` or `rule`.
+    pub by: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The call whose event fired the rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_control_id: Option<String>,
+}
+
+impl DialOrigin {
+    pub fn operator() -> Self {
+        Self {
+            action: "dial",
+            by: "operator",
+            rule: None,
+            call_control_id: None,
+        }
+    }
+
+    pub fn rule(rule: &str, call_control_id: &str) -> Self {
+        Self {
+            action: "dial",
+            by: "rule",
+            rule: Some(rule.to_owned()),
+            call_control_id: Some(call_control_id.to_owned()),
+        }
+    }
+
+    fn read(value: &Value) -> Option<Self> {
+        let text = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+        let by = match value.get("by").and_then(Value::as_str)? {
+            "rule" => "rule",
+            _ => "operator",
+        };
+        Some(Self {
+            action: "dial",
+            by,
+            rule: text("rule"),
+            call_control_id: text("call_control_id"),
+        })
+    }
+}
+
+/// What a Dial's answer makes of its new leg, given to the leg's object: the call
+/// exists from here on, before its first webhook.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DialedLeg {
+    pub call_control_id: String,
+    pub call_leg_id: Option<String>,
+    pub call_session_id: Option<String>,
+    pub connection_id: Option<String>,
+    pub from: Option<String>,
+    /// The first destination of the Dial's `to`.
+    pub to: Option<String>,
+    pub client_state: Option<String>,
+    pub origin: DialOrigin,
+    /// `supervise_call_control_id`.
+    pub supervising: Option<String>,
+    /// `supervisor_role` (Telnyx's default, `barge`, when a supervising Dial names none).
+    pub role: Option<String>,
+}
+
+impl DialedLeg {
+    /// The leg of a Dial sent with `body`, from Telnyx's answer `data`; `None` when the
+    /// answer names no call Telnyx could have issued.
+    pub fn of(body: &Map<String, Value>, answer: &Value, origin: DialOrigin) -> Option<DialedLeg> {
+        let data = answer.get("data")?;
+        let call_control_id = data.get("call_control_id")?.as_str()?;
+        if !super::envelope::is_call_control_id(call_control_id) {
+            return None;
+        }
+        let text =
+            |map: &Value, name: &str| map.get(name).and_then(Value::as_str).map(str::to_owned);
+        let body = Value::Object(body.clone());
+        let to = match body.get("to") {
+            Some(Value::Array(list)) => list.first().and_then(Value::as_str).map(str::to_owned),
+            other => other.and_then(Value::as_str).map(str::to_owned),
+        };
+        let supervising = text(&body, "supervise_call_control_id");
+        let role = supervising
+            .as_ref()
+            .map(|_| text(&body, "supervisor_role").unwrap_or_else(|| "barge".to_owned()));
+        Some(DialedLeg {
+            call_control_id: call_control_id.to_owned(),
+            call_leg_id: text(data, "call_leg_id"),
+            call_session_id: text(data, "call_session_id"),
+            connection_id: text(&body, "connection_id"),
+            from: text(&body, "from"),
+            to,
+            client_state: text(&body, "client_state"),
+            origin,
+            supervising,
+            role,
+        })
+    }
+
+    /// Reads what [`Serialize`] wrote (through `Value`: `crate::domain::fields` says why).
+    pub fn read(value: &Value) -> Option<Self> {
+        let text = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+        Some(Self {
+            call_control_id: text("call_control_id")?,
+            call_leg_id: text("call_leg_id"),
+            call_session_id: text("call_session_id"),
+            connection_id: text("connection_id"),
+            from: text("from"),
+            to: text("to"),
+            client_state: text("client_state"),
+            origin: DialOrigin::read(value.get("origin")?)?,
+            supervising: text("supervising"),
+            role: text("role"),
+        })
+    }
+}
+
+/// One supervisor leg on a call, in its state's `supervisors`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SupervisorEntry {
+    pub call_control_id: String,
+    pub to: Option<String>,
+    pub role: Option<String>,
+    /// `dialing` until the leg's first webhook, then `initiated`, `answered`, `hangup`.
+    pub status: &'static str,
+    pub at: String,
+}
+
+/// One other leg of the call's session, in its state's `legs`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LegEntry {
+    pub call_control_id: String,
+    pub status: &'static str,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// A call's summary as it reports it to the calls that show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LegReport {
+    pub call_control_id: String,
+    /// No webhook of the leg has arrived yet.
+    pub dialing: bool,
+    pub status: CallStatus,
+    pub role: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// When the reporter last changed (Unix ms): a report with a lower version is older.
+    pub version: i64,
+    /// The reporter's `updated_at`.
+    pub at: String,
+}
+
+impl LegReport {
+    pub fn of(state: &CallState, version: i64) -> Self {
+        Self {
+            call_control_id: state.call_control_id.clone(),
+            dialing: state.events.is_empty(),
+            status: state.status,
+            role: state.supervisor_role.clone(),
+            from: state.from.clone(),
+            to: state.to.clone(),
+            version,
+            at: state.updated_at.clone().unwrap_or_default(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a report another object sent; `None` for anything else.
+    pub fn read(value: &Value) -> Option<Self> {
+        let text = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+        let call_control_id = text("call_control_id")?;
+        if !super::envelope::is_call_control_id(&call_control_id) {
+            return None;
+        }
+        Some(Self {
+            call_control_id,
+            dialing: value.get("dialing").and_then(Value::as_bool)?,
+            status: CallStatus::parse(value.get("status")?.as_str()?)?,
+            role: text("role"),
+            from: text("from"),
+            to: text("to"),
+            version: value.get("version")?.as_i64()?,
+            at: text("at").unwrap_or_default(),
+        })
+    }
+
+    pub fn supervisor(&self) -> SupervisorEntry {
+        SupervisorEntry {
+            call_control_id: self.call_control_id.clone(),
+            to: self.to.clone(),
+            role: self.role.clone(),
+            status: match (self.dialing, self.status) {
+                (true, CallStatus::Initiated) => "dialing",
+                (_, CallStatus::Initiated) => "initiated",
+                (_, CallStatus::Answered | CallStatus::Bridged) => "answered",
+                (_, CallStatus::Hangup) => "hangup",
+            },
+            at: self.at.clone(),
+        }
+    }
+
+    pub fn leg(&self) -> LegEntry {
+        LegEntry {
+            call_control_id: self.call_control_id.clone(),
+            status: self.status.as_str(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_dial_answer_gives_the_leg_and_what_the_body_said() {
+        let body = json!({"to": ["sip:sup@pbx.example", "+1312"], "from": "+1999",
+            "connection_id": "c1", "supervise_call_control_id": "v3:parent",
+            "client_state": "c3Vw", "sip_auth_password": "secret"});
+        let answer = json!({"data": {"call_control_id": "v3:leg", "call_leg_id": "l1",
+            "call_session_id": "s1", "is_alive": false, "record_type": "call"}});
+        let leg =
+            DialedLeg::of(body.as_object().unwrap(), &answer, DialOrigin::operator()).unwrap();
+        assert_eq!(leg.to.as_deref(), Some("sip:sup@pbx.example"));
+        assert_eq!(leg.role.as_deref(), Some("barge"), "Telnyx's default role");
+        assert_eq!(leg.supervising.as_deref(), Some("v3:parent"));
+        let json = serde_json::to_value(&leg).unwrap();
+        assert!(!json.to_string().contains("secret"), "{json}");
+        assert_eq!(DialedLeg::read(&json), Some(leg));
+        for bad in [
+            json!({}),
+            json!({"data": {"call_control_id": "../x"}}),
+            json!({"data": 1}),
+        ] {
+            assert_eq!(
+                DialedLeg::of(body.as_object().unwrap(), &bad, DialOrigin::operator()),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn reports_round_trip_and_map_to_entries() {
+        let report = LegReport {
+            call_control_id: "v3:leg".into(),
+            dialing: true,
+            status: CallStatus::Initiated,
+            role: Some("monitor".into()),
+            from: Some("+1".into()),
+            to: Some("sip:a@b".into()),
+            version: 42,
+            at: "2026-12-03T00:00:00Z".into(),
+        };
+        let value: Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(LegReport::read(&value), Some(report.clone()));
+        assert_eq!(report.supervisor().status, "dialing");
+        let answered = LegReport {
+            dialing: false,
+            status: CallStatus::Bridged,
+            ..report.clone()
+        };
+        assert_eq!(answered.supervisor().status, "answered");
+        assert_eq!(answered.leg().status, "bridged");
+        assert_eq!(LegReport::read(&json!({"call_control_id": "a b"})), None);
+    }
+}
