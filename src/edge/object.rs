@@ -20,7 +20,7 @@ use super::{config, into_worker_response, js_error_text, read_request_body, Cons
 use crate::app::http::{Request, Response};
 use crate::app::object::{
     route, CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, FIRST_EVENT_HEADER,
-    MAX_LIVE_STREAMS, OUTCOME_HEADER,
+    MAX_LIVE_STREAMS, OUTCOME_HEADER, SHOULD_RETRY_HEADER,
 };
 use crate::domain::config::Config;
 use crate::domain::problem::Problem;
@@ -127,27 +127,39 @@ struct Parts {
 }
 
 impl Parts {
-    /// The configuration and the KV binding, from the env.
-    fn bindings(&self) -> Option<(Rc<Config>, WorkerKv)> {
-        Some((config(&self.env), super::bound_kv(&self.env)?))
+    /// The configuration, the KV binding and the objects namespace, from the env.
+    fn bindings(&self) -> Option<Bindings> {
+        Some(Bindings {
+            config: config(&self.env),
+            kv: super::bound_kv(&self.env)?,
+            objects: super::bound_objects(&self.env)?,
+        })
     }
 
     /// The object's logic over its storage, or `None` without storage.
-    fn logic<'a>(&'a self, config: &'a Config, kv: &'a WorkerKv) -> Option<CallLogicOf<'a>> {
+    fn logic<'a>(&'a self, bound: &'a Bindings) -> Option<CallLogicOf<'a>> {
         Some(CallLogic {
-            config,
+            config: &bound.config,
             storage: self.storage.as_ref()?,
-            kv,
+            kv: &bound.kv,
             log: &ConsoleLog,
             http: &WorkerFetch,
             clock: &WorkerClock,
+            objects: &bound.objects,
             memory: &self.memory,
         })
     }
 }
 
+/// What an object's request or alarm reaches beyond its own storage.
+struct Bindings {
+    config: Rc<Config>,
+    kv: WorkerKv,
+    objects: WorkerObjects,
+}
+
 type CallLogicOf<'a> =
-    CallLogic<'a, DurableStorage, WorkerKv, ConsoleLog, WorkerFetch, WorkerClock>;
+    CallLogic<'a, DurableStorage, WorkerKv, ConsoleLog, WorkerFetch, WorkerClock, WorkerObjects>;
 
 fn no_storage() -> Response {
     Problem::new(500, "storage_unavailable", "the object has no storage").into()
@@ -181,8 +193,8 @@ impl CallObject {
     }
 
     pub async fn alarm(&self) {
-        if let Some((config, kv)) = self.parts.bindings() {
-            if let Some(logic) = self.parts.logic(&config, &kv) {
+        if let Some(bound) = self.parts.bindings() {
+            if let Some(logic) = self.parts.logic(&bound) {
                 logic.alarm().await;
                 self.offer_state(&logic);
             }
@@ -192,10 +204,10 @@ impl CallObject {
 
 impl CallObject {
     async fn handle(&self, request: &Request) -> Response {
-        let Some((config, kv)) = self.parts.bindings() else {
+        let Some(bound) = self.parts.bindings() else {
             return no_storage();
         };
-        match self.parts.logic(&config, &kv) {
+        match self.parts.logic(&bound) {
             Some(logic) => {
                 let response = logic.handle(request).await;
                 self.offer_state(&logic);
@@ -219,10 +231,10 @@ impl CallObject {
     /// that starts with the current one.
     fn open_live(&self) -> Result<web_sys::Response, JsValue> {
         let answer = |problem: Problem| Ok(into_worker_response(problem.into()));
-        let Some((config, kv)) = self.parts.bindings() else {
+        let Some(bound) = self.parts.bindings() else {
             return Ok(into_worker_response(no_storage()));
         };
-        let Some(logic) = self.parts.logic(&config, &kv) else {
+        let Some(logic) = self.parts.logic(&bound) else {
             return Ok(into_worker_response(no_storage()));
         };
         match logic.state_frame() {
@@ -256,11 +268,12 @@ impl CallObject {
 pub struct WorkerObjects(pub DurableObjectNamespace);
 
 /// The headers an object's answer carries back to the Worker.
-const PASSED_ON: [&str; 4] = [
+const PASSED_ON: [&str; 5] = [
     "content-type",
     OUTCOME_HEADER,
     FIRST_EVENT_HEADER,
     COMMAND_ID_HEADER,
+    SHOULD_RETRY_HEADER,
 ];
 
 impl WorkerObjects {
