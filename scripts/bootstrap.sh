@@ -6,6 +6,6 @@ source "$(dirname "$0")/toolchain.sh"
 ensure_node_tools
 ensure_rust_tools
 ensure_browser
-ensure_verifier
+ensure_python
 ensure_dev_vars
 say "tools ready: wasm-bindgen $WASM_BINDGEN_VERSION, worker-build $WORKER_BUILD_VERSION, $("$CHROMIUM_BIN" --version 2>/dev/null | head -n 1), wrangler $(PATH="$ROOT/node_modules/.bin:$PATH" wrangler --version 2>/dev/null | tail -n 1)"

@@ -100,22 +100,27 @@ ensure_browser() {
     [ -x "$CHROMIUM_BIN" ] || die "chromium installed, but $CHROMIUM_BIN is not there"
 }
 
-# The forwarding tests' receiver verifies with the Standard Webhooks reference library,
-# from PyPI into a virtualenv of its own, pinned by hash.
-VERIFIER_VENV="$ROOT/target/verifier-venv"
-VERIFIER_REQUIREMENTS="$ROOT/tests/forwarding/requirements.txt"
-ensure_verifier() {
-    local python="$VERIFIER_VENV/bin/python"
-    local stamp="$VERIFIER_VENV/requirements.txt"
-    if [ -x "$python" ] && cmp -s "$VERIFIER_REQUIREMENTS" "$stamp"; then
+# The project's Python, from PyPI into a virtualenv of its own, every package pinned by
+# hash: the Standard Webhooks reference verifier (the forwarding tests' receiver) and
+# the official Telnyx SDK (the Dial test).
+PYTHON_VENV="$ROOT/target/python-venv"
+PYTHON_REQUIREMENTS=("$ROOT/tests/forwarding/requirements.txt" "$ROOT/tests/sdk/requirements.txt")
+ensure_python() {
+    local python="$PYTHON_VENV/bin/python"
+    local stamp="$PYTHON_VENV/requirements.txt"
+    if [ -x "$python" ] && cat "${PYTHON_REQUIREMENTS[@]}" | cmp -s - "$stamp"; then
         return
     fi
-    command -v python3 >/dev/null || die "python3 is required for the forwarding tests' verifier"
-    say "installing the Standard Webhooks verifier into $VERIFIER_VENV"
-    rm -rf "$VERIFIER_VENV"
-    python3 -m venv "$VERIFIER_VENV" ||
+    command -v python3 >/dev/null || die "python3 is required for the forwarding and SDK tests"
+    say "installing the pinned Python packages (standardwebhooks, telnyx) into $PYTHON_VENV"
+    rm -rf "$PYTHON_VENV"
+    python3 -m venv "$PYTHON_VENV" ||
         die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
+    local requirement args=()
+    for requirement in "${PYTHON_REQUIREMENTS[@]}"; do
+        args+=(-r "$requirement")
+    done
     "$python" -m pip install --quiet --disable-pip-version-check --require-hashes \
-        -r "$VERIFIER_REQUIREMENTS" || die "installing the verifier failed"
-    cp "$VERIFIER_REQUIREMENTS" "$stamp"
+        --only-binary=:all: "${args[@]}" || die "installing the Python packages failed"
+    cat "${PYTHON_REQUIREMENTS[@]}" > "$stamp"
 }

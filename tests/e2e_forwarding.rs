@@ -41,7 +41,7 @@ impl Drop for Receiver {
 impl Receiver {
     fn start() -> Result<Self, String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let python = root.join("target/verifier-venv/bin/python");
+        let python = root.join("target/python-venv/bin/python");
         if !python.is_file() {
             return Err(format!(
                 "{} is missing: run `make bootstrap` (it installs the Standard Webhooks verifier)",
