@@ -158,6 +158,7 @@ impl Corpus<'_> {
         self.bodies(&mut add);
         self.operator(&mut add);
         self.call_ids(&mut add);
+        self.dials(&mut add);
         for case in &mut cases {
             case.end_to_end = !case.name.contains("native only:");
         }
@@ -790,6 +791,88 @@ impl Corpus<'_> {
             "the token in a custom header",
             request("GET", &state, vec![header("x-admin-token", token)]),
             UNAUTHORIZED,
+        );
+    }
+
+    /// Dials and supervises that must send nothing: ids outside Telnyx's alphabet, empty
+    /// and huge destination lists, a 100 KiB SIP header, and the hostile call (unknown).
+    fn dials(&self, add: &mut impl FnMut(&str, HostileRequest, Expect)) {
+        let post = |target: String, body: Value| HostileRequest {
+            method: "POST",
+            target,
+            headers: vec![header("authorization", &self.bearer())],
+            body: body.to_string().into_bytes(),
+        };
+        let dial = |extra: Value| {
+            let mut body = json!({"to": "+13125550100", "from": "+13125550199",
+                "connection_id": "hostile-connection"});
+            for (key, value) in extra.as_object().into_iter().flatten() {
+                body[key] = value.clone();
+            }
+            post("/calls".into(), body)
+        };
+        let invalid = refused(422, "invalid_parameter");
+        let many: Vec<String> = (0..1000).map(|n| format!("+1312555{n:04}")).collect();
+        for (name, extra) in [
+            (
+                "a supervise_call_control_id that leaves its path segment",
+                json!({"supervise_call_control_id": "v3:../../health"}),
+            ),
+            (
+                "a supervise_call_control_id with a NUL byte",
+                json!({"supervise_call_control_id": "v3:abc\u{0}"}),
+            ),
+            ("a link_to with a space", json!({"link_to": "v3:a b"})),
+            (
+                "a link_to of 200 characters",
+                json!({"link_to": "v".repeat(200)}),
+            ),
+            ("an empty to list", json!({"to": []})),
+            ("a to list of 1,000 numbers", json!({"to": many})),
+            (
+                "a 100 KiB custom_headers value",
+                json!({"custom_headers": [{"name": "X-Big", "value": "x".repeat(100 * 1024)}]}),
+            ),
+        ] {
+            add(&format!("a Dial with {name}"), dial(extra), invalid);
+        }
+        add(
+            "a Dial whose body is not JSON",
+            HostileRequest {
+                body: b"{\"to\":".to_vec(),
+                ..dial(json!({}))
+            },
+            refused(400, "invalid_json"),
+        );
+        add(
+            "a Dial with no token",
+            HostileRequest {
+                headers: Vec::new(),
+                ..dial(json!({}))
+            },
+            UNAUTHORIZED,
+        );
+        let supervise = format!("/calls/{HOSTILE_CALL}/supervise");
+        add(
+            "a supervise of a call never seen",
+            post(
+                supervise.clone(),
+                json!({"to": "sip:sup@pbx.example.com", "role": "monitor"}),
+            ),
+            refused(404, "call_not_found"),
+        );
+        add(
+            "a supervise with a role that is none",
+            post(
+                supervise.clone(),
+                json!({"to": "sip:sup@pbx.example.com", "role": "listen"}),
+            ),
+            invalid,
+        );
+        add(
+            "a supervise with no address",
+            post(supervise, json!({"role": "monitor"})),
+            invalid,
         );
     }
 
