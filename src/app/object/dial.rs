@@ -12,7 +12,7 @@
 //! Telnyx's answer on, with its `origin` and the call it supervises.
 
 use futures_util::future::LocalBoxFuture;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::leg_rows::{DialRow, Registration};
@@ -83,6 +83,21 @@ fn register_request(leg: &str, registration: &Registration) -> Request {
             .unwrap_or_default()
             .into_bytes(),
     )
+}
+
+/// Telnyx's answer to a Dial, as given again for a repeated `command_id`.
+#[derive(serde::Serialize)]
+struct DialAnswer<'a> {
+    data: DialData<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct DialData<'a> {
+    call_control_id: &'a str,
+    call_leg_id: Option<&'a str>,
+    call_session_id: Option<&'a str>,
+    is_alive: bool,
+    record_type: &'static str,
 }
 
 /// The call's own number: the one Telnyx called for an incoming call, the caller id of
@@ -209,15 +224,16 @@ where
             );
         };
         let mut body = Map::new();
-        body.insert("to".into(), json!(text("to")));
-        body.insert("from".into(), json!(from));
-        body.insert("connection_id".into(), json!(connection_id));
+        body.insert("to".into(), Value::from(text("to")));
+        body.insert("from".into(), Value::String(from));
+        body.insert("connection_id".into(), Value::String(connection_id));
         body.insert(
             "supervise_call_control_id".into(),
-            json!(state.call_control_id),
+            Value::String(state.call_control_id),
         );
-        body.insert("supervisor_role".into(), json!(text("role")));
-        body.insert("command_id".into(), json!(super::operator::random_uuid()?));
+        body.insert("supervisor_role".into(), Value::from(text("role")));
+        let command_id = super::operator::random_uuid()?;
+        body.insert("command_id".into(), Value::String(command_id));
         if let Err(violations) = validate(&DIAL, &Value::Object(body.clone())) {
             return Ok(Err(
                 crate::app::operator::invalid_parameter(violations).into()
@@ -251,13 +267,18 @@ where
             .into_iter()
             .find(|dial| dial.action_id == row.id);
         Ok(Some(match (row.status, leg) {
-            (ActionStatus::Succeeded, Some(DialRow { dialed, .. })) => Response::json(
-                200,
-                json!({"data": {"call_control_id": dialed.call_control_id,
-                    "call_leg_id": dialed.call_leg_id, "call_session_id": dialed.call_session_id,
-                    "is_alive": false, "record_type": "call"}})
-                .to_string(),
-            ),
+            (ActionStatus::Succeeded, Some(DialRow { dialed, .. })) => {
+                let answer = DialAnswer {
+                    data: DialData {
+                        call_control_id: &dialed.call_control_id,
+                        call_leg_id: dialed.call_leg_id.as_deref(),
+                        call_session_id: dialed.call_session_id.as_deref(),
+                        is_alive: false,
+                        record_type: "call",
+                    },
+                };
+                Response::json(200, serde_json::to_string(&answer).unwrap_or_default())
+            }
             (ActionStatus::Pending, _) => Problem::new(
                 409,
                 "dial_in_progress",

@@ -11,7 +11,6 @@
 //!   answers with its own, which the newcomer gets. From then on it has peers, and it
 //!   reports each change to the session, which passes it on.
 
-use futures_util::future::join_all;
 use serde_json::Value;
 
 use super::leg_rows::{Kept, Reports};
@@ -254,15 +253,16 @@ where
             let others = members
                 .iter()
                 .filter(|member| member.call_control_id != report.call_control_id);
-            let told = join_all(others.map(|member| {
-                self.objects.request(
-                    &member.call_control_id,
-                    report_request(route::PEER, &report),
-                )
-            }))
-            .await;
+            // One leg after the other: a session has a few.
             let mut all = true;
-            for answer in told {
+            for member in others {
+                let answer = self
+                    .objects
+                    .request(
+                        &member.call_control_id,
+                        report_request(route::PEER, &report),
+                    )
+                    .await;
                 match answer {
                     // Each leg answers with its own report: the newcomer gets it current.
                     Ok(response) if response.status == 200 => {
