@@ -1,8 +1,9 @@
 //! The operator console in a real browser: the release build under `wrangler dev`, the
 //! fake Telnyx API, and `tests/console/console.test.mjs` driving Debian's Chromium
 //! through playwright-core. This side signs and sends the webhooks the script asks for
-//! (one signer for every test), then checks what reached the fake Telnyx. Screenshots
-//! of the list and a call, at desktop width and at 375 px, go to
+//! (one signer for every test) and shows it what reached the fake Telnyx, step by step;
+//! afterwards it checks the whole run's requests again. Screenshots of the list, a call
+//! and a call with a supervisor leg, at desktop width and at 375 px, go to
 //! `target/console-screenshots/`.
 
 mod support;
@@ -42,7 +43,9 @@ fn required(path: PathBuf, how: &str) -> Result<PathBuf, String> {
 /// Serves `POST /` on loopback: `{"event_type","event_id","call_control_id","second",
 /// "payload":{…}}` is built into a Telnyx delivery, signed and sent to the worker; the
 /// answer is the worker's status and body. `{"telnyx_delay_ms": N}` makes the fake
-/// Telnyx answer its next request after N ms instead.
+/// Telnyx answer its next request after N ms instead (with `200 ok`: not for a Dial).
+/// `{"telnyx_requests": true}` answers every request the fake Telnyx received so far,
+/// in order: `[{"method","path","body"}]`, the path still percent-encoded.
 fn start_sender(worker_url: String, signer: WebhookSigner, telnyx: FakeTelnyx) -> String {
     let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
     let port = server.server_addr().to_ip().expect("an IP listener").port();
@@ -53,15 +56,19 @@ fn start_sender(worker_url: String, signer: WebhookSigner, telnyx: FakeTelnyx) -
         for mut request in server.incoming_requests() {
             let mut text = String::new();
             let _ = request.as_reader().read_to_string(&mut text);
-            let delay = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|asked| asked["telnyx_delay_ms"].as_u64());
-            let answer = match delay {
-                Some(millis) => {
-                    telnyx.then(Reply::ok().delayed(millis));
-                    json!({"status": 200})
-                }
-                None => send(&agent, &worker_url, &signer, &text),
+            let asked = serde_json::from_str::<Value>(&text).unwrap_or_default();
+            let answer = if let Some(millis) = asked["telnyx_delay_ms"].as_u64() {
+                telnyx.then(Reply::ok().delayed(millis));
+                json!({"status": 200})
+            } else if asked["telnyx_requests"] == json!(true) {
+                let requests: Vec<Value> = telnyx
+                    .requests()
+                    .iter()
+                    .map(|r| json!({"method": r.method, "path": r.path, "body": r.json()}))
+                    .collect();
+                Value::Array(requests)
+            } else {
+                send(&agent, &worker_url, &signer, &text)
             };
             let _ = request.respond(tiny_http::Response::from_string(answer.to_string()));
         }
@@ -101,12 +108,95 @@ fn send(agent: &ureq::Agent, worker_url: &str, signer: &WebhookSigner, asked: &s
     }
 }
 
-fn sent(requests: &[Recorded], action: &str) -> Vec<Value> {
+/// The calls the script uses, as tests/console/console.test.mjs names them.
+const CALL: &str = "v3:console-e2e-call";
+const SUPERVISOR: &str = "sip:supervisor@pbx.example.com";
+
+/// The bodies of `action` as sent to `call`'s own action URL.
+fn sent_to(requests: &[Recorded], call: &str, action: &str) -> Vec<Value> {
+    let path = action_path(call, action);
     requests
         .iter()
-        .filter(|request| request.action() == action)
+        .filter(|request| request.path == path)
         .map(Recorded::json)
         .collect()
+}
+
+/// `/v2/calls/{id}/actions/{action}`, the id percent-encoded as the worker sends it.
+fn action_path(call: &str, action: &str) -> String {
+    format!("/v2/calls/{}/actions/{action}", call.replace(':', "%3A"))
+}
+
+/// The fake names a Dial's leg by the Dial's position among all its requests.
+fn dialed_leg(requests: &[Recorded], dial: &Recorded) -> String {
+    let position = requests.iter().position(|r| r == dial).unwrap_or_default();
+    format!("v3:fake-leg-{}", position + 1)
+}
+
+/// What reached Telnyx of supervision: two Dials of a supervisor leg onto the call
+/// (Monitor, then Barge once the first leg hung up), the first leg's role switches and
+/// its hangup (Leave), and nothing of it at the call's own action URLs.
+fn check_supervision(requests: &[Recorded]) -> Result<(), String> {
+    let dials: Vec<&Recorded> = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v2/calls")
+        .collect();
+    let asked: Vec<Value> = dials
+        .iter()
+        .map(|dial| {
+            let body = dial.json();
+            json!([
+                body["to"],
+                body["supervisor_role"],
+                body["supervise_call_control_id"]
+            ])
+        })
+        .collect();
+    let expected = ["monitor", "barge"].map(|role| json!([SUPERVISOR, role, CALL]));
+    if asked != expected {
+        return Err(format!(
+            "the supervisor Dials reached Telnyx as {asked:?}, not {expected:?}"
+        ));
+    }
+    let leg = dialed_leg(requests, dials[0]);
+    let roles: Vec<Value> = sent_to(requests, &leg, "switch_supervisor_role")
+        .iter()
+        .map(|body| body["role"].clone())
+        .collect();
+    if roles != [json!("whisper"), json!("barge"), json!("monitor")] {
+        return Err(format!(
+            "Whisper, Barge, Monitor sent the roles {roles:?} to the supervisor leg {leg}"
+        ));
+    }
+    let switches = requests
+        .iter()
+        .filter(|r| r.action() == "switch_supervisor_role")
+        .count();
+    if switches != roles.len() {
+        return Err(format!(
+            "{switches} switch_supervisor_role requests, {} of them to the supervisor leg",
+            roles.len()
+        ));
+    }
+    let hangups = sent_to(requests, &leg, "hangup").len();
+    if hangups != 1 {
+        return Err(format!("Leave hung the supervisor leg up {hangups} times"));
+    }
+    let ours = |r: &&Recorded| {
+        r.path == "/v2/calls"
+            || [CALL, leg.as_str()]
+                .iter()
+                .any(|call| r.path.starts_with(&action_path(call, "")))
+    };
+    let elsewhere: Vec<&str> = requests
+        .iter()
+        .filter(|r| !ours(r))
+        .map(|r| r.path.as_str())
+        .collect();
+    if !elsewhere.is_empty() {
+        return Err(format!("requests to unexpected URLs: {elsewhere:?}"));
+    }
+    Ok(())
 }
 
 fn run() -> Result<(), String> {
@@ -158,11 +248,11 @@ fn run() -> Result<(), String> {
     }
     // What the page's buttons sent, as the fake Telnyx received it.
     let requests = telnyx.fake.requests();
-    let roles = sent(&requests, "switch_supervisor_role");
-    let expected = ["barge", "whisper", "monitor"].map(|role| json!({ "role": role }));
-    if roles != expected {
-        return Err(format!("Barge, Whisper, Monitor sent {roles:?} to Telnyx"));
-    }
+    check_supervision(&requests)?;
+    println!(
+        "console: ok - supervision reached Telnyx as two Dials, three role switches and a \
+         hangup of the supervisor leg, none of them at the call's own URLs"
+    );
     let client_state = STANDARD.encode("queue=gold ✓");
     for (action, body) in [
         (
@@ -183,7 +273,7 @@ fn run() -> Result<(), String> {
         ("hangup", json!({})),
     ] {
         // The worker adds a command_id where the action takes one.
-        let bodies: Vec<Value> = sent(&requests, action)
+        let bodies: Vec<Value> = sent_to(&requests, CALL, action)
             .into_iter()
             .map(|mut body| {
                 if let Some(fields) = body.as_object_mut() {
@@ -196,7 +286,7 @@ fn run() -> Result<(), String> {
             return Err(format!("{action} reached Telnyx as {bodies:?}, not {body}"));
         }
     }
-    let dtmf = sent(&requests, "send_dtmf");
+    let dtmf = sent_to(&requests, CALL, "send_dtmf");
     let digits: Vec<&Value> = dtmf.iter().map(|body| &body["digits"]).collect();
     if digits != [&json!("12#")] {
         return Err(format!(

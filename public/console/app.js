@@ -2,6 +2,12 @@
 // Every value from the API is attacker-controlled: render with text nodes only.
 
 const TOKEN_KEY = 'telnyx-edge.admin-token';
+// The supervisor's address is no secret: kept across tabs and visits (local storage).
+const SUPERVISOR_KEY = 'telnyx-edge.supervisor-address';
+const ROLES = ['barge', 'whisper', 'monitor'];
+// A leg this page dialed counts as the call's supervisor from the Dial's answer on; its
+// entry in the call's state follows within about a second. Past this, the state decides.
+const PENDING_LEG_MS = 15000;
 const PAGE_SIZE = 50;
 // Each refresh is a KV list operation (billed like a write); it pauses while the tab is hidden.
 const LIST_REFRESH_MS = 2000;
@@ -20,7 +26,9 @@ const MSG_NETWORK = 'Could not reach the worker. Check your connection and try a
 const LINK_LABELS = { connecting: 'Connecting…', live: 'Live', polling: 'Polling', offline: 'Offline' };
 
 // Pointer → element id; a Map so pointers like "__proto__" can't hit Object.prototype.
+// An error is shown next to a field of the form that sent the request only.
 const FIELD_BY_POINTER = new Map([
+  ['/to', 'supervisor-address'],
   ['/digits', 'digits'],
   ['/sip_address', 'sip-address'],
   ['/client_state', 'client-state'],
@@ -31,10 +39,8 @@ const FIELD_BY_POINTER = new Map([
   ['/role', 'supervisor-group'],
 ]);
 
+// Barge, Whisper, Monitor and Leave act on the call's supervisor leg: see onSupervise.
 const ACTIONS = {
-  barge: { action: 'switch_supervisor_role', body: () => ({ role: 'barge' }) },
-  whisper: { action: 'switch_supervisor_role', body: () => ({ role: 'whisper' }) },
-  monitor: { action: 'switch_supervisor_role', body: () => ({ role: 'monitor' }) },
   'siprec-start': { action: 'siprec_start', body: siprecStartBody },
   'siprec-stop': { action: 'siprec_stop', body: () => ({}) },
   'suppression-start': {
@@ -68,7 +74,12 @@ let token = readStoredToken();
 // `first` is re-fetched every tick; `extra` holds pages added with "Load more".
 const list = { first: [], extra: [], cursor: null, moreLoaded: false, generation: 0, inFlight: null, timer: 0 };
 const rows = new Map();
-let current = null; // the open call's session: { id, ctrl, pollTimer, retryTimer, pollBusy, closed, updatedAt }
+// The open call's session: { id, ctrl, pollTimer, retryTimer, pollBusy, closed, updatedAt,
+// state (the newest applied), pendingLeg (a supervisor leg dialed here, until the state has it),
+// supervising (the Barge/Whisper/Monitor/Leave button whose request is out, or null) }.
+let current = null;
+// What the open call's supervisors and legs lists show, as JSON: unchanged lists are kept.
+const shownLegs = new Map();
 
 // ---------- DOM helpers ----------
 
@@ -109,7 +120,7 @@ function statusKind(status) {
     case 'hangup': case 'stopped': return 'ended';
     case 'failed': return 'failed';
     case 'succeeded': case 'delivered': case 'completed': return 'ok';
-    case 'pending': return 'pending';
+    case 'pending': case 'dialing': return 'pending';
     default: return 'unknown';
   }
 }
@@ -166,6 +177,17 @@ function storeToken(next) {
     if (next) sessionStorage.setItem(TOKEN_KEY, next);
     else sessionStorage.removeItem(TOKEN_KEY);
   } catch { /* see above */ }
+}
+
+function readSupervisorAddress() {
+  try { return localStorage.getItem(SUPERVISOR_KEY) ?? ''; } catch { return ''; }
+}
+
+function storeSupervisorAddress(address) {
+  try {
+    if (address) localStorage.setItem(SUPERVISOR_KEY, address);
+    else localStorage.removeItem(SUPERVISOR_KEY);
+  } catch { /* storage disabled: the field keeps it for this page */ }
 }
 
 // ---------- API ----------
@@ -451,7 +473,7 @@ function openCall(id) {
   closeCall();
   current = {
     id, ctrl: null, pollTimer: 0, retryTimer: 0, idleTimer: 0, idle: false, pollBusy: false, closed: false,
-    updatedAt: -Infinity,
+    updatedAt: -Infinity, state: null, pendingLeg: null, supervising: null,
   };
   resetDetail(id);
   rows.forEach(markSelected);
@@ -485,6 +507,12 @@ function goBack() {
 function resetDetail(id) {
   $('detail-title').textContent = id;
   $('facts').replaceChildren();
+  for (const list of ['supervisors', 'legs']) {
+    $(list).replaceChildren();
+    $(`${list}-empty`).hidden = true;
+  }
+  shownLegs.clear();
+  $('supervisor-mode').textContent = '';
   $('timeline').replaceChildren();
   $('timeline-empty').hidden = true;
   $('controls-note').hidden = true;
@@ -637,13 +665,16 @@ function applyState(session, state) {
     session.updatedAt = updated;
   }
   setMessage($('detail-msg'), '');
-  renderDetail(state);
+  session.state = state;
+  renderDetail(session, state);
 }
 
 // ---------- call detail: rendering ----------
 
-function renderDetail(state) {
-  $('facts').replaceChildren(...factRows(state));
+function renderDetail(session, state) {
+  replaceKeepingFocus($('facts'), factRows(state));
+  renderSupervision(session);
+  renderLegList('legs', arrayOf(state.legs).filter((leg) => hasId(leg.call_control_id)), legItem);
   const timeline = timelineItems(state);
   $('timeline').replaceChildren(...timeline);
   $('timeline-empty').hidden = timeline.length > 0;
@@ -662,6 +693,8 @@ function factRows(state) {
     fact('From', el('span', { class: 'mono' }, show(state.from))),
     fact('To', el('span', { class: 'mono' }, show(state.to))),
     fact('Status', badge(state.status)),
+    fact('Origin', ...originNodes(state.origin)),
+    hasId(state.supervising) ? fact('Supervising', callLink(state.supervising)) : null,
     fact('Hangup cause', show(state.hangup_cause, 'none')),
     fact('Client state', ...clientStateNodes(state.client_state)),
     fact('Refer', ...summaryNodes(state.refer, [['sip_address', ''], ['sip_notify_response', 'SIP NOTIFY ']])),
@@ -669,12 +702,119 @@ function factRows(state) {
       [['failure_cause', 'failure cause: '], ['hangup_cause', 'hangup cause: ']])),
     fact('Noise suppression', ...summaryNodes(state.noise_suppression,
       [['direction', 'direction '], ['engine', 'engine ']])),
-    fact('Supervisor role', show(state.supervisor_role, 'none')),
+    // A supervisor leg's own role; a supervised call lists its legs' roles under Supervisors.
+    hasId(state.supervising) || state.supervisor_role != null
+      ? fact('Supervisor role', show(state.supervisor_role, 'none')) : null,
     fact('Updated', timeEl(state.updated_at, dateTimeFormat)),
     fact('Call leg', el('span', { class: 'mono' }, show(state.call_leg_id))),
     fact('Call session', el('span', { class: 'mono' }, show(state.call_session_id))),
     fact('Connection', el('span', { class: 'mono' }, show(state.connection_id))),
-  ];
+  ].filter(Boolean);
+}
+
+function hasId(v) {
+  return (typeof v === 'string' && v !== '') || typeof v === 'number';
+}
+
+// A button that opens another call; onDetailClick handles it.
+function callLink(id) {
+  const text = show(id);
+  return el('button', { type: 'button', class: 'call-id call-link mono', 'data-open': text }, text);
+}
+
+// How the call started: Telnyx (inbound), an operator's Dial, or a rule's.
+function originNodes(origin) {
+  if (origin == null) return ['started by Telnyx (inbound)'];
+  if (typeof origin !== 'object') return [show(origin)];
+  if (origin.by === 'operator') return ['dialed by operator'];
+  if (origin.by === 'rule') {
+    return [`dialed by rule ${show(origin.rule, '(unnamed)')}`,
+      hasId(origin.call_control_id) ? [' on an event of ', callLink(origin.call_control_id)] : null];
+  }
+  return [`${show(origin.action, 'started')} by ${show(origin.by, 'unknown')}`];
+}
+
+// Replaces a container's children; a focused call link keeps focus on its replacement.
+function replaceKeepingFocus(container, nodes) {
+  const focused = document.activeElement;
+  const key = focused && container.contains(focused) ? focused.dataset?.open : undefined;
+  container.replaceChildren(...nodes);
+  if (key === undefined) return;
+  for (const button of container.querySelectorAll('button[data-open]')) {
+    if (button.dataset.open === key) return button.focus();
+  }
+}
+
+// Supervisors or legs: re-rendered only when what they show changed.
+function renderLegList(name, entries, render) {
+  const shown = JSON.stringify(entries);
+  if (shownLegs.get(name) === shown) return;
+  shownLegs.set(name, shown);
+  replaceKeepingFocus($(name), entries.map(render));
+  $(`${name}-empty`).hidden = entries.length > 0;
+}
+
+function legItem(leg) {
+  return el('li', { class: 'leg-item' },
+    el('div', { class: 'leg-head' }, callLink(leg.call_control_id), ' ', badge(leg.status)),
+    el('div', { class: 'leg-meta mono' }, `${show(leg.from)} → ${show(leg.to)}`));
+}
+
+// Address and status, then the role, the leg (it opens) and when it last changed.
+function supervisorItem(entry) {
+  return el('li', { class: 'leg-item' },
+    el('div', { class: 'leg-head' }, el('span', { class: 'mono leg-to' }, show(entry.to)), ' ', badge(entry.status)),
+    el('div', { class: 'leg-meta' },
+      el('span', { class: 'role-tag' }, show(entry.role, 'no role')), ' · leg ', callLink(entry.call_control_id),
+      entry.by === undefined ? null : [' · ', entry.by == null ? 'by a rule' : `by ${show(entry.by)}`],
+      entry.at == null ? null : [' · ', timeEl(entry.at)]));
+}
+
+// ---------- supervision ----------
+
+// The call's supervisor legs, oldest first, with a leg dialed here that the state
+// does not show yet.
+function supervisorsOf(session) {
+  const entries = arrayOf(session.state?.supervisors).filter((entry) => hasId(entry.call_control_id));
+  const pending = session.pendingLeg;
+  if (pending) {
+    const known = entries.some((entry) => String(entry.call_control_id) === pending.call_control_id);
+    if (known || Date.now() > pending.until) session.pendingLeg = null;
+    else entries.push(pending.entry);
+  }
+  return entries;
+}
+
+// The leg Barge, Whisper, Monitor and Leave act on: the newest that is not hung up.
+function activeSupervisor(session) {
+  const entries = supervisorsOf(session);
+  for (let i = entries.length - 1; i >= 0; i -= 1) {
+    if (entries[i].status !== 'hangup') return entries[i];
+  }
+  return null;
+}
+
+function supervisionButtons() {
+  return [...$('supervisor-group').querySelectorAll('button[data-action]')];
+}
+
+function renderSupervision(session) {
+  const entries = supervisorsOf(session);
+  renderLegList('supervisors', entries, supervisorItem);
+  const leg = activeSupervisor(session);
+  const mode = leg
+    ? `On the call: ${show(leg.to)} (${show(leg.role, 'no role')}, ${show(leg.status, 'unknown')}). `
+      + 'Barge, Whisper and Monitor switch its role; Leave hangs it up.'
+    : 'No supervisor on the call: Barge, Whisper and Monitor dial the Supervisor address in that role.';
+  if ($('supervisor-mode').textContent !== mode) $('supervisor-mode').textContent = mode;
+  for (const button of supervisionButtons()) {
+    const key = button.dataset.action;
+    // With a leg up the role buttons are toggles showing its role; without, plain actions.
+    if (ROLES.includes(key) && leg) button.setAttribute('aria-pressed', String(leg.role === key));
+    else button.removeAttribute('aria-pressed');
+    if (button === session.supervising || button.getAttribute('aria-busy') === 'true') continue;
+    button.disabled = Boolean(session.supervising) || (key === 'leave' && !leg);
+  }
 }
 
 function clientStateNodes(raw) {
@@ -783,8 +923,20 @@ async function onControlSubmit(event) {
   const form = event.target;
   const button = event.submitter ?? form.querySelector('button[data-action]');
   const key = button?.dataset.action;
-  const spec = key && Object.hasOwn(ACTIONS, key) ? ACTIONS[key] : null;
-  if (!spec || button.disabled || !current) return;
+  if (!key || button.disabled || !current) return;
+  if (key === 'leave' || ROLES.includes(key)) return onSupervise(form, button, key);
+  const spec = Object.hasOwn(ACTIONS, key) ? ACTIONS[key] : null;
+  if (!spec) return;
+  const session = current;
+  await send(form, button, spec.action, () => api(spec.method ?? 'POST', callPath(session.id, `/actions/${spec.action}`),
+    spec.body()), (result) => {
+    setMessage(form.querySelector('.group-msg'), `${spec.action} sent (${result.status})`, 'ok');
+  });
+}
+
+// Sends one request for a control group's button: the button is busy meanwhile, a
+// refusal shows next to the fields it names, and the call is read again after success.
+async function send(form, button, action, request, onSuccess) {
   const session = current;
   const message = form.querySelector('.group-msg');
   clearFieldErrors(form);
@@ -792,21 +944,66 @@ async function onControlSubmit(event) {
   const hadFocus = document.activeElement === button;
   setBusy(button, true);
   try {
-    const path = callPath(session.id, `/actions/${spec.action}`);
-    const result = await api(spec.method ?? 'POST', path, spec.body());
+    const result = await request();
     if (session !== current) return;
     if (result.status >= 200 && result.status < 300) {
-      setMessage(message, `${spec.action} sent (${result.status})`, 'ok');
+      onSuccess(result);
       pollOnce(session); // show the effect now rather than at the next tick
     } else if (result.status !== 401) {
-      showActionErrors(form, message, spec.action, result);
+      showActionErrors(form, message, action, result);
     }
   } catch {
-    if (session === current) setMessage(message, `${spec.action} failed: ${MSG_NETWORK}`);
+    if (session === current) setMessage(message, `${action} failed: ${MSG_NETWORK}`);
   } finally {
     setBusy(button, false);
     // Disabling a focused button drops focus to <body>; put it back for keyboard users.
     if (hadFocus && (document.activeElement === document.body || document.activeElement == null)) button.focus();
+  }
+}
+
+// Barge, Whisper, Monitor: with no supervisor leg up, dial one to the Supervisor address
+// in that role; with one, switch that leg's role. Leave hangs that leg up. Nothing here
+// is ever sent to the open call's own actions.
+async function onSupervise(form, button, key) {
+  const session = current;
+  const message = form.querySelector('.group-msg');
+  const leg = activeSupervisor(session);
+  if (key === 'leave' && !leg) {
+    setMessage(message, 'There is no supervisor leg to leave.');
+    return;
+  }
+  session.supervising = button; // the group's other buttons wait for this request
+  renderSupervision(session);
+  try {
+    if (leg) {
+      const legId = String(leg.call_control_id);
+      const action = key === 'leave' ? 'hangup' : 'switch_supervisor_role';
+      const body = key === 'leave' ? {} : { role: key };
+      await send(form, button, action, () => api('POST', callPath(legId, `/actions/${action}`), body), (result) => {
+        setMessage(message, `${action} sent (${result.status}) to the supervisor leg ${legId}`, 'ok');
+      });
+      return;
+    }
+    const to = value('supervisor-address').trim();
+    storeSupervisorAddress(to);
+    const body = to ? { to, role: key } : { role: key }; // without `to` the worker says it is required
+    await send(form, button, 'supervise', () => api('POST', callPath(session.id, '/supervise'), body), (result) => {
+      const dialed = result.json?.data?.call_control_id;
+      if (hasId(dialed)) {
+        const id = String(dialed);
+        session.pendingLeg = {
+          call_control_id: id,
+          until: Date.now() + PENDING_LEG_MS,
+          entry: { call_control_id: id, to, role: key, status: 'dialing' },
+        };
+      }
+      setMessage(message, hasId(dialed)
+        ? `supervise sent (${result.status}): dialing ${to} as ${key}, leg ${show(dialed)}`
+        : `supervise sent (${result.status})`, 'ok');
+    });
+  } finally {
+    session.supervising = null;
+    if (session === current) renderSupervision(session);
   }
 }
 
@@ -815,7 +1012,8 @@ function showActionErrors(form, message, action, { status, json }) {
   const unmapped = [];
   for (const error of errors) {
     const fieldId = status === 422 ? FIELD_BY_POINTER.get(error.source?.pointer) : undefined;
-    if (!fieldId || !showFieldError(fieldId, show(error.detail ?? error.title, 'Invalid value.'))) unmapped.push(error);
+    const inForm = fieldId !== undefined && form.contains($(fieldId));
+    if (!inForm || !showFieldError(fieldId, show(error.detail ?? error.title, 'Invalid value.'))) unmapped.push(error);
   }
   const summary = unmapped.length || !errors.length ? describeErrors(unmapped, status) : 'see the highlighted field';
   setMessage(message, `${action} failed (${status}): ${summary}`);
@@ -844,6 +1042,19 @@ function clearFieldErrors(form) {
 
 // ---------- wiring ----------
 
+function onDetailClick(event) {
+  const button = event.target.closest('button[data-open]');
+  if (!button || !current) return;
+  const id = button.dataset.open;
+  if (id && id !== current.id) openCall(id);
+}
+
+// Enter in the Supervisor address would submit with the form's first button, Barge:
+// the operator picks the role with a button instead.
+function onSupervisorAddressKeydown(event) {
+  if (event.key === 'Enter') event.preventDefault();
+}
+
 function onDetailKeydown(event) {
   if (event.key === 'Escape' && current && !wide.matches) {
     event.preventDefault();
@@ -861,6 +1072,10 @@ function init() {
   $('detail').addEventListener('keydown', onDetailKeydown);
   $('controls').addEventListener('submit', onControlSubmit);
   $('timeline').addEventListener('click', onTimelineClick);
+  $('detail-body').addEventListener('click', onDetailClick);
+  $('supervisor-address').value = readSupervisorAddress();
+  $('supervisor-address').addEventListener('keydown', onSupervisorAddressKeydown);
+  $('supervisor-address').addEventListener('input', () => storeSupervisorAddress(value('supervisor-address').trim()));
   showView(Boolean(token));
 }
 

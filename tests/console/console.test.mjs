@@ -25,6 +25,13 @@ const CHROMIUM_BIN = env('CHROMIUM_BIN');
 const XSS_FROM = '<img src=x onerror=alert(1)>';
 const CALL = 'v3:console-e2e-call';
 const LIVE_WITHIN_MS = 1000;
+// A supervisor leg's entry, and another leg's, show on a call within a few seconds.
+const LEGS_WITHIN_MS = 8000;
+const SUPERVISOR = 'sip:supervisor@pbx.example.com';
+// Two calls of one session (the legs of a transfer, say).
+const SESSION = 'console-e2e-session';
+const LEG_A = 'v3:console-e2e-leg-a';
+const LEG_B = 'v3:console-e2e-leg-b';
 
 let step = 0;
 function ok(what) {
@@ -47,16 +54,55 @@ async function eventually(probe, timeout, what) {
   }
 }
 
-/// Asks the Rust side to sign and deliver one webhook; returns the worker's answer.
-async function deliver(event_type, event_id, second, payload = {}) {
+/// Asks the Rust side to sign and deliver one webhook of `call`; returns the worker's answer.
+async function deliverFor(call, event_type, event_id, second, payload = {}) {
   const response = await fetch(SENDER_URL, {
     method: 'POST',
-    body: JSON.stringify({ event_type, event_id, call_control_id: CALL, second, payload }),
+    body: JSON.stringify({ event_type, event_id, call_control_id: call, second, payload }),
   });
   const answer = await response.json();
-  check(answer.status === 200, `${event_type} accepted: ${JSON.stringify(answer)}`);
+  check(answer.status === 200, `${event_type} of ${call} accepted: ${JSON.stringify(answer)}`);
   return answer;
 }
+
+const deliver = (...args) => deliverFor(CALL, ...args);
+
+/// Every request the fake Telnyx received so far: [{method, path, body}].
+async function telnyxRequests() {
+  const response = await fetch(SENDER_URL, { method: 'POST', body: JSON.stringify({ telnyx_requests: true }) });
+  return response.json();
+}
+
+/// The requests the fake Telnyx received since `mark` (a count from telnyxRequests),
+/// each as "METHOD path" with its body less the command_id the worker adds.
+async function telnyxSince(mark) {
+  return (await telnyxRequests()).slice(mark).map(({ method, path, body }) => {
+    const { command_id: _, ...rest } = body ?? {};
+    return { line: `${method} ${path}`, body: rest };
+  });
+}
+
+/// The call's state as the worker's API answers it, for failure messages.
+async function stateOf(call) {
+  const response = await fetch(`${BASE_URL}/calls/${encodeURIComponent(call)}`, {
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  return response.json();
+}
+
+/// The page's full width from the top of `from` to the bottom of `to`, in page
+/// coordinates, with a margin: a screenshot's clip.
+async function pageAreaOf(page, from, to) {
+  return page.evaluate(([first, last]) => {
+    const top = document.querySelector(first).getBoundingClientRect().top + window.scrollY;
+    const bottom = document.querySelector(last).getBoundingClientRect().bottom + window.scrollY;
+    const y = Math.max(0, Math.floor(top) - 12);
+    return { x: 0, y, width: document.documentElement.clientWidth, height: Math.ceil(bottom) + 12 - y };
+  }, [from, to]);
+}
+
+const actionUrl = (call, action) => `/v2/calls/${encodeURIComponent(call)}/actions/${action}`;
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 async function main() {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -163,25 +209,160 @@ async function run(browser) {
     'the replay shows as a second delivery');
   ok('forwards show in the timeline, and Replay delivers the event again');
 
-  // --- Barge ---------------------------------------------------------------------------
-  const role = page.locator('.fact', { has: page.locator('dt', { hasText: 'Supervisor role:' }) })
-    .locator('dd');
-  await page.getByRole('button', { name: 'Barge', exact: true }).click();
-  await eventually(async () => (await role.innerText()).trim() === 'barge', 5000,
-    `the page shows the role barge (shows ${await role.innerText()})`);
-  ok('Barge switches the supervisor role and the page shows barge');
+  // --- supervision: the address is remembered -----------------------------------------
+  const address = page.getByLabel('Supervisor address', { exact: true });
+  const supervisorGroup = page.locator('#supervisor-group');
+  const groupMsg = supervisorGroup.locator('.group-msg');
+  const mode = page.locator('#supervisor-mode');
+  const button = (name) => page.getByRole('button', { name, exact: true });
+  const pageArea = (from, to) => pageAreaOf(page, from, to);
+  check(await button('Leave').isDisabled(), 'Leave is disabled while the call has no supervisor leg');
+  check(/dial/i.test(await mode.innerText()), `the page says the buttons dial: ${await mode.innerText()}`);
+  await address.fill(SUPERVISOR);
+  await page.reload();
+  await callButton.waitFor({ timeout: 12000 });
+  check(await address.inputValue() === SUPERVISOR, `the address is remembered: ${await address.inputValue()}`);
+  await callButton.click();
+  await page.getByRole('heading', { name: CALL, exact: true }).waitFor({ timeout: 5000 });
+  await eventually(async () => (await linkState.innerText()) === 'Live', 5000, 'the call streams again');
+  ok('the Supervisor address is remembered across a reload');
 
-  // --- feedback while a request is in flight -------------------------------------------
+  // --- a refused address: the 422's detail next to the field, nothing sent --------------
+  let mark = (await telnyxRequests()).length;
+  await address.fill('not an address');
+  await button('Monitor').click();
+  await eventually(async () => (await address.getAttribute('aria-invalid')) === 'true', 5000,
+    'the Supervisor address is marked invalid');
+  const addressError = page.locator(`[id="${await address.getAttribute('aria-describedby')}"]`);
+  const addressDetail = await addressError.innerText();
+  check(/SIP URI|E\.164/.test(addressDetail), `the error is the worker's detail: ${addressDetail}`);
+  check(await page.evaluate((id) => document.getElementById(id).parentElement
+    === document.getElementById('supervisor-address').parentElement,
+  await address.getAttribute('aria-describedby')), 'the error is shown next to Supervisor address');
+  check(/supervise failed \(422\)/.test(await groupMsg.innerText()), `the group says it failed: ${await groupMsg.innerText()}`);
+  check((await telnyxSince(mark)).length === 0, 'nothing reached Telnyx for a refused address');
+  ok(`an invalid Supervisor address shows the 422's detail next to the field and sends nothing: "${addressDetail}"`);
+
+  // --- Monitor with no supervisor leg dials one ------------------------------------------
+  await address.fill(SUPERVISOR);
+  mark = (await telnyxRequests()).length;
+  await button('Monitor').click();
+  await eventually(async () => /supervise sent \(200\)/.test(await groupMsg.innerText()), 5000,
+    'the Dial is confirmed');
+  check(await address.getAttribute('aria-invalid') === null, 'the address is no longer marked invalid');
+  const dial = await telnyxSince(mark);
+  check(dial.length === 1 && dial[0].line === 'POST /v2/calls', `exactly one Dial: ${JSON.stringify(dial)}`);
+  check(dial[0].body.to === SUPERVISOR && dial[0].body.supervisor_role === 'monitor'
+    && dial[0].body.supervise_call_control_id === CALL, `the Dial's body: ${JSON.stringify(dial[0].body)}`);
+  // The fake names a Dial's leg by the Dial's position among all its requests.
+  const LEG = `v3:fake-leg-${mark + 1}`;
+  const supervisorRow = (leg) => page.locator('#supervisors li', { has: page.locator(`button[data-open="${leg}"]`) });
+  const shows = async (leg, role, status, timeout = LEGS_WITHIN_MS) => {
+    const row = supervisorRow(leg);
+    const showing = async () => (await row.count()) === 1
+      && (await row.locator('.leg-to').textContent()) === SUPERVISOR
+      && (await row.locator('.role-tag').textContent()) === role
+      && (await row.locator('.badge').textContent()) === status;
+    try {
+      await eventually(showing, timeout, 'the page shows it');
+    } catch (error) {
+      const shown = await page.locator('#supervisors').innerText();
+      const { supervisors } = await stateOf(CALL);
+      throw new Error(`the supervisor leg ${leg} does not show ${SUPERVISOR}, ${role}, ${status} `
+        + `(${error.message}); the page shows ${JSON.stringify(shown)}, the API ${JSON.stringify(supervisors)}`);
+    }
+  };
+  await shows(LEG, 'monitor', 'dialing');
+  await eventually(async () => (await button('Monitor').getAttribute('aria-pressed')) === 'true', 5000,
+    'Monitor shows as the leg\'s role');
+  check(await button('Leave').isEnabled(), 'Leave is enabled with a supervisor leg');
+  ok(`Monitor dialed one supervisor leg (${LEG}) to the address, and the page lists it: monitor, dialing`);
+
+  // The leg's webhooks, as Telnyx sends them for a Dial from the call's number.
+  const legParties = { direction: 'outgoing', from: '+13125550199', to: SUPERVISOR };
+  await deliverFor(LEG, 'call.answered', 'console-e2e-leg-answered', 10, legParties);
+  await shows(LEG, 'monitor', 'answered');
+  ok('the supervisor leg\'s call.answered shows it as answered');
+
+  // --- Whisper, Barge, Monitor switch that leg's role (Whisper while Telnyx is slow) ------
+  const switched = async (name, role) => {
+    const requests = await telnyxSince(mark);
+    check(same(requests, [{ line: `POST ${actionUrl(LEG, 'switch_supervisor_role')}`, body: { role } }]),
+      `${name} sent exactly one switch_supervisor_role to the leg: ${JSON.stringify(requests)}`);
+    await shows(LEG, role, 'answered');
+    await eventually(async () => (await button(name).getAttribute('aria-pressed')) === 'true', 5000,
+      `${name} shows as the leg's role`);
+  };
+  mark = (await telnyxRequests()).length;
   await fetch(SENDER_URL, { method: 'POST', body: JSON.stringify({ telnyx_delay_ms: 1500 }) });
-  const whisper = page.getByRole('button', { name: 'Whisper', exact: true });
+  const whisper = button('Whisper');
   await whisper.click();
   await eventually(async () => (await whisper.getAttribute('aria-busy')) === 'true'
-    && await whisper.isDisabled(), 1000, 'Whisper shows it is busy while Telnyx answers');
+    && await whisper.isDisabled() && await button('Barge').isDisabled() && await button('Leave').isDisabled(),
+  1000, 'Whisper shows it is busy while Telnyx answers, and the other buttons wait');
   await eventually(async () => (await whisper.getAttribute('aria-busy')) === null
-    && await whisper.isEnabled(), 5000, 'Whisper is ready again once Telnyx answered');
-  await eventually(async () => (await role.innerText()).trim() === 'whisper', 5000,
-    'the page shows the role whisper');
-  ok('a button shows its request in flight (busy, disabled) until Telnyx answers');
+    && await whisper.isEnabled() && await button('Barge').isEnabled(), 5000, 'Whisper is ready again once Telnyx answered');
+  await eventually(async () => /switch_supervisor_role sent \(200\)/.test(await groupMsg.innerText()), 5000,
+    'the switch is confirmed');
+  await switched('Whisper', 'whisper');
+  ok('Whisper switches the leg\'s role (busy and disabled until Telnyx answers), and the page shows whisper');
+
+  for (const [name, role] of [['Barge', 'barge'], ['Monitor', 'monitor']]) {
+    mark = (await telnyxRequests()).length;
+    await button(name).click();
+    await eventually(async () => (await telnyxSince(mark)).length > 0, 5000, `${name} reaches Telnyx`);
+    await switched(name, role);
+    if (role === 'barge') {
+      // The call from its heading to the Supervisor controls; at 375 px, its supervisors
+      // and the controls.
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'desktop-supervision.png'), fullPage: true,
+        clip: await pageArea('.topbar', '#supervisor-group') });
+      await page.setViewportSize({ width: 375, height: 812 });
+      check(await page.evaluate(() => document.documentElement.scrollWidth <= 375),
+        'a call with a supervisor leg fits 375 px without horizontal scrolling');
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'phone-supervision.png'), fullPage: true,
+        clip: await pageArea('#supervisors-title', '#supervisor-group') });
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
+  }
+  ok('Barge and Monitor switch the role of the supervisor leg, never of the call');
+
+  // --- Leave hangs the leg up; then the buttons dial again --------------------------------
+  mark = (await telnyxRequests()).length;
+  await button('Leave').click();
+  await eventually(async () => /hangup sent \(200\)/.test(await groupMsg.innerText()), 5000, 'Leave is confirmed');
+  const left = await telnyxSince(mark);
+  check(same(left, [{ line: `POST ${actionUrl(LEG, 'hangup')}`, body: {} }]),
+    `Leave sent exactly one hangup, to the leg: ${JSON.stringify(left)}`);
+  await deliverFor(LEG, 'call.hangup', 'console-e2e-leg-hangup', 20, legParties);
+  await shows(LEG, 'monitor', 'hangup');
+  await eventually(async () => /dial/i.test(await mode.innerText()) && await button('Leave').isDisabled(), 5000,
+    'with the leg hung up, the buttons dial again and Leave is disabled');
+  ok('Leave hangs the supervisor leg up; after its call.hangup the page lists it as hung up');
+
+  mark = (await telnyxRequests()).length;
+  await button('Barge').click();
+  await eventually(async () => /supervise sent \(200\)/.test(await groupMsg.innerText()), 5000,
+    'the second Dial is confirmed');
+  const redial = await telnyxSince(mark);
+  check(redial.length === 1 && redial[0].line === 'POST /v2/calls' && redial[0].body.to === SUPERVISOR
+    && redial[0].body.supervisor_role === 'barge' && redial[0].body.supervise_call_control_id === CALL,
+  `Barge dialed exactly one new supervisor leg: ${JSON.stringify(redial)}`);
+  const LEG2 = `v3:fake-leg-${mark + 1}`;
+  await shows(LEG2, 'barge', 'dialing');
+  ok(`with no supervisor leg up, Barge dials a new one (${LEG2})`);
+
+  // --- the supervisor leg shows the call it supervises, which opens with a click -------------
+  await supervisorRow(LEG).getByRole('button', { name: LEG, exact: true }).click();
+  await page.getByRole('heading', { name: LEG, exact: true }).waitFor({ timeout: 5000 });
+  const factOf = (term) => page.locator('.fact', { has: page.locator('dt', { hasText: `${term}:` }) }).locator('dd');
+  await eventually(async () => (await factOf('Supervising').count()) === 1, 5000, 'the leg names the call it supervises');
+  check(/dialed by operator/.test(await factOf('Origin').innerText()), `the leg's origin: ${await factOf('Origin').innerText()}`);
+  await factOf('Supervising').getByRole('button', { name: CALL, exact: true }).click();
+  await page.getByRole('heading', { name: CALL, exact: true }).waitFor({ timeout: 5000 });
+  await eventually(async () => (await linkState.innerText()) === 'Live', 5000, 'the call streams again');
+  check(/started by Telnyx/.test(await factOf('Origin').innerText()), `the call's origin: ${await factOf('Origin').innerText()}`);
+  ok('the supervisor leg opens from the call\'s list, shows the call it supervises, and that opens with a click');
 
   // --- DTMF ----------------------------------------------------------------------------
   const digits = page.getByLabel('Digits', { exact: true });
@@ -230,8 +411,7 @@ async function run(browser) {
   await press('Refer', 'refer');
   await page.getByLabel('Client state', { exact: true }).fill('queue=gold ✓');
   await press('Set client state', 'client_state_update');
-  await press('Monitor', 'switch_supervisor_role');
-  ok('recording, noise suppression, refer, client state and Monitor each reach Telnyx');
+  ok('recording, noise suppression, refer and client state each reach Telnyx');
 
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'desktop-detail.png'), fullPage: true });
 
@@ -258,6 +438,23 @@ async function run(browser) {
   await page.getByRole('button', { name: 'Hang up', exact: true }).click();
   await sentOk(groupOf('Hang up'), 'hangup');
   ok('Hang up reaches Telnyx');
+
+  // --- legs of one session open each other -------------------------------------------
+  await deliverFor(LEG_A, 'call.initiated', 'console-e2e-leg-a-initiated', 30, { call_session_id: SESSION });
+  await deliverFor(LEG_B, 'call.initiated', 'console-e2e-leg-b-initiated', 31,
+    { call_session_id: SESSION, direction: 'outgoing', from: '+13125550199', to: '+13125550142' });
+  await page.setViewportSize({ width: 1280, height: 860 });
+  const legA = page.locator('#call-list').getByRole('button', { name: LEG_A, exact: true });
+  await legA.waitFor({ timeout: 12000 });
+  await legA.click();
+  await page.getByRole('heading', { name: LEG_A, exact: true }).waitFor({ timeout: 5000 });
+  const otherLeg = page.locator('#legs').getByRole('button', { name: LEG_B, exact: true });
+  await otherLeg.waitFor({ timeout: LEGS_WITHIN_MS });
+  check(/\+13125550142/.test(await page.locator('#legs li', { has: page.getByRole('button', { name: LEG_B, exact: true }) }).innerText()), 'the other leg shows its parties');
+  await otherLeg.click();
+  await page.getByRole('heading', { name: LEG_B, exact: true }).waitFor({ timeout: 5000 });
+  await page.locator('#legs').getByRole('button', { name: LEG_A, exact: true }).waitFor({ timeout: LEGS_WITHIN_MS });
+  ok('two calls of one session list each other under Other legs, and each opens the other with a click');
 
   // --- no secret in a URL, nothing refused by the policy --------------------------------
   check(!requestedUrls.some((url) => url.includes(ADMIN_TOKEN)), 'the token is in no URL');
