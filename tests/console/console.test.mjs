@@ -90,6 +90,13 @@ async function stateOf(call) {
   return response.json();
 }
 
+/// A full-page screenshot (or the `clip` of one) into SCREENSHOT_DIR. Scrolled to the
+/// top first: the sticky call list would otherwise be drawn where the scroll left it.
+async function screenshot(page, name, clip) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true, ...(clip ? { clip } : {}) });
+}
+
 /// The page's full width from the top of `from` to the bottom of `to`, in page
 /// coordinates, with a margin: a screenshot's clip.
 async function pageAreaOf(page, from, to) {
@@ -176,7 +183,7 @@ async function run(browser) {
   const callButton = page.getByRole('button', { name: CALL, exact: true });
   await callButton.waitFor({ timeout: 12000 });
   ok('a new call appears in the list without a reload');
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'desktop-list.png'), fullPage: true });
+  await screenshot(page, 'desktop-list');
 
   // --- detail, escaping ---------------------------------------------------------------
   await callButton.click();
@@ -315,13 +322,11 @@ async function run(browser) {
     if (role === 'barge') {
       // The call from its heading to the Supervisor controls; at 375 px, its supervisors
       // and the controls.
-      await page.screenshot({ path: join(SCREENSHOT_DIR, 'desktop-supervision.png'), fullPage: true,
-        clip: await pageArea('.topbar', '#supervisor-group') });
+      await screenshot(page, 'desktop-supervision', await pageArea('.topbar', '#supervisor-group'));
       await page.setViewportSize({ width: 375, height: 812 });
       check(await page.evaluate(() => document.documentElement.scrollWidth <= 375),
         'a call with a supervisor leg fits 375 px without horizontal scrolling');
-      await page.screenshot({ path: join(SCREENSHOT_DIR, 'phone-supervision.png'), fullPage: true,
-        clip: await pageArea('#supervisors-title', '#supervisor-group') });
+      await screenshot(page, 'phone-supervision', await pageArea('#supervisors-title', '#supervisor-group'));
       await page.setViewportSize({ width: 1280, height: 860 });
     }
   }
@@ -413,13 +418,13 @@ async function run(browser) {
   await press('Set client state', 'client_state_update');
   ok('recording, noise suppression, refer and client state each reach Telnyx');
 
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'desktop-detail.png'), fullPage: true });
+  await screenshot(page, 'desktop-detail');
 
   // --- 375 px, keyboard ----------------------------------------------------------------
   await page.setViewportSize({ width: 375, height: 812 });
   const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= 375);
   check(await fits(), 'the detail fits 375 px without horizontal scrolling');
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'phone-detail.png'), fullPage: true });
+  await screenshot(page, 'phone-detail');
   await page.getByRole('button', { name: 'Back to calls', exact: true }).focus();
   await page.keyboard.press('Enter');
   await callButton.waitFor({ state: 'visible', timeout: 5000 });
@@ -427,7 +432,7 @@ async function run(browser) {
   await eventually(async () => /answered/.test(await row.innerText()), 12000,
     'the list shows the call as answered once it was');
   check(await fits(), 'the list fits 375 px without horizontal scrolling');
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'phone-list.png'), fullPage: true });
+  await screenshot(page, 'phone-list');
   await callButton.focus();
   await page.keyboard.press('Enter');
   await eventually(
