@@ -18,6 +18,10 @@ usage: cargo run --example telnyx-sim -- --port <port> --webhook-url <url>
   --port <port>         serve the Call Control API on 127.0.0.1:<port>/v2 (default 8788)
   --webhook-url <url>   where its webhooks go (default http://127.0.0.1:8787/webhooks/telnyx)
 
+Call Control API (any bearer key):
+  POST /v2/calls                      Dial: a new outgoing leg (to containing \"noanswer\" times out)
+  POST /v2/calls/{id}/actions/{name}  the twelve actions
+
 Routes of its own:
   POST /simulator/calls               {\"from\",\"to\"} (optional): an inbound call; 201 {\"call_control_id\"}
   POST /simulator/calls/{id}/dtmf     {\"digits\":\"*1\"}: one call.dtmf.received per digit

@@ -1,8 +1,8 @@
 //! The local Telnyx's core (`src/simulator/core.rs`, served by `cargo run
-//! --example telnyx-sim`): which webhooks follow each command, how it answers like
-//! Telnyx (a repeated `command_id`, 90018 after a hangup, 404 for an unknown call,
-//! 422 for what the worker's validator refuses), and that the worker accepts every
-//! webhook it sends.
+//! --example telnyx-sim`): which webhooks follow each command and each Dial, how it
+//! answers like Telnyx (a repeated `command_id`, 90018 after a hangup, 404 for an
+//! unknown call, 422 for what the worker's validator refuses), its two assumptions
+//! about supervisor legs, and that the worker accepts every webhook it sends.
 
 mod support;
 
@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 
 use telnyx_edge::domain::envelope::parse;
 use telnyx_edge::domain::time::Instant;
-use telnyx_edge::simulator::core::{envelope, Answer, Emit, Simulator, COMMAND_ID_WINDOW_MS};
+use telnyx_edge::simulator::core::{
+    envelope, Answer, Emit, Simulator, COMMAND_ID_WINDOW_MS, NOT_A_SUPERVISOR_LEG,
+};
 
 const NOW: i64 = 1_764_000_000_000;
 
@@ -90,7 +92,6 @@ fn each_command_is_followed_by_the_webhooks_telnyx_sends() {
         ("send_dtmf", json!({"digits": "12#"})),
         ("suppression_start", json!({"direction": "both"})),
         ("suppression_stop", json!({})),
-        ("switch_supervisor_role", json!({"role": "barge"})),
     ] {
         let answer = command(&mut sim, &a, action, body);
         assert_ok(&answer);
@@ -266,6 +267,19 @@ fn every_webhook_it_sends_is_one_the_worker_accepts() {
         emits.extend(command(&mut sim, &a, action, body).emits);
     }
     emits.extend(sim.dtmf(&a, "*1").emits);
+    let dialed = |to: &str| {
+        json!({"to": to, "from": "+13125550199", "connection_id": "conn-1",
+            "supervise_call_control_id": a, "client_state": "c3VwZXJ2aXNvcg=="})
+        .to_string()
+    };
+    let supervisor = sim.dial(&dialed("sip:supervisor@pbx.example.com"), NOW);
+    let leg = supervisor.body["data"]["call_control_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    emits.extend(supervisor.emits);
+    emits.extend(sim.dial(&dialed("sip:noanswer@pbx.example.com"), NOW).emits);
+    emits.extend(sim.dtmf(&leg, "1").emits);
     emits.extend(sim.far_hangup(&a).emits);
     for (n, emit) in emits.iter().enumerate() {
         let id = format!("sim-event-{n}");
@@ -327,4 +341,270 @@ fn a_webhook_is_sent_again_with_the_next_attempt_until_the_worker_answers_2xx() 
         requests[0].json()["data"]["id"],
         requests[1].json()["data"]["id"]
     );
+}
+
+const SUPERVISOR: &str = "sip:supervisor@pbx.example.com";
+
+fn dial(sim: &mut Simulator, body: Value) -> Answer {
+    sim.dial(&body.to_string(), NOW)
+}
+
+/// A Dial's new leg, from its `200`.
+fn leg_of(answer: &Answer) -> String {
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.body["data"]["call_control_id"]
+        .as_str()
+        .expect("the new leg")
+        .to_owned()
+}
+
+/// A supervisor leg onto `call`, in `role` (none: Telnyx's default).
+fn supervise(sim: &mut Simulator, call: &str, role: Option<&str>) -> (String, Answer) {
+    let mut body = json!({"to": SUPERVISOR, "from": "+13125550199",
+        "connection_id": "conn-1", "supervise_call_control_id": call});
+    if let Some(role) = role {
+        body["supervisor_role"] = json!(role);
+    }
+    let answer = dial(sim, body);
+    (leg_of(&answer), answer)
+}
+
+#[test]
+fn a_dial_answers_the_new_leg_then_sends_its_initiated_and_answered() {
+    let mut sim = Simulator::new();
+    let answer = dial(
+        &mut sim,
+        json!({"to": ["+13125550177", "+13125550178"], "from": "+13125550199",
+            "connection_id": "conn-1", "command_id": "dial-1"}),
+    );
+    let leg = leg_of(&answer);
+    let data = &answer.body["data"];
+    assert_eq!(data["is_alive"], false);
+    assert_eq!(data["record_type"], "call");
+    assert!(data["call_leg_id"].is_string() && data["call_session_id"].is_string());
+    assert_eq!(
+        data.as_object().unwrap().len(),
+        5,
+        "call_control_id, call_leg_id, call_session_id, is_alive, record_type: {data}"
+    );
+    assert_eq!(types(&answer.emits), ["call.initiated", "call.answered"]);
+    assert!(answer.emits[0].delay_ms < answer.emits[1].delay_ms);
+    let initiated = &answer.emits[0].payload;
+    assert_eq!(initiated["call_control_id"], leg.as_str());
+    assert_eq!(initiated["call_session_id"], data["call_session_id"]);
+    assert_eq!(initiated["direction"], "outgoing");
+    assert_eq!(initiated["state"], "bridging");
+    assert_eq!(initiated["to"], "+13125550177", "the first destination");
+    assert_eq!(initiated["from"], "+13125550199");
+    assert_eq!(initiated["connection_id"], "conn-1");
+    // The leg is a call like any other: commands and DTMF work on it.
+    assert_eq!(types(&sim.dtmf(&leg, "5").emits), ["call.dtmf.received"]);
+    assert_ok(&command(
+        &mut sim,
+        &leg,
+        "send_dtmf",
+        json!({"digits": "1"}),
+    ));
+    let listed = sim.commands_json();
+    assert_eq!(listed[0]["action"], "dial");
+    assert_eq!(listed[0]["call_control_id"], leg.as_str());
+    assert_eq!(listed[0]["body"]["command_id"], "dial-1");
+}
+
+#[test]
+fn a_dial_to_noanswer_hangs_up_with_timeout() {
+    let mut sim = Simulator::new();
+    let answer = dial(
+        &mut sim,
+        json!({"to": "sip:noanswer@pbx.example.com", "from": "+13125550199",
+            "connection_id": "conn-1", "timeout_secs": 30}),
+    );
+    let leg = leg_of(&answer);
+    assert_eq!(types(&answer.emits), ["call.initiated", "call.hangup"]);
+    assert_eq!(answer.emits[1].payload["hangup_cause"], "timeout");
+    assert_eq!(
+        command(&mut sim, &leg, "hangup", json!({})).status,
+        422,
+        "it has ended"
+    );
+}
+
+#[test]
+fn a_repeated_dial_command_id_answers_the_same_leg_and_starts_nothing() {
+    let mut sim = Simulator::new();
+    let body = json!({"to": "+13125550177", "from": "+13125550199",
+        "connection_id": "conn-1", "command_id": "dial-once"});
+    let first = dial(&mut sim, body.clone());
+    let again = sim.dial(&body.to_string(), NOW + COMMAND_ID_WINDOW_MS - 1);
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, first.body, "the same data");
+    assert!(again.emits.is_empty(), "no webhooks");
+    assert_eq!(sim.calls.len(), 1, "no second call");
+    let listed = sim.commands_json();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "both listed");
+    assert_eq!(listed[1]["call_control_id"], leg_of(&first).as_str());
+    // After the window Telnyx has forgotten it: another call.
+    let later = sim.dial(&body.to_string(), NOW + COMMAND_ID_WINDOW_MS + 1);
+    assert_ne!(leg_of(&later), leg_of(&first));
+    assert_eq!(sim.calls.len(), 2);
+}
+
+#[test]
+fn a_refused_dial_is_422_and_listed_without_a_call() {
+    let mut sim = Simulator::new();
+    let missing = dial(&mut sim, json!({"to": "+13125550177", "from": "+1312"}));
+    assert_eq!(missing.status, 422);
+    assert_eq!(
+        missing.body["errors"][0]["source"]["pointer"],
+        "/connection_id"
+    );
+    let role = dial(
+        &mut sim,
+        json!({"to": SUPERVISOR, "from": "+1312", "connection_id": "c",
+            "supervise_call_control_id": "v3:nobody", "supervisor_role": "boss"}),
+    );
+    assert_eq!(role.body["errors"][0]["code"], "10032");
+    let unknown = dial(
+        &mut sim,
+        json!({"to": SUPERVISOR, "from": "+1312", "connection_id": "c",
+            "supervise_call_control_id": "v3:nobody"}),
+    );
+    assert_eq!(unknown.status, 422);
+    assert_eq!(
+        unknown.body["errors"][0]["source"]["pointer"],
+        "/supervise_call_control_id"
+    );
+    assert_eq!(sim.dial("{not json", NOW).status, 400);
+    assert!(sim.calls.is_empty());
+    let listed = sim.commands_json();
+    assert_eq!(listed.as_array().unwrap().len(), 3, "JSON ones are listed");
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["call_control_id"] == "" && c["action"] == "dial"));
+}
+
+#[test]
+fn client_state_and_link_to_of_a_dial_ride_on_the_new_leg() {
+    let mut sim = Simulator::new();
+    let a = call(&mut sim);
+    let answer = dial(
+        &mut sim,
+        json!({"to": "+13125550177", "from": "+13125550199", "connection_id": "conn-1",
+            "client_state": "ZGlhbGVk", "link_to": a}),
+    );
+    let leg = leg_of(&answer);
+    let session = sim.calls[&a].call_session_id.clone();
+    assert_eq!(answer.body["data"]["call_session_id"], session.as_str());
+    for emit in &answer.emits {
+        assert_eq!(emit.payload["client_state"], "ZGlhbGVk");
+        assert_eq!(emit.payload["call_session_id"], session.as_str());
+    }
+    let hangup = command(&mut sim, &leg, "hangup", json!({}));
+    assert_eq!(hangup.emits[0].payload["client_state"], "ZGlhbGVk");
+    assert_eq!(sim.calls[&a].leg, telnyx_edge::simulator::core::Leg::Parked);
+    let nowhere = dial(
+        &mut sim,
+        json!({"to": "+13125550177", "from": "+1", "connection_id": "c",
+            "link_to": "v3:nobody"}),
+    );
+    assert_eq!(nowhere.body["errors"][0]["source"]["pointer"], "/link_to");
+}
+
+#[test]
+fn supervisor_legs_end_with_the_call_they_supervise() {
+    let mut sim = Simulator::new();
+    let a = call(&mut sim);
+    command(&mut sim, &a, "answer", json!({}));
+    let (monitor, _) = supervise(&mut sim, &a, Some("monitor"));
+    let (barge, _) = supervise(&mut sim, &a, None);
+    let (gone, _) = supervise(&mut sim, &a, Some("whisper"));
+    assert_eq!(sim.calls[&barge].supervisor_role.as_deref(), Some("barge"));
+    assert_eq!(sim.calls[&monitor].supervising.as_deref(), Some(a.as_str()));
+    // One supervisor left already: it is not hung up twice.
+    assert_eq!(
+        types(&command(&mut sim, &gone, "hangup", json!({})).emits),
+        ["call.hangup"]
+    );
+    let other = call(&mut sim);
+    let (elsewhere, _) = supervise(&mut sim, &other, None);
+
+    let hangup = sim.far_hangup(&a);
+    let ended: Vec<(&str, &str)> = hangup
+        .emits
+        .iter()
+        .map(|e| (e.event_type, e.payload["call_control_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(ended[0], ("call.hangup", a.as_str()), "the call first");
+    let mut legs = ended[1..].to_vec();
+    legs.sort();
+    let mut expected = vec![
+        ("call.hangup", monitor.as_str()),
+        ("call.hangup", barge.as_str()),
+    ];
+    expected.sort();
+    assert_eq!(legs, expected, "then each live supervisor leg, once");
+    for emit in &hangup.emits[1..] {
+        assert_eq!(emit.payload["hangup_cause"], "normal_clearing");
+        assert!(emit.delay_ms > hangup.emits[0].delay_ms, "after the call's");
+    }
+    assert_eq!(sim.dtmf(&monitor, "1").status, 422, "the leg has ended");
+    assert_eq!(
+        sim.dtmf(&elsewhere, "1").status,
+        202,
+        "another call's leg lives on"
+    );
+
+    // Hung up by a command, the same.
+    let b = call(&mut sim);
+    let (leg, _) = supervise(&mut sim, &b, Some("monitor"));
+    let hangup = command(&mut sim, &b, "hangup", json!({}));
+    assert_eq!(types(&hangup.emits), ["call.hangup", "call.hangup"]);
+    assert_eq!(hangup.emits[1].payload["call_control_id"], leg.as_str());
+    // Nothing supervises an ended call.
+    let late = dial(
+        &mut sim,
+        json!({"to": SUPERVISOR, "from": "+1", "connection_id": "c",
+            "supervise_call_control_id": b}),
+    );
+    assert_eq!(late.status, 422);
+    assert_eq!(late.body["errors"][0]["code"], "90018");
+}
+
+#[test]
+fn switch_supervisor_role_is_for_supervisor_legs_only() {
+    let mut sim = Simulator::new();
+    let a = call(&mut sim);
+    command(&mut sim, &a, "answer", json!({}));
+    let refused = command(
+        &mut sim,
+        &a,
+        "switch_supervisor_role",
+        json!({"role": "barge"}),
+    );
+    assert_eq!(refused.status, 422);
+    let error = &refused.body["errors"][0];
+    assert_eq!(error["code"], NOT_A_SUPERVISOR_LEG);
+    assert!(
+        error["detail"].as_str().unwrap().contains("supervisor leg"),
+        "{error}"
+    );
+    assert!(error["title"].is_string());
+    assert!(refused.emits.is_empty());
+
+    let (leg, answer) = supervise(&mut sim, &a, Some("monitor"));
+    assert_eq!(types(&answer.emits), ["call.initiated", "call.answered"]);
+    let switched = command(
+        &mut sim,
+        &leg,
+        "switch_supervisor_role",
+        json!({"role": "whisper"}),
+    );
+    assert_ok(&switched);
+    assert!(switched.emits.is_empty(), "Telnyx sends no webhook for it");
+    assert_eq!(sim.calls[&leg].supervisor_role.as_deref(), Some("whisper"));
+    // DTMF on the supervisor leg is the leg's own.
+    let dtmf = sim.dtmf(&leg, "2");
+    assert_eq!(dtmf.emits[0].payload["call_control_id"], leg.as_str());
 }

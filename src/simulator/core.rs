@@ -6,15 +6,41 @@
 //! Commands are validated with the worker's own validator. A repeated `command_id` for
 //! the same call within 60 s is answered `200` and ignored, as Telnyx does; a command to
 //! a call that has ended is `422` with code 90018; an unknown call is `404`.
+//!
+//! Dial (`POST /v2/calls`, [`Simulator::dial`]) starts a new outgoing leg: its
+//! `call.initiated` (`state` `bridging`), then `call.answered`, or `call.hangup` with
+//! `hangup_cause` `timeout` when `to` contains `noanswer`. A repeated `command_id` within
+//! 60 s is answered `200` with the first answer's `data` and starts nothing. A Dial with
+//! `supervise_call_control_id` makes the leg a supervisor leg of that call, in
+//! `supervisor_role` (`barge` when not given); `link_to` puts the leg in the linked
+//! call's `call_session_id`.
+//!
+//! Two behaviours are **the simulator's assumptions, not documented Telnyx behaviour**:
+//!
+//! - a supervisor leg is hung up (its own `call.hangup`, `normal_clearing`) when the call
+//!   it supervises ends, whichever side ends it;
+//! - `switch_supervisor_role` sent to a call that is not a supervisor leg is refused with
+//!   `422` (code [`NOT_A_SUPERVISOR_LEG`]).
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Map, Value};
 
-use crate::domain::actions::{find, validate, Violation};
+use crate::domain::actions::{find, validate, Violation, DIAL};
 
 /// How long Telnyx ignores a repeated `command_id`.
 pub const COMMAND_ID_WINDOW_MS: i64 = 60_000;
+
+/// The error code of a `switch_supervisor_role` to a call that is not a supervisor leg.
+/// Telnyx documents neither the refusal nor a code for it: both are the simulator's
+/// assumption (a code in Telnyx's 900xx range of Call Control errors).
+pub const NOT_A_SUPERVISOR_LEG: &str = "90045";
+
+/// The supervisor role of a supervisor leg whose Dial named none.
+pub const DEFAULT_SUPERVISOR_ROLE: &str = "barge";
+
+/// What a Dial whose `to` contains this does: ring until it times out.
+pub const NO_ANSWER: &str = "noanswer";
 
 /// Where a simulated call stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,12 +59,39 @@ pub struct SimCall {
     pub from: String,
     pub to: String,
     pub direction: &'static str,
+    /// Carried on the call's webhooks: `telnyx-sim` for an inbound call, a Dial's own.
+    pub connection_id: String,
     pub leg: Leg,
     /// Carried on the call's webhooks from the command that set it on.
     pub client_state: Option<String>,
     pub siprec_active: bool,
     /// SIP addresses a `refer` to fails for, besides any that contain `fail`.
     pub failing_refers: Vec<String>,
+    /// On a supervisor leg: the call it supervises.
+    pub supervising: Option<String>,
+    /// On a supervisor leg: its role, the Dial's and then each `switch_supervisor_role`.
+    pub supervisor_role: Option<String>,
+}
+
+impl SimCall {
+    /// A new call, parked, with fresh ids.
+    fn new(from: &str, to: &str, direction: &'static str) -> Self {
+        Self {
+            call_leg_id: random_uuid(),
+            call_session_id: random_uuid(),
+            call_control_id: format!("v3:sim-{}", random_uuid()),
+            from: from.to_owned(),
+            to: to.to_owned(),
+            direction,
+            connection_id: "telnyx-sim".to_owned(),
+            leg: Leg::Parked,
+            client_state: None,
+            siprec_active: false,
+            failing_refers: Vec::new(),
+            supervising: None,
+            supervisor_role: None,
+        }
+    }
 }
 
 /// One webhook to send `delay_ms` after the command (or step) that caused it.
@@ -104,6 +157,8 @@ pub struct Simulator {
     pub received: Vec<Received>,
     /// `(call, command_id)` → when it was first run.
     command_ids: HashMap<(String, String), i64>,
+    /// A Dial's `command_id` → when it was first run, and the `data` it was answered.
+    dials: HashMap<String, (i64, Value)>,
 }
 
 /// Telnyx's small delays between a command and its webhooks, in milliseconds.
@@ -117,19 +172,8 @@ impl Simulator {
 
     /// A new call, parked, with its `call.initiated`.
     fn new_call(&mut self, from: &str, to: &str, direction: &'static str) -> (String, Emit) {
-        let call_control_id = format!("v3:sim-{}", random_uuid());
-        let call = SimCall {
-            call_leg_id: random_uuid(),
-            call_session_id: random_uuid(),
-            call_control_id: call_control_id.clone(),
-            from: from.to_owned(),
-            to: to.to_owned(),
-            direction,
-            leg: Leg::Parked,
-            client_state: None,
-            siprec_active: false,
-            failing_refers: Vec::new(),
-        };
+        let call = SimCall::new(from, to, direction);
+        let call_control_id = call.call_control_id.clone();
         let emit = emit(&call, QUICK, "call.initiated", json!({"state": "parked"}));
         self.calls.insert(call_control_id.clone(), call);
         (call_control_id, emit)
@@ -181,15 +225,189 @@ impl Simulator {
 
     /// `POST /simulator/calls/{id}/hangup`: the far side hangs up.
     pub fn far_hangup(&mut self, call: &str) -> Answer {
-        match self.calls.get_mut(call) {
+        match self.calls.get(call) {
             None => Answer::unknown_call(),
-            Some(call) if call.leg == Leg::Ended => ended(),
-            Some(call) => Answer {
+            Some(found) if found.leg == Leg::Ended => ended(),
+            Some(_) => Answer {
                 status: 202,
                 body: json!({"data": {"result": "ok"}}),
-                emits: hang_up(call, "caller"),
+                emits: self.end(call, "caller"),
             },
         }
+    }
+
+    /// Ends the call (`call.hangup`, and `siprec.stopped` while recording), and then
+    /// every live supervisor leg supervising it: the simulator's assumption (module docs).
+    fn end(&mut self, call_id: &str, source: &str) -> Vec<Emit> {
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return Vec::new();
+        };
+        let mut emits = hang_up(call, source);
+        let supervisors: Vec<String> = self
+            .calls
+            .values()
+            .filter(|leg| leg.supervising.as_deref() == Some(call_id) && leg.leg != Leg::Ended)
+            .map(|leg| leg.call_control_id.clone())
+            .collect();
+        for id in supervisors {
+            if let Some(leg) = self.calls.get_mut(&id) {
+                // Just after the supervised call's own hangup.
+                emits.extend(hang_up(leg, "unknown").into_iter().map(|mut emit| {
+                    emit.delay_ms += 100;
+                    emit
+                }));
+            }
+        }
+        emits
+    }
+
+    /// `POST /v2/calls` (Dial) with `body`, at `now_ms`: a new outgoing leg, answered
+    /// `200 {"data":{"call_control_id","call_leg_id","call_session_id","is_alive":false,
+    /// "record_type":"call"}}`, then its webhooks (module docs).
+    ///
+    /// `GET /simulator/commands` lists every Dial as the action `dial` of the leg it
+    /// started: a repeated `command_id` under the first Dial's leg, and a Dial refused
+    /// before any leg exists (not JSON, invalid, or naming a call it cannot supervise or
+    /// link to) under the empty `call_control_id` `""`.
+    pub fn dial(&mut self, body: &str, now_ms: i64) -> Answer {
+        let body: Value = match serde_json::from_str(body) {
+            Ok(body) => body,
+            Err(error) => {
+                return Answer::error(
+                    400,
+                    "10002",
+                    "Invalid request body",
+                    &format!("the body is not JSON: {error}"),
+                    None,
+                )
+            }
+        };
+        let (leg, answer) = self.dial_of(&body, now_ms);
+        self.received.push(Received {
+            call_control_id: leg,
+            action: DIAL.name.to_owned(),
+            body,
+        });
+        answer
+    }
+
+    /// The leg a Dial started (or `""`), and the answer.
+    fn dial_of(&mut self, body: &Value, now_ms: i64) -> (String, Answer) {
+        let refused = |answer: Answer| (String::new(), answer);
+        if let Err(violations) = validate(&DIAL, body) {
+            return refused(invalid(&violations));
+        }
+        let text = |field: &str| body.get(field).and_then(Value::as_str).map(str::to_owned);
+        let command_id = text("command_id");
+        if let Some(command_id) = &command_id {
+            if let Some((first, data)) = self.dials.get(command_id) {
+                if now_ms - first < COMMAND_ID_WINDOW_MS {
+                    let leg = data["call_control_id"].as_str().unwrap_or_default();
+                    return (
+                        leg.to_owned(),
+                        Answer {
+                            status: 200,
+                            body: json!({ "data": data }),
+                            emits: Vec::new(),
+                        },
+                    );
+                }
+            }
+        }
+        let supervising = text("supervise_call_control_id");
+        if let Some(supervised) = &supervising {
+            match self.calls.get(supervised) {
+                None => {
+                    return refused(Answer::error(
+                        422,
+                        "90015",
+                        "Invalid Call Control ID",
+                        "The call to supervise is not a call.",
+                        Some("/supervise_call_control_id"),
+                    ))
+                }
+                Some(call) if call.leg == Leg::Ended => return refused(ended()),
+                Some(_) => {}
+            }
+        }
+        let session = match text("link_to") {
+            None => None,
+            Some(linked) => match self.calls.get(&linked) {
+                Some(call) => Some(call.call_session_id.clone()),
+                None => {
+                    return refused(Answer::error(
+                        422,
+                        "90015",
+                        "Invalid Call Control ID",
+                        "The call to link to is not a call.",
+                        Some("/link_to"),
+                    ))
+                }
+            },
+        };
+        // `to` is one destination or a list; the first one rings here.
+        let to = match body.get("to") {
+            Some(Value::Array(list)) => list.first().and_then(Value::as_str),
+            other => other.and_then(Value::as_str),
+        }
+        .unwrap_or_default()
+        .to_owned();
+        let mut call = SimCall::new(&text("from").unwrap_or_default(), &to, "outgoing");
+        call.connection_id = text("connection_id").unwrap_or_default();
+        call.client_state = text("client_state");
+        if let Some(session) = session {
+            call.call_session_id = session;
+        }
+        if supervising.is_some() {
+            call.supervisor_role =
+                Some(text("supervisor_role").unwrap_or_else(|| DEFAULT_SUPERVISOR_ROLE.into()));
+            call.supervising = supervising;
+        }
+        let data = json!({
+            "call_control_id": call.call_control_id,
+            "call_leg_id": call.call_leg_id,
+            "call_session_id": call.call_session_id,
+            "is_alive": false,
+            "record_type": "call",
+        });
+        let mut emits = vec![emit(
+            &call,
+            QUICK,
+            "call.initiated",
+            json!({"state": "bridging"}),
+        )];
+        if to.contains(NO_ANSWER) {
+            // Rings out; Telnyx would wait `timeout_secs` (30 s by default): kept short.
+            call.leg = Leg::Ended;
+            emits.push(emit(
+                &call,
+                LATER,
+                "call.hangup",
+                json!({"state": "hangup", "hangup_cause": "timeout", "hangup_source": "unknown",
+                    "sip_hangup_cause": "487"}),
+            ));
+        } else {
+            call.leg = Leg::Answered;
+            emits.push(emit(
+                &call,
+                LATER,
+                "call.answered",
+                json!({"state": "answered"}),
+            ));
+        }
+        let leg = call.call_control_id.clone();
+        self.calls.insert(leg.clone(), call);
+        if let Some(command_id) = command_id {
+            self.dials.insert(command_id, (now_ms, data.clone()));
+        }
+        (
+            leg,
+            Answer {
+                status: 200,
+                body: json!({ "data": data }),
+                emits,
+            },
+        )
     }
 
     /// `POST /v2/calls/{id}/actions/{action}` with `body`, at `now_ms`.
@@ -267,7 +485,7 @@ impl Simulator {
                     json!({"state": "answered"}),
                 )]
             }
-            "hangup" => hang_up(call, "callee"),
+            "hangup" => return Answer::ok(self.end(call_id, "callee")),
             "refer" => {
                 let address = text("sip_address").unwrap_or_default();
                 let fails = address.contains("fail") || call.failing_refers.contains(&address);
@@ -322,8 +540,23 @@ impl Simulator {
                 let (_, initiated) = self.new_call(&from, &to, "outgoing");
                 vec![initiated]
             }
-            // client_state_update, send_dtmf, suppression_*, switch_supervisor_role: no
-            // webhook follows.
+            "switch_supervisor_role" => {
+                if call.supervising.is_none() {
+                    // The simulator's assumption (module docs): Telnyx documents no
+                    // refusal, but the role belongs to a supervisor leg alone.
+                    return Answer::error(
+                        422,
+                        NOT_A_SUPERVISOR_LEG,
+                        "Call is not a supervisor leg",
+                        "switch_supervisor_role applies to a supervisor leg (a call dialed \
+                         with supervise_call_control_id); this call supervises none.",
+                        None,
+                    );
+                }
+                call.supervisor_role = text("role");
+                Vec::new()
+            }
+            // client_state_update, send_dtmf, suppression_*: no webhook follows.
             _ => Vec::new(),
         };
         Answer::ok(emits)
@@ -434,7 +667,7 @@ fn emit(call: &SimCall, delay_ms: u64, event_type: &'static str, extra: Value) -
     payload.insert("call_control_id".into(), json!(call.call_control_id));
     payload.insert("call_leg_id".into(), json!(call.call_leg_id));
     payload.insert("call_session_id".into(), json!(call.call_session_id));
-    payload.insert("connection_id".into(), json!("telnyx-sim"));
+    payload.insert("connection_id".into(), json!(call.connection_id));
     payload.insert("client_state".into(), json!(call.client_state));
     if !event_type.starts_with("siprec.") {
         payload.insert("from".into(), json!(call.from));

@@ -113,17 +113,35 @@ fn route(shared: &Shared, method: &str, path: &str, body: &str, authorized: bool
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let fields: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let text = |name: &str| fields.get(name).and_then(Value::as_str);
+    let unauthorized = || {
+        plain(
+            401,
+            json!({"errors": [{"code": "10009", "title": "Authentication failed",
+                "detail": "send Authorization: Bearer <API key>"}]}),
+        )
+    };
     match (method, segments.as_slice()) {
         ("POST" | "PUT", ["v2", "calls", call, "actions", action]) => {
             if !authorized {
-                return plain(
-                    401,
-                    json!({"errors": [{"code": "10009", "title": "Authentication failed",
-                        "detail": "send Authorization: Bearer <API key>"}]}),
-                );
+                return unauthorized();
             }
             let answer = shared.sim().command(call, action, body, now_ms());
             println!("telnyx-sim: {action} for {call}: {}", answer.status);
+            answer
+        }
+        ("POST", ["v2", "calls"]) => {
+            if !authorized {
+                return unauthorized();
+            }
+            let answer = shared.sim().dial(body, now_ms());
+            let leg = answer.body["data"]["call_control_id"]
+                .as_str()
+                .unwrap_or("no call");
+            println!(
+                "telnyx-sim: dial to {}: {} ({leg})",
+                text("to").unwrap_or("…"),
+                answer.status
+            );
             answer
         }
         ("POST", ["simulator", "calls"]) => {
