@@ -558,11 +558,26 @@ fn the_worker_log_holds_no_secret(ctx: &Ctx, log: &str) {
 const INBOUND: &str = "aW5ib3VuZA==";
 const PRIMARY: &str = "sip:agents@pbx-primary.example.com";
 const BACKUP: &str = "sip:agents@pbx-backup.example.com";
+const SUPERVISOR: &str = "sip:supervisor@pbx.example.com";
+
+/// The path of `action` sent to `call`, as the worker sends it.
+fn action_path(call: &str, action: &str) -> String {
+    format!("/v2/calls/{}/actions/{action}", call.replace(':', "%3A"))
+}
 
 impl Ctx {
     /// Waits (briefly, automations run after the response) for exactly `expected`
-    /// requests at the fake Telnyx, and returns them as `(action, body)`.
+    /// requests at the fake Telnyx, and returns them as `(action, body)`; a Dial's
+    /// action is `calls`, its path's last segment.
     fn expect_requests(&self, expected: usize) -> Vec<(String, Value)> {
+        self.expect_recorded(expected)
+            .iter()
+            .map(|r| (r.action().to_owned(), r.json()))
+            .collect()
+    }
+
+    /// Like [`Self::expect_requests`], the requests as recorded.
+    fn expect_recorded(&self, expected: usize) -> Vec<Recorded> {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while self.telnyx.requests().len() < expected && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(25));
@@ -570,16 +585,27 @@ impl Ctx {
         // A moment more, so a request too many would show.
         std::thread::sleep(Duration::from_millis(150));
         let requests = self.telnyx_requests();
-        let sent: Vec<(String, Value)> = requests
+        let sent: Vec<(&str, &str)> = requests
             .iter()
-            .map(|r| (r.action().to_owned(), r.json()))
+            .map(|r| (r.path.as_str(), r.body.as_str()))
             .collect();
         assert_eq!(
-            sent.len(),
+            requests.len(),
             expected,
             "requests at the fake Telnyx: {sent:?}"
         );
-        sent
+        requests
+    }
+
+    /// `POST /calls/{call}/supervise`, answered by the fake Telnyx with the leg `leg`.
+    fn supervise(&self, call: &str, leg: &str, role: &str) {
+        self.telnyx.then(TelnyxReply::dialed(leg));
+        let auth = [("authorization".to_string(), format!("Bearer {ADMIN_TOKEN}"))];
+        let path = format!("/calls/{}/supervise", call.replace(':', "%3A"));
+        let body = json!({"to": SUPERVISOR, "role": role}).to_string();
+        let reply = self.call("POST", &path, &auth, body.as_bytes());
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.json()["data"]["call_control_id"], leg);
     }
 
     fn accepted(&self, body: &Value) {
@@ -629,7 +655,38 @@ fn every_signed_event_sends_exactly_what_the_rules_say(ctx: &Ctx) {
     let sent = ctx.expect_requests(2);
     assert_eq!(actions_of(&sent), ["siprec_start", "suppression_start"]);
 
-    let failed = ev("call.siprec.failed", "auto-siprec-failed", 3);
+    // The caller presses 0: a supervisor leg is dialed onto the call, monitoring.
+    let leg = "v3:e2e-automations-supervisor";
+    ctx.telnyx.then(TelnyxReply::dialed(leg));
+    ctx.accepted(&with_payload(
+        dtmf(call, "auto-zero", 3, "0"),
+        "client_state",
+        json!(INBOUND),
+    ));
+    let sent = ctx.expect_recorded(1);
+    assert_eq!(sent[0].path, "/v2/calls");
+    let dial = sent[0].json();
+    assert_eq!(dial["supervise_call_control_id"], call);
+    assert_eq!(dial["supervisor_role"], "monitor");
+    assert_eq!(dial["to"], SUPERVISOR);
+    assert_eq!(dial["from"], "+13125550199", "the number the caller called");
+    assert_eq!(
+        dial["command_id"],
+        command_id("auto-zero", "supervisor-dial", 0)
+    );
+    // The leg is a call, and a supervisor leg, from the Dial's answer on.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ctx.get_call(leg).json()["supervisor_role"] != "monitor" {
+        assert!(Instant::now() < deadline, "{}", ctx.get_call(leg).body);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The supervisor presses 1 on their own leg: barge, sent to that leg.
+    ctx.accepted(&dtmf(leg, "auto-leg-one", 4, "1"));
+    let sent = ctx.expect_recorded(1);
+    assert_eq!(sent[0].path, action_path(leg, "switch_supervisor_role"));
+    assert_eq!(sent[0].json(), json!({"role": "barge"}));
+
+    let failed = ev("call.siprec.failed", "auto-siprec-failed", 5);
     ctx.accepted(&failed);
     assert_eq!(actions_of(&ctx.expect_requests(1)), ["siprec_start"]);
     // A redelivery is a duplicate and triggers nothing.
@@ -639,7 +696,7 @@ fn every_signed_event_sends_exactly_what_the_rules_say(ctx: &Ctx) {
     let reply = ctx.act("POST", call, "refer", &json!({"sip_address": PRIMARY}));
     assert_eq!(reply.status, 200, "{}", reply.body);
     ctx.expect_requests(1);
-    ctx.accepted(&ev("call.refer.failed", "auto-refer-failed", 4));
+    ctx.accepted(&ev("call.refer.failed", "auto-refer-failed", 6));
     let sent = ctx.expect_requests(1);
     assert_eq!(sent[0].1["sip_address"], BACKUP);
     assert_eq!(
@@ -647,7 +704,7 @@ fn every_signed_event_sends_exactly_what_the_rules_say(ctx: &Ctx) {
         json!([{"name": "X-Failover-From", "value": PRIMARY}])
     );
 
-    ctx.accepted(&ev("call.refer.completed", "auto-refer-completed", 5));
+    ctx.accepted(&ev("call.refer.completed", "auto-refer-completed", 7));
     let sent = ctx.expect_requests(1);
     assert_eq!(
         sent[0],
@@ -656,16 +713,6 @@ fn every_signed_event_sends_exactly_what_the_rules_say(ctx: &Ctx) {
             json!({"client_state": "dHJhbnNmZXJyZWQ="})
         )
     );
-
-    ctx.accepted(&dtmf(call, "auto-star", 6, "*"));
-    assert_eq!(actions_of(&ctx.expect_requests(1)), ["client_state_update"]);
-    ctx.accepted(&dtmf(call, "auto-digit", 7, "1"));
-    let sent = ctx.expect_requests(2);
-    assert_eq!(
-        actions_of(&sent),
-        ["switch_supervisor_role", "client_state_update"]
-    );
-    assert_eq!(sent[0].1, json!({"role": "barge"}));
 
     ctx.accepted(&ev("call.bridged", "auto-bridged", 8));
     assert_eq!(actions_of(&ctx.expect_requests(1)), ["suppression_stop"]);
@@ -684,13 +731,11 @@ fn every_signed_event_sends_exactly_what_the_rules_say(ctx: &Ctx) {
         ("answer", "answer-inbound"),
         ("siprec_start", "record-inbound"),
         ("suppression_start", "suppress-noise"),
+        ("dial", "supervisor-dial"),
         ("siprec_start", "retry-siprec"),
         ("refer", "-"),
         ("refer", "refer-failover"),
         ("client_state_update", "stamp-transferred"),
-        ("client_state_update", "supervisor-arm"),
-        ("switch_supervisor_role", "supervisor-barge"),
-        ("client_state_update", "supervisor-barge"),
         ("suppression_stop", "unsuppress-on-bridge"),
     ];
     let expected: Vec<(String, String, String)> = expected
@@ -698,15 +743,32 @@ fn every_signed_event_sends_exactly_what_the_rules_say(ctx: &Ctx) {
         .map(|(a, r)| (a.to_string(), r.to_string(), "succeeded".to_string()))
         .collect();
     assert_eq!(recorded, expected);
-    assert_eq!(state["supervisor_role"], "barge");
+    assert_eq!(
+        state["supervisor_role"],
+        Value::Null,
+        "the call supervises no one"
+    );
     assert_eq!(state["noise_suppression"]["status"], "stopped");
+    let leg_state = ctx.state(leg);
+    assert_eq!(leg_state["supervising"], call);
+    assert_eq!(leg_state["supervisor_role"], "barge");
+    let state = wait_for_state(ctx, call, Duration::from_secs(10), |s| {
+        s["supervisors"][0]["role"] == "barge"
+    });
+    assert_eq!(state["supervisors"][0]["call_control_id"], leg);
     assert_eq!(state["refer"]["sip_address"], BACKUP);
 }
 
 fn events_delivered_at_once_respect_the_limit(ctx: &Ctx) {
     let call = "v3:e2e-limit";
-    ctx.accepted(&event(call, "call.answered", "limit-answered", 1));
-    assert_eq!(actions_of(&ctx.expect_requests(1)), ["suppression_start"]);
+    ctx.accepted(&with_payload(
+        event(call, "call.answered", "limit-answered", 1),
+        "client_state",
+        json!(INBOUND),
+    ));
+    let mut sent = ctx.expect_requests(2);
+    sent.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(actions_of(&sent), ["siprec_start", "suppression_start"]);
     // All at once, as Telnyx may: each plan must see what the others recorded.
     std::thread::scope(|scope| {
         for n in 0..5 {
@@ -771,32 +833,34 @@ fn fifty_concurrent_copies_are_accepted_once_and_acted_on_once(ctx: &Ctx) {
     assert_eq!(ctx.state(call)["events"].as_array().unwrap().len(), 1);
 }
 
-fn star_then_one_against_a_slow_telnyx_barges(ctx: &Ctx) {
+fn a_supervisors_keys_against_a_slow_telnyx_switch_in_order(ctx: &Ctx) {
     let call = "v3:e2e-slow-dtmf";
+    let leg = "v3:e2e-slow-dtmf-supervisor";
     ctx.accepted(&event(call, "call.bridged", "slow-bridged", 1));
     ctx.telnyx.clear();
-    // Telnyx takes 500 ms to answer each command; the digits are typed 150 ms apart.
+    ctx.supervise(call, leg, "monitor");
+    ctx.expect_requests(1);
+    // Telnyx takes 500 ms to answer each command; the keys are typed 150 ms apart.
     ctx.telnyx.always(TelnyxReply::ok().delayed(500));
-    ctx.accepted(&dtmf(call, "slow-star", 2, "*"));
+    ctx.accepted(&dtmf(leg, "slow-two", 2, "2"));
     std::thread::sleep(Duration::from_millis(150));
-    ctx.accepted(&dtmf(call, "slow-one", 3, "1"));
-    let sent = ctx.expect_requests(3);
+    ctx.accepted(&dtmf(leg, "slow-one", 3, "1"));
+    let sent = ctx.expect_recorded(2);
+    let roles: Vec<Value> = sent.iter().map(|r| r.json()["role"].clone()).collect();
     assert_eq!(
-        actions_of(&sent),
-        [
-            "client_state_update",
-            "switch_supervisor_role",
-            "client_state_update"
-        ]
+        roles,
+        [json!("whisper"), json!("barge")],
+        "in the order typed"
     );
-    assert_eq!(sent[1].1, json!({"role": "barge"}));
-    let state = wait_for_state(ctx, call, Duration::from_secs(10), |s| {
+    assert!(sent
+        .iter()
+        .all(|r| r.path == action_path(leg, "switch_supervisor_role")));
+    let state = wait_for_state(ctx, leg, Duration::from_secs(10), |s| {
         s["actions"]
             .as_array()
             .is_some_and(|actions| actions.iter().all(|a| a["status"] == "succeeded"))
     });
     assert_eq!(state["supervisor_role"], "barge");
-    assert_eq!(state["client_state"], "c3VwZXJ2aXNvcjpiYXJnZQ==");
     ctx.telnyx.clear();
 }
 
@@ -851,46 +915,54 @@ fn a_5xx_is_recorded_failed_and_not_resent_after_60_seconds(ctx: &Ctx) {
 
 fn a_restart_mid_call_loses_nothing(ctx: &Ctx) {
     let call = "v3:e2e-restart";
+    let leg = "v3:e2e-restart-supervisor";
     ctx.accepted(&event(call, "call.bridged", "restart-bridged", 1));
-    ctx.accepted(&dtmf(call, "restart-star", 2, "*"));
+    ctx.telnyx.clear();
+    ctx.supervise(call, leg, "monitor");
     ctx.expect_requests(1);
     // An action still open when wrangler stops: Telnyx is rate-limiting it.
     ctx.telnyx
         .always(TelnyxReply::error(429, "10011", "Too many requests").retry_after("4"));
-    ctx.accepted(&dtmf(call, "restart-one", 3, "1"));
-    wait_for_state(ctx, call, Duration::from_secs(10), |s| {
-        s["actions"].as_array().is_some_and(|a| a.len() == 3)
+    ctx.accepted(&dtmf(leg, "restart-one", 3, "1"));
+    wait_for_state(ctx, leg, Duration::from_secs(10), |s| {
+        s["actions"].as_array().is_some_and(|a| a.len() == 2)
     });
-    let before = ctx.state(call);
+    let before = ctx.state(leg);
     ctx.worker
         .lock()
         .unwrap()
         .restart()
         .expect("wrangler restarts");
     ctx.telnyx.always(TelnyxReply::ok());
-    let after = ctx.state(call);
+    let after = ctx.state(leg);
     assert_eq!(
         after["events"], before["events"],
         "every event is still there"
     );
-    assert_eq!(after["actions"].as_array().unwrap().len(), 3);
+    assert_eq!(after["actions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        after["supervising"], call,
+        "and the leg is still a supervisor leg"
+    );
     // The open action goes out after the restart (its alarm is set again), once.
-    ctx.accepted(&event(call, "call.hangup", "restart-hangup", 4));
-    let state = wait_for_state(ctx, call, Duration::from_secs(30), |s| {
+    ctx.accepted(&event(leg, "call.hangup", "restart-hangup", 4));
+    let state = wait_for_state(ctx, leg, Duration::from_secs(30), |s| {
         s["actions"]
             .as_array()
             .is_some_and(|actions| actions.iter().all(|a| a["status"] == "succeeded"))
     });
     assert_eq!(state["supervisor_role"], "barge");
-    assert_eq!(state["events"].as_array().unwrap().len(), 4);
+    assert_eq!(state["events"].as_array().unwrap().len(), 2);
     let requests = ctx.telnyx_requests();
     let barges = requests
         .iter()
-        .filter(|r| r.action() == "switch_supervisor_role" && r.json()["role"] == "barge")
+        .filter(|r| {
+            r.path == action_path(leg, "switch_supervisor_role") && r.json()["role"] == "barge"
+        })
         .count();
     assert!(barges >= 1, "{requests:?}");
     assert_eq!(
-        ctx.deliver(&dtmf(call, "restart-one", 3, "1")).json()["status"],
+        ctx.deliver(&dtmf(leg, "restart-one", 3, "1")).json()["status"],
         "duplicate",
         "claims survive the restart"
     );
@@ -920,8 +992,8 @@ const AUTOMATION_CASES: &[(&str, Case)] = &[
         fifty_concurrent_copies_are_accepted_once_and_acted_on_once,
     ),
     (
-        "star_then_one_against_a_slow_telnyx_barges",
-        star_then_one_against_a_slow_telnyx_barges,
+        "a_supervisors_keys_against_a_slow_telnyx_switch_in_order",
+        a_supervisors_keys_against_a_slow_telnyx_switch_in_order,
     ),
     (
         "an_alarm_driven_retry_keeps_the_command_id",

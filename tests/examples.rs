@@ -5,13 +5,16 @@ mod support;
 
 use serde_json::{json, Value};
 
-use support::deliveries::set_payload;
+use support::deliveries::{call_event, set_payload};
 use support::examples::{automations_json, EXAMPLES};
 use support::fake_telnyx::Reply;
 use support::harness::*;
+use telnyx_edge::domain::automations::command_id;
 
 const INBOUND: &str = "aW5ib3VuZA==";
-const ARMED: &str = "c3VwZXJ2aXNvcjphcm1lZA==";
+/// The client_state of the supervisor leg that dtmf-supervisor.toml dials: "supervisor".
+const SUPERVISOR_STAMP: &str = "c3VwZXJ2aXNvcg==";
+const SUPERVISOR: &str = "sip:supervisor@pbx.example.com";
 const PRIMARY: &str = "sip:agents@pbx-primary.example.com";
 const BACKUP: &str = "sip:agents@pbx-backup.example.com";
 
@@ -154,51 +157,187 @@ fn refer_failover_refers_to_the_backup_once() {
     assert!(h.take_sent().is_empty());
 }
 
-#[test]
-fn dtmf_star_then_a_digit_switches_the_supervisor_role() {
-    let h = harness("dtmf-supervisor.toml");
-    h.accepted(&event("call.answered", "ev-answered", 1));
-    let dtmf = |id: &str, second: u32, digit: &str| {
-        with_payload(
-            event("call.dtmf.received", id, second),
-            "digit",
-            json!(digit),
-        )
+/// A key pressed on `call`, with the call's stamp riding on it as Telnyx carries it:
+/// "inbound" on the caller's `CALL`, "supervisor" on a supervisor leg.
+fn pressed(call: &str, id: &str, second: u32, digit: &str) -> Value {
+    let stamp = if call == CALL {
+        INBOUND
+    } else {
+        SUPERVISOR_STAMP
     };
-    h.accepted(&dtmf("d-1", 2, "2"));
-    assert!(h.take_sent().is_empty(), "a digit without * does nothing");
+    let body = with_payload(
+        call_event(call, "call.dtmf.received", id, second),
+        "digit",
+        json!(digit),
+    );
+    with_payload(body, "client_state", json!(stamp))
+}
 
+/// The inbound call `CALL`, answered with the "inbound" stamp of answer-inbound.
+fn answered_inbound(h: &Harness) {
+    h.accepted(&with_payload(
+        event("call.answered", "ev-answered", 1),
+        "client_state",
+        json!(INBOUND),
+    ));
+}
+
+/// The caller presses 0: the supervisor leg that the rule dialed, its Dial's body and
+/// the leg's id.
+fn caller_dials_a_supervisor(h: &Harness) -> (Value, String) {
+    h.accepted(&pressed(CALL, "caller-0", 3, "0"));
+    let sent = h.telnyx.requests();
+    h.telnyx.clear();
+    assert_eq!(sent.len(), 1, "one Dial: {sent:?}");
+    assert_eq!(
+        (sent[0].method.as_str(), sent[0].path.as_str()),
+        ("POST", "/v2/calls")
+    );
+    let leg = h.state(CALL)["supervisors"][0]["call_control_id"]
+        .as_str()
+        .expect("the supervisor leg")
+        .to_owned();
+    (sent[0].json(), leg)
+}
+
+/// The supervisor leg's own `call.initiated` and `call.answered`, as Telnyx sends them.
+fn supervisor_answers(h: &Harness, leg: &str) {
+    let outgoing = |event_type: &str, id: &str, second: u32| {
+        let body = with_payload(
+            call_event(leg, event_type, id, second),
+            "client_state",
+            json!(SUPERVISOR_STAMP),
+        );
+        with_payload(body, "direction", json!("outgoing"))
+    };
+    h.accepted(&outgoing("call.initiated", "leg-initiated", 4));
+    h.accepted(&outgoing("call.answered", "leg-answered", 5));
+}
+
+#[test]
+fn the_callers_zero_dials_one_supervisor_leg_in_monitor() {
+    let h = harness("dtmf-supervisor.toml");
+    answered_inbound(&h);
+    h.accepted(&pressed(CALL, "caller-1", 2, "1"));
+    assert!(
+        h.take_sent().is_empty(),
+        "a role key on a call that is not a supervisor leg does nothing"
+    );
+    let (dial, leg) = caller_dials_a_supervisor(&h);
+    assert_eq!(
+        without_command_id(dial.clone()),
+        json!({"to": SUPERVISOR, "from": "+13125550199",
+               "connection_id": "2461790383128036389",
+               "supervise_call_control_id": CALL, "supervisor_role": "monitor",
+               "client_state": SUPERVISOR_STAMP})
+    );
+    assert_eq!(
+        dial["command_id"],
+        command_id("caller-0", "supervisor-dial", 0)
+    );
+    let state = h.state(CALL);
+    assert_eq!(state["supervisors"][0]["role"], "monitor");
+    assert_eq!(state["supervisor_role"], Value::Null);
+    let leg_state = h.state(&leg);
+    assert_eq!(leg_state["supervising"], CALL);
+    assert_eq!(leg_state["supervisor_role"], "monitor");
+    assert_eq!(leg_state["origin"]["rule"], "supervisor-dial");
+
+    // Once per call.
+    h.accepted(&pressed(CALL, "caller-0-again", 6, "0"));
+    assert!(h.take_sent().is_empty());
+}
+
+#[test]
+fn the_caller_dials_only_from_the_stamped_inbound_leg() {
+    let h = harness("dtmf-supervisor.toml");
+    // Answered without the "inbound" stamp: not a caller answer-inbound answered.
+    h.accepted(&event("call.answered", "ev-answered", 1));
+    h.accepted(&pressed(CALL, "caller-0", 2, "0"));
+    assert!(h.take_sent().is_empty());
+}
+
+#[test]
+fn the_supervisors_keys_switch_the_role_of_their_own_leg() {
+    let h = harness("dtmf-supervisor.toml");
+    answered_inbound(&h);
+    let (_, leg) = caller_dials_a_supervisor(&h);
+    supervisor_answers(&h, &leg);
+    assert!(
+        h.take_sent().is_empty(),
+        "the leg's answer sets off nothing"
+    );
     for (n, (digit, role)) in [("1", "barge"), ("2", "whisper"), ("3", "monitor")]
         .iter()
         .enumerate()
     {
-        let second = 10 + 2 * n as u32;
-        h.accepted(&dtmf(&format!("star-{n}"), second, "*"));
-        let armed = h.take_sent();
-        assert_eq!(armed.len(), 1);
+        h.accepted(&pressed(
+            &leg,
+            &format!("leg-{digit}"),
+            10 + n as u32,
+            digit,
+        ));
+        let sent = h.telnyx.requests();
+        h.telnyx.clear();
+        assert_eq!(sent.len(), 1, "{digit}: {sent:?}");
         assert_eq!(
-            (armed[0].0.as_str(), &armed[0].1["client_state"]),
-            ("client_state_update", &json!(ARMED))
+            sent[0].path,
+            format!(
+                "/v2/calls/{}/actions/switch_supervisor_role",
+                leg.replace(':', "%3A")
+            ),
+            "to the supervisor's own leg"
         );
-
-        h.accepted(&dtmf(&format!("digit-{n}"), second + 1, digit));
-        let sent = h.take_sent();
-        let actions: Vec<&str> = sent.iter().map(|(a, _)| a.as_str()).collect();
-        assert_eq!(
-            actions,
-            ["switch_supervisor_role", "client_state_update"],
-            "*{digit}"
-        );
-        assert_eq!(sent[0].1, json!({"role": role}));
-        assert_ne!(sent[1].1["client_state"], json!(ARMED), "disarmed again");
-        assert_eq!(h.state(CALL)["supervisor_role"], *role);
+        assert_eq!(sent[0].json(), json!({"role": role}));
+        assert_eq!(h.state(&leg)["supervisor_role"], *role);
+        assert_eq!(h.state(CALL)["supervisors"][0]["role"], *role);
     }
+    // The supervisor's 0 dials nobody: their leg is not the caller's.
+    h.accepted(&pressed(&leg, "leg-0", 20, "0"));
+    assert!(h.take_sent().is_empty());
+    assert_eq!(h.state(CALL)["supervisor_role"], Value::Null);
+}
+
+#[test]
+fn no_example_rule_acts_on_a_supervisor_leg_but_its_own_role_keys() {
+    let h = Harness::with_vars(&[("AUTOMATIONS", &automations_json(&EXAMPLES))]);
+    h.accepted(&with_payload(
+        event("call.initiated", "ev-init", 1),
+        "direction",
+        json!("incoming"),
+    ));
+    answered_inbound(&h);
+    let answered: Vec<String> = h.take_sent().into_iter().map(|(a, _)| a).collect();
+    assert_eq!(answered, ["answer", "siprec_start", "suppression_start"]);
+    let (_, leg) = caller_dials_a_supervisor(&h);
+    supervisor_answers(&h, &leg);
+    let on_leg = |event_type: &str, id: &str, second: u32| {
+        with_payload(
+            call_event(&leg, event_type, id, second),
+            "client_state",
+            json!(SUPERVISOR_STAMP),
+        )
+    };
+    h.accepted(&pressed(&leg, "leg-0", 6, "0"));
+    h.accepted(&on_leg("call.bridged", "leg-bridged", 7));
+    h.accepted(&on_leg("call.hangup", "leg-hangup", 8));
+    assert!(
+        h.take_sent().is_empty(),
+        "no answer, recording, suppression or dial"
+    );
+    let actions: Vec<Value> = h.state(&leg)["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].clone())
+        .collect();
+    assert_eq!(actions, [json!("dial")], "the Dial that started it, only");
 }
 
 #[test]
 fn noise_suppression_runs_from_answer_to_bridge() {
     let h = harness("noise-suppression.toml");
-    h.accepted(&event("call.answered", "ev-answered", 1));
+    answered_inbound(&h);
     let sent = h.take_sent();
     assert_eq!(sent[0].0, "suppression_start");
     assert_eq!(
@@ -219,9 +358,21 @@ fn noise_suppression_is_not_stopped_when_it_never_started() {
     let h = harness("noise-suppression.toml");
     h.telnyx
         .always(Reply::error(422, "90018", "Call has already ended"));
-    h.accepted(&event("call.answered", "ev-answered", 1));
+    answered_inbound(&h);
     h.telnyx.clear();
     h.accepted(&event("call.bridged", "ev-bridged", 2));
+    assert!(h.take_sent().is_empty());
+}
+
+#[test]
+fn noise_suppression_is_for_the_stamped_caller_only() {
+    let h = harness("noise-suppression.toml");
+    // A call answered without the "inbound" stamp, a supervisor leg for one.
+    h.accepted(&with_payload(
+        event("call.answered", "ev-answered", 1),
+        "client_state",
+        json!(SUPERVISOR_STAMP),
+    ));
     assert!(h.take_sent().is_empty());
 }
 
