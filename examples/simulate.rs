@@ -1,8 +1,9 @@
 //! Plays a whole call through the local Telnyx (`cargo run --example telnyx-sim`, which
 //! `make dev` starts) against a running worker with the shipped example rules, prints
-//! the call's timeline, and checks its final state.
+//! the timelines of the call and of the supervisor leg it dials in (if any), and checks
+//! their final states.
 //!
-//!     cargo run --example simulate -- supervisor-dtmf
+//!     cargo run --example simulate -- supervisor-joins
 //!     cargo run --example simulate -- --list
 //!
 //! Exits 0 when the call ends as the scenario expects, 1 (saying how it differs) when
@@ -77,8 +78,14 @@ fn main() -> ExitCode {
     let run = Run::new(&options.url, &options.telnyx, &token);
     println!("{}: {}", scenario.name, scenario.about);
     match play(&run, scenario) {
-        Ok(call) => {
-            println!("ok: {call} ended as the scenario expects");
+        Ok(played) => {
+            match played.supervisor {
+                Some(leg) => println!(
+                    "ok: {} and its supervisor leg {leg} ended as the scenario expects",
+                    played.call
+                ),
+                None => println!("ok: {} ended as the scenario expects", played.call),
+            }
             ExitCode::SUCCESS
         }
         Err(problem) => {

@@ -1,6 +1,7 @@
 //! The scenarios of `cargo run --example simulate`: whole calls played through the local
 //! Telnyx against a running worker with the shipped example rules (`examples/automations`),
-//! each with the state it must end in. The end-to-end suite plays them too.
+//! each with the state it must end in, and the state of the supervisor leg it dials in,
+//! if any. The end-to-end suite plays them too.
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -8,17 +9,33 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 const PRIMARY: &str = "sip:agents@pbx-primary.example.com";
+/// Where the example rule `supervisor-dial` and the scenarios' operator dial a supervisor.
+pub const SUPERVISOR: &str = "sip:supervisor@pbx.example.com";
+
+/// Which call a step acts on or waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum On {
+    /// The inbound call the scenario starts (its far side is the caller).
+    Call,
+    /// The call's first supervisor leg (`/supervisors/0` of the call), once it has one
+    /// (its far side is the supervisor).
+    Supervisor,
+}
 
 /// What a scenario does, in order.
 pub enum Step {
-    /// Wait until the call's state has these fields (JSON pointers).
-    WaitFor(&'static [(&'static str, &'static str)]),
-    /// The far side presses these keys.
-    Dtmf(&'static str),
-    /// An operator asks the worker for this action.
-    Operator(&'static str, &'static str),
-    /// The far side hangs up.
-    Hangup,
+    /// Wait until that call's state has these fields (JSON pointers) and no action of
+    /// it is pending.
+    WaitFor(On, &'static [(&'static str, &'static str)]),
+    /// The far side of that call presses these keys.
+    Dtmf(On, &'static str),
+    /// An operator asks the worker for `action` on that call, with this body (JSON text).
+    Operator(On, &'static str, &'static str),
+    /// An operator dials a supervisor onto the call (`POST /calls/{id}/supervise`):
+    /// `to`, `role`.
+    Supervise(&'static str, &'static str),
+    /// The far side of that call hangs up.
+    Hangup(On),
 }
 
 pub struct Scenario {
@@ -31,6 +48,18 @@ pub struct Scenario {
     pub expected: &'static [(&'static str, &'static str)],
     /// The call's actions at the end: `(action, rule or "operator")`, all succeeded.
     pub actions: &'static [(&'static str, &'static str)],
+    /// The supervisor leg's final fields; empty (with `supervisor_actions`) when the
+    /// scenario dials no supervisor. The leg's `supervising` is always checked too.
+    pub supervisor: &'static [(&'static str, &'static str)],
+    /// The supervisor leg's actions at the end, its Dial first.
+    pub supervisor_actions: &'static [(&'static str, &'static str)],
+}
+
+impl Scenario {
+    /// Whether the scenario ends with a supervisor leg to check.
+    pub fn has_supervisor(&self) -> bool {
+        !self.supervisor.is_empty() || !self.supervisor_actions.is_empty()
+    }
 }
 
 /// Answered by `answer-inbound`, recorded by `record-inbound`, noise suppressed by
@@ -51,7 +80,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "inbound-recorded",
         about: "an inbound call is answered, recorded (SIPREC) and noise-suppressed by the rules, then the caller hangs up",
         failing_refers: &[],
-        steps: &[Step::WaitFor(ANSWERED), Step::Hangup],
+        steps: &[Step::WaitFor(On::Call, ANSWERED), Step::Hangup(On::Call)],
         expected: &[
             ("/status", "\"hangup\""),
             ("/hangup_cause", "\"normal_clearing\""),
@@ -59,21 +88,31 @@ pub const SCENARIOS: &[Scenario] = &[
             ("/siprec/status", "\"stopped\""),
             ("/noise_suppression/status", "\"active\""),
             ("/supervisor_role", "null"),
+            ("/supervisors", "[]"),
         ],
         actions: &INBOUND_ACTIONS,
+        supervisor: &[],
+        supervisor_actions: &[],
     },
     Scenario {
         name: "refer-failover",
         about: "an operator refers the call to the primary PBX, which fails; the rule refers it to the backup, and stamps it once transferred",
         failing_refers: &[PRIMARY],
         steps: &[
-            Step::WaitFor(ANSWERED),
-            Step::Operator("refer", PRIMARY),
-            Step::WaitFor(&[
-                ("/refer/status", "\"completed\""),
-                ("/client_state", "\"dHJhbnNmZXJyZWQ=\""),
-            ]),
-            Step::Hangup,
+            Step::WaitFor(On::Call, ANSWERED),
+            Step::Operator(
+                On::Call,
+                "refer",
+                r#"{"sip_address":"sip:agents@pbx-primary.example.com"}"#,
+            ),
+            Step::WaitFor(
+                On::Call,
+                &[
+                    ("/refer/status", "\"completed\""),
+                    ("/client_state", "\"dHJhbnNmZXJyZWQ=\""),
+                ],
+            ),
+            Step::Hangup(On::Call),
         ],
         expected: &[
             ("/status", "\"hangup\""),
@@ -91,33 +130,110 @@ pub const SCENARIOS: &[Scenario] = &[
             ("refer", "refer-failover"),
             ("client_state_update", "stamp-transferred"),
         ],
+        supervisor: &[],
+        supervisor_actions: &[],
     },
     Scenario {
         name: "supervisor-dtmf",
-        about: "the caller presses * to arm supervisor control, then 1: the supervisor barges in",
+        about: "the caller presses 0: a rule dials a supervisor in, monitoring; the supervisor presses 1 on their own leg to barge in; the caller hangs up, which ends the supervisor's leg",
         failing_refers: &[],
         steps: &[
-            Step::WaitFor(ANSWERED),
-            Step::Dtmf("*1"),
-            Step::WaitFor(&[
-                ("/supervisor_role", "\"barge\""),
-                ("/client_state", "\"c3VwZXJ2aXNvcjpiYXJnZQ==\""),
-            ]),
-            Step::Hangup,
+            Step::WaitFor(On::Call, ANSWERED),
+            Step::Dtmf(On::Call, "0"),
+            Step::WaitFor(
+                On::Call,
+                &[
+                    ("/supervisors/0/status", "\"answered\""),
+                    ("/supervisors/0/role", "\"monitor\""),
+                ],
+            ),
+            Step::Dtmf(On::Supervisor, "1"),
+            Step::WaitFor(On::Call, &[("/supervisors/0/role", "\"barge\"")]),
+            Step::Hangup(On::Call),
         ],
         expected: &[
             ("/status", "\"hangup\""),
-            ("/supervisor_role", "\"barge\""),
-            ("/client_state", "\"c3VwZXJ2aXNvcjpiYXJnZQ==\""),
+            ("/client_state", "\"aW5ib3VuZA==\""),
             ("/siprec/status", "\"stopped\""),
+            ("/supervisor_role", "null"),
+            ("/supervisors/0/to", "\"sip:supervisor@pbx.example.com\""),
+            ("/supervisors/0/role", "\"barge\""),
+            ("/supervisors/0/status", "\"hangup\""),
         ],
         actions: &[
             INBOUND_ACTIONS[0],
             INBOUND_ACTIONS[1],
             INBOUND_ACTIONS[2],
-            ("client_state_update", "supervisor-arm"),
+            ("dial", "supervisor-dial"),
+        ],
+        supervisor: &[
+            ("/status", "\"hangup\""),
+            ("/hangup_cause", "\"normal_clearing\""),
+            ("/to", "\"sip:supervisor@pbx.example.com\""),
+            ("/supervisor_role", "\"barge\""),
+            ("/client_state", "\"c3VwZXJ2aXNvcg==\""),
+            ("/origin/by", "\"rule\""),
+            ("/origin/rule", "\"supervisor-dial\""),
+            ("/siprec", "null"),
+            ("/noise_suppression", "null"),
+        ],
+        supervisor_actions: &[
+            ("dial", "supervisor-dial"),
             ("switch_supervisor_role", "supervisor-barge"),
-            ("client_state_update", "supervisor-barge"),
+        ],
+    },
+    Scenario {
+        name: "supervisor-joins",
+        about: "an operator dials a supervisor in to monitor; the supervisor presses 2 (whisper), then 1 (barge) on their own leg; the operator hangs the supervisor's leg up, then the caller hangs up",
+        failing_refers: &[],
+        steps: &[
+            Step::WaitFor(On::Call, ANSWERED),
+            Step::Supervise(SUPERVISOR, "monitor"),
+            Step::WaitFor(
+                On::Call,
+                &[
+                    ("/supervisors/0/status", "\"answered\""),
+                    ("/supervisors/0/role", "\"monitor\""),
+                ],
+            ),
+            Step::Dtmf(On::Supervisor, "2"),
+            Step::WaitFor(On::Call, &[("/supervisors/0/role", "\"whisper\"")]),
+            Step::Dtmf(On::Supervisor, "1"),
+            Step::WaitFor(On::Call, &[("/supervisors/0/role", "\"barge\"")]),
+            Step::Operator(On::Supervisor, "hangup", "{}"),
+            Step::WaitFor(On::Call, &[("/supervisors/0/status", "\"hangup\"")]),
+            Step::Hangup(On::Call),
+        ],
+        expected: &[
+            ("/status", "\"hangup\""),
+            ("/hangup_cause", "\"normal_clearing\""),
+            ("/siprec/status", "\"stopped\""),
+            ("/supervisor_role", "null"),
+            ("/supervisors/0/to", "\"sip:supervisor@pbx.example.com\""),
+            ("/supervisors/0/role", "\"barge\""),
+            ("/supervisors/0/status", "\"hangup\""),
+        ],
+        actions: &[
+            INBOUND_ACTIONS[0],
+            INBOUND_ACTIONS[1],
+            INBOUND_ACTIONS[2],
+            ("dial", "operator"),
+        ],
+        supervisor: &[
+            ("/status", "\"hangup\""),
+            ("/hangup_cause", "\"normal_clearing\""),
+            ("/to", "\"sip:supervisor@pbx.example.com\""),
+            ("/from", "\"+13125550199\""),
+            ("/supervisor_role", "\"barge\""),
+            ("/origin", "{\"action\":\"dial\",\"by\":\"operator\"}"),
+            ("/siprec", "null"),
+            ("/noise_suppression", "null"),
+        ],
+        supervisor_actions: &[
+            ("dial", "operator"),
+            ("switch_supervisor_role", "supervisor-whisper"),
+            ("switch_supervisor_role", "supervisor-barge"),
+            ("hangup", "operator"),
         ],
     },
 ];
@@ -306,7 +422,7 @@ pub fn timeline(state: &Value) -> Vec<String> {
         lines.push((
             at,
             format!(
-                "action  {:<24} {:<22} {}{http}{error}",
+                "action  {:<24} {:<24} {}{http}{error}",
                 action["action"].as_str().unwrap_or_default(),
                 format!("rule {}", action["rule"].as_str().unwrap_or("operator")),
                 action["status"].as_str().unwrap_or_default()
@@ -321,9 +437,59 @@ pub fn timeline(state: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Plays the scenario, printing its steps and the call's timeline; the call's id when
-/// it ended as expected.
-pub fn play(run: &Run, scenario: &Scenario) -> Result<String, String> {
+/// The calls a scenario played.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Played {
+    pub call: String,
+    /// The call's first supervisor leg, when it got one.
+    pub supervisor: Option<String>,
+}
+
+impl Run {
+    /// `POST /calls/{call}/supervise`; the new supervisor leg.
+    fn supervise(&self, call: &str, to: &str, role: &str) -> Result<String, String> {
+        let url = format!("{}/calls/{call}/supervise", self.url);
+        let (status, answer) =
+            self.request("POST", &url, Some(json!({"to": to, "role": role})), true)?;
+        match answer["data"]["call_control_id"].as_str() {
+            Some(leg) if status == 200 => Ok(leg.to_owned()),
+            _ => Err(format!(
+                "the operator's supervise was answered {status}: {answer}"
+            )),
+        }
+    }
+
+    /// The call's first supervisor leg, waiting for the worker to show one.
+    fn supervisor_of(&self, call: &str) -> Result<String, String> {
+        let started = Instant::now();
+        loop {
+            if let Some(state) = self.state(call)? {
+                if let Some(leg) = state.pointer("/supervisors/0/call_control_id") {
+                    if let Some(leg) = leg.as_str() {
+                        return Ok(leg.to_owned());
+                    }
+                }
+            }
+            if started.elapsed() > STEP_LIMIT {
+                return Err(format!(
+                    "the call has no supervisor leg after {} s",
+                    STEP_LIMIT.as_secs()
+                ));
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// Prints a call's timeline under a heading.
+fn print_timeline(heading: &str, state: &Value) {
+    println!("{heading}");
+    println!("{}", timeline(state).join("\n"));
+}
+
+/// Plays the scenario, printing its steps and the timelines of the call and of its
+/// supervisor leg; the calls when both ended as expected.
+pub fn play(run: &Run, scenario: &Scenario) -> Result<Played, String> {
     let started = run.simulator(
         "/simulator/calls",
         json!({"from": "+13125550100", "to": "+13125550199",
@@ -334,49 +500,110 @@ pub fn play(run: &Run, scenario: &Scenario) -> Result<String, String> {
         .ok_or_else(|| format!("the simulator started no call: {started}"))?
         .to_owned();
     println!("call: {call}");
+    let mut supervisor: Option<String> = None;
+    // The call a step is on: the supervisor leg is found once it is needed.
+    let target = |on: On, supervisor: &mut Option<String>| -> Result<String, String> {
+        match on {
+            On::Call => Ok(call.clone()),
+            On::Supervisor => {
+                if supervisor.is_none() {
+                    let leg = run.supervisor_of(&call)?;
+                    println!("  supervisor leg: {leg}");
+                    *supervisor = Some(leg);
+                }
+                Ok(supervisor.clone().unwrap_or_default())
+            }
+        }
+    };
+    let who = |on: On| match on {
+        On::Call => "far side",
+        On::Supervisor => "supervisor",
+    };
     for step in scenario.steps {
         match step {
-            Step::WaitFor(fields) => {
-                run.wait_for(&call, fields)?;
+            Step::WaitFor(on, fields) => {
+                let id = target(*on, &mut supervisor)?;
+                run.wait_for(&id, fields)?;
             }
-            Step::Dtmf(digits) => {
-                println!("  far side presses {digits}");
+            Step::Dtmf(on, digits) => {
+                let id = target(*on, &mut supervisor)?;
+                println!("  {} presses {digits}", who(*on));
                 run.simulator(
-                    &format!("/simulator/calls/{call}/dtmf"),
+                    &format!("/simulator/calls/{id}/dtmf"),
                     json!({ "digits": digits }),
                 )?;
             }
-            Step::Operator(action, address) => {
-                println!("  operator: {action} {address}");
-                let url = format!("{}/calls/{call}/actions/{action}", run.url);
-                let (status, answer) =
-                    run.request("POST", &url, Some(json!({ "sip_address": address })), true)?;
+            Step::Operator(on, action, body) => {
+                let id = target(*on, &mut supervisor)?;
+                let body: Value = serde_json::from_str(body).expect("step bodies are JSON");
+                let mut said = format!("  operator: {action}");
+                if *on == On::Supervisor {
+                    said.push_str(" on the supervisor leg");
+                }
+                if let Some(address) = body.get("sip_address").and_then(Value::as_str) {
+                    said.push_str(&format!(" {address}"));
+                }
+                println!("{said}");
+                let url = format!("{}/calls/{id}/actions/{action}", run.url);
+                let (status, answer) = run.request("POST", &url, Some(body), true)?;
                 if status != 200 {
                     return Err(format!(
                         "the operator's {action} was answered {status}: {answer}"
                     ));
                 }
             }
-            Step::Hangup => {
-                println!("  far side hangs up");
-                run.simulator(&format!("/simulator/calls/{call}/hangup"), json!({}))?;
+            Step::Supervise(to, role) => {
+                println!("  operator: supervise {to} as {role}");
+                let leg = run.supervise(&call, to, role)?;
+                println!("  supervisor leg: {leg}");
+                supervisor = Some(leg);
+            }
+            Step::Hangup(on) => {
+                let id = target(*on, &mut supervisor)?;
+                println!("  {} hangs up", who(*on));
+                run.simulator(&format!("/simulator/calls/{id}/hangup"), json!({}))?;
             }
         }
+    }
+    if scenario.has_supervisor() {
+        target(On::Supervisor, &mut supervisor)?;
     }
     let state = run.wait_for(&call, scenario.expected).inspect_err(|_| {
         // Print what there is before saying how it differs.
         if let Ok(Some(state)) = run.state(&call) {
-            println!("{}", timeline(&state).join("\n"));
+            print_timeline(&format!("call {call}:"), &state);
         }
     })?;
-    println!("{}", timeline(&state).join("\n"));
-    let problems = action_differences(&state, scenario.actions);
+    print_timeline(&format!("call {call}:"), &state);
+    let mut problems = action_differences(&state, scenario.actions);
+    if let Some(leg) = &supervisor {
+        let heading = format!("supervisor leg {leg}:");
+        let leg_state = run
+            .wait_for(leg, scenario.supervisor)
+            .inspect_err(|_| {
+                if let Ok(Some(state)) = run.state(leg) {
+                    print_timeline(&heading, &state);
+                }
+            })
+            .map_err(|problem| format!("the supervisor leg is {problem}"))?;
+        print_timeline(&heading, &leg_state);
+        if leg_state["supervising"] != call.as_str() {
+            problems.push(format!(
+                "the supervisor leg's /supervising: expected {call:?}, got {}",
+                leg_state["supervising"]
+            ));
+        }
+        if scenario.has_supervisor() {
+            problems.extend(
+                action_differences(&leg_state, scenario.supervisor_actions)
+                    .into_iter()
+                    .map(|problem| format!("supervisor leg: {problem}")),
+            );
+        }
+    }
     if problems.is_empty() {
-        Ok(call)
+        Ok(Played { call, supervisor })
     } else {
-        Err(format!(
-            "the call's actions differ:\n  {}",
-            problems.join("\n  ")
-        ))
+        Err(format!("the actions differ:\n  {}", problems.join("\n  ")))
     }
 }
