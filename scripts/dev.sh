@@ -2,7 +2,10 @@
 # `make dev`: the local Telnyx (the telnyx-sim example) on DEV_TELNYX_PORT, and the
 # worker under `wrangler dev` on DEV_PORT with the shipped example rules, each pointed at
 # the other (the worker's Telnyx API base and key are set to the simulator's, whatever
-# .dev.vars says). Ctrl-C stops both.
+# .dev.vars says). TELNYX_CONNECTION_ID is the simulator's connection (`telnyx-sim`, the
+# connection_id of its inbound calls), for a Dial (`POST /calls`) that names none; the
+# example rule's dial and `POST /calls/{id}/supervise` take the call's own connection and
+# need none. Ctrl-C stops both.
 set -euo pipefail
 source "$(dirname "$0")/toolchain.sh"
 cd "$ROOT"
@@ -23,4 +26,4 @@ trap 'kill "$sim" 2>/dev/null || true; rm -f "$config"' EXIT INT TERM
 say "worker on http://127.0.0.1:$DEV_PORT (console: /console), Telnyx at http://127.0.0.1:$DEV_TELNYX_PORT/v2"
 PATH="$ROOT/node_modules/.bin:$PATH" wrangler dev --config "$config" --ip 127.0.0.1 \
     --port "$DEV_PORT" --var "TELNYX_API_BASE:http://127.0.0.1:$DEV_TELNYX_PORT/v2" \
-    --var "TELNYX_API_KEY:dev-simulator-key"
+    --var "TELNYX_API_KEY:dev-simulator-key" --var "TELNYX_CONNECTION_ID:telnyx-sim"
