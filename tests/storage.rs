@@ -17,25 +17,27 @@ const SECOND: u64 = 1_000;
 const DAY: u64 = 24 * 3600 * SECOND;
 
 /// A whole inbound call, as Telnyx delivers it, with the shipped example rules acting
-/// on it: answered, recorded, two key presses (`*` and `1`, which no example rule acts
-/// on for a caller), an operator's refer to the primary PBX that fails over to the
-/// backup, hung up. Returns the webhooks delivered.
+/// on it: answered, recorded, two key presses (`0`, with which the caller dials a
+/// supervisor in, and `1`, which no rule acts on for a caller), an operator's refer to
+/// the primary PBX that fails over to the backup, hung up. Returns the webhooks
+/// delivered (the supervisor leg's own are not played).
 fn representative_call(h: &Harness, operator_refer: bool) -> usize {
     let inbound = |mut body: Value| {
         set_payload(&mut body, "direction", json!("incoming"));
         set_payload(&mut body, "client_state", json!("aW5ib3VuZA=="));
         body
     };
+    // Telnyx carries the client_state the answer stamped on the call's later webhooks.
     let digit = |id: &str, second: u32, digit: &str| {
-        let mut body = event("call.dtmf.received", id, second);
+        let mut body = inbound(event("call.dtmf.received", id, second));
         set_payload(&mut body, "digit", json!(digit));
         body
     };
     let events = [
         inbound(event("call.initiated", "rc-initiated", 1)),
         inbound(event("call.answered", "rc-answered", 2)),
-        event("siprec.started", "rc-siprec-started", 3),
-        digit("rc-star", 4, "*"),
+        inbound(event("siprec.started", "rc-siprec-started", 3)),
+        digit("rc-zero", 4, "0"),
         digit("rc-one", 5, "1"),
         event("call.refer.started", "rc-refer-started", 6),
         event("call.refer.failed", "rc-refer-failed", 7),
@@ -118,7 +120,7 @@ fn after_the_retention_period_the_object_deletes_its_storage_and_the_archive_ans
     assert_eq!(h.state(CALL), live, "answered from the archive");
     assert_eq!(
         h.kv.writes(),
-        6,
+        6 + SUPERVISOR_LEG_ARCHIVE,
         "the archive was current: not written again"
     );
     assert!(h.log.text().contains("\"msg\":\"retention\""));
@@ -138,9 +140,29 @@ fn what_reaches_a_call_after_its_archive_is_in_the_archive_by_the_end() {
     assert_eq!(archived["events"].as_array().unwrap().len(), 13);
     assert_eq!(
         h.kv.writes(),
-        8,
+        8 + SUPERVISOR_LEG_ARCHIVE,
         "index and archive again, only because the call changed"
     );
+}
+
+/// The supervisor leg the caller's `0` dials in the representative call hears no
+/// webhook of its own there: its object archives it once, when its retention ends.
+const SUPERVISOR_LEG_ARCHIVE: usize = 1;
+
+#[test]
+fn a_dialed_leg_no_webhook_reaches_is_archived_when_its_retention_ends() {
+    let h = with_examples();
+    representative_call(&h, false);
+    let leg = h.state(CALL)["supervisors"][0]["call_control_id"]
+        .as_str()
+        .expect("the caller's 0 dialed a supervisor")
+        .to_owned();
+    h.advance(RETENTION_MS as u64 + DAY);
+    assert_eq!(h.slot(&leg).unwrap().storage.tables(), Vec::<String>::new());
+    let archived = h.state(&leg);
+    assert_eq!(archived["supervising"], CALL);
+    assert_eq!(archived["actions"][0]["action"], "dial");
+    assert!(h.kv.entry(&archive_key(&leg)).is_some());
 }
 
 #[test]
@@ -415,10 +437,11 @@ fn the_cost_per_million_webhooks_from_the_operations_counted() {
         plain.kv_writes, 6,
         "KV: the index entry at each of 4 statuses, then index and archive per call"
     );
-    assert_eq!(automated.kv_writes, 6);
+    assert_eq!(automated.kv_writes, 6 + SUPERVISOR_LEG_ARCHIVE as u64);
     assert_eq!(
-        automated.actions, 7,
-        "the operator's refer and six of the rules' (the caller's * and 1 are no rule's keys)"
+        automated.actions, 8,
+        "the operator's refer and seven of the rules', the caller's 0 dialing a supervisor \
+         (its 1 is no rule's key for a caller)"
     );
     // The README quotes these figures; this keeps them honest.
     let figures = |cost: &Cost| {
@@ -455,6 +478,6 @@ const SESSION_PER_MILLION: &str = "0.19";
 /// with the example rules, and without rules but forwarding every event to one URL.
 const EXPECTED: [(u64, u64, u64, &str); 3] = [
     (20, 28, 10, "5.39"),
-    (25, 65, 19, "8.58"),
+    (31, 77, 22, "10.07"),
     (28, 68, 26, "8.84"),
 ];
