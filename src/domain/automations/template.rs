@@ -103,10 +103,12 @@ pub fn render_params(
     params: &Map<String, Value>,
     scope: &Scope<'_>,
 ) -> Result<Map<String, Value>, String> {
-    params
-        .iter()
-        .map(|(key, value)| Ok((key.clone(), render_value(value, scope)?)))
-        .collect()
+    // One insert at a time: `collect` into the map compiles a bulk build (a sort).
+    let mut rendered = Map::new();
+    for (key, value) in params {
+        rendered.insert(key.clone(), render_value(value, scope)?);
+    }
+    Ok(rendered)
 }
 
 fn render_value(value: &Value, scope: &Scope<'_>) -> Result<Value, String> {
