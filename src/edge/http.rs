@@ -1,18 +1,15 @@
 //! The HTTP port and the clock over the runtime: `fetch` with an `AbortController`
 //! timeout, `Date.now` and `setTimeout`.
 
-use std::time::Duration;
-
+use super::runtime::Delay;
+use super::{header_entries, js_error_text};
+use crate::ports::{Clock, HttpClient, HttpError, HttpRequest, HttpResponse};
 use futures_util::future::{select, Either};
 use futures_util::pin_mut;
 use js_sys::futures::JsFuture;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, Headers, RequestInit, Response};
-use worker::{Date, Delay};
-
-use super::{header_entries, js_error_text};
-use crate::ports::{Clock, HttpClient, HttpError, HttpRequest, HttpResponse};
 
 #[wasm_bindgen]
 extern "C" {
@@ -61,7 +58,7 @@ impl HttpClient for WorkerFetch {
         init.set_body(&JsValue::from_str(&request.body));
         init.set_signal(Some(&controller.signal()));
         let exchange = exchange(request, &init);
-        let deadline = Delay::from(Duration::from_millis(timeout_ms));
+        let deadline = Delay::millis(timeout_ms);
         pin_mut!(exchange, deadline);
         match select(exchange, deadline).await {
             Either::Left((result, _)) => result,
@@ -79,10 +76,10 @@ pub struct WorkerClock;
 
 impl Clock for WorkerClock {
     fn now_millis(&self) -> i64 {
-        Date::now().as_millis() as i64
+        js_sys::Date::now() as u64 as i64
     }
 
     async fn sleep(&self, millis: u64) {
-        Delay::from(Duration::from_millis(millis)).await;
+        Delay::millis(millis).await;
     }
 }

@@ -6,6 +6,7 @@ mod http;
 mod kv;
 mod live;
 mod object;
+mod runtime;
 
 use std::cell::RefCell;
 use std::convert::Infallible;
@@ -15,7 +16,8 @@ use js_sys::futures::JsFuture;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, ReadableStreamDefaultReader, ResponseInit, Url};
-use worker::{console_log, event, Context, Env};
+
+use runtime::{Context, Env};
 
 use crate::app::http::{Request, Response, MAX_BODY_BYTES};
 use crate::app::{rejection_log, run_after, App};
@@ -38,12 +40,12 @@ struct ConsoleLog;
 impl Logger for ConsoleLog {
     fn log(&self, line: LogLine) {
         if let Ok(json) = serde_json::to_string(&line) {
-            console_log!("{json}");
+            web_sys::console::log_1(&JsValue::from_str(&json));
         }
     }
 }
 
-#[event(fetch)]
+/// The Worker's `fetch` handler, exported by [`runtime::fetch`].
 async fn fetch(
     request: web_sys::Request,
     env: Env,
@@ -84,7 +86,7 @@ async fn fetch(
         None => {
             let handled = app.handle(request).await;
             if let Some(after) = handled.after {
-                ctx.wait_until(async move {
+                ctx.wait_until_done(async move {
                     run_after(&kv, &ConsoleLog, after).await;
                 });
             }

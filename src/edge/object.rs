@@ -8,14 +8,14 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, RequestInit};
-use worker::worker_sys::types::{
-    DurableObjectNamespace, DurableObjectState, DurableObjectStorage, SqlStorage, SqlStorageCursor,
-};
-use worker::Env;
 
 use super::http::{WorkerClock, WorkerFetch};
 use super::kv::WorkerKv;
 use super::live::LiveStreams;
+use super::runtime::{
+    DurableObjectNamespace, DurableObjectState, DurableObjectStorage, Env, SqlStorage,
+    SqlStorageCursor,
+};
 use super::{config, into_worker_response, js_error_text, read_request_body, ConsoleLog};
 use crate::app::http::{Request, Response};
 use crate::app::object::{
@@ -165,7 +165,7 @@ fn no_storage() -> Response {
     Problem::new(500, "storage_unavailable", "the object has no storage").into()
 }
 
-#[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
+#[wasm_bindgen]
 impl CallObject {
     #[wasm_bindgen(constructor)]
     pub fn new(state: DurableObjectState, env: Env) -> Self {
