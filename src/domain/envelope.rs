@@ -144,12 +144,19 @@ const RECORD_FIELDS: [&str; 15] = [
 /// two to the same answers.
 impl<'de> Deserialize<'de> for EventRecord {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut fields = Fields::read(deserializer, &RECORD_FIELDS)?;
+        Self::from_value(Value::deserialize(deserializer)?)
+    }
+}
+
+impl EventRecord {
+    /// A record from JSON already read, as [`Deserialize`] reads it. The call's object
+    /// reads its stored records this way, from the `Value` its other rows are read as:
+    /// `serde_json::from_slice::<EventRecord>` would compile another copy of the reader.
+    pub fn from_value<E: Error>(value: Value) -> Result<Self, E> {
+        let mut fields = Fields::of(value, &RECORD_FIELDS)?;
         let at = match fields.take("at") {
-            Some(at) => {
-                Instant::from_json(at).ok_or_else(|| wrong::<D::Error>("at", "an instant"))?
-            }
-            None => return Err(D::Error::missing_field("at")),
+            Some(at) => Instant::from_json(at).ok_or_else(|| wrong::<E>("at", "an instant"))?,
+            None => return Err(E::missing_field("at")),
         };
         // A key that is present is `Some`, even when its value is `null`.
         let client_state = match fields.take("client_state") {

@@ -171,7 +171,8 @@ pub(super) fn required<T>(value: Option<T>, column: &str) -> Result<T, StoreErro
 /// An event's record, from a row with its `record` column.
 fn read_record(row: &SqlRow) -> Result<EventRecord, StoreError> {
     let record = required(text(row, "record"), "record")?;
-    serde_json::from_slice(record.as_bytes())
+    serde_json::from_slice::<Value>(record.as_bytes())
+        .and_then(EventRecord::from_value)
         .map_err(|e| StoreError(format!("stored event unreadable: {e}")))
 }
 
