@@ -1,9 +1,9 @@
-//! The KV port over the Workers KV binding, called directly: option objects go in as
-//! JSON and metadata comes out as JSON, through the runtime's own `JSON`.
+//! The KV port over the Workers KV binding, called directly: option objects are built
+//! as JavaScript objects, and metadata goes in and comes out as JSON, through the
+//! runtime's own `JSON`.
 
 use js_sys::futures::JsFuture;
-use js_sys::{Array, Promise, Reflect, JSON};
-use serde_json::{json, Value};
+use js_sys::{Array, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
 use super::js_error_text;
@@ -46,9 +46,10 @@ async fn settle(call: Result<Promise, JsValue>) -> Result<JsValue, StoreError> {
         .map_err(store_error)
 }
 
-/// A JavaScript object from JSON, parsed by the runtime.
-fn js_object(value: &Value) -> Result<JsValue, StoreError> {
-    JSON::parse(&value.to_string()).map_err(store_error)
+/// Sets a property of an option object.
+fn set(object: &Object, name: &str, value: &JsValue) -> Result<(), StoreError> {
+    Reflect::set(object, &JsValue::from_str(name), value).map_err(store_error)?;
+    Ok(())
 }
 
 impl KvStore for WorkerKv {
@@ -58,11 +59,15 @@ impl KvStore for WorkerKv {
     }
 
     async fn put(&self, key: &str, value: &str, options: PutOptions) -> Result<(), StoreError> {
-        let put_options = js_object(&json!({ "expirationTtl": options.ttl_secs }))?;
+        let put_options = Object::new();
+        set(
+            &put_options,
+            "expirationTtl",
+            &JsValue::from_f64(options.ttl_secs as f64),
+        )?;
         if let Some(metadata) = options.metadata {
             let metadata = JSON::parse(&metadata).map_err(store_error)?;
-            Reflect::set(&put_options, &JsValue::from_str("metadata"), &metadata)
-                .map_err(store_error)?;
+            set(&put_options, "metadata", &metadata)?;
         }
         settle(self.0.put(key, value, &put_options)).await?;
         Ok(())
@@ -79,11 +84,12 @@ impl KvStore for WorkerKv {
         limit: usize,
         cursor: Option<String>,
     ) -> Result<ListPage, StoreError> {
-        let mut options = json!({ "prefix": prefix, "limit": limit });
+        let options = Object::new();
+        set(&options, "prefix", &JsValue::from_str(prefix))?;
+        set(&options, "limit", &JsValue::from_f64(limit as f64))?;
         if let Some(cursor) = cursor {
-            options["cursor"] = cursor.into();
+            set(&options, "cursor", &JsValue::from_str(&cursor))?;
         }
-        let options = js_object(&options)?;
         let page = settle(self.0.list(&options)).await?;
         let field = |object: &JsValue, name: &str| {
             Reflect::get(object, &JsValue::from_str(name)).map_err(store_error)
