@@ -1,7 +1,7 @@
 //! Instants for ordering events. `occurred_at` strings are compared as instants, never as
 //! text: `…:11Z` and `…:11.5Z` or `+02:00` offsets do not sort correctly as strings.
 
-use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -43,12 +43,53 @@ impl Instant {
         })
     }
 
-    /// Parses an RFC 3339 timestamp such as `2025-09-15T14:02:11.104215Z`.
+    /// Parses an RFC 3339 timestamp such as `2025-09-15T14:02:11.104215Z`. It accepts
+    /// exactly what chrono's `DateTime::parse_from_rfc3339` does (the tests compare the
+    /// two), on chrono's calendar: its parser and its error type are most of this
+    /// function's size in the bundle otherwise. As chrono reads it: `T`, `t` or a space
+    /// between date and time, any number of fraction digits (the first nine count), `Z`,
+    /// `z` or an offset of at most 23:59 whose sign may be U+2212, and a leap second
+    /// (`:60`) as the minute's last second with a billion nanoseconds more.
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
-        let parsed = DateTime::parse_from_rfc3339(text).ok()?;
+        let b = text.as_bytes();
+        if b.len() < 19
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || !matches!(b[10], b'T' | b't' | b' ')
+            || b[13] != b':'
+            || b[16] != b':'
+        {
+            return None;
+        }
+        let date = NaiveDate::from_ymd_opt(
+            digits(&b[..4])? as i32,
+            digits(&b[5..7])?,
+            digits(&b[8..10])?,
+        )?;
+        let (second, mut nanos) = match digits(&b[17..19])? {
+            60 => (59, 1_000_000_000),
+            second => (second, 0),
+        };
+        let mut rest = &b[19..];
+        if let Some(fraction) = rest.strip_prefix(b".") {
+            let count = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+            let counted = count.min(9);
+            if count == 0 {
+                return None;
+            }
+            nanos += digits(&fraction[..counted])? * 10u32.pow(9 - counted as u32);
+            rest = &fraction[count..];
+        }
+        let offset = match rest {
+            [b'Z' | b'z'] => 0,
+            [b'+', hhmm @ ..] => offset_secs(hhmm)?,
+            [b'-', hhmm @ ..] | [0xE2, 0x88, 0x92, hhmm @ ..] => -offset_secs(hhmm)?,
+            _ => return None,
+        };
+        let local = date.and_hms_opt(digits(&b[11..13])?, digits(&b[14..16])?, second)?;
         Some(Self {
-            secs: parsed.timestamp(),
-            nanos: parsed.timestamp_subsec_nanos(),
+            secs: local.and_utc().timestamp() - offset,
+            nanos,
         })
     }
 
@@ -125,12 +166,60 @@ impl Instant {
         Some(Self::from_unix_secs(at.and_utc().timestamp()))
     }
 
-    /// RFC 3339 in UTC with millisecond precision, e.g. `2025-09-15T14:02:11.104Z`.
+    /// RFC 3339 in UTC with millisecond precision, e.g. `2025-09-15T14:02:11.104Z`,
+    /// written as chrono's `to_rfc3339_opts(SecondsFormat::Millis, true)` writes it (the
+    /// tests compare the two), from chrono's calendar.
     pub fn to_rfc3339(self) -> String {
-        DateTime::from_timestamp(self.secs, self.nanos)
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
-            .unwrap_or_else(|| format!("@{}", self.secs))
+        let Some(at) = DateTime::from_timestamp(self.secs, self.nanos) else {
+            return format!("@{}", self.secs);
+        };
+        let mut text = String::with_capacity(24);
+        let year = at.year();
+        if (0..=9999).contains(&year) {
+            push_two_digits(&mut text, year as u32 / 100);
+            push_two_digits(&mut text, year as u32 % 100);
+        } else {
+            // ISO 8601 wants the sign on a year outside 0000 to 9999.
+            text.push_str(&format!("{year:+05}"));
+        }
+        // A leap second's nanoseconds count from a billion; it is written as `:60`.
+        let (second, nanos) = match at.nanosecond() {
+            leap @ 1_000_000_000.. => (at.second() + 1, leap - 1_000_000_000),
+            nanos => (at.second(), nanos),
+        };
+        for (separator, value) in [
+            ('-', at.month()),
+            ('-', at.day()),
+            ('T', at.hour()),
+            (':', at.minute()),
+            (':', second),
+        ] {
+            text.push(separator);
+            push_two_digits(&mut text, value);
+        }
+        let millis = nanos / 1_000_000;
+        text.push('.');
+        text.push(char::from(b'0' + (millis / 100) as u8));
+        push_two_digits(&mut text, millis % 100);
+        text.push('Z');
+        text
     }
+}
+
+/// `0` to `99` as two digits.
+fn push_two_digits(text: &mut String, n: u32) {
+    text.push(char::from(b'0' + (n / 10) as u8));
+    text.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// An offset's `hh:mm` as seconds: less than a day, its minutes below 60.
+fn offset_secs(hhmm: &[u8]) -> Option<i64> {
+    if hhmm.len() != 5 || hhmm[2] != b':' {
+        return None;
+    }
+    let (hours, minutes) = (digits(&hhmm[..2])?, digits(&hhmm[3..])?);
+    let secs = i64::from(hours * 3600 + minutes * 60);
+    (minutes < 60 && secs < 86_400).then_some(secs)
 }
 
 const WEEKDAYS: [&str; 7] = [
@@ -180,6 +269,7 @@ fn clock(text: &[u8]) -> Option<(u32, u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::arbitrary::Arbitrary;
 
     #[test]
     fn orders_by_instant_not_by_text() {
@@ -239,6 +329,145 @@ mod tests {
                 nanos: 999_000_000
             }
         );
+    }
+
+    /// What chrono's parser, which read timestamps before, makes of `text`.
+    fn chrono_parse(text: &str) -> Option<Instant> {
+        let at = DateTime::parse_from_rfc3339(text).ok()?;
+        Some(Instant {
+            secs: at.timestamp(),
+            nanos: at.timestamp_subsec_nanos(),
+        })
+    }
+
+    /// What chrono's writer, which wrote timestamps before, makes of `at`.
+    fn chrono_format(at: Instant) -> String {
+        DateTime::from_timestamp(at.secs, at.nanos)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_else(|| format!("@{}", at.secs))
+    }
+
+    #[test]
+    fn reads_timestamps_as_chrono_reads_them() {
+        for text in [
+            "2025-09-15T14:02:11Z",
+            "2025-09-15t14:02:11z",
+            "2025-09-15 14:02:11.1234567891234+02:00",
+            "2016-12-31T23:59:60.5Z",
+            "2016-12-31T23:59:60Z",
+            "2016-12-31T23:58:60Z",
+            "2025-09-15T14:02:61Z",
+            "2025-09-15T24:00:00Z",
+            "2025-09-15T14:02:11.Z",
+            "2025-09-15T14:02:11.5",
+            "2025-09-15T14:02:11+23:59",
+            "2025-09-15T14:02:11+24:00",
+            "2025-09-15T14:02:11-00:60",
+            "2025-09-15T14:02:11\u{2212}05:30",
+            "2025-09-15T14:02:11+0530",
+            "2025-09-15T14:02:11+05:30:00",
+            "2025-09-15T14:02:11ZZ",
+            "0000-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59.999999999-23:59",
+            "2024-02-29T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2025-09-15T14:02:11.\u{e9}Z",
+            "2025-09-15T14:02:11Z\u{e9}",
+            "+025-09-15T14:02:11Z",
+        ] {
+            assert_eq!(Instant::parse_rfc3339(text), chrono_parse(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn timestamps_parse_as_chrono_parses_them(
+            text in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,12})?([Zz]|[+\\-\u{2212}][0-9]{2}:[0-9]{2})?",
+            edits in proptest::collection::vec(
+                (proptest::sample::Index::arbitrary(), 0usize..3, "[0-9:+\\-.TZz \u{2212}\u{e9}]"),
+                0..3,
+            ),
+        ) {
+            proptest::prop_assert_eq!(Instant::parse_rfc3339(&text), chrono_parse(&text), "{:?}", text);
+            let mut text: Vec<char> = text.chars().collect();
+            for (index, edit, with) in edits {
+                let at = index.index(text.len() + 1);
+                let with = with.chars().next().unwrap();
+                match edit {
+                    0 if at < text.len() => text[at] = with,
+                    1 => text.insert(at, with),
+                    _ if at < text.len() => {
+                        text.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            let text: String = text.into_iter().collect();
+            proptest::prop_assert_eq!(Instant::parse_rfc3339(&text), chrono_parse(&text), "{:?}", text);
+        }
+
+        #[test]
+        fn valid_timestamps_parse_as_chrono_parses_them(
+            secs in -62_167_219_200i64..253_402_300_800,
+            nanos in 0u32..1_000_000_000,
+            offset_minutes in -1439i32..1440,
+            digits in 0usize..12,
+        ) {
+            let offset = chrono::FixedOffset::east_opt(offset_minutes * 60).unwrap();
+            let at = DateTime::from_timestamp(secs, nanos).unwrap().with_timezone(&offset);
+            let mut text = at.format("%Y-%m-%dT%H:%M:%S").to_string();
+            if digits > 0 {
+                text.push_str(&format!(".{:09}", nanos)[..digits.min(9) + 1]);
+                text.push_str(&"7".repeat(digits.saturating_sub(9)));
+            }
+            text.push_str(&at.format("%:z").to_string());
+            proptest::prop_assert_eq!(Instant::parse_rfc3339(&text), chrono_parse(&text), "{:?}", text);
+        }
+
+        #[test]
+        fn timestamps_are_written_as_chrono_writes_them(
+            secs in proptest::prop_oneof![
+                -62_167_219_200i64..253_402_300_800,
+                proptest::num::i64::ANY,
+                -8_334_632_851_200i64..8_210_298_412_800,
+            ],
+            nanos in proptest::prop_oneof![0u32..1_000_000_000, 0u32..2_000_000_000, proptest::num::u32::ANY],
+        ) {
+            let at = Instant { secs, nanos };
+            proptest::prop_assert_eq!(at.to_rfc3339(), chrono_format(at));
+        }
+    }
+
+    #[test]
+    fn writes_leap_seconds_and_far_years_as_chrono_does() {
+        for at in [
+            Instant {
+                secs: 1_483_228_799,
+                nanos: 1_500_000_000,
+            },
+            Instant {
+                secs: 1_483_228_798,
+                nanos: 1_500_000_000,
+            },
+            Instant {
+                secs: -62_167_219_201,
+                nanos: 0,
+            },
+            Instant {
+                secs: 253_402_300_800,
+                nanos: 999_999_999,
+            },
+            Instant {
+                secs: i64::MAX,
+                nanos: 0,
+            },
+            Instant {
+                secs: 0,
+                nanos: 2_000_000_000,
+            },
+        ] {
+            assert_eq!(at.to_rfc3339(), chrono_format(at), "{at:?}");
+        }
     }
 
     #[test]
