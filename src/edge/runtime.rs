@@ -155,9 +155,10 @@ fn on_abort() {
 
 #[wasm_bindgen(start, private)]
 fn init() {
-    let default_hook = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        default_hook(info);
+    // `worker` calls std's default hook first. On wasm32-unknown-unknown that hook
+    // writes nowhere (std's `panic_output` is `None`), so it is left out, and its
+    // formatting, thread-name and backtrace code with it.
+    panic::set_hook(Box::new(|info| {
         let message = info.to_string();
         let panic_err = js_sys::Error::new(&format!("Rust panic: {message}"));
         web_sys::console::error_2(&"Critical".into(), &panic_err.into());
