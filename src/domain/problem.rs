@@ -73,15 +73,16 @@ impl Problem {
             detail: &self.detail,
             source: self.pointer.as_deref().map(|pointer| Source { pointer }),
         };
-        let more = self.more.iter().map(|(detail, pointer)| Object {
-            code: self.code,
-            title: self.title(),
-            detail,
-            source: Some(Source { pointer }),
-        });
-        let body = Body {
-            errors: std::iter::once(first).chain(more).collect(),
-        };
+        let mut errors = vec![first];
+        for (detail, pointer) in &self.more {
+            errors.push(Object {
+                code: self.code,
+                title: self.title(),
+                detail,
+                source: Some(Source { pointer }),
+            });
+        }
+        let body = Body { errors };
         serde_json::to_string(&body).unwrap_or_default()
     }
 }
