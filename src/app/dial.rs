@@ -101,7 +101,7 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
                 Err(error) => return self.storage_failure(error, None),
             },
         };
-        let text = Value::Object(body.clone()).to_string();
+        let text = serde_json::to_string(&body).unwrap_or_default();
         // A supervisor leg onto a call the worker knows belongs to that call.
         if let Some(parent) = body
             .get("supervise_call_control_id")
@@ -139,7 +139,10 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
         if !violations.is_empty() {
             return invalid_parameter(violations).into();
         }
-        let request = object::supervise_request(call_control_id, Value::Object(body).to_string());
+        let request = object::supervise_request(
+            call_control_id,
+            serde_json::to_string(&body).unwrap_or_default(),
+        );
         match self.objects.request(call_control_id, request).await {
             Ok(response) => response,
             Err(error) => self.storage_failure(error, Some(call_control_id)),

@@ -47,7 +47,7 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
         let request = object::action_request(
             call_control_id,
             action.name,
-            Value::Object(body).to_string(),
+            serde_json::to_string(&body).unwrap_or_default(),
         );
         match self.objects.request(call_control_id, request).await {
             Ok(response) => response,

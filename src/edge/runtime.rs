@@ -107,11 +107,12 @@ extern "C" {
 impl Context {
     /// Keeps the invocation alive until `future` is done, after the response.
     pub fn wait_until_done<F: Future<Output = ()> + 'static>(&self, future: F) {
-        self.wait_until(&future_to_promise(AssertUnwindSafe(async {
+        // The runtime refuses it only outside a live request; the work then ends with
+        // the response, and what it owes is the alarm's or the next request's to do.
+        let _ = self.wait_until(&future_to_promise(AssertUnwindSafe(async {
             future.await;
             Ok(JsValue::UNDEFINED)
-        })))
-        .unwrap()
+        })));
     }
 }
 
@@ -217,13 +218,15 @@ impl Future for Delay {
                 .closure
                 .insert(Closure::wrap_assert_unwind_safe(wake as _));
             let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-            let timeout_id = global
-                .set_timeout_with_callback_and_timeout_and_arguments_0(
-                    callback.as_ref().unchecked_ref::<js_sys::Function>(),
-                    this.millis,
-                )
-                .unwrap();
-            this.timeout_id = Some(timeout_id);
+            let timeout = global.set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.as_ref().unchecked_ref::<js_sys::Function>(),
+                this.millis,
+            );
+            match timeout {
+                Ok(timeout_id) => this.timeout_id = Some(timeout_id),
+                // No timer to wait on: the wait ends at once rather than never.
+                Err(_) => return Poll::Ready(()),
+            }
         }
         Poll::Pending
     }

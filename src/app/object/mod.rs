@@ -24,7 +24,6 @@ pub use links::{session_object, MAX_SESSION_LEGS};
 pub use operator::{random_uuid, COMMAND_ID_HEADER};
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
@@ -197,7 +196,7 @@ pub struct ObjectMemory {
     /// The alarm handler is running; it schedules what requests leave meanwhile.
     alarm_running: Cell<bool>,
     /// Actions with a request out from this instance.
-    in_flight: RefCell<HashSet<String>>,
+    in_flight: RefCell<Vec<String>>,
     /// No KV write is tried before this.
     kv_retry_at: Cell<i64>,
     /// When this instance last wrote the call's index entry.
@@ -515,6 +514,7 @@ fn read_signed(request: &Request) -> Result<Delivery, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     #[test]
     fn a_replay_path_names_its_event_and_nothing_else_passes() {

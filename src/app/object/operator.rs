@@ -144,7 +144,7 @@ where
                 .into(),
             ));
         };
-        let text = Value::Object(body.clone()).to_string();
+        let text = serde_json::to_string(&body).unwrap_or_default();
         let (sent, succeeded) = loop {
             let sent = self.attempt(&id, spec, call, api_key, &text).await?;
             match self.settle(&id, spec, &sent, &Schedule::OPERATOR) {

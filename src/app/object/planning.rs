@@ -101,7 +101,8 @@ where
             Err(reason) => (Map::new(), ActionStatus::Failed, Some(reason)),
         };
         let effect = ActionEffect::of(action.name, &body);
-        let text = (status == ActionStatus::Pending).then(|| Value::Object(body).to_string());
+        let text = (status == ActionStatus::Pending)
+            .then(|| serde_json::to_string(&body).unwrap_or_default());
         self.store().insert_action(&NewAction {
             // The derived id names the planned command even where Telnyx takes none.
             id: &command_id,

@@ -1,8 +1,6 @@
 //! The `AUTOMATIONS` setting: `{"rules":[…]}` parsed and checked as a whole. Any error
 //! makes the whole configuration invalid, so a typo can never run half a flow.
 
-use std::collections::HashSet;
-
 use serde_json::{Map, Value};
 
 use super::path::Path;
@@ -117,11 +115,13 @@ pub fn parse_rules(text: &str, connection_id: Option<&str>) -> Result<Vec<Rule>,
         );
     }
     let mut parsed = Vec::new();
-    let mut names = HashSet::new();
     for (index, rule) in rules.iter().enumerate().take(MAX_RULES) {
         let pointer = pointer_to(&["rules", &index.to_string()]);
         if let Some(rule) = parse_rule(rule, &pointer, connection_id, &mut errors) {
-            if !names.insert(rule.name.clone()) {
+            if parsed
+                .iter()
+                .any(|earlier: &Rule| earlier.name == rule.name)
+            {
                 errors.at(
                     Some(&rule.name),
                     &format!("{pointer}/name"),
