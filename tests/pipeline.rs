@@ -725,7 +725,8 @@ fn health_reports_which_settings_are_present() {
     assert_eq!(
         json_of(&response),
         json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "config": {
-            "public_key": true, "api_key": false, "admin_token": true, "automations": 0}})
+            "public_key": true, "api_key": false, "admin_token": true, "automations": 0,
+            "access": false, "access_team_domain": null}})
     );
     let broken = Harness::with_vars(&[("TELNYX_PUBLIC_KEY", "short")]);
     let health = json_of(&broken.get("/health", None));

@@ -9,7 +9,7 @@ use super::archive::INDEX_PREFIX;
 use super::http::{Request, Response};
 use super::App;
 use crate::domain::problem::Problem;
-use crate::ports::{CallObjects, Clock, KvStore, LogLine, Logger};
+use crate::ports::{CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, Rs256};
 
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 100;
@@ -124,7 +124,15 @@ fn row(metadata: &str, filter: StatusFilter) -> Option<&str> {
         .then_some(metadata)
 }
 
-impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
+impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
+where
+    K: KvStore,
+    O: CallObjects,
+    L: Logger,
+    C: Clock,
+    H: HttpClient,
+    V: Rs256,
+{
     pub(super) async fn list_calls(&self, request: &Request) -> Response {
         let query = match parse_query(&request.query) {
             Ok(query) => query,

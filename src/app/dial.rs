@@ -10,7 +10,7 @@ use super::operator::{invalid_parameter, parse_body};
 use super::App;
 use crate::domain::actions::{validate, Violation, DIAL};
 use crate::domain::problem::Problem;
-use crate::ports::{CallObjects, Clock, KvStore, Logger};
+use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, Rs256};
 
 /// The fields `POST /calls/{id}/supervise` takes.
 const SUPERVISE_FIELDS: [&str; 3] = ["to", "role", "from"];
@@ -70,9 +70,17 @@ fn supervise_violations(body: &Map<String, Value>) -> Vec<Violation> {
     violations
 }
 
-impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
+impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
+where
+    K: KvStore,
+    O: CallObjects,
+    L: Logger,
+    C: Clock,
+    H: HttpClient,
+    V: Rs256,
+{
     /// `POST /calls`.
-    pub(super) async fn dial(&self, request: &Request) -> Response {
+    pub(super) async fn dial(&self, request: &Request, by: &str) -> Response {
         let mut body = match parse_body(&request.body) {
             Ok(Value::Object(body)) => body,
             Ok(_) => return invalid_parameter(vec![violation("", "must be a JSON object")]).into(),
@@ -109,7 +117,7 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
         {
             let answer = self
                 .objects
-                .request(parent, object::dial_request(Some(parent), text.clone()))
+                .request(parent, object::dial_request(Some(parent), text.clone(), by))
                 .await;
             match answer {
                 Ok(response) if response.header(object::OUTCOME_HEADER) == Some(UNKNOWN_CALL) => {}
@@ -120,7 +128,7 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
         let owner = dial_object(&command_id);
         match self
             .objects
-            .request(&owner, object::dial_request(None, text))
+            .request(&owner, object::dial_request(None, text, by))
             .await
         {
             Ok(response) => response,
@@ -129,7 +137,12 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
     }
 
     /// `POST /calls/{id}/supervise`.
-    pub(super) async fn supervise(&self, request: &Request, call_control_id: &str) -> Response {
+    pub(super) async fn supervise(
+        &self,
+        request: &Request,
+        call_control_id: &str,
+        by: &str,
+    ) -> Response {
         let body = match parse_body(&request.body) {
             Ok(Value::Object(body)) => body,
             Ok(_) => return invalid_parameter(vec![violation("", "must be a JSON object")]).into(),
@@ -142,6 +155,7 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
         let request = object::supervise_request(
             call_control_id,
             serde_json::to_string(&body).unwrap_or_default(),
+            by,
         );
         match self.objects.request(call_control_id, request).await {
             Ok(response) => response,

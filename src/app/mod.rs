@@ -3,6 +3,7 @@
 //! ([`object::CallObject`]), which keeps the call. Runs the same under workerd and in
 //! native tests.
 
+pub mod access;
 pub mod archive;
 pub mod calls;
 mod dial;
@@ -15,20 +16,20 @@ mod webhook;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
-use crate::domain::auth::bearer_matches;
 use crate::domain::config::Config;
 use crate::domain::envelope::{
     is_call_control_id, CALL_CONTROL_ID_CHARACTERS, MAX_CALL_CONTROL_ID_BYTES,
 };
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
-use crate::ports::{CallObjects, Clock, KvStore, LogLine, Logger, StoreError};
+use crate::ports::{CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, Rs256, StoreError};
+use access::{AccessKeys, Operator};
 use http::{Request, Response};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Everything the Worker handles a request with.
-pub struct App<'a, K, O, L, C> {
+pub struct App<'a, K, O, L, C, H, V> {
     pub config: &'a Config,
     /// The call index and archive.
     pub kv: &'a K,
@@ -36,6 +37,12 @@ pub struct App<'a, K, O, L, C> {
     pub objects: &'a O,
     pub log: &'a L,
     pub clock: &'a C,
+    /// Fetches Cloudflare Access's signing keys.
+    pub http: &'a H,
+    /// Checks an Access token's RS256 signature.
+    pub rs256: &'a V,
+    /// Access's signing keys, kept by the isolate.
+    pub access_keys: &'a AccessKeys,
 }
 
 /// `GET /health`: booleans say whether a setting is present, never its value.
@@ -54,11 +61,17 @@ struct HealthConfig {
     api_key: bool,
     admin_token: bool,
     automations: usize,
+    /// Cloudflare Access signs operators in (both settings set and usable).
+    access: bool,
+    /// Its team domain (never a key).
+    access_team_domain: Option<String>,
 }
 
 enum Route {
     Webhook,
     Health,
+    /// `GET /operator`: who the caller is.
+    Operator,
     Calls,
     Call(CallId),
     Live(CallId),
@@ -77,6 +90,7 @@ fn route(path: &str) -> Route {
     match path {
         "/webhooks/telnyx" => Route::Webhook,
         "/health" => Route::Health,
+        "/operator" => Route::Operator,
         "/calls" => Route::Calls,
         _ => {
             let Some(rest) = path.strip_prefix("/calls/") else {
@@ -193,57 +207,71 @@ pub async fn run_after(kv: &impl KvStore, log: &impl Logger, after: After) {
     }
 }
 
-impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
+impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
+where
+    K: KvStore,
+    O: CallObjects,
+    L: Logger,
+    C: Clock,
+    H: HttpClient,
+    V: Rs256,
+{
     pub async fn handle(&self, request: Request) -> Handled {
-        let response = match (route(&request.path), request.method.as_str()) {
+        let route = route(&request.path);
+        let response = match (&route, request.method.as_str()) {
             (Route::Webhook, "POST") => return self.webhook(request, self.now()).await,
             (Route::Webhook, _) => method_not_allowed("POST"),
             (Route::Health, "GET") => self.health(),
-            (Route::Calls, "GET") => match self.authorize(&request) {
-                Ok(()) => self.list_calls(&request).await,
-                Err(problem) => problem,
-            },
-            (Route::Calls, "POST") => match self.authorize(&request) {
-                Ok(()) => self.dial(&request).await,
-                Err(problem) => problem,
-            },
-            (Route::Calls, _) => method_not_allowed("GET, POST"),
-            (Route::Supervise(id), "POST") => {
-                match self.authorize(&request).and(id.map_err(Into::into)) {
-                    Ok(id) => self.supervise(&request, &id).await,
-                    Err(problem) => problem,
-                }
-            }
-            (Route::Supervise(_), _) => method_not_allowed("POST"),
+            (Route::Operator, "GET") => self.operator(&request).await,
             // The edge streams it (`live_request`); a runtime without streams says so.
-            (Route::Live(_), "GET") => match self.live_request(&request) {
+            (Route::Live(_), "GET") => match self.live_request(&request).await {
                 Some(Err(refused)) => refused,
                 _ => Problem::new(501, "not_streaming", "live updates need the Worker runtime")
                     .into(),
             },
-            (Route::Call(id), "GET") => {
-                match self.authorize(&request).and(id.map_err(Into::into)) {
-                    Ok(id) => self.call_state(&id).await,
-                    Err(problem) => problem,
-                }
+            (Route::Calls, "GET" | "POST")
+            | (Route::Supervise(_), "POST")
+            | (Route::Call(_), "GET")
+            | (Route::Action(..), _)
+            | (Route::Replay(..), "POST") => match self.authorize(&request).await {
+                Ok(operator) => self.operate(route, &request, &operator).await,
+                Err(refused) => refused,
+            },
+            (Route::Calls, _) => method_not_allowed("GET, POST"),
+            (Route::Supervise(_) | Route::Replay(..), _) => method_not_allowed("POST"),
+            (Route::Health | Route::Operator | Route::Call(_) | Route::Live(_), _) => {
+                method_not_allowed("GET")
             }
-            (Route::Action(id, action), _) => {
-                match self.authorize(&request).and(id.map_err(Into::into)) {
-                    Ok(id) => self.operator_action(&request, &id, &action).await,
-                    Err(problem) => problem,
-                }
-            }
-            (Route::Replay(id, event_id), "POST") => {
-                match self.authorize(&request).and(id.map_err(Into::into)) {
-                    Ok(id) => self.replay(&id, &event_id).await,
-                    Err(problem) => problem,
-                }
-            }
-            (Route::Replay(..), _) => method_not_allowed("POST"),
-            (Route::Health | Route::Call(_) | Route::Live(_), _) => method_not_allowed("GET"),
             (Route::NotFound, _) => Problem::new(404, "not_found", "no such route").into(),
         };
         response.into()
+    }
+
+    /// An authorised operator request (`handle` checked the route and method).
+    async fn operate(&self, route: Route, request: &Request, operator: &Operator) -> Response {
+        let by = operator.id.as_str();
+        let with_call = |id: CallId| id.map_err(Response::from);
+        match route {
+            Route::Calls if request.method == "GET" => self.list_calls(request).await,
+            Route::Calls => self.dial(request, by).await,
+            Route::Supervise(id) => match with_call(id) {
+                Ok(id) => self.supervise(request, &id, by).await,
+                Err(refused) => refused,
+            },
+            Route::Call(id) => match with_call(id) {
+                Ok(id) => self.call_state(&id).await,
+                Err(refused) => refused,
+            },
+            Route::Action(id, action) => match with_call(id) {
+                Ok(id) => self.operator_action(request, &id, &action, by).await,
+                Err(refused) => refused,
+            },
+            Route::Replay(id, event_id) => match with_call(id) {
+                Ok(id) => self.replay(&id, &event_id, by).await,
+                Err(refused) => refused,
+            },
+            _ => Problem::new(404, "not_found", "no such route").into(),
+        }
     }
 
     fn now(&self) -> Instant {
@@ -252,41 +280,24 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
 
     /// `GET /calls/{id}/live`, authorised: the call's object and the request that opens
     /// its stream of states, or the refusal. `None` for any other request.
-    pub fn live_request(&self, request: &Request) -> Option<Result<(String, Request), Response>> {
+    pub async fn live_request(
+        &self,
+        request: &Request,
+    ) -> Option<Result<(String, Request), Response>> {
         let Route::Live(id) = route(&request.path) else {
             return None;
         };
         if request.method != "GET" {
             return None;
         }
-        let id = self.authorize(request).and(id.map_err(Into::into));
+        let id = match self.authorize(request).await {
+            Ok(_) => id.map_err(Response::from),
+            Err(refused) => Err(refused),
+        };
         Some(id.map(|id| {
             let open = object::live_request(&id);
             (id, open)
         }))
-    }
-
-    /// The operator API's bearer check.
-    fn authorize(&self, request: &Request) -> Result<(), Response> {
-        let Some(token) = &self.config.admin_token else {
-            return Err(Problem::new(
-                503,
-                "admin_token_missing",
-                "the operator API is disabled: ADMIN_TOKEN is not set",
-            )
-            .into());
-        };
-        let header = request.header("authorization").unwrap_or(None);
-        if bearer_matches(header, token) {
-            Ok(())
-        } else {
-            Err(Response::from(Problem::new(
-                401,
-                "unauthorized",
-                "send Authorization: Bearer <ADMIN_TOKEN>",
-            ))
-            .with_header("www-authenticate", "Bearer"))
-        }
     }
 
     /// The call as its object has it; once the object has let it go, as archived.
@@ -309,8 +320,8 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
     }
 
     /// Sends one of the call's events to every forwarding URL again, from its object.
-    async fn replay(&self, call_control_id: &str, event_id: &str) -> Response {
-        let request = object::replay_request(call_control_id, event_id);
+    async fn replay(&self, call_control_id: &str, event_id: &str, by: &str) -> Response {
+        let request = object::replay_request(call_control_id, event_id, by);
         match self.objects.request(call_control_id, request).await {
             Ok(response) => response,
             Err(error) => self.storage_failure(error, Some(call_control_id)),
@@ -331,6 +342,14 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
                 api_key: self.config.api_key.is_some(),
                 admin_token: self.config.admin_token.is_some(),
                 automations: self.config.automations.as_ref().map_or(0, Vec::len),
+                access: matches!(self.config.access, Ok(Some(_))),
+                access_team_domain: self
+                    .config
+                    .access
+                    .as_ref()
+                    .ok()
+                    .and_then(Option::as_ref)
+                    .map(|access| access.team_domain.clone()),
             },
             reason: (!problems.is_empty()).then(|| problems.join("; ")),
         };

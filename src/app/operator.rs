@@ -8,14 +8,23 @@ use super::http::{Request, Response};
 use super::{method_not_allowed, object, App};
 use crate::domain::actions::{find, validate, Violation, ACTIONS};
 use crate::domain::problem::Problem;
-use crate::ports::{CallObjects, Clock, KvStore, Logger};
+use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, Rs256};
 
-impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
+impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
+where
+    K: KvStore,
+    O: CallObjects,
+    L: Logger,
+    C: Clock,
+    H: HttpClient,
+    V: Rs256,
+{
     pub(super) async fn operator_action(
         &self,
         request: &Request,
         call_control_id: &str,
         name: &str,
+        by: &str,
     ) -> Response {
         let Some(action) = find(name) else {
             let known: Vec<&str> = ACTIONS.iter().map(|action| action.name).collect();
@@ -48,6 +57,7 @@ impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
             call_control_id,
             action.name,
             serde_json::to_string(&body).unwrap_or_default(),
+            by,
         );
         match self.objects.request(call_control_id, request).await {
             Ok(response) => response,

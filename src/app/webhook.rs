@@ -14,9 +14,17 @@ use crate::domain::signature::{
     verify, PublicKeys, Rejection, SignatureHeaders, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 use crate::domain::time::Instant;
-use crate::ports::{CallObjects, Clock, KvStore, LogLine, Logger};
+use crate::ports::{CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, Rs256};
 
-impl<K: KvStore, O: CallObjects, L: Logger, C: Clock> App<'_, K, O, L, C> {
+impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
+where
+    K: KvStore,
+    O: CallObjects,
+    L: Logger,
+    C: Clock,
+    H: HttpClient,
+    V: Rs256,
+{
     pub(super) async fn webhook(&self, request: Request, now: Instant) -> Handled {
         match self.accept(request, now).await {
             Ok(handled) => handled,

@@ -108,6 +108,10 @@ pub struct ActionRecord {
     pub http_status: Option<u16>,
     pub error: Option<String>,
     pub rule: Option<String>,
+    /// The operator who asked for it (an Access identity or `admin-token`); `None` for
+    /// a rule's.
+    #[serde(default)]
+    pub by: Option<String>,
     pub at: String,
 }
 
@@ -612,6 +616,7 @@ mod tests {
                 http_status: answered.then_some(200),
                 error: None,
                 rule: None,
+                by: None,
                 at: Instant::from_unix_secs(secs + i64::from(answered)).to_rfc3339(),
             },
             effect,

@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use super::access::AccessConfig;
 use super::automations::{parse_rules, Rule, RuleError};
 use super::forward::ForwardConfig;
 use super::signature::{KeyConfigError, PublicKeys};
@@ -19,9 +20,11 @@ pub const FORWARD_URL_VAR: &str = "FORWARD_URL";
 pub const FORWARD_EVENTS_VAR: &str = "FORWARD_EVENTS";
 pub const FORWARD_SECRET_VAR: &str = "FORWARD_SECRET";
 pub const CONNECTION_ID_VAR: &str = "TELNYX_CONNECTION_ID";
+pub const ACCESS_TEAM_DOMAIN_VAR: &str = "ACCESS_TEAM_DOMAIN";
+pub const ACCESS_AUD_VAR: &str = "ACCESS_AUD";
 
 /// Every var the configuration reads.
-pub const VARS: [&str; 10] = [
+pub const VARS: [&str; 12] = [
     PUBLIC_KEY_VAR,
     API_KEY_VAR,
     API_BASE_VAR,
@@ -32,6 +35,8 @@ pub const VARS: [&str; 10] = [
     FORWARD_EVENTS_VAR,
     FORWARD_SECRET_VAR,
     CONNECTION_ID_VAR,
+    ACCESS_TEAM_DOMAIN_VAR,
+    ACCESS_AUD_VAR,
 ];
 
 /// The configuration built once per set of var values: parsing keys (point
@@ -71,6 +76,9 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// The Call Control application a Dial uses when its body names none.
     pub connection_id: Option<String>,
+    /// Cloudflare Access in front of the operator API; `Ok(None)` when not set up. An
+    /// unusable setting is reported and signs nobody in.
+    pub access: Result<Option<AccessConfig>, String>,
     /// No rules when unset; an invalid setting disables every rule and is reported.
     pub automations: Result<Vec<Rule>, Vec<RuleError>>,
     /// `Ok(None)`: nothing is forwarded. Unusable settings forward nothing and are
@@ -101,6 +109,10 @@ impl Config {
                 parse_rules(&text, connection_id.as_deref())
             }),
             connection_id,
+            access: AccessConfig::parse(
+                var(ACCESS_TEAM_DOMAIN_VAR).as_deref(),
+                var(ACCESS_AUD_VAR).as_deref(),
+            ),
             forward: ForwardConfig::parse(
                 var(FORWARD_URL_VAR).as_deref(),
                 var(FORWARD_EVENTS_VAR).as_deref(),
@@ -123,6 +135,9 @@ impl Config {
         }
         if let Err(errors) = &self.forward {
             problems.extend(errors.iter().cloned());
+        }
+        if let Err(error) = &self.access {
+            problems.push(error.clone());
         }
         problems
     }

@@ -136,6 +136,8 @@ pub struct SupervisorEntry {
     pub role: Option<String>,
     /// `dialing` until the leg's first webhook, then `initiated`, `answered`, `hangup`.
     pub status: &'static str,
+    /// The operator who dialed the leg; `None` for a rule's Dial.
+    pub by: Option<String>,
     pub at: String,
 }
 
@@ -158,6 +160,8 @@ pub struct LegReport {
     pub role: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Who dialed the reporter, when an operator did.
+    pub by: Option<String>,
     /// When the reporter last changed (Unix ms): a report with a lower version is older.
     pub version: i64,
     /// The reporter's `updated_at`.
@@ -173,6 +177,11 @@ impl LegReport {
             role: state.supervisor_role.clone(),
             from: state.from.clone(),
             to: state.to.clone(),
+            by: state
+                .actions
+                .iter()
+                .find(|action| action.action == "dial")
+                .and_then(|dial| dial.by.clone()),
             version,
             at: state.updated_at.clone().unwrap_or_default(),
         }
@@ -196,6 +205,7 @@ impl LegReport {
             role: text("role"),
             from: text("from"),
             to: text("to"),
+            by: text("by"),
             version: value.get("version")?.as_i64()?,
             at: text("at").unwrap_or_default(),
         })
@@ -212,6 +222,7 @@ impl LegReport {
                 (_, CallStatus::Answered | CallStatus::Bridged) => "answered",
                 (_, CallStatus::Hangup) => "hangup",
             },
+            by: self.by.clone(),
             at: self.at.clone(),
         }
     }
@@ -267,6 +278,7 @@ mod tests {
             role: Some("monitor".into()),
             from: Some("+1".into()),
             to: Some("sip:a@b".into()),
+            by: Some("ana@example.com".into()),
             version: 42,
             at: "2026-12-03T00:00:00Z".into(),
         };

@@ -1,5 +1,6 @@
 //! The pure core: no I/O, no clock, no `worker` types; tested natively.
 
+pub mod access;
 pub mod actions;
 pub mod auth;
 pub mod automations;

@@ -55,7 +55,10 @@ impl HttpClient for WorkerFetch {
         let init = RequestInit::new();
         init.set_method(request.method);
         init.set_headers(&headers);
-        init.set_body(&JsValue::from_str(&request.body));
+        // A GET (Access's keys) may carry no body at all.
+        if !request.body.is_empty() {
+            init.set_body(&JsValue::from_str(&request.body));
+        }
         init.set_signal(Some(&controller.signal()));
         let exchange = exchange(request, &init);
         let deadline = Delay::millis(timeout_ms);

@@ -2,6 +2,7 @@
 //! runtime. It turns the runtime's request, env, clock, KV, Durable Objects and fetch
 //! into the plain values and ports of [`crate::app`].
 
+mod access;
 mod http;
 mod kv;
 mod live;
@@ -19,6 +20,7 @@ use web_sys::{Headers, ReadableStreamDefaultReader, ResponseInit, Url};
 
 use runtime::{Context, Env};
 
+use crate::app::access::AccessKeys;
 use crate::app::http::{Request, Response, MAX_BODY_BYTES};
 use crate::app::{rejection_log, run_after, App};
 use crate::domain::config::{Config, ConfigCache};
@@ -69,15 +71,19 @@ async fn fetch(
             return Ok(into_worker_response(problem.into()));
         }
     };
+    let access_keys = access_keys();
     let app = App {
         config: &config,
         kv: &kv,
         objects: &objects,
         log: &ConsoleLog,
         clock: &http::WorkerClock,
+        http: &http::WorkerFetch,
+        rs256: &access::WebCryptoRs256,
+        access_keys: &access_keys,
     };
     // A stream of a call's states passes through from its object as it is.
-    Ok(match app.live_request(&request) {
+    Ok(match app.live_request(&request).await {
         Some(Ok((name, open))) => match objects.fetch(&name, open).await {
             Ok(stream) => stream,
             Err(error) => into_worker_response(app.storage_failure(error, Some(&name))),
@@ -119,13 +125,24 @@ fn bound_objects(env: &Env) -> Option<object::WorkerObjects> {
     binding(env, OBJECTS_BINDING).map(|ns| object::WorkerObjects(ns.unchecked_into()))
 }
 
+/// What a Worker instance keeps between requests (an isolate runs one thread).
+#[derive(Default)]
+struct Isolate {
+    config: RefCell<ConfigCache>,
+    /// Cloudflare Access's signing keys.
+    access_keys: Rc<AccessKeys>,
+}
+
 thread_local! {
-    /// One per Worker instance (an isolate runs one thread).
-    static CONFIG: RefCell<ConfigCache> = RefCell::default();
+    static ISOLATE: Isolate = Isolate::default();
 }
 
 fn config(env: &Env) -> Rc<Config> {
-    CONFIG.with(|cache| cache.borrow_mut().get(|name| read_var(env, name)))
+    ISOLATE.with(|isolate| isolate.config.borrow_mut().get(|name| read_var(env, name)))
+}
+
+fn access_keys() -> Rc<AccessKeys> {
+    ISOLATE.with(|isolate| Rc::clone(&isolate.access_keys))
 }
 
 /// Reads a var or secret as text: numbers and objects (a TOML table in

@@ -139,6 +139,9 @@ pub struct LogLine {
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The operator who asked for what the line is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 pub trait Logger {
@@ -192,6 +195,19 @@ pub enum HttpError {
 pub trait HttpClient {
     async fn send(&self, request: &HttpRequest, timeout_ms: u64)
         -> Result<HttpResponse, HttpError>;
+}
+
+/// RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature checks against a JSON Web Key:
+/// the runtime's WebCrypto at the edge, a crate in native tests.
+#[allow(async_fn_in_trait)]
+pub trait Rs256 {
+    /// Whether `signature` is the key's over `message`; `Err` when the key is unusable.
+    async fn verify(
+        &self,
+        key: &crate::domain::access::Jwk,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, String>;
 }
 
 /// Wall-clock time and waiting, from the runtime (`Date.now`, `setTimeout`).

@@ -200,6 +200,10 @@ struct Script {
     faults: Option<Faults>,
     attempts: HashMap<String, usize>,
     injected: BTreeMap<&'static str, usize>,
+    /// Cloudflare Access's key set, answered at `…/cdn-cgi/access/certs` (not recorded
+    /// among the Telnyx requests); `None` answers as a server that is down.
+    certs: Option<String>,
+    certs_fetches: usize,
 }
 
 /// The fake's state; clones share it.
@@ -258,6 +262,31 @@ impl FakeTelnyx {
         script.faults = None;
         script.attempts.clear();
         script.injected.clear();
+    }
+
+    /// Serves Access's key set (`None`: the certs server is down).
+    pub fn serve_certs(&self, key_set: Option<String>) {
+        self.script().certs = key_set;
+    }
+
+    /// How often Access's key set was fetched.
+    pub fn certs_fetches(&self) -> usize {
+        self.script().certs_fetches
+    }
+
+    fn certs(&self) -> Result<HttpResponse, HttpError> {
+        let mut script = self.script();
+        script.certs_fetches += 1;
+        match &script.certs {
+            Some(body) => Ok(HttpResponse {
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: body.clone(),
+            }),
+            None => Err(HttpError::Unreached(
+                "connection refused (fake certs)".into(),
+            )),
+        }
     }
 
     /// From now on, answers by this fault plan when nothing is queued.
@@ -319,6 +348,9 @@ impl HttpClient for FakeTelnyxPort<'_> {
         request: &HttpRequest,
         timeout_ms: u64,
     ) -> Result<HttpResponse, HttpError> {
+        if request.url.ends_with("/cdn-cgi/access/certs") {
+            return self.fake.certs();
+        }
         let path = match request.url.split_once("://") {
             Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]).to_owned(),
             None => request.url.clone(),

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::objects::{MemoryObjects, ObjectSlots};
+use telnyx_edge::app::access::AccessKeys;
 use telnyx_edge::app::http::{Request, Response};
 use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::actions::{find, validate, ACTIONS};
@@ -333,6 +334,9 @@ impl World {
                 objects,
                 log: &self.log,
                 clock: &self.clock,
+                http: objects.http,
+                rs256: &NoAccess,
+                access_keys: &AccessKeys::default(),
             };
             let handled = block_on(app.handle(request));
             if let Some(after) = handled.after {
@@ -386,5 +390,19 @@ impl World {
         {
             assert!(!log.contains(secret), "the log carries {secret}");
         }
+    }
+}
+
+/// The fuzzed configurations set no Access: no token is ever checked.
+struct NoAccess;
+
+impl telnyx_edge::ports::Rs256 for NoAccess {
+    async fn verify(
+        &self,
+        _key: &telnyx_edge::domain::access::Jwk,
+        _message: &[u8],
+        _signature: &[u8],
+    ) -> Result<bool, String> {
+        Ok(false)
     }
 }

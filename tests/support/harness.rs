@@ -5,9 +5,11 @@
 use pollster::block_on;
 use serde_json::Value;
 
+use super::access::NativeRs256;
 use super::deliveries;
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::objects::{MemoryObjects, ObjectSlots, Slot};
+use telnyx_edge::app::access::AccessKeys;
 use telnyx_edge::app::http::{Request, Response};
 use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::config::Config;
@@ -29,6 +31,8 @@ pub struct Harness {
     pub telnyx: FakeTelnyx,
     pub clock: ManualClock,
     pub objects: ObjectSlots,
+    /// Cloudflare Access's keys, as an isolate keeps them.
+    pub access_keys: AccessKeys,
 }
 
 impl Default for Harness {
@@ -70,6 +74,7 @@ impl Harness {
             telnyx: FakeTelnyx::new(),
             clock: ManualClock::at(NOW * 1000),
             objects: ObjectSlots::default(),
+            access_keys: AccessKeys::default(),
         }
     }
 
@@ -115,6 +120,9 @@ impl Harness {
                 objects,
                 log: &self.log,
                 clock: &self.clock,
+                http: objects.http,
+                rs256: &NativeRs256,
+                access_keys: &self.access_keys,
             };
             block_on(app.handle(request))
         });

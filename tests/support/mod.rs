@@ -2,6 +2,7 @@
 //! file alone). The local Telnyx they run against is `telnyx_edge::simulator`.
 #![allow(dead_code)] // each user takes the parts it needs
 
+pub mod access;
 pub mod deliveries;
 pub mod examples;
 pub mod fake_telnyx;

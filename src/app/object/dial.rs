@@ -18,7 +18,10 @@ use sha2::{Digest, Sha256};
 use super::leg_rows::{DialRow, Registration};
 use super::operator::{Operation, Prepared};
 use super::store::Role;
-use super::{internal, storage_problem, CallObject, CALL_HEADER, OUTCOME_HEADER};
+use super::{
+    internal, operator_of, storage_problem, CallObject, CALL_HEADER, OPERATOR_HEADER,
+    OUTCOME_HEADER,
+};
 use crate::app::http::{Request, Response};
 use crate::app::telnyx::Sent;
 use crate::domain::actions::{validate, DIAL};
@@ -56,20 +59,26 @@ pub fn dial_object(command_id: &str) -> String {
     format!("dial/{hex}")
 }
 
-/// A validated Dial, for the supervised call's object (`parent`) or a dial object.
-pub fn dial_request(parent: Option<&str>, body: String) -> Request {
-    let headers = parent
-        .map(|call| vec![(CALL_HEADER.to_owned(), call.to_owned())])
-        .unwrap_or_default();
+/// A validated Dial, for the supervised call's object (`parent`) or a dial object,
+/// asked for by `by`.
+pub fn dial_request(parent: Option<&str>, body: String, by: &str) -> Request {
+    let mut headers = vec![(OPERATOR_HEADER.to_owned(), by.to_owned())];
+    if let Some(call) = parent {
+        headers.push((CALL_HEADER.to_owned(), call.to_owned()));
+    }
     internal("POST", route::DIAL.into(), headers, body.into_bytes())
 }
 
-/// A validated supervise body (`to`, `role`, `from`) for the call's object.
-pub fn supervise_request(call_control_id: &str, body: String) -> Request {
+/// A validated supervise body (`to`, `role`, `from`) for the call's object, asked for
+/// by `by`.
+pub fn supervise_request(call_control_id: &str, body: String, by: &str) -> Request {
     internal(
         "POST",
         route::SUPERVISE.into(),
-        vec![(CALL_HEADER.into(), call_control_id.into())],
+        vec![
+            (CALL_HEADER.into(), call_control_id.into()),
+            (OPERATOR_HEADER.into(), by.into()),
+        ],
         body.into_bytes(),
     )
 }
@@ -183,6 +192,7 @@ where
             call: String::new(),
             body,
             dialed: Some(DialOrigin::operator()),
+            operator: operator_of(request),
         }))
     }
 
@@ -190,13 +200,18 @@ where
     /// from its own connection and, unless given, its own number.
     pub(super) fn prepare_supervise(&self, request: &Request) -> Prepared {
         let given = object_body(request).map_err(Response::from)?;
-        self.supervise_of(&given).unwrap_or_else(|error| {
-            self.log_storage_error("supervise", &error);
-            Err(storage_problem().into())
-        })
+        self.supervise_of(&given, operator_of(request))
+            .unwrap_or_else(|error| {
+                self.log_storage_error("supervise", &error);
+                Err(storage_problem().into())
+            })
     }
 
-    fn supervise_of(&self, given: &Map<String, Value>) -> Result<Prepared, StoreError> {
+    fn supervise_of(
+        &self,
+        given: &Map<String, Value>,
+        operator: Option<String>,
+    ) -> Result<Prepared, StoreError> {
         let state = match self.dialing_call()? {
             Ok(state) => state,
             Err(problem) => return Ok(Err(problem.into())),
@@ -244,6 +259,7 @@ where
             call: String::new(),
             body,
             dialed: Some(DialOrigin::operator()),
+            operator,
         }))
     }
 
@@ -340,6 +356,7 @@ where
             };
             let registration = Registration {
                 leg: dial.dialed,
+                by: action.operator,
                 command_id: action.command_id.unwrap_or(action.id),
                 http_status: action.http_status,
                 started_at: action.started_at,

@@ -208,7 +208,7 @@ where
 
     /// `POST /calls/{id}/forwards/{event_id}/replay`: queues the event again for every
     /// URL, after what is already queued; the receiver sees the same `webhook-id`.
-    pub(super) async fn replay_forward(&self, event_id: &str) -> Response {
+    pub(super) async fn replay_forward(&self, event_id: &str, by: Option<String>) -> Response {
         let forward = match &self.config.forward {
             Ok(Some(forward)) => forward,
             Ok(None) => {
@@ -251,6 +251,14 @@ where
         if let Err(error) = self.wake().await {
             self.log_storage_error("alarm", &error);
         }
+        self.log.log(LogLine {
+            level: "info",
+            msg: "forward",
+            event_id: Some(event_id.to_owned()),
+            outcome: Some("replay_queued"),
+            by,
+            ..LogLine::default()
+        });
         let replayed = Replayed {
             event_id,
             urls: &forward.urls,

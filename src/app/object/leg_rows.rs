@@ -189,9 +189,10 @@ impl<S: ObjectStorage> Store<'_, S> {
         .map_err(|e| StoreError(format!("effect: {e}")))?;
         let written = self.0.execute(
             "INSERT INTO actions (id, seq, origin, action, command_id, rule, trigger, body, \
-             effect, started_at, status, http_status, error, at, updated_at, attempts) VALUES \
-             (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM actions), ?, 'dial', ?, ?, NULL, NULL, \
-             ?, ?, 'succeeded', ?, NULL, ?, ?, 0) ON CONFLICT (id) DO NOTHING",
+             effect, started_at, status, http_status, error, at, updated_at, attempts, \
+             operator) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM actions), ?, 'dial', \
+             ?, ?, NULL, NULL, ?, ?, 'succeeded', ?, NULL, ?, ?, 0, ?) \
+             ON CONFLICT (id) DO NOTHING",
             &[
                 format!("dial/{}", registration.command_id).as_str().into(),
                 if registration.leg.origin.by == "rule" {
@@ -207,6 +208,7 @@ impl<S: ObjectStorage> Store<'_, S> {
                 registration.http_status.map(i64::from).into(),
                 rfc3339(registration.answered_at).as_str().into(),
                 registration.answered_at.into(),
+                registration.by.as_deref().into(),
             ],
         )?;
         Ok(written > 0)
@@ -218,6 +220,8 @@ impl<S: ObjectStorage> Store<'_, S> {
 pub struct Registration {
     pub leg: DialedLeg,
     pub command_id: String,
+    /// The operator who dialed it; `None` for a rule's Dial.
+    pub by: Option<String>,
     pub http_status: Option<u16>,
     /// When the Dial was asked for, and when Telnyx answered it (Unix ms).
     pub started_at: i64,
@@ -229,6 +233,7 @@ impl Registration {
         Some(Self {
             leg: DialedLeg::read(value.get("leg")?)?,
             command_id: value.get("command_id")?.as_str()?.to_owned(),
+            by: value.get("by").and_then(Value::as_str).map(str::to_owned),
             http_status: value
                 .get("http_status")
                 .and_then(Value::as_u64)

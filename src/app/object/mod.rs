@@ -55,6 +55,8 @@ pub mod route {
 
 /// The call a request is for (also the object's name).
 pub const CALL_HEADER: &str = "x-telnyx-edge-call";
+/// Who asked for an operator's request (`admin-token`, or an Access identity).
+pub const OPERATOR_HEADER: &str = "x-telnyx-edge-operator";
 /// The verified `telnyx-timestamp` of a delivery, which stands in for a missing
 /// `occurred_at`.
 pub const SIGNED_AT_HEADER: &str = "x-telnyx-edge-signed-at";
@@ -126,15 +128,27 @@ pub fn live_request(call_control_id: &str) -> Request {
     )
 }
 
-/// A replay of one of the call's events to every forwarding URL.
-pub fn replay_request(call_control_id: &str, event_id: &str) -> Request {
+/// A replay of one of the call's events to every forwarding URL, asked for by `by`.
+pub fn replay_request(call_control_id: &str, event_id: &str, by: &str) -> Request {
     let event_id = utf8_percent_encode(event_id, NON_ALPHANUMERIC);
     internal(
         "POST",
         format!("{}{event_id}/replay", route::FORWARDS),
-        vec![(CALL_HEADER.into(), call_control_id.into())],
+        vec![
+            (CALL_HEADER.into(), call_control_id.into()),
+            (OPERATOR_HEADER.into(), by.into()),
+        ],
         Vec::new(),
     )
+}
+
+/// The operator a request names.
+fn operator_of(request: &Request) -> Option<String> {
+    request
+        .header(OPERATOR_HEADER)
+        .ok()
+        .flatten()
+        .map(str::to_owned)
 }
 
 /// The encoded event id of a `/forwards/{event_id}/replay` path.
@@ -144,12 +158,15 @@ fn replayed_event(path: &str) -> Option<&str> {
         .filter(|id| !id.is_empty())
 }
 
-/// A validated operator action.
-pub fn action_request(call_control_id: &str, action: &str, body: String) -> Request {
+/// A validated operator action, asked for by `by`.
+pub fn action_request(call_control_id: &str, action: &str, body: String, by: &str) -> Request {
     internal(
         "POST",
         format!("{}{action}", route::ACTIONS),
-        vec![(CALL_HEADER.into(), call_control_id.into())],
+        vec![
+            (CALL_HEADER.into(), call_control_id.into()),
+            (OPERATOR_HEADER.into(), by.into()),
+        ],
         body.into_bytes(),
     )
 }
@@ -275,7 +292,10 @@ where
             ("POST", _) if replayed_event(path).is_some() => {
                 let event_id = replayed_event(path).unwrap_or_default();
                 return self
-                    .replay_forward(&percent_decode_str(event_id).decode_utf8_lossy())
+                    .replay_forward(
+                        &percent_decode_str(event_id).decode_utf8_lossy(),
+                        operator_of(request),
+                    )
                     .await;
             }
             _ => return Problem::new(404, "not_found", "no such route").into(),

@@ -23,6 +23,8 @@ pub(super) struct Operation {
     pub call: String,
     pub body: Map<String, Value>,
     pub dialed: Option<DialOrigin>,
+    /// Who asked for it (`by` on the call's action).
+    pub operator: Option<String>,
 }
 
 /// An operation, or the answer that refuses it.
@@ -65,6 +67,7 @@ where
             call: call.to_owned(),
             body,
             dialed: None,
+            operator: super::operator_of(request),
         })
     }
 
@@ -92,6 +95,7 @@ where
             call,
             mut body,
             dialed,
+            operator,
         } = operation;
         let call = call.as_str();
         let id = random_uuid()?;
@@ -123,6 +127,7 @@ where
                 ActionStatus::Pending
             },
             error: missing.as_deref(),
+            operator: operator.as_deref(),
             now: self.now(),
         })?;
         let with_id = |response: Response| match &command_id {

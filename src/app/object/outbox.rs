@@ -321,6 +321,7 @@ where
             } else {
                 format!("{}: {error}", row.action)
             }),
+            by: row.operator.clone(),
             ..LogLine::default()
         });
     }

@@ -115,6 +115,7 @@ where
             effect: effect.as_ref(),
             status,
             error: error.as_deref(),
+            operator: None,
             now,
         })
     }

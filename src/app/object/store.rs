@@ -33,7 +33,8 @@ const CALL_SCHEMA: &str = "\
      body TEXT, effect TEXT, started_at INTEGER NOT NULL, status TEXT NOT NULL, \
      http_status INTEGER, error TEXT, at TEXT NOT NULL, updated_at INTEGER NOT NULL, \
      attempts INTEGER NOT NULL, first_attempt_at INTEGER, attempt_started_at INTEGER, \
-     next_attempt_at INTEGER, ran_maybe INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID; \
+     next_attempt_at INTEGER, ran_maybe INTEGER NOT NULL DEFAULT 0, operator TEXT) \
+     WITHOUT ROWID; \
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) \
      WITHOUT ROWID";
 
@@ -125,6 +126,8 @@ pub struct NewAction<'a> {
     pub effect: Option<&'a ActionEffect>,
     pub status: ActionStatus,
     pub error: Option<&'a str>,
+    /// Who asked for it; `None` for a rule's.
+    pub operator: Option<&'a str>,
     pub now: i64,
 }
 
@@ -150,6 +153,8 @@ pub struct ActionRow {
     pub next_attempt_at: Option<i64>,
     /// An attempt may have run it (a `5xx`, a timeout, a lost connection).
     pub ran_maybe: bool,
+    /// Who asked for it; `None` for a rule's.
+    pub operator: Option<String>,
 }
 
 pub(super) fn text(row: &SqlRow, column: &str) -> Option<String> {
@@ -218,6 +223,7 @@ impl ActionRow {
             attempt_started_at: int(row, "attempt_started_at"),
             next_attempt_at: int(row, "next_attempt_at"),
             ran_maybe: int(row, "ran_maybe") == Some(1),
+            operator: text(row, "operator"),
         })
     }
 
@@ -240,6 +246,7 @@ impl ActionRow {
                 http_status: self.http_status,
                 error: self.error,
                 rule: self.rule,
+                by: self.operator,
                 at: self.at,
             },
             trigger: self.trigger,
@@ -440,6 +447,14 @@ impl<S: ObjectStorage> Store<'_, S> {
             Role::Call => {
                 self.0.execute_script(CALL_SCHEMA)?;
                 self.0.execute_script(CALL_LEG_TABLES)?;
+                // Objects an earlier version stored have actions without who asked.
+                if !self.exists(
+                    "SELECT name FROM sqlite_master WHERE name = 'actions' \
+                     AND sql LIKE '%operator TEXT%'",
+                )? {
+                    self.0
+                        .execute_script("ALTER TABLE actions ADD COLUMN operator TEXT")?;
+                }
             }
             Role::Loose => self.0.execute_script(LOOSE_SCHEMA)?,
             // A session forwards nothing.
@@ -522,9 +537,9 @@ impl<S: ObjectStorage> Store<'_, S> {
             .then_some(action.now);
         self.0.execute(
             "INSERT INTO actions (id, seq, origin, action, command_id, rule, trigger, body, \
-             effect, started_at, status, error, at, updated_at, attempts, next_attempt_at) \
-             VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM actions), ?, ?, ?, ?, ?, ?, ?, \
-             ?, ?, ?, ?, ?, 0, ?)",
+             effect, started_at, status, error, at, updated_at, attempts, next_attempt_at, \
+             operator) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM actions), ?, ?, ?, \
+             ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
             &[
                 action.id.into(),
                 action.origin.as_str().into(),
@@ -540,6 +555,7 @@ impl<S: ObjectStorage> Store<'_, S> {
                 rfc3339(action.now).as_str().into(),
                 action.now.into(),
                 next_attempt.into(),
+                action.operator.into(),
             ],
         )?;
         Ok(())

@@ -182,6 +182,7 @@ mod tests {
                 http_status: Some(200),
                 error: None,
                 rule: Some(rule.into()),
+                by: None,
                 at: String::new(),
             },
             effect: None,
