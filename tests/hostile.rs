@@ -6,6 +6,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
+use support::access::{key_set, TestKey, AUD, TEAM};
 use support::harness::*;
 use support::hostile::{Corpus, Expect, HostileRequest, HOSTILE_CALL};
 use telnyx_edge::app::http::{Request, Response};
@@ -49,20 +50,29 @@ fn check(h: &Harness, expect: Expect, response: &Response) -> Option<String> {
     None
 }
 
-/// The corpus against the harness's key, clock, call and token.
-fn corpus(h: &Harness) -> Corpus<'_> {
+/// The corpus against the harness's key, clock, call, token and Access key.
+fn corpus<'a>(h: &'a Harness, key: &'a TestKey) -> Corpus<'a> {
     Corpus {
         signer: &h.signer,
         now: NOW,
         call: CALL,
         admin_token: ADMIN_TOKEN,
+        access: Some(key),
     }
+}
+
+/// A worker with Cloudflare Access in front of its operator API too.
+fn with_access() -> Harness {
+    let h = Harness::with_vars(&[("ACCESS_TEAM_DOMAIN", TEAM), ("ACCESS_AUD", AUD)]);
+    h.telnyx.serve_certs(Some(key_set(&[&TestKey::first()])));
+    h
 }
 
 #[test]
 fn every_hostile_request_gets_its_documented_status_and_leaves_no_trace() {
-    let h = Harness::new();
-    let corpus = corpus(&h);
+    let h = with_access();
+    let key = TestKey::first();
+    let corpus = corpus(&h, &key);
     assert_eq!(send(&h, &corpus.genuine()).status, 200);
     let keys = h.kv.keys();
     let writes = h.kv.writes();
@@ -103,8 +113,9 @@ fn every_hostile_request_gets_its_documented_status_and_leaves_no_trace() {
 
 #[test]
 fn case_names_are_unique() {
-    let h = Harness::new();
-    let cases = corpus(&h).cases();
+    let h = with_access();
+    let key = TestKey::first();
+    let cases = corpus(&h, &key).cases();
     let mut names: Vec<&str> = cases.iter().map(|case| case.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();

@@ -4,10 +4,11 @@
 //! interface documents for it; none may store anything or reach Telnyx. The pipeline
 //! tests run every case, the end-to-end suite every case marked `end_to_end`.
 
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::{json, Value};
 
+use super::access::{claims, encode, header as access_header, TestKey};
 use super::deliveries::{self, occurred_at, Delivery};
 use telnyx_edge::simulator::signing::{signature_headers, WebhookSigner};
 
@@ -63,6 +64,10 @@ pub struct Corpus<'a> {
     /// A call the worker knows: [`Corpus::genuine`] was accepted for it.
     pub call: &'a str,
     pub admin_token: &'a str,
+    /// The key the worker's Cloudflare Access set holds, when Access is configured
+    /// (team [`super::access::TEAM`], application [`super::access::AUD`]): forged and
+    /// broken Access tokens join the corpus.
+    pub access: Option<&'a TestKey>,
 }
 
 const fn refused(status: u16, code: &'static str) -> Expect {
@@ -159,6 +164,9 @@ impl Corpus<'_> {
         self.operator(&mut add);
         self.call_ids(&mut add);
         self.dials(&mut add);
+        if let Some(key) = self.access {
+            self.access_tokens(key, &mut add);
+        }
         for case in &mut cases {
             case.end_to_end = !case.name.contains("native only:");
         }
@@ -790,6 +798,120 @@ impl Corpus<'_> {
         add(
             "the token in a custom header",
             request("GET", &state, vec![header("x-admin-token", token)]),
+            UNAUTHORIZED,
+        );
+    }
+
+    /// Access tokens that must sign nobody in, each refused by the check it fails.
+    fn access_tokens(&self, key: &TestKey, add: &mut impl FnMut(&str, HostileRequest, Expect)) {
+        let with = |change: Value| {
+            let mut claims = claims("mallory@example.com", self.now);
+            for (name, value) in change.as_object().into_iter().flatten() {
+                claims[name] = value.clone();
+            }
+            key.token(&access_header(key.kid), &claims)
+        };
+        let valid = key.valid("mallory@example.com", self.now);
+        let (signed, signature) = valid.rsplit_once('.').unwrap_or_default();
+        let payload = signed.split('.').nth(1).unwrap_or_default();
+        let sig_bytes = URL_SAFE_NO_PAD.decode(signature).unwrap_or_default();
+        let mut other = claims("mallory@example.com", self.now);
+        other["email"] = json!("root@example.com");
+        let head = signed.split('.').next().unwrap_or_default();
+        let hs256 = format!(
+            "{}.{payload}.{}",
+            encode(&json!({"alg": "HS256", "kid": key.kid})),
+            URL_SAFE_NO_PAD.encode([7u8; 32])
+        );
+        let tokens = [
+            (
+                "an expired Access token",
+                with(json!({"exp": self.now - 61})),
+                "access_token_expired",
+            ),
+            (
+                "a not yet valid Access token",
+                with(json!({"nbf": self.now + 61})),
+                "access_token_not_yet_valid",
+            ),
+            (
+                "an Access token for another application",
+                with(json!({"aud": ["another-app"]})),
+                "access_token_audience",
+            ),
+            (
+                "an Access token of another team",
+                with(json!({"iss": "https://evil.cloudflareaccess.com"})),
+                "access_token_issuer",
+            ),
+            (
+                "an Access token naming an unknown key",
+                key.token(
+                    &access_header("made-up-kid"),
+                    &claims("m@example.com", self.now),
+                ),
+                "access_token_unknown_key",
+            ),
+            (
+                "an Access token with alg none",
+                format!(
+                    "{}.{payload}.",
+                    encode(&json!({"alg": "none", "kid": key.kid}))
+                ),
+                "access_token_algorithm",
+            ),
+            (
+                "an Access token HS256-signed",
+                hs256,
+                "access_token_algorithm",
+            ),
+            (
+                "an Access token with a tampered payload",
+                format!("{head}.{}.{signature}", encode(&other)),
+                "access_token_signature",
+            ),
+            (
+                "an Access token with half its signature",
+                format!(
+                    "{signed}.{}",
+                    URL_SAFE_NO_PAD.encode(&sig_bytes[..sig_bytes.len() / 2])
+                ),
+                "access_token_signature",
+            ),
+            (
+                "an Access header that is no JWT",
+                "Bearer abc".to_owned(),
+                "access_token_malformed",
+            ),
+            (
+                "native only: a 100 KiB Access header",
+                "e".repeat(100 * 1024),
+                "access_token_too_large",
+            ),
+        ];
+        for (name, token, code) in tokens {
+            add(
+                name,
+                HostileRequest {
+                    method: "POST",
+                    target: format!("/calls/{}/actions/hangup", self.call),
+                    headers: vec![header("cf-access-jwt-assertion", &token)],
+                    body: b"{}".to_vec(),
+                },
+                refused(401, code),
+            );
+        }
+        add(
+            "an Access identity header with no token",
+            HostileRequest {
+                method: "GET",
+                target: format!("/calls/{}", self.call),
+                headers: vec![header(
+                    "cf-access-authenticated-user-email",
+                    "admin@example.com",
+                )],
+                body: Vec::new(),
+            },
             UNAUTHORIZED,
         );
     }
