@@ -20,10 +20,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use support::access::{claims, header, key_set, TestKey, AUD};
 use support::deliveries::{body, occurred_at, remove, Delivery};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Reply};
 use support::load::{in_parallel, percentile, setting};
 use support::wrangler::WranglerDev;
+use telnyx_edge::simulator::loopback::LoopbackServer;
 use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
 const GZIP_BUDGET_BYTES: u64 = 200 * 1024;
@@ -517,6 +519,53 @@ fn forwarding_rows(
     rows
 }
 
+/// What an operator request pays for Cloudflare Access: `GET /operator` one at a time,
+/// with the admin token and with an Access JWT whose key the isolate keeps, in
+/// alternating rounds. The difference of the medians is the verification's cost (the
+/// parse, WebCrypto's RS256 check and the claims; no fetch once the keys are kept).
+fn access_rows(target: &Target, jwt: &str, admin_token: &str) -> Vec<Row> {
+    let requests = setting("BENCH_REQUESTS", 2000) / 4;
+    let rounds = setting("BENCH_ROUNDS", 4).max(1);
+    let url = format!("{}/operator", target.dev.base_url);
+    let time = |header: (&str, &str)| {
+        let started = Instant::now();
+        let answer = target.agent.get(&url).set(header.0, header.1).call();
+        assert!(
+            answer.is_ok_and(|a| a.status() == 200),
+            "GET /operator refused"
+        );
+        started.elapsed()
+    };
+    let bearer = format!("Bearer {admin_token}");
+    // The first Access request fetches the keys; it is not measured.
+    time(("cf-access-jwt-assertion", jwt));
+    let (mut with_token, mut with_jwt) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for _ in 0..requests / rounds {
+            with_token.push(time(("authorization", &bearer)));
+            with_jwt.push(time(("cf-access-jwt-assertion", jwt)));
+        }
+    }
+    with_token.sort_unstable();
+    with_jwt.sort_unstable();
+    let ms = |sorted: &[Duration]| percentile(sorted, 50).as_secs_f64() * 1000.0;
+    let (token_ms, jwt_ms) = (ms(&with_token), ms(&with_jwt));
+    vec![
+        Row::new(
+            format!("operator request, admin token, concurrency 1: latency p50 ({requests} requests)"),
+            token_ms,
+            "ms",
+        ),
+        Row::new(
+            format!("operator request, Access JWT with a kept key, concurrency 1: latency p50 ({requests} requests)"),
+            jwt_ms,
+            "ms",
+        ),
+        Row::new("Access JWT verification: added per operator request (p50 difference)", jwt_ms - token_ms, "ms")
+            .at_most(1.0),
+    ]
+}
+
 /// Throughput, p50 and p99 of one load, for rows without other Workers beside them.
 fn load_rows(label: impl Fn(&str) -> String, elapsed: Duration, sorted: &[Duration]) -> [Row; 3] {
     let ms = |percent| percentile(sorted, percent).as_secs_f64() * 1000.0;
@@ -678,6 +727,31 @@ fn main() -> ExitCode {
         ],
     );
     rows.extend(forwarding_rows(&ours, &forwarding, &receiver.fake, &signer));
+    drop((ours, forwarding));
+    println!("bench: ours with Cloudflare Access, its keys served on loopback");
+    let key = TestKey::first();
+    let certs = LoopbackServer::start(0, move |request| {
+        let _ = request.respond(tiny_http::Response::from_string(key_set(&[
+            &TestKey::first(),
+        ])));
+    })
+    .expect("bind loopback");
+    let admin_token = "bench-admin-token";
+    let access = start_with(
+        "ours, Access",
+        None,
+        &signer,
+        vec![
+            ("ADMIN_TOKEN", admin_token.into()),
+            ("ACCESS_TEAM_DOMAIN", certs.base.clone()),
+            ("ACCESS_AUD", AUD.into()),
+        ],
+    );
+    let mut claims = claims("bench@example.com", unix_now());
+    claims["iss"] = json!(certs.base);
+    claims["exp"] = json!(unix_now() + 6 * 3600);
+    let jwt = key.token(&header(key.kid), &claims);
+    rows.extend(access_rows(&access, &jwt, admin_token));
     print_table(&rows);
 
     let stamp = Command::new("date")
