@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use support::access::{claims, header, key_set, TestKey, AUD};
 use support::deliveries::call_event;
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer};
+use support::json_http::exchange;
 use support::runner::run_case;
 use support::secrets::leaks;
 use support::wrangler::WranglerDev;
@@ -82,20 +83,7 @@ impl Ctx {
         if let Some(jwt) = jwt {
             request = request.set("cf-access-jwt-assertion", jwt);
         }
-        let sent = match body {
-            Some(body) => request.send_string(&body.to_string()),
-            None => request.call(),
-        };
-        let response = match sent {
-            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(error) => panic!("{method} {path}: {error}"),
-        };
-        let status = response.status();
-        let text = response.into_string().unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        exchange(request, body, &format!("{method} {path}"))
     }
 
     fn operator(&self, jwt: &str) -> (u16, Value) {

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use support::deliveries::{call_event, set_payload};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply};
+use support::json_http::exchange;
 use support::runner::run_case;
 use support::secrets::leaks;
 use support::wrangler::WranglerDev;
@@ -39,20 +40,7 @@ impl Ctx {
             .agent
             .request(method, &format!("{}{path}", self.base_url))
             .set("authorization", &format!("Bearer {ADMIN_TOKEN}"));
-        let sent = match body {
-            Some(body) => request.send_string(&body.to_string()),
-            None => request.call(),
-        };
-        let response = match sent {
-            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(error) => panic!("{method} {path}: {error}"),
-        };
-        let status = response.status();
-        let text = response.into_string().unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        exchange(request, body, &format!("{method} {path}"))
     }
 
     fn deliver(&self, body: &Value) {

@@ -270,17 +270,9 @@ impl Simulator {
     /// before any leg exists (not JSON, invalid, or naming a call it cannot supervise or
     /// link to) under the empty `call_control_id` `""`.
     pub fn dial(&mut self, body: &str, now_ms: i64) -> Answer {
-        let body: Value = match serde_json::from_str(body) {
+        let body = match json_body(body) {
             Ok(body) => body,
-            Err(error) => {
-                return Answer::error(
-                    400,
-                    "10002",
-                    "Invalid request body",
-                    &format!("the body is not JSON: {error}"),
-                    None,
-                )
-            }
+            Err(refused) => return refused,
         };
         let (leg, answer) = self.dial_of(&body, now_ms);
         self.received.push(Received {
@@ -421,19 +413,10 @@ impl Simulator {
                 None,
             );
         };
-        let body: Value =
-            match serde_json::from_str(if body.trim().is_empty() { "{}" } else { body }) {
-                Ok(body) => body,
-                Err(error) => {
-                    return Answer::error(
-                        400,
-                        "10002",
-                        "Invalid request body",
-                        &format!("the body is not JSON: {error}"),
-                        None,
-                    )
-                }
-            };
+        let body = match json_body(body) {
+            Ok(body) => body,
+            Err(refused) => return refused,
+        };
         self.received.push(Received {
             call_control_id: call_id.to_owned(),
             action: action.to_owned(),
@@ -602,6 +585,20 @@ impl Simulator {
                 .collect(),
         )
     }
+}
+
+/// A command's body as JSON (an empty one is `{}`), or Telnyx's `400`.
+fn json_body(body: &str) -> Result<Value, Answer> {
+    let text = if body.trim().is_empty() { "{}" } else { body };
+    serde_json::from_str(text).map_err(|error| {
+        Answer::error(
+            400,
+            "10002",
+            "Invalid request body",
+            &format!("the body is not JSON: {error}"),
+            None,
+        )
+    })
 }
 
 fn ended() -> Answer {

@@ -10,6 +10,7 @@ pub mod fuzz_seeds;
 pub mod fuzzing;
 pub mod harness;
 pub mod hostile;
+pub mod json_http;
 pub mod load;
 pub mod objects;
 pub mod raw_http;
