@@ -155,15 +155,14 @@ where
             match self.settle(&id, spec, &sent, &Schedule::OPERATOR) {
                 Ok(Verdict::RetryIn(delay)) => self.clock.sleep(delay).await,
                 // Recorded with the outcome, in the same step.
-                Ok(Verdict::Succeeded) => match dialed {
-                    Some(origin) => {
-                        break (
-                            sent.clone(),
-                            self.record_leg(&id, &body, &sent, origin).is_ok(),
-                        )
+                Ok(Verdict::Succeeded) => {
+                    if let Some(origin) = dialed {
+                        if let Err(error) = self.record_leg(&id, &body, &sent, origin) {
+                            self.log_storage_error("the dialed leg is not recorded", &error);
+                        }
                     }
-                    None => break (sent, true),
-                },
+                    break (sent, true);
+                }
                 Ok(Verdict::Failed(_)) => break (sent, false),
                 // The request went out: the operator hears how it ended. The action stays
                 // pending until the alarm closes it as unrecorded.
