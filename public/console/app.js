@@ -19,9 +19,15 @@ const STREAM_IDLE_MS = 60000;
 const MAX_SSE_BUFFER = 4 * 1024 * 1024;
 
 const MSG_UNAUTHORIZED = 'That admin token was not accepted. Check ADMIN_TOKEN and try again.';
-const MSG_NOT_CONFIGURED =
-  'The worker has no ADMIN_TOKEN configured. Set it (wrangler secret put ADMIN_TOKEN) and try again.';
+const MSG_NOT_CONFIGURED = 'The worker has no ADMIN_TOKEN configured (nor Cloudflare Access). '
+  + 'Set it (wrangler secret put ADMIN_TOKEN) and try again.';
 const MSG_NETWORK = 'Could not reach the worker. Check your connection and try again.';
+const MSG_ACCESS_ENDED = 'Cloudflare Access no longer signs this page in. '
+  + 'Reload the page to sign in through Access again, or use the admin token.';
+const MSG_ACCESS_UNAVAILABLE = 'Cloudflare Access could not be checked (the worker could not fetch its keys). '
+  + 'Reload to try again, or use the admin token.';
+// Where Cloudflare Access ends its session for the application.
+const ACCESS_LOGOUT = '/cdn-cgi/access/logout';
 
 const LINK_LABELS = { connecting: 'Connecting…', live: 'Live', polling: 'Polling', offline: 'Offline' };
 
@@ -71,6 +77,9 @@ const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
 });
 
 let token = readStoredToken();
+// Who GET /operator says is signed in, { id, via } (via is "access" or "admin-token");
+// null while signed out or before it answered.
+let operator = null;
 // `first` is re-fetched every tick; `extra` holds pages added with "Load more".
 const list = { first: [], extra: [], cursor: null, moreLoaded: false, generation: 0, inFlight: null, timer: 0 };
 const rows = new Map();
@@ -197,9 +206,11 @@ function authHeaders(bearer = token) {
 }
 
 // Returns { status, json }; throws only on network failure. A 401 on a signed-in request signs out.
+// `token: ''` sends no Authorization. Same-origin credentials: behind Cloudflare Access its
+// cookie goes along (Access adds the Cf-Access-Jwt-Assertion header itself).
 async function api(method, path, body, { token: override, signal } = {}) {
   const headers = { Accept: 'application/json', ...authHeaders(override ?? token) };
-  const init = { method, headers, cache: 'no-store', signal };
+  const init = { method, headers, cache: 'no-store', credentials: 'same-origin', signal };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -207,7 +218,7 @@ async function api(method, path, body, { token: override, signal } = {}) {
   const response = await fetch(path, init);
   let json = null;
   try { json = JSON.parse(await response.text()); } catch { /* empty or non-JSON: status alone tells */ }
-  if (response.status === 401 && override === undefined && token) signOut(MSG_UNAUTHORIZED);
+  if (response.status === 401 && override === undefined && operator) signOut(unauthorizedMessage());
   return { status: response.status, json };
 }
 
@@ -238,13 +249,69 @@ function describeErrors(errors, status) {
 
 // ---------- sign in / out ----------
 
+function unauthorizedMessage() {
+  return operator?.via === 'access' ? MSG_ACCESS_ENDED : MSG_UNAUTHORIZED;
+}
+
+// The operator in a 200 from GET /operator, or null when the answer names none.
+function operatorOf(json) {
+  const id = json?.id;
+  if (typeof id !== 'string' || id === '') return null;
+  return { id, via: json.via === 'access' ? 'access' : 'admin-token' };
+}
+
 function showView(signedIn, message = '') {
+  $('checking').hidden = true;
   $('signin').hidden = signedIn;
   $('console').hidden = !signedIn;
   $('sign-out').hidden = !signedIn;
+  $('signed-in-as').hidden = !signedIn;
+  $('operator-id').textContent = signedIn ? operator.id : '';
   setMessage($('signin-error'), message);
   if (signedIn) startListRefresh();
   else $('admin-token').focus();
+}
+
+// On load: behind Cloudflare Access, GET /operator with no token answers who is signed
+// in, and the page needs no token. Otherwise a token kept by this tab is tried, and
+// failing that the token field is shown.
+async function start() {
+  let message = '';
+  try {
+    const { status, json } = await api('GET', '/operator', undefined, { token: '' });
+    const found = status === 200 ? operatorOf(json) : null;
+    if (found) {
+      operator = found;
+      // Access signs this tab in; a token kept from before is not needed.
+      token = null;
+      storeToken(null);
+      showView(true);
+      return;
+    }
+    if (notConfigured(status, json)) message = MSG_NOT_CONFIGURED;
+    else if (status === 503 && errorsOf(json).some((error) => error.code === 'access_unavailable')) {
+      message = MSG_ACCESS_UNAVAILABLE;
+    }
+    // A kept admin token may still work while Access could not be checked.
+    if (token && !notConfigured(status, json)) {
+      const kept = await api('GET', '/operator', undefined, { token });
+      const again = kept.status === 200 ? operatorOf(kept.json) : null;
+      if (again) {
+        operator = again;
+        message = '';
+        showView(true);
+        return;
+      }
+      if (kept.status === 401) {
+        token = null;
+        storeToken(null);
+        message = MSG_UNAUTHORIZED;
+      }
+    }
+  } catch {
+    message = MSG_NETWORK;
+  }
+  showView(false, message);
 }
 
 async function onSignIn(event) {
@@ -260,8 +327,10 @@ async function onSignIn(event) {
   setMessage($('signin-error'), '');
   setBusy(button, true);
   try {
-    const { status, json } = await api('GET', '/calls?limit=1', undefined, { token: candidate });
-    if (status === 200) {
+    const { status, json } = await api('GET', '/operator', undefined, { token: candidate });
+    const found = status === 200 ? operatorOf(json) : null;
+    if (found) {
+      operator = found;
       token = candidate;
       storeToken(candidate);
       input.value = '';
@@ -278,7 +347,15 @@ async function onSignIn(event) {
   }
 }
 
+// Behind Access, signing out ends the Access session (a page of Access's own); with the
+// token, it forgets the token.
+function onSignOut() {
+  if (operator?.via === 'access') window.location.assign(ACCESS_LOGOUT);
+  else signOut();
+}
+
 function signOut(message = '') {
+  operator = null;
   token = null;
   storeToken(null);
   stopListRefresh();
@@ -331,11 +408,11 @@ function resetList() {
 
 async function refreshList() {
   const generation = list.generation;
-  if (!token || list.inFlight === generation) return;
+  if (!operator || list.inFlight === generation) return;
   list.inFlight = generation;
   try {
     const { status, json } = await api('GET', listPath());
-    if (generation !== list.generation || !token) return;
+    if (generation !== list.generation || !operator) return;
     if (status === 200) {
       const first = callsOf(json);
       if (list.moreLoaded) keepPushedDown(first);
@@ -547,11 +624,12 @@ async function connectStream(session) {
     const response = await fetch(callPath(session.id, '/live'), {
       headers: { Accept: 'text/event-stream', ...authHeaders() },
       cache: 'no-store',
+      credentials: 'same-origin',
       signal: ctrl.signal,
     });
     if (response.status === 401) {
       ctrl.abort();
-      if (!session.closed) signOut(MSG_UNAUTHORIZED);
+      if (!session.closed) signOut(unauthorizedMessage());
       return;
     }
     const type = (response.headers.get('content-type') ?? '').toLowerCase();
@@ -866,9 +944,15 @@ function actionItem(action) {
     el('span', { class: 'tl-kind' }, 'action'), ' ',
     el('span', { class: 'tl-name' }, show(action.action)), ' ',
     badge(action.status), ' ',
-    el('span', { class: 'tl-rule', title: 'Triggered by' }, show(action.rule, 'operator')),
+    el('span', { class: 'tl-rule', title: action.rule == null ? 'Taken by' : 'Triggered by the rule' }, actorOf(action)),
     action.http_status == null ? null : [' ', el('span', { class: 'tl-http' }, `HTTP ${show(action.http_status)}`)],
     action.error == null ? null : [' ', el('span', { class: 'tl-error' }, show(action.error))]);
+}
+
+// Who took an action: its rule's name, or "by" the operator who asked for it.
+function actorOf(action) {
+  if (action.rule != null) return show(action.rule);
+  return action.by == null || action.by === '' ? 'operator' : `by ${show(action.by)}`;
 }
 
 // One delivery to a forwarding URL, with a button that sends the event to every URL again.
@@ -994,7 +1078,7 @@ async function onSupervise(form, button, key) {
         session.pendingLeg = {
           call_control_id: id,
           until: Date.now() + PENDING_LEG_MS,
-          entry: { call_control_id: id, to, role: key, status: 'dialing' },
+          entry: { call_control_id: id, to, role: key, status: 'dialing', by: operator?.id },
         };
       }
       setMessage(message, hasId(dialed)
@@ -1064,7 +1148,7 @@ function onDetailKeydown(event) {
 
 function init() {
   $('signin-form').addEventListener('submit', onSignIn);
-  $('sign-out').addEventListener('click', () => signOut());
+  $('sign-out').addEventListener('click', onSignOut);
   $('filter-status').addEventListener('change', () => { resetList(); refreshList(); });
   $('search').addEventListener('input', applySearch);
   $('load-more').addEventListener('click', loadMore);
@@ -1076,7 +1160,7 @@ function init() {
   $('supervisor-address').value = readSupervisorAddress();
   $('supervisor-address').addEventListener('keydown', onSupervisorAddressKeydown);
   $('supervisor-address').addEventListener('input', () => storeSupervisorAddress(value('supervisor-address').trim()));
-  showView(Boolean(token));
+  start();
 }
 
 init();
