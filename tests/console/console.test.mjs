@@ -1,11 +1,17 @@
 // The operator console in a real browser (Debian's Chromium through playwright-core),
 // against the release build under `wrangler dev` and the fake Telnyx API. Started by
 // tests/console.rs, which sends the signed webhooks this script asks for and checks
-// afterwards what reached the fake Telnyx.
+// afterwards what reached the fake Telnyx. Two modes, one worker each:
 //
-// Environment: BASE_URL (the worker), ADMIN_TOKEN, SENDER_URL (POST a webhook to send),
-// CHROMIUM_BIN, SCREENSHOT_DIR. Prints one line per step; exits non-zero on the first
-// failure.
+// - MODE=admin-token (the default): the page signs in with ADMIN_TOKEN typed into it,
+//   and every control is exercised.
+// - MODE=access: the worker has ACCESS_TEAM_DOMAIN and ACCESS_AUD and no ADMIN_TOKEN;
+//   the browser sends ACCESS_JWT in Cf-Access-Jwt-Assertion with every request, as
+//   Cloudflare Access would, and the page must sign in by itself.
+//
+// Environment: MODE, BASE_URL (the worker), ADMIN_TOKEN or ACCESS_JWT and ACCESS_EMAIL,
+// SENDER_URL (POST a webhook to send), CHROMIUM_BIN, SCREENSHOT_DIR. Prints one line per
+// step; exits non-zero on the first failure.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +22,14 @@ const env = (name) => {
   if (!value) throw new Error(`${name} is not set`);
   return value;
 };
+const MODE = process.env.MODE ?? 'admin-token';
+if (MODE !== 'admin-token' && MODE !== 'access') throw new Error(`MODE is ${MODE}: admin-token or access`);
 const BASE_URL = env('BASE_URL');
-const ADMIN_TOKEN = env('ADMIN_TOKEN');
+const ADMIN_TOKEN = MODE === 'admin-token' ? env('ADMIN_TOKEN') : null;
+const ACCESS_JWT = MODE === 'access' ? env('ACCESS_JWT') : null;
+const ACCESS_EMAIL = MODE === 'access' ? env('ACCESS_EMAIL') : null;
+// How this script's own requests to the worker authenticate, as the page does in the mode.
+const AUTH = MODE === 'access' ? { 'cf-access-jwt-assertion': ACCESS_JWT } : { Authorization: `Bearer ${ADMIN_TOKEN}` };
 const SENDER_URL = env('SENDER_URL');
 const SCREENSHOT_DIR = env('SCREENSHOT_DIR');
 const CHROMIUM_BIN = env('CHROMIUM_BIN');
@@ -36,7 +48,7 @@ const LEG_B = 'v3:console-e2e-leg-b';
 let step = 0;
 function ok(what) {
   step += 1;
-  console.log(`console: ok ${step} - ${what}`);
+  console.log(`console: ${MODE}: ok ${step} - ${what}`);
 }
 
 function check(condition, what) {
@@ -84,9 +96,7 @@ async function telnyxSince(mark) {
 
 /// The call's state as the worker's API answers it, for failure messages.
 async function stateOf(call) {
-  const response = await fetch(`${BASE_URL}/calls/${encodeURIComponent(call)}`, {
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
+  const response = await fetch(`${BASE_URL}/calls/${encodeURIComponent(call)}`, { headers: AUTH });
   return response.json();
 }
 
@@ -126,7 +136,7 @@ async function main() {
     ],
   });
   try {
-    await run(browser);
+    await (MODE === 'access' ? runAccess : run)(browser);
   } finally {
     await browser.close();
   }
@@ -176,7 +186,10 @@ async function run(browser) {
   await page.getByRole('heading', { name: 'Calls', exact: true }).waitFor({ timeout: 5000 });
   const kept = await page.evaluate(() => Object.values({ ...sessionStorage }));
   check(kept.includes(ADMIN_TOKEN), 'the token is kept in sessionStorage');
-  ok('the admin token signs in and is kept in sessionStorage');
+  const signedInAs = page.locator('#signed-in-as');
+  await eventually(async () => (await signedInAs.isVisible())
+    && (await signedInAs.innerText()) === 'Signed in as admin-token', 5000, 'the header says who signed in');
+  ok('the admin token signs in, is kept in sessionStorage, and the header says "Signed in as admin-token"');
 
   // --- a new call appears without a reload --------------------------------------------
   await deliver('call.initiated', 'console-e2e-initiated', 1, { from: XSS_FROM });
@@ -280,10 +293,12 @@ async function run(browser) {
     }
   };
   await shows(LEG, 'monitor', 'dialing');
+  await eventually(async () => /by admin-token/.test(await supervisorRow(LEG).innerText()), 5000,
+    'the supervisor leg says who dialed it');
   await eventually(async () => (await button('Monitor').getAttribute('aria-pressed')) === 'true', 5000,
     'Monitor shows as the leg\'s role');
   check(await button('Leave').isEnabled(), 'Leave is enabled with a supervisor leg');
-  ok(`Monitor dialed one supervisor leg (${LEG}) to the address, and the page lists it: monitor, dialing`);
+  ok(`Monitor dialed one supervisor leg (${LEG}) to the address, and the page lists it: monitor, dialing, by admin-token`);
 
   // The leg's webhooks, as Telnyx sends them for a Dial from the call's number.
   const legParties = { direction: 'outgoing', from: '+13125550199', to: SUPERVISOR };
@@ -377,7 +392,10 @@ async function run(browser) {
   await sendDtmf.click();
   await eventually(async () => /send_dtmf sent \(200\)/.test(await dtmfGroup.innerText()), 5000,
     'Send DTMF 12# is confirmed');
-  ok('Send DTMF 12# is sent and confirmed');
+  const dtmfAction = timeline.locator('li[data-type="action"]', { hasText: 'send_dtmf' });
+  await eventually(async () => (await dtmfAction.count()) === 1
+    && /by admin-token/.test(await dtmfAction.innerText()), 5000, 'the timeline says who sent the DTMF');
+  ok('Send DTMF 12# is sent and confirmed, and the timeline shows it by admin-token');
 
   await digits.fill('12x');
   await sendDtmf.click();
@@ -466,6 +484,121 @@ async function run(browser) {
   check(problems.length === 0, `no page errors or policy violations: ${problems.join(' | ')}`);
   check(dialogs.length === 0, 'no dialog was opened');
   ok('the token never went into a URL; no page error or policy violation');
+}
+
+// Behind Cloudflare Access: every request of the browser carries the Access JWT (Access
+// adds it at the edge; here the browser context does), and the page, given no token,
+// must sign itself in, act as the Access identity, and say so.
+async function runAccess(browser) {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 860 },
+    extraHTTPHeaders: { 'cf-access-jwt-assertion': ACCESS_JWT },
+  });
+  // Notes whether the sign-in form was ever shown, from the first parsed element on.
+  await context.addInitScript(() => {
+    window.signInFormShown = false;
+    new MutationObserver(() => {
+      const form = document.getElementById('signin');
+      if (form && !form.hidden) window.signInFormShown = true;
+    }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['hidden'] });
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  const bearers = [];
+  page.on('request', (request) => {
+    if (request.headers().authorization !== undefined) bearers.push(request.url());
+  });
+  const button = (name) => page.getByRole('button', { name, exact: true });
+
+  const served = await page.goto(`${BASE_URL}/console`);
+  check(served.status() === 200, `GET /console is 200, got ${served.status()}`);
+  const signedInAs = page.locator('#signed-in-as');
+  await eventually(async () => (await signedInAs.isVisible())
+    && (await signedInAs.innerText()) === `Signed in as ${ACCESS_EMAIL}`, 5000,
+  `the header says "Signed in as ${ACCESS_EMAIL}"`);
+  await page.getByRole('heading', { name: 'Calls', exact: true }).waitFor({ timeout: 5000 });
+  check(!(await page.getByLabel('Admin token', { exact: true }).isVisible()), 'no Admin token field is visible');
+  check(await page.evaluate(() => window.signInFormShown) === false, 'the sign-in form was never shown');
+  check(await page.evaluate(() => sessionStorage.length) === 0, 'no token is kept');
+  ok(`with Access in front the page signs in by itself: "Signed in as ${ACCESS_EMAIL}", no Admin token field`);
+
+  await deliver('call.initiated', 'console-access-initiated', 1);
+  const callButton = page.getByRole('button', { name: CALL, exact: true });
+  await callButton.waitFor({ timeout: 12000 });
+  await callButton.click();
+  await page.getByRole('heading', { name: CALL, exact: true }).waitFor({ timeout: 5000 });
+  await eventually(async () => (await page.locator('#link-state').innerText()) === 'Live', 5000,
+    'the open call streams its state');
+  await deliver('call.answered', 'console-access-answered', 2);
+  const timeline = page.locator('#timeline');
+  await timeline.getByText('call.answered').first().waitFor({ timeout: 5000 });
+  ok('the call list, the call and its live stream all work with Access alone');
+
+  // --- an operator action: Send DTMF ---------------------------------------------------
+  let mark = (await telnyxRequests()).length;
+  await page.getByLabel('Digits', { exact: true }).fill('1');
+  await button('Send DTMF').click();
+  const dtmfGroup = page.locator('fieldset', { has: page.getByLabel('Digits', { exact: true }) });
+  await eventually(async () => /send_dtmf sent \(200\)/.test(await dtmfGroup.innerText()), 5000,
+    'Send DTMF is confirmed');
+  const dtmf = await telnyxSince(mark);
+  check(same(dtmf, [{ line: `POST ${actionUrl(CALL, 'send_dtmf')}`, body: { digits: '1' } }]),
+    `exactly one send_dtmf reached Telnyx: ${JSON.stringify(dtmf)}`);
+  const dtmfAction = timeline.locator('li[data-type="action"]', { hasText: 'send_dtmf' });
+  await eventually(async () => (await dtmfAction.count()) === 1
+    && (await dtmfAction.innerText()).includes(`by ${ACCESS_EMAIL}`), 5000,
+  `the timeline shows send_dtmf by ${ACCESS_EMAIL}`);
+  ok(`Send DTMF reaches Telnyx, and the timeline shows it "by ${ACCESS_EMAIL}"`);
+
+  // --- a supervisor dialed from the page --------------------------------------------------
+  mark = (await telnyxRequests()).length;
+  await page.getByLabel('Supervisor address', { exact: true }).fill(SUPERVISOR);
+  await button('Monitor').click();
+  const groupMsg = page.locator('#supervisor-group .group-msg');
+  await eventually(async () => /supervise sent \(200\)/.test(await groupMsg.innerText()), 5000,
+    'the Dial is confirmed');
+  const dial = await telnyxSince(mark);
+  check(dial.length === 1 && dial[0].line === 'POST /v2/calls' && dial[0].body.to === SUPERVISOR
+    && dial[0].body.supervisor_role === 'monitor' && dial[0].body.supervise_call_control_id === CALL,
+  `exactly one Dial of the supervisor: ${JSON.stringify(dial)}`);
+  const LEG = `v3:fake-leg-${mark + 1}`;
+  const row = page.locator('#supervisors li', { has: page.locator(`button[data-open="${LEG}"]`) });
+  // The entry from the call's state, not the page's own placeholder: it has a time.
+  await eventually(async () => (await row.count()) === 1 && (await row.locator('.time').count()) === 1
+    && (await row.innerText()).includes(`by ${ACCESS_EMAIL}`), LEGS_WITHIN_MS,
+  `the supervisor leg shows as dialed by ${ACCESS_EMAIL}`);
+  ok(`Monitor dials the supervisor (${LEG}), and the Supervisors list shows it "by ${ACCESS_EMAIL}"`);
+
+  // --- the state agrees -------------------------------------------------------------------
+  const state = await stateOf(CALL);
+  const byOf = (entries, pick) => (entries ?? []).filter(pick).map((entry) => entry.by);
+  check(same(byOf(state.actions, (a) => a.action === 'send_dtmf'), [ACCESS_EMAIL]),
+    `the state's send_dtmf action is by ${ACCESS_EMAIL}: ${JSON.stringify(state.actions)}`);
+  check(same(byOf(state.supervisors, (s) => s.call_control_id === LEG), [ACCESS_EMAIL]),
+    `the state's supervisor is by ${ACCESS_EMAIL}: ${JSON.stringify(state.supervisors)}`);
+  ok(`the call's state has actions[].by and supervisors[].by = ${ACCESS_EMAIL}`);
+
+  // The header of the signed-in page, with the call open below it down to its
+  // supervisors; and its timeline. The list first catches up with the answer.
+  await eventually(async () => /answered/.test(await page.locator('#call-list li', { has: callButton }).innerText()),
+    12000, 'the list shows the call as answered');
+  await screenshot(page, 'desktop-access', await pageAreaOf(page, '.topbar', '.related'));
+  await screenshot(page, 'desktop-access-timeline', await pageAreaOf(page, '#timeline-title', '#timeline'));
+  await page.setViewportSize({ width: 375, height: 812 });
+  check(await page.evaluate(() => document.documentElement.scrollWidth <= 375),
+    'the signed-in header fits 375 px without horizontal scrolling');
+  await screenshot(page, 'phone-access', await pageAreaOf(page, '.topbar', '.topbar'));
+  await page.setViewportSize({ width: 1280, height: 860 });
+
+  check(bearers.length === 0, `no request carried an Authorization header: ${bearers.join(', ')}`);
+  check(await button('Sign out').isVisible(), 'Sign out is offered (it ends the Access session)');
+  check(problems.length === 0, `no page errors or policy violations: ${problems.join(' | ')}`);
+  ok('no request carried an admin token; no page error or policy violation');
+  await context.close();
 }
 
 main().catch((error) => {
