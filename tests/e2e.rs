@@ -144,7 +144,8 @@ fn health_reports_the_configuration(ctx: &Ctx) {
     assert_eq!(health["status"], "ok", "{health}");
     assert_eq!(
         health["config"],
-        json!({"public_key": true, "api_key": true, "admin_token": true, "automations": 0})
+        json!({"public_key": true, "api_key": true, "admin_token": true, "automations": 0,
+            "access": false, "access_team_domain": null})
     );
     assert!(!reply.body.contains(API_KEY) && !reply.body.contains(ADMIN_TOKEN));
 }
