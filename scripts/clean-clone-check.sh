@@ -5,6 +5,12 @@
 # The clone builds into this checkout's target folder, where every dependency is already
 # compiled, so only the crate itself is rebuilt. The wrangler dev suites are left to the
 # main run: they exercise the same sources against tools installed per machine.
+#
+# Sharing the folder has one trap: the clone's test binaries land under the same names as
+# this checkout's, and cargo judges them by mtime, so the next `cargo test` here would run
+# the clone's binaries (built from the deleted clone's paths) without rebuilding. So the
+# crate's own debug artifacts go on exit, whatever happened; the next run rebuilds the
+# crate alone.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -15,6 +21,11 @@ PARENT="${TMPDIR:-/tmp}/telnyx-edge-clean-clone-$(id -u)"
 CLONE="$PARENT/telnyx-edge"
 rm -rf "$PARENT"
 mkdir -p "$PARENT"
+forget_the_clones_build() {
+  cargo clean --quiet --profile dev -p telnyx-edge
+  rm -rf "$PARENT"
+}
+trap forget_the_clones_build EXIT
 
 commit=$(git rev-parse --short HEAD)
 if [ -n "$(git status --porcelain --untracked-files=normal)" ]; then
@@ -41,4 +52,3 @@ echo "clean-clone-check: cargo test ${targets[*]}"
 start=$(date +%s)
 (cd "$CLONE" && CARGO_TARGET_DIR="$ROOT/target" cargo test --quiet "${targets[@]}")
 echo "clean-clone-check: the native tests pass in a clone with nothing beside it ($(( $(date +%s) - start )) s)"
-rm -rf "$PARENT"
