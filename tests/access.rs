@@ -5,18 +5,30 @@
 
 mod support;
 
+use std::cell::Cell;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use futures_util::future::join_all;
 use hmac::{KeyInit, Mac};
+use pollster::block_on;
 use serde_json::{json, Value};
 
-use support::access::{claims, encode, header, key_set, TestKey, AUD, TEAM};
+use support::access::{claims, encode, header, key_set, NativeRs256, TestKey, AUD, TEAM};
 use support::harness::*;
 use support::secrets::leaks;
 use telnyx_edge::app::access::{KEYS_FRESH_MS, REFETCH_MS};
 use telnyx_edge::app::http::{Request, Response};
+use telnyx_edge::app::App;
+use telnyx_edge::ports::memory::ManualClock;
+use telnyx_edge::ports::{Clock, HttpClient, HttpError, HttpRequest, HttpResponse};
 
 const ANA: &str = "ana@example.com";
+/// An operator whose email no HTTP header value could hold as it is.
+const ZHANG: &str = "张伟@例子.example";
 
 fn with_access() -> Harness {
     let h = Harness::with_vars(&[
@@ -44,6 +56,91 @@ impl Harness {
 
     fn operator_with(&self, jwt: &str) -> Response {
         self.as_operator("GET", "/operator", jwt, &Value::Null)
+    }
+
+    /// `GET /operator` with each token at once, over `clock` and `certs`: the answers'
+    /// statuses, in order.
+    fn operators_at_once(
+        &self,
+        clock: &impl Clock,
+        certs: &impl HttpClient,
+        jwts: &[String],
+    ) -> Vec<u16> {
+        self.with_objects(|objects| {
+            let app = App {
+                config: &self.config,
+                kv: &self.kv,
+                objects,
+                log: &self.log,
+                clock,
+                http: certs,
+                rs256: &NativeRs256,
+                access_keys: &self.access_keys,
+            };
+            let answers = jwts.iter().map(|jwt| app.handle(operator_request(jwt)));
+            block_on(join_all(answers))
+                .into_iter()
+                .map(|handled| handled.response.status)
+                .collect()
+        })
+    }
+}
+
+fn operator_request(jwt: &str) -> Request {
+    Request {
+        method: "GET".into(),
+        path: "/operator".into(),
+        query: String::new(),
+        headers: vec![("cf-access-jwt-assertion".into(), jwt.into())],
+        body: Vec::new(),
+    }
+}
+
+/// Gives the executor back once, as waiting on the runtime does.
+async fn yield_once() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
+/// A clock whose waits are timers: each gives the executor back.
+struct TimerClock<'a>(&'a ManualClock);
+
+impl Clock for TimerClock<'_> {
+    fn now_millis(&self) -> i64 {
+        self.0.now_millis()
+    }
+
+    async fn sleep(&self, millis: u64) {
+        self.0.advance(millis);
+        yield_once().await;
+    }
+}
+
+/// Access's certs server, answering after a few turns of the executor.
+struct SlowCerts {
+    key_set: String,
+    fetches: Cell<usize>,
+}
+
+impl HttpClient for SlowCerts {
+    async fn send(&self, _: &HttpRequest, _: u64) -> Result<HttpResponse, HttpError> {
+        self.fetches.set(self.fetches.get() + 1);
+        for _ in 0..5 {
+            yield_once().await;
+        }
+        Ok(HttpResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: self.key_set.clone(),
+        })
     }
 }
 
@@ -143,6 +240,12 @@ fn refused_tokens(now: i64) -> Vec<(&'static str, String, &'static str)> {
             with(json!({"email": null})),
             "access_token_no_identity",
         ),
+        (
+            "nbf as a string",
+            with(json!({"nbf": (now + 3600).to_string()})),
+            "access_token_times",
+        ),
+        ("no exp", with(json!({"exp": null})), "access_token_times"),
     ]
 }
 
@@ -256,6 +359,60 @@ fn keys_are_kept_for_five_minutes_and_fetched_again_on_an_unknown_kid_at_most_on
 }
 
 #[test]
+fn requests_that_arrive_while_the_keys_are_fetched_wait_for_that_fetch() {
+    let h = with_access();
+    let (first, second) = (TestKey::first(), TestKey::second());
+    let certs = SlowCerts {
+        key_set: key_set(&[&first]),
+        fetches: Cell::new(0),
+    };
+    let clock = TimerClock(&h.clock);
+    // A new isolate's first requests: one fetch, and no 503 for the others.
+    let tokens = vec![first.valid(ANA, now_secs(&h)); 4];
+    assert_eq!(h.operators_at_once(&clock, &certs, &tokens), [200; 4]);
+    assert_eq!(certs.fetches.get(), 1);
+    // A rotation's first tokens: one fetch, and no 401 for the others.
+    h.advance(REFETCH_MS as u64);
+    let certs = SlowCerts {
+        key_set: key_set(&[&first, &second]),
+        fetches: Cell::new(0),
+    };
+    let tokens = vec![second.valid(ANA, now_secs(&h)); 4];
+    assert_eq!(h.operators_at_once(&clock, &certs, &tokens), [200; 4]);
+    assert_eq!(certs.fetches.get(), 1);
+}
+
+#[test]
+fn a_fetch_dropped_half_way_leaves_no_one_waiting_on_it() {
+    let h = Harness::with_vars(&[("ACCESS_TEAM_DOMAIN", TEAM), ("ACCESS_AUD", AUD)]);
+    let certs = SlowCerts {
+        key_set: key_set(&[&TestKey::first()]),
+        fetches: Cell::new(0),
+    };
+    let token = TestKey::first().valid(ANA, now_secs(&h));
+    h.with_objects(|objects| {
+        let app = App {
+            config: &h.config,
+            kv: &h.kv,
+            objects,
+            log: &h.log,
+            clock: &h.clock,
+            http: &certs,
+            rs256: &NativeRs256,
+            access_keys: &h.access_keys,
+        };
+        // The request goes away mid-fetch, as a closed connection's does.
+        let mut fetching = pin!(app.handle(operator_request(&token)));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(fetching.as_mut().poll(&mut cx).is_pending());
+    });
+    assert_eq!(certs.fetches.get(), 1);
+    // The next one, within the minute, does not wait on a fetch no one is making.
+    assert_error(&h.operator_with(&token), 503, "access_unavailable");
+    assert!(h.clock.sleeps().is_empty(), "{:?}", h.clock.sleeps());
+}
+
+#[test]
 fn the_certs_server_down_is_503_without_keys_and_no_matter_with_them() {
     let h = with_access();
     h.telnyx.serve_certs(None);
@@ -272,6 +429,15 @@ fn the_certs_server_down_is_503_without_keys_and_no_matter_with_them() {
     let token = TestKey::first().valid(ANA, now_secs(&h));
     assert_eq!(h.operator_with(&token).status, 200);
     assert!(h.log.text().contains("keys_unavailable"));
+    // A set with no key would refuse every token: it is a failed fetch, not a rotation.
+    for empty in [r#"{"keys":[]}"#, r#"{"keys":[{"kty":"EC","kid":"k"}]}"#] {
+        h.telnyx.serve_certs(Some(empty.into()));
+        h.advance(KEYS_FRESH_MS as u64 + 1);
+        let fetches = h.telnyx.certs_fetches();
+        let token = TestKey::first().valid(ANA, now_secs(&h));
+        assert_eq!(h.operator_with(&token).status, 200, "{empty}");
+        assert_eq!(h.telnyx.certs_fetches(), fetches + 1, "{empty} was fetched");
+    }
 }
 
 #[test]
@@ -304,6 +470,15 @@ fn the_operator_api_is_configured_by_either_and_health_says_which() {
     assert_eq!(
         json_of(&neither.get("/health", None))["config"]["access"],
         false
+    );
+    // With no admin token, the 503 says what is wrong with Access's settings.
+    let unusable = Harness::with_vars(&[("ADMIN_TOKEN", ""), ("ACCESS_TEAM_DOMAIN", TEAM)]);
+    let refused = unusable.operator_with(&token);
+    assert_error(&refused, 503, "admin_token_missing");
+    assert!(
+        refused.body.contains("ACCESS_AUD is required"),
+        "{}",
+        refused.body
     );
     // A team domain without an AUD: misconfigured, and it signs nobody in.
     let broken = Harness::with_vars(&[("ACCESS_TEAM_DOMAIN", TEAM)]);
@@ -344,10 +519,11 @@ fn every_action_says_who_took_it_and_a_rules_says_no_one() {
     );
     assert_eq!(sent.status, 200, "{}", sent.body);
     assert_eq!(h.operator_action("hangup", &json!({})).status, 200);
+    let zhang = TestKey::first().valid(ZHANG, now_secs(&h));
     let supervised = h.as_operator(
         "POST",
         &format!("/calls/{call}/supervise"),
-        &token,
+        &zhang,
         &json!({"to": "sip:supervisor@pbx.example.com", "role": "monitor"}),
     );
     assert_eq!(supervised.status, 200, "{}", supervised.body);
@@ -363,18 +539,19 @@ fn every_action_says_who_took_it_and_a_rules_says_no_one() {
         [
             (json!("send_dtmf"), json!(ANA)),
             (json!("hangup"), json!("admin-token")),
-            (json!("dial"), json!(ANA)),
+            (json!("dial"), json!(ZHANG)),
         ]
     );
-    assert_eq!(state["supervisors"][0]["by"], ANA);
+    assert_eq!(state["supervisors"][0]["by"], ZHANG);
     let leg = state["supervisors"][0]["call_control_id"].as_str().unwrap();
     assert_eq!(
         h.state(leg)["actions"][0]["by"],
-        ANA,
+        ZHANG,
         "the leg's own record of its Dial"
     );
     let log = h.log.text();
     assert!(log.contains(&format!("\"by\":\"{ANA}\"")), "{log}");
+    assert!(log.contains(&format!("\"by\":\"{ZHANG}\"")), "{log}");
     assert!(log.contains("\"by\":\"admin-token\""), "{log}");
     assert!(leaks(&log, &[&token]).is_empty());
 }

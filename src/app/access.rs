@@ -26,6 +26,8 @@ pub const KEYS_FRESH_MS: i64 = 5 * 60 * 1000;
 pub const REFETCH_MS: i64 = 60 * 1000;
 /// How long a fetch of the keys may take.
 const FETCH_TIMEOUT_MS: u64 = 5_000;
+/// How often a request that needs the keys another request is fetching looks again.
+const FETCH_WAIT_TICK_MS: u64 = 20;
 
 /// Who sent an operator request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -53,6 +55,26 @@ pub struct AccessKeys {
     fetched_at: Cell<Option<i64>>,
     /// When a fetch was last started, whatever came of it.
     tried_at: Cell<Option<i64>>,
+    /// A request is fetching the keys now.
+    fetching: Cell<bool>,
+}
+
+/// Marks a fetch under way until dropped, so a request dropped mid-fetch cannot leave
+/// the others waiting on it.
+struct Fetching<'a>(&'a AccessKeys);
+
+impl<'a> Fetching<'a> {
+    fn start(keys: &'a AccessKeys, now: i64) -> Self {
+        keys.tried_at.set(Some(now));
+        keys.fetching.set(true);
+        Self(keys)
+    }
+}
+
+impl Drop for Fetching<'_> {
+    fn drop(&mut self) {
+        self.0.fetching.set(false);
+    }
 }
 
 /// What checking an operator request found.
@@ -91,13 +113,15 @@ where
     pub(super) async fn authorize(&self, request: &Request) -> Result<Operator, Response> {
         let access = self.config.access.as_ref().ok().and_then(Option::as_ref);
         if self.config.admin_token.is_none() && access.is_none() {
-            return Err(Problem::new(
-                503,
-                "admin_token_missing",
-                "the operator API is disabled: set ADMIN_TOKEN, or ACCESS_TEAM_DOMAIN and \
-                 ACCESS_AUD",
-            )
-            .into());
+            let detail = match &self.config.access {
+                Err(unusable) => {
+                    format!("the operator API is disabled: {unusable}; or set ADMIN_TOKEN")
+                }
+                Ok(_) => "the operator API is disabled: set ADMIN_TOKEN, or \
+                          ACCESS_TEAM_DOMAIN and ACCESS_AUD"
+                    .to_owned(),
+            };
+            return Err(Problem::new(503, "admin_token_missing", detail).into());
         }
         let authorization = request.header("authorization").unwrap_or(None);
         if let Some(token) = &self.config.admin_token {
@@ -157,6 +181,8 @@ where
         let unknown = keys.key(&token.kid).is_none();
         if (stale || unknown) && keys.may_fetch(now) {
             self.fetch_keys(access, now).await;
+        } else if unknown {
+            self.wait_for_fetch().await;
         }
         let Some(key) = keys.key(&token.kid) else {
             return match keys.fetched_at.get() {
@@ -180,10 +206,21 @@ where
         }
     }
 
+    /// Waits while another request fetches the keys (a new isolate's first requests, or
+    /// a rotation's first tokens), so it finds them rather than none. It looks again on
+    /// its own timer: a wake from the fetching request would run this one's work in
+    /// that request's context, where the runtime forbids its I/O.
+    async fn wait_for_fetch(&self) {
+        let until = self.clock.now_millis() + FETCH_TIMEOUT_MS as i64;
+        while self.access_keys.fetching.get() && self.clock.now_millis() < until {
+            self.clock.sleep(FETCH_WAIT_TICK_MS).await;
+        }
+    }
+
     /// Fetches the team's keys; a failure keeps what is held.
     async fn fetch_keys(&self, access: &AccessConfig, now: i64) {
         let keys = self.access_keys;
-        keys.tried_at.set(Some(now));
+        let _fetching = Fetching::start(keys, now);
         let request = HttpRequest {
             method: "GET",
             url: access.certs_url(),
@@ -192,7 +229,7 @@ where
         };
         let fetched = match self.http.send(&request, FETCH_TIMEOUT_MS).await {
             Ok(response) if response.status == 200 => Jwk::parse_set(response.body.as_bytes())
-                .ok_or_else(|| "the certs are not a JSON Web Key Set".to_owned()),
+                .ok_or_else(|| "the certs are not a JSON Web Key Set with an RSA key".to_owned()),
             Ok(response) => Err(format!("the certs answered {}", response.status)),
             Err(HttpError::Timeout) => Err("the certs did not answer in time".to_owned()),
             Err(HttpError::Unreached(detail) | HttpError::Network(detail)) => {

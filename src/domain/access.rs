@@ -39,7 +39,8 @@ impl AccessConfig {
                 false => Err("ACCESS_AUD is set but ACCESS_TEAM_DOMAIN is not".into()),
             };
         };
-        let domain = domain.trim_end_matches('/');
+        // A host is case-insensitive; Access's `iss` spells it in lower case.
+        let domain = domain.trim_end_matches('/').to_ascii_lowercase();
         let host = match (
             domain.strip_prefix("https://"),
             domain.strip_prefix("http://"),
@@ -67,7 +68,7 @@ impl AccessConfig {
             return Err("ACCESS_AUD is required with ACCESS_TEAM_DOMAIN".into());
         }
         Ok(Some(Self {
-            team_domain: domain.to_owned(),
+            team_domain: domain,
             audiences,
         }))
     }
@@ -80,14 +81,15 @@ impl AccessConfig {
 
 /// `127.0.0.1`, `localhost` or `[::1]`, with or without a port.
 fn is_loopback(host: &str) -> bool {
-    let name = if host.starts_with('[') {
-        host.split_once(']')
-            .map_or(host, |(name, _)| name)
-            .trim_start_matches('[')
-    } else {
-        host.split(':').next().unwrap_or_default()
+    let (name, port) = match host.strip_prefix("[::1]") {
+        Some(port) => ("::1", port),
+        None => host.split_at(host.find(':').unwrap_or(host.len())),
     };
-    matches!(name, "127.0.0.1" | "localhost" | "::1")
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
+    port_ok && matches!(name, "127.0.0.1" | "localhost" | "::1")
 }
 
 /// Which check a token failed: the error code and what it says (never the token).
@@ -100,6 +102,8 @@ pub enum Refusal {
     Signature,
     Issuer,
     Audience,
+    /// `exp` missing, or `exp`, `nbf` or `iat` not a number.
+    Times,
     Expired,
     NotYetValid,
     IssuedInFuture,
@@ -116,6 +120,7 @@ impl Refusal {
             Refusal::Signature => "access_token_signature",
             Refusal::Issuer => "access_token_issuer",
             Refusal::Audience => "access_token_audience",
+            Refusal::Times => "access_token_times",
             Refusal::Expired => "access_token_expired",
             Refusal::NotYetValid => "access_token_not_yet_valid",
             Refusal::IssuedInFuture => "access_token_issued_in_future",
@@ -132,6 +137,9 @@ impl Refusal {
             Refusal::Signature => "the Access token's signature does not verify",
             Refusal::Issuer => "the Access token was issued by another team domain",
             Refusal::Audience => "the Access token is for another application (aud)",
+            Refusal::Times => {
+                "the Access token's exp is missing, or its exp, nbf or iat is not a number"
+            }
             Refusal::Expired => "the Access token has expired",
             Refusal::NotYetValid => "the Access token is not valid yet (nbf)",
             Refusal::IssuedInFuture => "the Access token is issued in the future (iat)",
@@ -211,15 +219,19 @@ impl Token {
         if !audience_ok {
             return Err(Refusal::Audience);
         }
-        let time = |name: &str| claims.get(name).and_then(Value::as_i64);
-        match time("exp") {
-            Some(exp) if exp + LEEWAY_SECS > now => {}
-            _ => return Err(Refusal::Expired),
+        // NumericDates may have fractions; as floats no sum can overflow.
+        let time = |name: &str| match claims.get(name) {
+            None => Ok(None),
+            Some(value) => value.as_f64().map(Some).ok_or(Refusal::Times),
+        };
+        let (now, leeway) = (now as f64, LEEWAY_SECS as f64);
+        if time("exp")?.ok_or(Refusal::Times)? + leeway <= now {
+            return Err(Refusal::Expired);
         }
-        if time("nbf").is_some_and(|nbf| nbf - LEEWAY_SECS > now) {
+        if time("nbf")?.is_some_and(|nbf| nbf - leeway > now) {
             return Err(Refusal::NotYetValid);
         }
-        if time("iat").is_some_and(|iat| iat - LEEWAY_SECS > now) {
+        if time("iat")?.is_some_and(|iat| iat - leeway > now) {
             return Err(Refusal::IssuedInFuture);
         }
         let name = |field: &str| {
@@ -254,7 +266,8 @@ pub struct Jwk {
 }
 
 impl Jwk {
-    /// The RSA keys of a JWKS document (`{"keys":[…]}`); others are skipped.
+    /// The RSA keys of a JWKS document (`{"keys":[…]}`); others are skipped. `None`
+    /// when it holds none: a set that would refuse every token is no set to keep.
     pub fn parse_set(body: &[u8]) -> Option<Vec<Jwk>> {
         let value: Value = serde_json::from_slice(body).ok()?;
         let keys = value.get("keys")?.as_array()?;
@@ -274,8 +287,9 @@ impl Jwk {
                         e: text(key, "e")?,
                     })
                 })
-                .collect(),
+                .collect::<Vec<_>>(),
         )
+        .filter(|keys| !keys.is_empty())
     }
 }
 
@@ -315,6 +329,14 @@ mod tests {
             "https://team.cloudflareaccess.com/cdn-cgi/access/certs"
         );
         assert_eq!(config().audiences, ["aud-1", "aud-2"]);
+        assert_eq!(
+            AccessConfig::parse(Some("https://Team.CloudflareAccess.com"), Some("a"))
+                .unwrap()
+                .unwrap()
+                .team_domain,
+            "https://team.cloudflareaccess.com",
+            "the tokens' iss is in lower case"
+        );
         for (domain, aud, words) in [
             (
                 Some("https://t.cloudflareaccess.com"),
@@ -333,6 +355,14 @@ mod tests {
                 "must be https://",
             ),
             (Some("https://evil.example/path"), Some("a"), "bare origin"),
+            (Some("http://[::1"), Some("a"), "only for a loopback"),
+            (Some("http://[::1]evil"), Some("a"), "only for a loopback"),
+            (Some("http://localhost:"), Some("a"), "only for a loopback"),
+            (
+                Some("http://localhost.evil.example"),
+                Some("a"),
+                "only for a loopback",
+            ),
         ] {
             let error = AccessConfig::parse(domain, aud).unwrap_err();
             assert!(error.contains(words), "{domain:?}: {error}");
@@ -341,6 +371,8 @@ mod tests {
             "http://127.0.0.1:8799",
             "http://localhost:1",
             "http://[::1]:80",
+            "http://[::1]",
+            "http://127.0.0.1",
         ] {
             assert!(AccessConfig::parse(Some(loopback), Some("a"))
                 .unwrap()
@@ -380,7 +412,21 @@ mod tests {
         assert_eq!(with(json!({"aud": "aud-1"})), Ok("ana@example.com".into()));
         assert_eq!(with(json!({"exp": now - 61})), Err(Refusal::Expired));
         assert_eq!(with(json!({"exp": now - 59})).map(drop), Ok(()), "leeway");
-        assert_eq!(with(json!({"exp": null})), Err(Refusal::Expired));
+        assert_eq!(with(json!({"exp": null})), Err(Refusal::Times));
+        assert_eq!(
+            with(json!({"exp": (now + 300) as f64 + 0.5})).map(drop),
+            Ok(()),
+            "a NumericDate may have a fraction"
+        );
+        assert_eq!(with(json!({"exp": i64::MAX})).map(drop), Ok(()));
+        assert_eq!(with(json!({"exp": i64::MIN})), Err(Refusal::Expired));
+        assert_eq!(with(json!({"nbf": i64::MIN})).map(drop), Ok(()));
+        assert_eq!(with(json!({"nbf": 1.9e300})), Err(Refusal::NotYetValid));
+        assert_eq!(
+            with(json!({"nbf": (now + 61).to_string()})),
+            Err(Refusal::Times)
+        );
+        assert_eq!(with(json!({"iat": "yesterday"})), Err(Refusal::Times));
         assert_eq!(with(json!({"nbf": now + 61})), Err(Refusal::NotYetValid));
         assert_eq!(with(json!({"iat": now + 61})), Err(Refusal::IssuedInFuture));
         assert_eq!(
@@ -427,5 +473,15 @@ mod tests {
         let kids: Vec<&str> = keys.iter().map(|k| k.kid.as_str()).collect();
         assert_eq!(kids, ["k1", "k4"]);
         assert_eq!(Jwk::parse_set(b"not json"), None);
+        for empty in [
+            json!({"keys": []}),
+            json!({"keys": [{"kty": "EC", "kid": "k2"}]}),
+        ] {
+            assert_eq!(
+                Jwk::parse_set(empty.to_string().as_bytes()),
+                None,
+                "{empty}"
+            );
+        }
     }
 }

@@ -201,6 +201,18 @@ impl<H: HttpClient> CallObjects for MemoryObjects<'_, H> {
         if self.slots.unreachable.get() {
             return Err(StoreError("injected: the object is unreachable".into()));
         }
+        // The runtime's `Headers` throws on a value outside Latin-1 or with a line break,
+        // and the Worker's stub call fails with it; so does this one.
+        for (name, value) in &request.headers {
+            if value
+                .chars()
+                .any(|c| c > '\u{ff}' || matches!(c, '\r' | '\n' | '\0'))
+            {
+                return Err(StoreError(format!(
+                    "Headers.set: {name}'s value is not a valid header value: {value:?}"
+                )));
+            }
+        }
         self.slots.requests.set(self.slots.requests.get() + 1);
         let slot = self.slots.get_or_create(name);
         slot.invocations.set(slot.invocations.get() + 1);

@@ -19,7 +19,7 @@ use super::leg_rows::{DialRow, Registration};
 use super::operator::{Operation, Prepared};
 use super::store::Role;
 use super::{
-    internal, operator_of, storage_problem, CallObject, CALL_HEADER, OPERATOR_HEADER,
+    internal, operator_header, operator_of, storage_problem, CallObject, CALL_HEADER,
     OUTCOME_HEADER,
 };
 use crate::app::http::{Request, Response};
@@ -62,7 +62,7 @@ pub fn dial_object(command_id: &str) -> String {
 /// A validated Dial, for the supervised call's object (`parent`) or a dial object,
 /// asked for by `by`.
 pub fn dial_request(parent: Option<&str>, body: String, by: &str) -> Request {
-    let mut headers = vec![(OPERATOR_HEADER.to_owned(), by.to_owned())];
+    let mut headers = vec![operator_header(by)];
     if let Some(call) = parent {
         headers.push((CALL_HEADER.to_owned(), call.to_owned()));
     }
@@ -77,7 +77,7 @@ pub fn supervise_request(call_control_id: &str, body: String, by: &str) -> Reque
         route::SUPERVISE.into(),
         vec![
             (CALL_HEADER.into(), call_control_id.into()),
-            (OPERATOR_HEADER.into(), by.into()),
+            operator_header(by),
         ],
         body.into_bytes(),
     )

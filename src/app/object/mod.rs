@@ -56,7 +56,7 @@ pub mod route {
 /// The call a request is for (also the object's name).
 pub const CALL_HEADER: &str = "x-telnyx-edge-call";
 /// Who asked for an operator's request (`admin-token`, or an Access identity).
-pub const OPERATOR_HEADER: &str = "x-telnyx-edge-operator";
+const OPERATOR_HEADER: &str = "x-telnyx-edge-operator";
 /// The verified `telnyx-timestamp` of a delivery, which stands in for a missing
 /// `occurred_at`.
 pub const SIGNED_AT_HEADER: &str = "x-telnyx-edge-signed-at";
@@ -136,19 +136,23 @@ pub fn replay_request(call_control_id: &str, event_id: &str, by: &str) -> Reques
         format!("{}{event_id}/replay", route::FORWARDS),
         vec![
             (CALL_HEADER.into(), call_control_id.into()),
-            (OPERATOR_HEADER.into(), by.into()),
+            operator_header(by),
         ],
         Vec::new(),
     )
 }
 
+/// The header that names the operator `by`, percent-encoded: an email may hold
+/// characters no HTTP header value can.
+fn operator_header(by: &str) -> (String, String) {
+    let encoded = utf8_percent_encode(by, NON_ALPHANUMERIC).to_string();
+    (OPERATOR_HEADER.into(), encoded)
+}
+
 /// The operator a request names.
 fn operator_of(request: &Request) -> Option<String> {
-    request
-        .header(OPERATOR_HEADER)
-        .ok()
-        .flatten()
-        .map(str::to_owned)
+    let encoded = request.header(OPERATOR_HEADER).ok().flatten()?;
+    Some(percent_decode_str(encoded).decode_utf8_lossy().into_owned())
 }
 
 /// The encoded event id of a `/forwards/{event_id}/replay` path.
@@ -165,7 +169,7 @@ pub fn action_request(call_control_id: &str, action: &str, body: String, by: &st
         format!("{}{action}", route::ACTIONS),
         vec![
             (CALL_HEADER.into(), call_control_id.into()),
-            (OPERATOR_HEADER.into(), by.into()),
+            operator_header(by),
         ],
         body.into_bytes(),
     )
