@@ -28,12 +28,15 @@ use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
 const ADMIN_TOKEN: &str = "e2e-access-admin-token-5c2e";
 const ANA: &str = "ana@example.com";
+/// An operator whose email no HTTP header value could hold as it is.
+const ZHANG: &str = "张伟@例子.example";
 /// Past the worker's least time between two fetches of the keys (60 s).
 const REFETCH_WAIT: Duration = Duration::from_secs(62);
 
-/// The certs server: what it serves (`None`: down, answering 503), and how often asked.
+/// The certs server: what it serves (`None`: down, answering 503), how often it was
+/// asked, and how long it takes to answer.
 #[derive(Clone, Default)]
-struct Certs(Arc<Mutex<(Option<String>, usize)>>);
+struct Certs(Arc<Mutex<(Option<String>, usize, Duration)>>);
 
 impl Certs {
     fn serve(&self, key_set: Option<String>) {
@@ -43,15 +46,20 @@ impl Certs {
     fn fetches(&self) -> usize {
         self.0.lock().unwrap().1
     }
+
+    fn answer_after(&self, delay: Duration) {
+        self.0.lock().unwrap().2 = delay;
+    }
 }
 
 fn start_certs(certs: Certs) -> LoopbackServer {
     LoopbackServer::start(0, move |request| {
-        let served = {
+        let (served, delay) = {
             let mut state = certs.0.lock().unwrap();
             state.1 += 1;
-            state.0.clone()
+            (state.0.clone(), state.2)
         };
+        thread::sleep(delay);
         let (status, body) = match (request.url(), served) {
             ("/cdn-cgi/access/certs", Some(body)) => (200, body),
             (_, Some(_)) => (404, "{}".to_owned()),
@@ -130,10 +138,22 @@ fn code(answer: &(u16, Value)) -> (u16, String) {
 fn signs_in_and_says_who_acted(ctx: &Ctx, certs: &Certs) {
     let first = TestKey::first();
     let token = ctx.token(&first, json!({}));
-    assert_eq!(
-        ctx.operator(&token),
-        (200, json!({"id": ANA, "via": "access"}))
-    );
+    // The isolate's first requests arrive together while its one fetch of the keys
+    // takes a second: they all wait for it.
+    certs.answer_after(Duration::from_secs(1));
+    let answers: Vec<(u16, Value)> = thread::scope(|scope| {
+        let asking: Vec<_> = (0..5)
+            .map(|_| scope.spawn(|| ctx.operator(&token)))
+            .collect();
+        asking
+            .into_iter()
+            .map(|asked| asked.join().unwrap())
+            .collect()
+    });
+    certs.answer_after(Duration::ZERO);
+    for answer in answers {
+        assert_eq!(answer, (200, json!({"id": ANA, "via": "access"})));
+    }
     assert_eq!(certs.fetches(), 1);
     let call = "v3:e2e-access-call";
     ctx.deliver(&call_event(call, "call.answered", "access-answered", 1));
@@ -144,9 +164,18 @@ fn signs_in_and_says_who_acted(ctx: &Ctx, certs: &Certs) {
         Some(&json!({"digits": "1"})),
     );
     assert_eq!(status, 200);
+    let zhang = ctx.token(&first, json!({"email": ZHANG}));
+    let (status, _) = ctx.request(
+        "POST",
+        "/calls/v3%3Ae2e-access-call/actions/send_dtmf",
+        Some(&zhang),
+        Some(&json!({"digits": "2"})),
+    );
+    assert_eq!(status, 200);
     let (status, state) = ctx.request("GET", "/calls/v3%3Ae2e-access-call", Some(&token), None);
     assert_eq!(status, 200);
     assert_eq!(state["actions"][0]["by"], ANA);
+    assert_eq!(state["actions"][1]["by"], ZHANG);
     // No other header is trusted, and no token is no operator.
     let (status, _) = ctx
         .agent
