@@ -82,7 +82,7 @@ pub fn loose_event_key(event_id: &str) -> String {
 }
 
 fn json<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError(format!("not serialisable: {e}")))
+    serde_json::to_string(value).map_err(|_| StoreError::unwritable("record"))
 }
 
 /// Writes the call's index entry. Numbers too long for KV's metadata limit are left

@@ -7,7 +7,7 @@ use serde::de::Error;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::fields::{wrong, Fields};
+use super::fields::{json_error, wrong, Fields};
 use super::time::Instant;
 
 /// Longest accepted `data.id`, in bytes. Keeps every KV key under KV's 512-byte limit.
@@ -216,7 +216,7 @@ impl EnvelopeError {
 /// missing `occurred_at`.
 pub fn parse(body: &[u8], delivered_at: Instant) -> Result<Delivery, EnvelopeError> {
     let root: Value = serde_json::from_slice(body)
-        .map_err(|e| EnvelopeError::new("", format!("the body is not JSON: {e}")))?;
+        .map_err(|e| EnvelopeError::new("", format!("the body is not JSON: {}", json_error(&e))))?;
     let Value::Object(mut root) = root else {
         return Err(EnvelopeError::new("", "the body must be a JSON object"));
     };

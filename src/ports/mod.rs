@@ -21,6 +21,15 @@ pub mod kv_limits {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreError(pub String);
 
+impl StoreError {
+    /// A value that could not be written as JSON. None of this worker's can fail (their
+    /// map keys are strings), so serde_json's message is not kept (`fields::json_error`
+    /// says why).
+    pub fn unwritable(what: &str) -> Self {
+        Self(format!("{what}: not serialisable"))
+    }
+}
+
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

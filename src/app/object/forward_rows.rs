@@ -163,7 +163,7 @@ impl<S: ObjectStorage> Store<'_, S> {
         reason: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let urls = serde_json::to_string(urls).map_err(|e| StoreError(e.to_string()))?;
+        let urls = serde_json::to_string(urls).map_err(|_| StoreError::unwritable("urls"))?;
         self.0.execute(
             "UPDATE forwards SET status = 'failed', error = ?, at = ?, updated_at = ?, \
              next_attempt_at = NULL, body = NULL \

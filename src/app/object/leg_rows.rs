@@ -135,7 +135,7 @@ impl<S: ObjectStorage> Store<'_, S> {
     /// Records the leg a Dial started, in the same step as the Dial's outcome.
     pub fn insert_dial(&self, action_id: &str, dialed: &DialedLeg) -> Result<(), StoreError> {
         let json =
-            serde_json::to_string(dialed).map_err(|e| StoreError(format!("dialed leg: {e}")))?;
+            serde_json::to_string(dialed).map_err(|_| StoreError::unwritable("dialed leg"))?;
         self.0.execute(
             "INSERT INTO dials (action_id, leg, registered, dialed) VALUES (?, ?, 0, ?) \
              ON CONFLICT (action_id) DO NOTHING",
@@ -186,7 +186,7 @@ impl<S: ObjectStorage> Store<'_, S> {
         let effect = serde_json::to_string(&crate::domain::call_state::ActionEffect::Dialed(
             Box::new(registration.leg.clone()),
         ))
-        .map_err(|e| StoreError(format!("effect: {e}")))?;
+        .map_err(|_| StoreError::unwritable("effect"))?;
         let written = self.0.execute(
             "INSERT INTO actions (id, seq, origin, action, command_id, rule, trigger, body, \
              effect, started_at, status, http_status, error, at, updated_at, attempts, \

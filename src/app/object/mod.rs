@@ -489,8 +489,7 @@ where
             return Ok(None);
         };
         // Compact JSON holds no line break, so the state is one `data:` line.
-        let json = serde_json::to_string(&state)
-            .map_err(|e| StoreError(format!("state not serialisable: {e}")))?;
+        let json = serde_json::to_string(&state).map_err(|_| StoreError::unwritable("state"))?;
         Ok(Some(format!("event: state\ndata: {json}\n\n")))
     }
 

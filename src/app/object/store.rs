@@ -20,6 +20,7 @@ use super::forward_rows::FORWARD_DUE;
 use super::leg_rows::{CALL_LEG_TABLES, SESSION_SCHEMA};
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
 use crate::domain::envelope::EventRecord;
+use crate::domain::fields::json_error;
 use crate::domain::time::Instant;
 use crate::ports::{ObjectStorage, SqlParam, SqlRow, StoreError};
 
@@ -178,7 +179,7 @@ fn read_record(row: &SqlRow) -> Result<EventRecord, StoreError> {
     let record = required(text(row, "record"), "record")?;
     serde_json::from_slice::<Value>(record.as_bytes())
         .and_then(EventRecord::from_value)
-        .map_err(|e| StoreError(format!("stored event unreadable: {e}")))
+        .map_err(|e| StoreError(format!("stored event unreadable: {}", json_error(&e))))
 }
 
 impl Unplanned {
@@ -526,7 +527,7 @@ impl<S: ObjectStorage> Store<'_, S> {
             .effect
             .map(serde_json::to_string)
             .transpose()
-            .map_err(|e| StoreError(format!("effect: {e}")))?;
+            .map_err(|_| StoreError::unwritable("effect"))?;
         let status = match action.status {
             ActionStatus::Pending => "pending",
             ActionStatus::Succeeded => "succeeded",
