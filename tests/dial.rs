@@ -497,3 +497,71 @@ fn an_operators_dial_password_is_never_stored_or_logged() {
     assert!(leaks(&h.log.text(), &["operator-secret-pw"]).is_empty());
     assert_eq!(h.state(&leg)["actions"][0]["status"], "succeeded");
 }
+
+#[test]
+fn a_dial_whose_outcome_went_unrecorded_is_never_sent_again() {
+    let h = Harness::new().inbound_call();
+    let slot = h.slot(CALL).unwrap();
+    slot.storage.fail_statements("UPDATE actions SET status");
+    let body = json!({"to": SUPERVISOR, "from": "+13125550199",
+        "connection_id": "2461790383128036389", "supervise_call_control_id": CALL,
+        "command_id": "client-cmd-unrecorded"});
+    let first = h.dial(body.clone());
+    assert_eq!(
+        first.status, 200,
+        "Telnyx's answer still reaches the operator"
+    );
+    slot.storage.heal();
+    // The object's alarm closes it as unrecorded; Telnyx may have run it.
+    h.advance(60_000);
+    let again = h.dial(body);
+    assert_error(&again, 409, "dial_outcome_unknown");
+    assert_eq!(again.header("x-should-retry"), Some("false"));
+    assert_eq!(h.sent().len(), 1, "Telnyx saw one Dial");
+}
+
+#[test]
+fn a_dial_that_rang_is_answered_200_even_when_its_leg_is_registered_later() {
+    let h = Harness::new().inbound_call();
+    let slot = h.slot(CALL).unwrap();
+    slot.storage.fail_statements("UPDATE dials SET registered");
+    let response = h.supervise(CALL, json!({"to": SUPERVISOR, "role": "monitor"}));
+    let leg = leg_of(&response);
+    assert_eq!(response.header("x-should-retry"), None);
+    slot.storage.heal();
+    h.advance(60_000);
+    assert_eq!(h.state(&leg)["supervising"], CALL);
+    assert_eq!(h.sent().len(), 1);
+}
+
+#[test]
+fn a_repeat_finds_a_dial_that_went_to_its_own_object_before_the_call_was_known() {
+    let h = Harness::new();
+    let later = "v3:known-only-later";
+    let body = json!({"to": SUPERVISOR, "from": "+13125550199", "connection_id": "c1",
+        "supervise_call_control_id": later, "command_id": "client-cmd-early"});
+    let first = leg_of(&h.dial(body.clone()));
+    assert!(h.slot(&dial_object("client-cmd-early")).is_some());
+    h.deliver_for(later, "call.initiated", "later-initiated", 1);
+    let again = leg_of(&h.dial(body));
+    assert_eq!(first, again);
+    assert_eq!(h.sent().len(), 1, "Telnyx saw one Dial");
+    // A Dial the call's own object sent is found there, as before.
+    let body = json!({"to": SUPERVISOR, "from": "+13125550199", "connection_id": "c1",
+        "supervise_call_control_id": later, "command_id": "client-cmd-late"});
+    let first = leg_of(&h.dial(body.clone()));
+    assert_eq!(leg_of(&h.dial(body)), first);
+    assert_eq!(h.sent().len(), 2);
+}
+
+#[test]
+fn a_dial_the_worker_cannot_hand_to_an_object_says_not_to_repeat_it() {
+    let h = with_connection();
+    h.objects.set_unreachable(true);
+    let response = h.dial(json!({"to": "+1312", "from": "+1999"}));
+    assert_error(&response, 500, "storage_unavailable");
+    assert_eq!(response.header("x-should-retry"), Some("false"));
+    let response = h.supervise(CALL, json!({"to": SUPERVISOR, "role": "monitor"}));
+    assert_eq!(response.header("x-should-retry"), Some("false"));
+    assert!(h.sent().is_empty());
+}

@@ -5,12 +5,26 @@
 use serde_json::{Map, Value};
 
 use super::http::{Request, Response};
-use super::object::{self, dial_object, UNKNOWN_CALL};
+use super::object::{self, dial_object, NOT_DIALED, UNKNOWN_CALL};
 use super::operator::{invalid_parameter, parse_body};
 use super::App;
 use crate::domain::actions::{validate, Violation, DIAL};
 use crate::domain::problem::Problem;
 use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, Rs256};
+
+/// Tells a client not to repeat a Dial that did not succeed: the worker already sent it
+/// again where that was safe (same `command_id`, inside Telnyx's 60 s), and a repeat
+/// without one could ring a second call. The official SDKs honour it.
+const SHOULD_RETRY_HEADER: &str = "x-should-retry";
+
+/// A Dial's or a supervise's answer; one that is no success says not to repeat it.
+pub(super) fn not_to_repeat(answer: Response) -> Response {
+    if (200..300).contains(&answer.status) {
+        answer
+    } else {
+        answer.with_header(SHOULD_RETRY_HEADER, "false")
+    }
+}
 
 /// The fields `POST /calls/{id}/supervise` takes.
 const SUPERVISE_FIELDS: [&str; 3] = ["to", "role", "from"];
@@ -99,22 +113,33 @@ where
         let Value::Object(mut body) = body else {
             return Problem::new(500, "internal", "the body is no longer an object").into();
         };
-        let command_id = match body.get("command_id").and_then(Value::as_str) {
-            Some(given) => given.to_owned(),
+        let (command_id, given) = match body.get("command_id").and_then(Value::as_str) {
+            Some(given) => (given.to_owned(), true),
             None => match object::random_uuid() {
                 Ok(id) => {
                     body.insert("command_id".into(), Value::String(id.clone()));
-                    id
+                    (id, false)
                 }
                 Err(error) => return self.storage_failure(error, None),
             },
         };
         let text = serde_json::to_string(&body).unwrap_or_default();
+        let owner = dial_object(&command_id);
         // A supervisor leg onto a call the worker knows belongs to that call.
         if let Some(parent) = body
             .get("supervise_call_control_id")
             .and_then(Value::as_str)
         {
+            // Unless it went to its own object before: the call was not known then.
+            if given {
+                let asked = object::repeated_dial_request(text.clone(), by);
+                match self.objects.request(&owner, asked).await {
+                    Ok(response) if response.header(object::OUTCOME_HEADER) == Some(NOT_DIALED) => {
+                    }
+                    Ok(response) => return response,
+                    Err(error) => return self.storage_failure(error, None),
+                }
+            }
             let answer = self
                 .objects
                 .request(parent, object::dial_request(Some(parent), text.clone(), by))
@@ -125,7 +150,6 @@ where
                 Err(error) => return self.storage_failure(error, Some(parent)),
             }
         }
-        let owner = dial_object(&command_id);
         match self
             .objects
             .request(&owner, object::dial_request(None, text, by))

@@ -253,9 +253,9 @@ where
         let with_call = |id: CallId| id.map_err(Response::from);
         match route {
             Route::Calls if request.method == "GET" => self.list_calls(request).await,
-            Route::Calls => self.dial(request, by).await,
+            Route::Calls => dial::not_to_repeat(self.dial(request, by).await),
             Route::Supervise(id) => match with_call(id) {
-                Ok(id) => self.supervise(request, &id, by).await,
+                Ok(id) => dial::not_to_repeat(self.supervise(request, &id, by).await),
                 Err(refused) => refused,
             },
             Route::Call(id) => match with_call(id) {

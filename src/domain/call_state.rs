@@ -288,6 +288,9 @@ pub struct CallState {
     /// `incoming` or `outgoing`, from the events (or `outgoing` for a dialed leg).
     #[serde(skip)]
     pub direction: Option<String>,
+    /// The operator whose Dial started this call; not the caller of a Dial it sent.
+    #[serde(skip)]
+    pub dialed_by: Option<String>,
 }
 
 impl CallState {
@@ -326,6 +329,7 @@ impl CallState {
             legs: Vec::new(),
             updated_at: None,
             direction: None,
+            dialed_by: None,
         }
     }
 
@@ -521,6 +525,11 @@ pub fn fold(
     }
     timed.for_each(|(_, _, effect)| state.apply_effect(effect));
     for action in actions {
+        if let (Some(ActionEffect::Dialed(_)), true) =
+            (&action.effect, effects.counts(action.record.status))
+        {
+            state.dialed_by.clone_from(&action.record.by);
+        }
         if let Some(at) = Instant::parse_rfc3339(&action.record.at) {
             if at > newest {
                 newest = at;
@@ -1016,6 +1025,20 @@ mod tests {
         assert_eq!(state.status, CallStatus::Answered);
         assert_eq!(state.to.as_deref(), Some("sip:sup@10.0.0.1"));
         assert_eq!(state.supervising.as_deref(), Some("v3:parent"));
+        // Who dialed it is the registration's operator, not that of a Dial the leg
+        // itself sent before its registration landed.
+        let own_dial = StoredAction {
+            record: ActionRecord {
+                action: "dial".into(),
+                by: Some("admin-token".into()),
+                ..action("own", 1, ActionStatus::Succeeded, None).record
+            },
+            ..action("own", 1, ActionStatus::Succeeded, None)
+        };
+        let mut registration = dialed(2);
+        registration.record.by = Some("ana@example.com".into());
+        let state = fold(Vec::new(), vec![own_dial, registration], Effects::Succeeded).unwrap();
+        assert_eq!(state.dialed_by.as_deref(), Some("ana@example.com"));
         // A failed registration record makes no call.
         let failed = StoredAction {
             record: ActionRecord {

@@ -134,7 +134,10 @@ mod tests {
     #[test]
     fn json_errors_say_what_and_where() {
         let error = |text: &str| json_error(&serde_json::from_str::<Value>(text).unwrap_err());
-        assert_eq!(error("{\"a\": 1,\n  }"), "a JSON syntax error at line 2 column 3");
+        assert_eq!(
+            error("{\"a\": 1,\n  }"),
+            "a JSON syntax error at line 2 column 3"
+        );
         assert_eq!(error("[1, 2"), "the JSON ends early at line 1 column 5");
         assert_eq!(error(""), "the JSON ends early at line 1 column 0");
         let wrong_type = serde_json::from_str::<u8>("\"x\"").unwrap_err();

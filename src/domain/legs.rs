@@ -177,11 +177,7 @@ impl LegReport {
             role: state.supervisor_role.clone(),
             from: state.from.clone(),
             to: state.to.clone(),
-            by: state
-                .actions
-                .iter()
-                .find(|action| action.action == "dial")
-                .and_then(|dial| dial.by.clone()),
+            by: state.dialed_by.clone(),
             version,
             at: state.updated_at.clone().unwrap_or_default(),
         }

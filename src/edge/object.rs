@@ -20,7 +20,7 @@ use super::{config, into_worker_response, js_error_text, read_request_body, Cons
 use crate::app::http::{Request, Response};
 use crate::app::object::{
     route, CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, FIRST_EVENT_HEADER,
-    MAX_LIVE_STREAMS, OUTCOME_HEADER, SHOULD_RETRY_HEADER,
+    MAX_LIVE_STREAMS, OUTCOME_HEADER,
 };
 use crate::domain::config::Config;
 use crate::domain::fields::json_error;
@@ -269,12 +269,11 @@ impl CallObject {
 pub struct WorkerObjects(pub DurableObjectNamespace);
 
 /// The headers an object's answer carries back to the Worker.
-const PASSED_ON: [&str; 5] = [
+const PASSED_ON: [&str; 4] = [
     "content-type",
     OUTCOME_HEADER,
     FIRST_EVENT_HEADER,
     COMMAND_ID_HEADER,
-    SHOULD_RETRY_HEADER,
 ];
 
 impl WorkerObjects {

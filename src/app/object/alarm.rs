@@ -213,6 +213,11 @@ where
             }
             if !row.is_automation() {
                 if now >= row.started_at + OPERATOR_ORPHAN_MS {
+                    // A request that was out may have run: a Dial's repeat must not
+                    // take it for a refusal and send it again.
+                    if row.attempt_started_at.is_some() {
+                        self.store().mark_ran_maybe(&row.id)?;
+                    }
                     self.close(
                         &row,
                         row.http_status,

@@ -46,10 +46,13 @@ pub mod route {
 /// gives the Dial to its own object.
 pub const UNKNOWN_CALL: &str = "unknown_call";
 
-/// Tells a client not to repeat a Dial that did not succeed: the worker already sent it
-/// again where that was safe (same `command_id`, inside Telnyx's 60 s), and a repeat
-/// without one could ring a second call. The official SDKs honour it.
-pub const SHOULD_RETRY_HEADER: &str = "x-should-retry";
+/// The outcome header's value when a Dial sent with [`REPEAT_ONLY_HEADER`] was never
+/// sent by this object.
+pub const NOT_DIALED: &str = "not_dialed";
+
+/// Asks a Dial's own object for its answer to a `command_id` it sent, and not to send
+/// it: a repeat finds the Dial where the first request went, whichever object that was.
+pub const REPEAT_ONLY_HEADER: &str = "x-telnyx-edge-repeat-only";
 
 /// The object that owns a Dial that supervises no call the worker knows. Its name holds
 /// a `/`, which no call control id can.
@@ -67,6 +70,15 @@ pub fn dial_request(parent: Option<&str>, body: String, by: &str) -> Request {
         headers.push((CALL_HEADER.to_owned(), call.to_owned()));
     }
     internal("POST", route::DIAL.into(), headers, body.into_bytes())
+}
+
+/// A Dial for its own object, to be answered only if that object sent it already.
+pub fn repeated_dial_request(body: String, by: &str) -> Request {
+    let mut request = dial_request(None, body, by);
+    request
+        .headers
+        .push((REPEAT_ONLY_HEADER.to_owned(), "1".to_owned()));
+    request
 }
 
 /// A validated supervise body (`to`, `role`, `from`) for the call's object, asked for
@@ -186,6 +198,10 @@ where
         let command_id = body.get("command_id").and_then(Value::as_str);
         if let Some(answer) = self.repeated_dial(command_id.unwrap_or_default())? {
             return Ok(Err(answer));
+        }
+        if request.header(REPEAT_ONLY_HEADER).ok().flatten().is_some() {
+            let answer = Response::json(204, String::new());
+            return Ok(Err(answer.with_header(OUTCOME_HEADER, NOT_DIALED)));
         }
         Ok(Ok(Operation {
             spec: &DIAL,

@@ -19,7 +19,9 @@ mod outbox;
 mod planning;
 pub mod store;
 
-pub use dial::{dial_object, dial_request, supervise_request, SHOULD_RETRY_HEADER, UNKNOWN_CALL};
+pub use dial::{
+    dial_object, dial_request, repeated_dial_request, supervise_request, NOT_DIALED, UNKNOWN_CALL,
+};
 pub use links::{session_object, MAX_SESSION_LEGS};
 pub use operator::{random_uuid, COMMAND_ID_HEADER};
 

@@ -4,7 +4,6 @@
 
 use serde_json::{Map, Value};
 
-use super::dial::SHOULD_RETRY_HEADER;
 use super::store::{NewAction, Origin, Role};
 use super::CallObject;
 use crate::app::http::{Request, Response};
@@ -174,19 +173,19 @@ where
         };
         if succeeded {
             // The new leg is a call from here on; one its object could not take yet is
-            // given to it by the alarm.
+            // given to it by the alarm. Neither step may turn Telnyx's success into an
+            // error: a client would repeat a Dial that rang.
             if spec.is_dial() {
-                self.register_dials().await?;
+                if let Err(error) = self.register_dials().await {
+                    self.log_storage_error("the dialed leg is not registered yet", &error);
+                }
             }
             // What this call reports of itself, or a leg still to register.
-            self.wake().await?;
+            if let Err(error) = self.wake().await {
+                self.log_storage_error("alarm", &error);
+            }
         }
-        let answer = with_id(answer(sent));
-        Ok(if spec.is_dial() && !(200..300).contains(&answer.status) {
-            answer.with_header(SHOULD_RETRY_HEADER, "false")
-        } else {
-            answer
-        })
+        Ok(with_id(answer(sent)))
     }
 }
 

@@ -616,6 +616,15 @@ impl<S: ObjectStorage> Store<'_, S> {
         Ok(())
     }
 
+    /// Records that Telnyx may have run the action: its request was out with no answer.
+    pub fn mark_ran_maybe(&self, id: &str) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE actions SET ran_maybe = 1 WHERE id = ?",
+            &[id.into()],
+        )?;
+        Ok(())
+    }
+
     /// Keeps the action pending, to be sent again at `retry.at`; the last attempt's
     /// status and error show meanwhile.
     pub fn schedule_retry(&self, retry: &Retry<'_>) -> Result<(), StoreError> {
