@@ -6,14 +6,9 @@
 //! The development key's private half is published in this repository: a worker that
 //! trusts its public key trusts anyone. Use it with `wrangler dev` only.
 
-/// The realistic deliveries the tests send too.
-#[allow(dead_code)] // the example uses only part of it
-#[path = "../tests/support/deliveries.rs"]
-mod deliveries;
-
 use std::process::ExitCode;
 
-use deliveries::{body, Delivery, TRACKED_EVENT_TYPES};
+use telnyx_edge::simulator::deliveries::{body, Delivery, TRACKED_EVENT_TYPES};
 use telnyx_edge::simulator::signing::{unix_now, WebhookSigner};
 
 const USAGE: &str = "\

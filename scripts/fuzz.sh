@@ -21,7 +21,8 @@ if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 
-cargo run --quiet --example fuzz-seeds -- fuzz/corpus
+FUZZ_SEEDS_DIR="$PWD/fuzz/corpus" cargo test --quiet --test fuzz_regressions \
+  the_seeds_are_written_one_file_each -- --exact --nocapture
 mkdir -p fuzz/results
 status=0
 for target in "${targets[@]}"; do

@@ -1,5 +1,6 @@
 //! The fuzz targets' checks (`support::fuzzing`) on stable Rust: every seed, and every
 //! input a fuzzer ever crashed on (saved under `fuzz/regressions/{target}/`), must pass.
+//! `make fuzz` also has this suite write the seeds to `fuzz/corpus/` (`FUZZ_SEEDS_DIR`).
 
 mod support;
 
@@ -67,5 +68,30 @@ fn automations_seeds_and_regressions_pass() {
 fn every_target_has_seeds() {
     for target in TARGETS {
         assert!(seeds(target).len() >= 4, "{target}");
+    }
+}
+
+/// Writes every target's seeds, one file each, to `FUZZ_SEEDS_DIR/{target}/` (`make fuzz`
+/// sets it to `fuzz/corpus`), or to a scratch folder, and reads them back.
+#[test]
+fn the_seeds_are_written_one_file_each() {
+    let asked = std::env::var_os("FUZZ_SEEDS_DIR").map(PathBuf::from);
+    let dir = asked.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("telnyx-edge-fuzz-seeds-{}", std::process::id()))
+    });
+    for target in TARGETS {
+        let target_dir = dir.join(target);
+        std::fs::create_dir_all(&target_dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", target_dir.display()));
+        let inputs = seeds(target);
+        for (name, bytes) in &inputs {
+            let path = target_dir.join(name);
+            std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(&std::fs::read(&path).unwrap(), bytes, "{}", path.display());
+        }
+        println!("fuzz seeds: {} in {}", inputs.len(), target_dir.display());
+    }
+    if asked.is_none() {
+        std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     }
 }

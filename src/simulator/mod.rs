@@ -4,6 +4,7 @@
 //! it is never part of the Worker.
 //!
 //! - [`core`]: the simulator without I/O ([`core::Simulator`]).
+//! - [`deliveries`]: realistic single deliveries of any event type, for one-off sends.
 //! - [`http`]: it served over HTTP, delivering its webhooks ([`http::SimServer`]).
 //! - [`scenarios`]: whole calls played through it against a running worker.
 //! - [`signing`]: Telnyx's Ed25519 webhook signatures, with the published DEVELOPMENT key.
@@ -12,6 +13,7 @@
 
 pub mod cli;
 pub mod core;
+pub mod deliveries;
 pub mod http;
 pub mod loopback;
 pub mod scenarios;

@@ -1,7 +1,6 @@
 //! The fuzzers' starting inputs: every delivery in `spec/telnyx/events.json`, sample
 //! bodies for every action, and the shipped automation examples. Written to
-//! `fuzz/corpus/` by `cargo run --example fuzz-seeds`, and replayed by
-//! `tests/fuzz_regressions.rs`.
+//! `fuzz/corpus/` and replayed by `tests/fuzz_regressions.rs`.
 
 use super::deliveries::spec_events;
 use super::examples::{automations_json, EXAMPLES};
