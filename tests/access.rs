@@ -17,12 +17,11 @@ use hmac::{KeyInit, Mac};
 use pollster::block_on;
 use serde_json::{json, Value};
 
-use support::access::{claims, encode, header, key_set, NativeRs256, TestKey, AUD, TEAM};
+use support::access::{claims, encode, header, key_set, TestKey, AUD, TEAM};
 use support::harness::*;
 use support::secrets::leaks;
 use telnyx_edge::app::access::{KEYS_FRESH_MS, REFETCH_MS};
 use telnyx_edge::app::http::{Request, Response};
-use telnyx_edge::app::App;
 use telnyx_edge::ports::memory::ManualClock;
 use telnyx_edge::ports::{Clock, HttpClient, HttpError, HttpRequest, HttpResponse};
 
@@ -66,17 +65,7 @@ impl Harness {
         certs: &impl HttpClient,
         jwts: &[String],
     ) -> Vec<u16> {
-        self.with_objects(|objects| {
-            let app = App {
-                config: &self.config,
-                kv: &self.kv,
-                objects,
-                log: &self.log,
-                clock,
-                http: certs,
-                rs256: &NativeRs256,
-                access_keys: &self.access_keys,
-            };
+        self.with_app(clock, certs, |app| {
             let answers = jwts.iter().map(|jwt| app.handle(operator_request(jwt)));
             block_on(join_all(answers))
                 .into_iter()
@@ -390,17 +379,7 @@ fn a_fetch_dropped_half_way_leaves_no_one_waiting_on_it() {
         fetches: Cell::new(0),
     };
     let token = TestKey::first().valid(ANA, now_secs(&h));
-    h.with_objects(|objects| {
-        let app = App {
-            config: &h.config,
-            kv: &h.kv,
-            objects,
-            log: &h.log,
-            clock: &h.clock,
-            http: &certs,
-            rs256: &NativeRs256,
-            access_keys: &h.access_keys,
-        };
+    h.with_app(&h.clock, &certs, |app| {
         // The request goes away mid-fetch, as a closed connection's does.
         let mut fetching = pin!(app.handle(operator_request(&token)));
         let mut cx = Context::from_waker(Waker::noop());

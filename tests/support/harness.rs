@@ -14,7 +14,7 @@ use telnyx_edge::app::http::{Request, Response};
 use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::config::Config;
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
-use telnyx_edge::ports::Clock;
+use telnyx_edge::ports::{Clock, HttpClient};
 use telnyx_edge::simulator::signing::WebhookSigner;
 
 pub const API_KEY: &str = "KEY-pipeline-secret-api-key";
@@ -22,6 +22,9 @@ pub const API_KEY: &str = "KEY-pipeline-secret-api-key";
 pub const NOW: i64 = 1_757_944_931;
 pub const ADMIN_TOKEN: &str = "operator-token-for-pipeline-tests";
 pub const CALL: &str = "v3:u5OAKGEPT3Dx8SZSSDRWEMdNH2OripQhO9L9PL_PqJ4whcuhT6nAJA";
+
+/// The call objects of a harness, over its fake Telnyx.
+pub type HarnessObjects<'a> = MemoryObjects<'a, FakeTelnyxPort<'a>>;
 
 pub struct Harness {
     pub kv: MemoryKv,
@@ -86,10 +89,7 @@ impl Harness {
     }
 
     /// The `CALLS` namespace over this harness's ports, for `with`.
-    pub fn with_objects<T>(
-        &self,
-        with: impl FnOnce(&MemoryObjects<'_, FakeTelnyxPort<'_>>) -> T,
-    ) -> T {
+    pub fn with_objects<T>(&self, with: impl FnOnce(&HarnessObjects<'_>) -> T) -> T {
         let port = self.port();
         let objects = MemoryObjects {
             slots: &self.objects,
@@ -110,22 +110,33 @@ impl Harness {
         response
     }
 
-    /// Handles a request, and runs what it leaves for after its answer (`waitUntil`);
-    /// alarms stay set until [`Self::run_alarms`] or [`Self::advance`].
-    pub fn send_only(&self, request: Request) -> Response {
-        let handled = self.with_objects(|objects| {
-            let app = App {
+    /// The worker over this harness's ports, with `clock` and `http` of the caller's,
+    /// for `with`.
+    pub fn with_app<C: Clock, H: HttpClient, T>(
+        &self,
+        clock: &C,
+        http: &H,
+        with: impl FnOnce(&App<'_, MemoryKv, HarnessObjects<'_>, MemoryLog, C, H, NativeRs256>) -> T,
+    ) -> T {
+        self.with_objects(|objects| {
+            with(&App {
                 config: &self.config,
                 kv: &self.kv,
                 objects,
                 log: &self.log,
-                clock: &self.clock,
-                http: objects.http,
+                clock,
+                http,
                 rs256: &NativeRs256,
                 access_keys: &self.access_keys,
-            };
-            block_on(app.handle(request))
-        });
+            })
+        })
+    }
+
+    /// Handles a request, and runs what it leaves for after its answer (`waitUntil`);
+    /// alarms stay set until [`Self::run_alarms`] or [`Self::advance`].
+    pub fn send_only(&self, request: Request) -> Response {
+        let port = self.port();
+        let handled = self.with_app(&self.clock, &port, |app| block_on(app.handle(request)));
         if let Some(after) = handled.after {
             block_on(run_after(&self.kv, &self.log, after));
         }
