@@ -541,7 +541,12 @@ fn a_repeat_finds_a_dial_that_went_to_its_own_object_before_the_call_was_known()
     let body = json!({"to": SUPERVISOR, "from": "+13125550199", "connection_id": "c1",
         "supervise_call_control_id": later, "command_id": "client-cmd-early"});
     let first = leg_of(&h.dial(body.clone()));
-    assert!(h.slot(&dial_object("client-cmd-early")).is_some());
+    let own_object = h.slot(&dial_object("client-cmd-early")).unwrap();
+    assert!(
+        own_object.storage.tables().contains(&"actions".to_owned()),
+        "the first try went to the Dial's own object: {:?}",
+        own_object.storage.tables()
+    );
     h.deliver_for(later, "call.initiated", "later-initiated", 1);
     let again = leg_of(&h.dial(body));
     assert_eq!(first, again);

@@ -268,6 +268,26 @@ fn supervisors_follow_the_leg_and_nothing_reaches_the_supervised_call(ctx: &Ctx)
     );
 }
 
+/// A supervisor Dial with a `command_id` of the client's, sent while the supervised call
+/// is unknown (its own object takes it) and again once the call is known: one Dial.
+fn a_repeated_supervisor_dial_is_found_wherever_it_went(ctx: &Ctx) {
+    let call = "v3:e2e-known-only-later";
+    let body = json!({"to": SUPERVISOR, "from": "+13125550199",
+        "supervise_call_control_id": call, "command_id": "e2e-client-cmd-early"});
+    let first = leg_of(&ctx.request("POST", "/calls", Some(&body)));
+    assert_eq!(ctx.sent().len(), 1);
+    inbound(ctx, call);
+    let again = ctx.request("POST", "/calls", Some(&body));
+    assert_eq!(leg_of(&again), first);
+    assert!(ctx.sent().is_empty(), "Telnyx saw one Dial");
+    // One the call's own object sent is answered from there.
+    let body = json!({"to": SUPERVISOR, "from": "+13125550199",
+        "supervise_call_control_id": call, "command_id": "e2e-client-cmd-late"});
+    let first = leg_of(&ctx.request("POST", "/calls", Some(&body)));
+    assert_eq!(leg_of(&ctx.request("POST", "/calls", Some(&body))), first);
+    assert_eq!(ctx.sent().len(), 1);
+}
+
 fn the_legs_of_one_session_list_each_other(ctx: &Ctx) {
     let session = "e2e-shared-session";
     let in_session = |call: &str, event_type: &str, second: u32| {
@@ -413,7 +433,7 @@ fn main() -> ExitCode {
         telnyx: telnyx.fake.clone(),
     };
     type Case = fn(&Ctx);
-    let cases: [(&str, Case); 7] = [
+    let cases: [(&str, Case); 8] = [
         (
             "a_dial_reaches_telnyx_once_and_its_leg_is_a_call_at_once",
             a_dial_reaches_telnyx_once_and_its_leg_is_a_call_at_once,
@@ -429,6 +449,10 @@ fn main() -> ExitCode {
         (
             "supervisors_follow_the_leg_and_nothing_reaches_the_supervised_call",
             supervisors_follow_the_leg_and_nothing_reaches_the_supervised_call,
+        ),
+        (
+            "a_repeated_supervisor_dial_is_found_wherever_it_went",
+            a_repeated_supervisor_dial_is_found_wherever_it_went,
         ),
         (
             "the_legs_of_one_session_list_each_other",

@@ -59,8 +59,10 @@ pub struct AccessKeys {
     fetching: Cell<bool>,
 }
 
-/// Marks a fetch under way until dropped, so a request dropped mid-fetch cannot leave
-/// the others waiting on it.
+/// Marks a fetch under way until dropped, so a request dropped mid-fetch does not
+/// leave the others waiting on it. (A request the runtime cancels may never be
+/// dropped; then each waiter still stops after [`FETCH_TIMEOUT_MS`] of its own, and the
+/// next fetch, at most [`REFETCH_MS`] later, starts afresh.)
 struct Fetching<'a>(&'a AccessKeys);
 
 impl<'a> Fetching<'a> {

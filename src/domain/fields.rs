@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 /// What is wrong with a JSON text, or with a value read from one, and where. Not
 /// serde_json's own message: its `Display` can also print an I/O error, which alone
-/// keeps std's I/O error texts and their code in the bundle (about 1.5 KiB gzipped),
+/// keeps std's I/O error texts and their code in the bundle (about 1.1 KiB gzipped),
 /// and nothing here reads JSON from I/O.
 pub fn json_error(error: &serde_json::Error) -> String {
     use serde_json::error::Category;

@@ -200,7 +200,7 @@ where
             return Ok(Err(answer));
         }
         if request.header(REPEAT_ONLY_HEADER).ok().flatten().is_some() {
-            let answer = Response::json(204, String::new());
+            let answer = Response::json(200, String::new());
             return Ok(Err(answer.with_header(OUTCOME_HEADER, NOT_DIALED)));
         }
         Ok(Ok(Operation {
