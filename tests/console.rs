@@ -143,25 +143,30 @@ fn dialed_leg(requests: &[Recorded], dial: &Recorded) -> String {
     format!("v3:fake-leg-{}", position + 1)
 }
 
+/// The Dials that reached Telnyx, in order.
+fn dials(requests: &[Recorded]) -> Vec<&Recorded> {
+    requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v2/calls")
+        .collect()
+}
+
+/// What a supervisor Dial asked for: `[to, supervisor_role, supervise_call_control_id]`.
+fn supervisor_dial(dial: &Recorded) -> Value {
+    let body = dial.json();
+    json!([
+        body["to"],
+        body["supervisor_role"],
+        body["supervise_call_control_id"]
+    ])
+}
+
 /// What reached Telnyx of supervision: two Dials of a supervisor leg onto the call
 /// (Monitor, then Barge once the first leg hung up), the first leg's role switches and
 /// its hangup (Leave), and nothing of it at the call's own action URLs.
 fn check_supervision(requests: &[Recorded]) -> Result<(), String> {
-    let dials: Vec<&Recorded> = requests
-        .iter()
-        .filter(|r| r.method == "POST" && r.path == "/v2/calls")
-        .collect();
-    let asked: Vec<Value> = dials
-        .iter()
-        .map(|dial| {
-            let body = dial.json();
-            json!([
-                body["to"],
-                body["supervisor_role"],
-                body["supervise_call_control_id"]
-            ])
-        })
-        .collect();
+    let dials = dials(requests);
+    let asked: Vec<Value> = dials.iter().map(|dial| supervisor_dial(dial)).collect();
     let expected = ["monitor", "barge"].map(|role| json!([SUPERVISOR, role, CALL]));
     if asked != expected {
         return Err(format!(
@@ -429,18 +434,7 @@ fn access_run(browser: &Browser) -> Result<(), String> {
         .iter()
         .map(|body| body["digits"].clone())
         .collect();
-    let dials: Vec<Value> = requests
-        .iter()
-        .filter(|r| r.method == "POST" && r.path == "/v2/calls")
-        .map(|dial| {
-            let body = dial.json();
-            json!([
-                body["to"],
-                body["supervisor_role"],
-                body["supervise_call_control_id"]
-            ])
-        })
-        .collect();
+    let dials: Vec<Value> = dials(&requests).into_iter().map(supervisor_dial).collect();
     if dtmf != [json!("1")]
         || dials != [json!([SUPERVISOR, "monitor", CALL])]
         || requests.len() != 2

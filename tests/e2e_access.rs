@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use support::access::{claims, header, key_set, TestKey, AUD};
 use support::deliveries::call_event;
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer};
-use support::json_http::exchange;
+use support::json_http::{deliver_signed, exchange};
 use support::runner::run_case;
 use support::secrets::leaks;
 use support::wrangler::WranglerDev;
@@ -109,19 +109,8 @@ impl Ctx {
     }
 
     fn deliver(&self, body: &Value) {
-        let bytes = body.to_string().into_bytes();
-        let mut request = self
-            .agent
-            .post(&format!("{}/webhooks/telnyx", self.base_url));
-        for (name, value) in self.signer.headers(unix_now(), &bytes) {
-            request = request.set(&name, &value);
-        }
-        let status = match request.send_bytes(&bytes) {
-            Ok(response) => response.status(),
-            Err(ureq::Error::Status(status, _)) => status,
-            Err(error) => panic!("webhook: {error}"),
-        };
-        assert_eq!(status, 200);
+        let answer = deliver_signed(&self.agent, &self.base_url, &self.signer, body);
+        assert_eq!(answer.0, 200, "{}", answer.1);
     }
 }
 

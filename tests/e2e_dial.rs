@@ -13,12 +13,12 @@ use serde_json::{json, Value};
 
 use support::deliveries::{call_event, set_payload};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply};
-use support::json_http::exchange;
+use support::json_http::{deliver_signed, exchange};
 use support::runner::run_case;
 use support::secrets::leaks;
 use support::wrangler::WranglerDev;
 use telnyx_edge::domain::automations::command_id;
-use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
+use telnyx_edge::simulator::signing::{WebhookSigner, END_TO_END_SEED};
 
 const ADMIN_TOKEN: &str = "e2e-dial-admin-token-93c1";
 const API_KEY: &str = "e2e-dial-api-key-41aa";
@@ -44,20 +44,8 @@ impl Ctx {
     }
 
     fn deliver(&self, body: &Value) {
-        let bytes = body.to_string().into_bytes();
-        let mut request = self
-            .agent
-            .post(&format!("{}/webhooks/telnyx", self.base_url))
-            .set("content-type", "application/json");
-        for (name, value) in self.signer.headers(unix_now(), &bytes) {
-            request = request.set(&name, &value);
-        }
-        let status = match request.send_bytes(&bytes) {
-            Ok(response) => response.status(),
-            Err(ureq::Error::Status(status, _)) => status,
-            Err(error) => panic!("webhook: {error}"),
-        };
-        assert_eq!(status, 200);
+        let answer = deliver_signed(&self.agent, &self.base_url, &self.signer, body);
+        assert_eq!(answer.0, 200, "{}", answer.1);
     }
 
     fn event(&self, call: &str, event_type: &str, id: &str, second: u32) {
