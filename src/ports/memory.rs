@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::{kv_limits, KvStore, ListPage, ListedKey, LogLine, Logger, PutOptions, StoreError};
 use serde_json::Value;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredValue {
     pub value: String,
     pub metadata: Option<Value>,
@@ -85,6 +85,16 @@ impl MemoryKv {
     /// Smaller list pages, to exercise cursors without a thousand keys.
     pub fn set_list_page_size(&self, size: usize) {
         self.list_page_size.set(Some(size));
+    }
+
+    /// Every entry, expired or not.
+    pub fn entries(&self) -> BTreeMap<String, StoredValue> {
+        self.entries.borrow().clone()
+    }
+
+    /// Puts an entry back as it was stored (a fixture), without counting a write.
+    pub fn restore(&self, key: &str, value: StoredValue) {
+        self.entries.borrow_mut().insert(key.to_owned(), value);
     }
 
     pub fn keys(&self) -> Vec<String> {

@@ -57,6 +57,30 @@ impl ObjectSlots {
         Rc::clone(slot)
     }
 
+    /// Every object's storage, by name ([`SqliteStorage::export`]).
+    pub fn export(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.slots
+            .borrow()
+            .iter()
+            .map(|(name, slot)| (name.clone(), slot.storage.export()))
+            .collect()
+    }
+
+    /// Objects whose storage [`Self::export`] wrote, as a restarted runtime finds them.
+    pub fn import(&self, exported: &serde_json::Map<String, serde_json::Value>) {
+        let mut slots = self.slots.borrow_mut();
+        for (name, storage) in exported {
+            slots.insert(
+                name.clone(),
+                Rc::new(Slot {
+                    storage: SqliteStorage::import(storage),
+                    memory: RefCell::new(Rc::default()),
+                    invocations: Cell::new(0),
+                }),
+            );
+        }
+    }
+
     /// Objects that stored anything.
     pub fn with_tables(&self) -> Vec<String> {
         self.slots

@@ -131,6 +131,82 @@ impl SqliteStorage {
         text
     }
 
+    /// Every table as its `CREATE` statement and its rows (columns by name), and the
+    /// alarm: what a stored object is, for fixtures that later versions must read.
+    pub fn export(&self) -> Value {
+        let connection = self.connection.borrow();
+        let mut statement = connection
+            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .expect("sqlite_master");
+        let tables: Vec<(String, String)> = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("tables")
+            .filter_map(Result::ok)
+            .collect();
+        let mut exported = Vec::new();
+        for (name, sql) in tables {
+            let mut statement = connection
+                .prepare(&format!("SELECT * FROM {name}"))
+                .expect("a table");
+            let columns: Vec<String> = statement.column_names().map(str::to_owned).collect();
+            let mut rows = statement.query([]).expect("rows");
+            let mut values = Vec::new();
+            while let Ok(Some(row)) = rows.next() {
+                let mut object = Map::new();
+                for (index, column) in columns.iter().enumerate() {
+                    object.insert(
+                        column.clone(),
+                        json_of(row.get_ref(index).expect("a column")),
+                    );
+                }
+                values.push(Value::Object(object));
+            }
+            exported.push(serde_json::json!({"name": name, "sql": sql, "rows": values}));
+        }
+        serde_json::json!({"alarm": self.alarm.get(), "tables": exported})
+    }
+
+    /// An object's storage as [`Self::export`] wrote it.
+    pub fn import(exported: &Value) -> Self {
+        let storage = Self::new();
+        {
+            let connection = storage.connection.borrow();
+            for table in exported["tables"].as_array().expect("tables") {
+                connection
+                    .execute_batch(table["sql"].as_str().expect("sql"))
+                    .expect("the table is created");
+                let name = table["name"].as_str().expect("name");
+                for row in table["rows"].as_array().expect("rows") {
+                    let row = row.as_object().expect("a row");
+                    let columns: Vec<&str> = row.keys().map(String::as_str).collect();
+                    let values: Vec<rusqlite::types::Value> = row
+                        .values()
+                        .map(|value| match value {
+                            Value::Null => rusqlite::types::Value::Null,
+                            Value::Number(n) => {
+                                rusqlite::types::Value::Integer(n.as_i64().expect("an integer"))
+                            }
+                            Value::String(text) => rusqlite::types::Value::Text(text.clone()),
+                            other => panic!("a column holds {other}"),
+                        })
+                        .collect();
+                    let placeholders = vec!["?"; columns.len()].join(", ");
+                    connection
+                        .execute(
+                            &format!(
+                                "INSERT INTO {name} ({}) VALUES ({placeholders})",
+                                columns.join(", ")
+                            ),
+                            rusqlite::params_from_iter(values),
+                        )
+                        .expect("the row is stored");
+                }
+            }
+        }
+        storage.alarm.set(exported["alarm"].as_i64());
+        storage
+    }
+
     fn count(&self, change: impl FnOnce(&mut StorageCounts)) {
         let mut counts = self.counts.get();
         change(&mut counts);
