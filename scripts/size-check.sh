@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The bundle-size check of `make test`: fails when the gzipped wasm + JS grows past the
-# 200 KiB budget (bench/README.md says what the bundle is made of and what was cut).
+# The bundle-size check of `make test`: a guard against runaway growth, not a goal.
+# Fails when the gzipped wasm + JS passes 1 MiB (Cloudflare allows far more; cold
+# start is what `make bench` measures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_KIB=${BUNDLE_CEILING_KIB:-200}
+CEILING_KIB=${BUNDLE_CEILING_KIB:-1024}
 wasm=build/index_bg.wasm
 js=build/index.js
 for file in "$wasm" "$js"; do
@@ -12,7 +13,7 @@ done
 bytes=$(( $(gzip -9 -c "$wasm" | wc -c) + $(gzip -9 -c "$js" | wc -c) ))
 kib=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1024 }')
 if [ "$bytes" -gt $(( CEILING_KIB * 1024 )) ]; then
-  echo "size-check: the gzipped bundle is $kib KiB, over the $CEILING_KIB KiB budget" >&2
+  echo "size-check: the gzipped bundle is $kib KiB, over the $CEILING_KIB KiB ceiling" >&2
   exit 1
 fi
-echo "size-check: gzipped bundle $kib KiB (budget $CEILING_KIB KiB)"
+echo "size-check: gzipped bundle $kib KiB (ceiling $CEILING_KIB KiB)"

@@ -343,6 +343,56 @@ fn operator_api_wants_the_bearer_token(ctx: &Ctx) {
     assert_eq!(ctx.get_call("v3:e2e-never-seen").status, 404);
 }
 
+/// A request that panics kills its instance: `worker`'s panic hook marks it, its shim
+/// builds a new one, and the next requests, to the Worker and to a call's object, are
+/// served. `GET /debug/panic` panics only with `DEBUG_PANIC` set and the operator's
+/// token; otherwise it is an unknown path.
+fn a_request_that_panics_leaves_the_next_ones_served(ctx: &Ctx) {
+    let call = "v3:e2e-after-panic";
+    assert_eq!(
+        ctx.deliver(&event(call, "call.initiated", "e2e-panic-1", 1))
+            .status,
+        200
+    );
+    assert_eq!(
+        ctx.call("GET", "/debug/panic", &[], b"").status,
+        404,
+        "no token"
+    );
+    let auth = [("authorization".to_string(), format!("Bearer {ADMIN_TOKEN}"))];
+    let panicked = ctx.call("GET", "/debug/panic", &auth, b"");
+    assert_eq!(panicked.status, 500, "{}", panicked.body);
+    assert_eq!(ctx.call("GET", "/health", &[], b"").status, 200);
+    let answered = ctx.deliver(&event(call, "call.answered", "e2e-panic-2", 2));
+    assert_eq!(answered.json()["status"], "accepted", "{}", answered.body);
+    assert_eq!(ctx.state(call)["status"], "answered");
+    // wrangler prints what the runtime logs as it arrives from the inspector.
+    let logged = |text: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if ctx.worker.lock().unwrap().log().contains(text) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    assert!(
+        logged("Critical Error: Rust panic"),
+        "worker's hook logged it"
+    );
+    assert!(
+        logged("GET /debug/panic with DEBUG_PANIC set") && logged("Stack:"),
+        "console_error_panic_hook logged the message with the JavaScript stack"
+    );
+    assert!(
+        logged("Reinitializing Wasm application"),
+        "the instance was reset"
+    );
+}
+
 fn siprec_failure_under_the_call_prefix(ctx: &Ctx) {
     let call = "v3:e2e-siprec";
     ctx.deliver(&event(call, "call.siprec.failed", "e2e-siprec-1", 1));
@@ -1060,6 +1110,10 @@ const CASES: &[(&str, Case)] = &[
         "telnyx_failures_are_retried_passed_back_and_recorded",
         telnyx_failures_are_retried_passed_back_and_recorded,
     ),
+    (
+        "a_request_that_panics_leaves_the_next_ones_served",
+        a_request_that_panics_leaves_the_next_ones_served,
+    ),
 ];
 
 fn run(name: &str, case: impl FnOnce()) -> bool {
@@ -1138,6 +1192,7 @@ fn main() -> ExitCode {
             ("TELNYX_API_KEY", API_KEY.to_owned()),
             ("TELNYX_API_BASE", telnyx.api_base.clone()),
             ("WEBHOOK_TOLERANCE_SECS", "300".to_owned()),
+            ("DEBUG_PANIC", "true".to_owned()),
         ];
         // `Some("")` overrides whatever a developer's .dev.vars holds; `None` leaves the
         // rules to the TOML table (which a .dev.vars AUTOMATIONS would override).

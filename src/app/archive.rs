@@ -85,6 +85,10 @@ fn json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|_| StoreError::unwritable("record"))
 }
 
+fn metadata(entry: &IndexEntry) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(entry).map_err(|_| StoreError::unwritable("index entry"))
+}
+
 /// Writes the call's index entry. Numbers too long for KV's metadata limit are left
 /// out of it rather than failing the entry.
 pub async fn put_index(
@@ -92,14 +96,16 @@ pub async fn put_index(
     started_ms: i64,
     entry: &IndexEntry,
 ) -> Result<(), StoreError> {
-    let mut metadata = json(entry)?;
-    if metadata.len() > kv_limits::MAX_METADATA_BYTES {
-        metadata = json(&IndexEntry {
+    let fits = json(entry)?.len() <= kv_limits::MAX_METADATA_BYTES;
+    let metadata = if fits {
+        metadata(entry)?
+    } else {
+        metadata(&IndexEntry {
             from: None,
             to: None,
             ..entry.clone()
-        })?;
-    }
+        })?
+    };
     kv.put(
         &index_key(started_ms, &entry.call_control_id),
         "",

@@ -3,9 +3,10 @@
 //! second or two locally and by KV's propagation (up to a minute) across locations; a
 //! call's own `GET /calls/{id}` never lags.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::archive::INDEX_PREFIX;
+use super::archive::{IndexEntry, INDEX_PREFIX};
 use super::http::{Request, Response};
 use super::App;
 use crate::domain::problem::Problem;
@@ -111,17 +112,23 @@ fn is_cursor(text: &str) -> bool {
     !text.is_empty() && text.len() <= MAX_CURSOR_BYTES && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// An index entry's metadata (an [`super::archive::IndexEntry`]) as a row of the list,
-/// if the filter shows it. The row is the metadata's own JSON text, checked to be an
-/// object: read as a `Value` and passed on as written, with no struct of its own to
-/// decode and encode again in the bundle.
-fn row(metadata: &str, filter: StatusFilter) -> Option<&str> {
-    let Ok(Value::Object(entry)) = serde_json::from_slice::<Value>(metadata.as_bytes()) else {
-        return None;
-    };
-    filter
-        .admits(entry.get("status").and_then(Value::as_str))
-        .then_some(metadata)
+/// An index entry's metadata as a row of the list, if the filter shows it; metadata
+/// that is not an entry (none, or of another shape) shows nothing.
+fn row(metadata: Option<&Value>, filter: StatusFilter) -> Option<IndexEntry> {
+    let entry = IndexEntry::deserialize(metadata?).ok()?;
+    filter.admits(Some(entry.status.as_str())).then_some(entry)
+}
+
+/// The answer of `GET /calls`.
+#[derive(Serialize)]
+struct CallList {
+    data: Vec<IndexEntry>,
+    meta: ListMeta,
+}
+
+#[derive(Serialize)]
+struct ListMeta {
+    cursor: Option<String>,
 }
 
 impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
@@ -138,7 +145,7 @@ where
             Ok(query) => query,
             Err(problem) => return problem.into(),
         };
-        let mut data: Vec<String> = Vec::new();
+        let mut data: Vec<IndexEntry> = Vec::new();
         let mut cursor = query.cursor.clone();
         // Each page asks for no more keys than are still wanted, so KV's cursor after
         // it is exactly where the next request goes on.
@@ -155,24 +162,20 @@ where
                 }
             };
             data.extend(
-                page.keys.iter().filter_map(|key| {
-                    row(key.metadata.as_deref()?, query.status).map(str::to_owned)
-                }),
+                page.keys
+                    .iter()
+                    .filter_map(|key| row(key.metadata.as_ref(), query.status)),
             );
             cursor = page.cursor;
             if cursor.is_none() || data.len() >= query.limit {
                 break;
             }
         }
-        // Each row is a JSON object already; the cursor is written by serde_json.
-        let cursor = serde_json::to_string(&cursor).unwrap_or_else(|_| "null".into());
-        Response::json(
-            200,
-            format!(
-                "{{\"data\":[{}],\"meta\":{{\"cursor\":{cursor}}}}}",
-                data.join(",")
-            ),
-        )
+        let list = CallList {
+            data,
+            meta: ListMeta { cursor },
+        };
+        Response::json(200, serde_json::to_string(&list).unwrap_or_default())
     }
 
     /// A list KV refused. When the first list of a request carried the caller's cursor,
@@ -273,11 +276,20 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_objects_passed_on_as_written() {
-        let entry = r#"{"call_control_id":"v3:a","status":"hangup"}"#;
-        assert_eq!(row(entry, StatusFilter::Ended), Some(entry));
-        assert_eq!(row(entry, StatusFilter::Live), None);
-        assert_eq!(row("[1]", StatusFilter::All), None);
-        assert_eq!(row("{", StatusFilter::All), None);
+    fn rows_are_index_entries_the_filter_admits() {
+        let entry = serde_json::json!({"call_control_id": "v3:a", "from": null, "to": null,
+            "status": "hangup", "started_at": "2025-09-15T14:02:11.104Z", "updated_at": null});
+        let read = row(Some(&entry), StatusFilter::Ended).unwrap();
+        assert_eq!(serde_json::to_value(&read).unwrap(), entry);
+        assert_eq!(row(Some(&entry), StatusFilter::Live), None);
+        assert_eq!(row(Some(&serde_json::json!([1])), StatusFilter::All), None);
+        assert_eq!(
+            row(
+                Some(&serde_json::json!({"status": "hangup"})),
+                StatusFilter::All
+            ),
+            None
+        );
+        assert_eq!(row(None, StatusFilter::All), None);
     }
 }

@@ -22,9 +22,12 @@ pub const FORWARD_SECRET_VAR: &str = "FORWARD_SECRET";
 pub const CONNECTION_ID_VAR: &str = "TELNYX_CONNECTION_ID";
 pub const ACCESS_TEAM_DOMAIN_VAR: &str = "ACCESS_TEAM_DOMAIN";
 pub const ACCESS_AUD_VAR: &str = "ACCESS_AUD";
+/// Development only: `true` opens `GET /debug/panic` to the operator (the edge's
+/// panic-recovery test).
+pub const DEBUG_PANIC_VAR: &str = "DEBUG_PANIC";
 
 /// Every var the configuration reads.
-pub const VARS: [&str; 12] = [
+pub const VARS: [&str; 13] = [
     PUBLIC_KEY_VAR,
     API_KEY_VAR,
     API_BASE_VAR,
@@ -37,6 +40,7 @@ pub const VARS: [&str; 12] = [
     CONNECTION_ID_VAR,
     ACCESS_TEAM_DOMAIN_VAR,
     ACCESS_AUD_VAR,
+    DEBUG_PANIC_VAR,
 ];
 
 /// The configuration built once per set of var values: parsing keys (point
@@ -84,6 +88,8 @@ pub struct Config {
     /// `Ok(None)`: nothing is forwarded. Unusable settings forward nothing and are
     /// reported; webhooks are still accepted.
     pub forward: Result<Option<ForwardConfig>, Vec<String>>,
+    /// `DEBUG_PANIC` is `true`.
+    pub debug_panic: bool,
 }
 
 impl Config {
@@ -118,6 +124,7 @@ impl Config {
                 var(FORWARD_EVENTS_VAR).as_deref(),
                 var(FORWARD_SECRET_VAR).as_deref(),
             ),
+            debug_panic: var(DEBUG_PANIC_VAR).is_some_and(|value| value.trim() == "true"),
         }
     }
 

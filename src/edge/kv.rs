@@ -1,81 +1,41 @@
-//! The KV port over the Workers KV binding, called directly: option objects are built
-//! as JavaScript objects, and metadata goes in and comes out as JSON, through the
-//! runtime's own `JSON`.
+//! The KV port over `worker`'s `KvStore`: values as text, a TTL on every put, and the
+//! metadata `list` returns with each key.
 
-use js_sys::futures::JsFuture;
-use js_sys::{Array, Object, Promise, Reflect, JSON};
-use wasm_bindgen::prelude::*;
+use worker::kv::{KvError, KvStore};
 
-use super::js_error_text;
-use crate::ports::{KvStore, ListPage, ListedKey, PutOptions, StoreError};
+use super::error_text;
+use crate::ports::{KvStore as KvPort, ListPage, ListedKey, PutOptions, StoreError};
 
-#[wasm_bindgen]
-extern "C" {
-    /// A KV namespace binding (`env.CALL_STATE`).
-    pub type KvNamespace;
+pub struct WorkerKv(pub KvStore);
 
-    /// `get(key, type)`: a string or null.
-    #[wasm_bindgen(method, catch)]
-    fn get(this: &KvNamespace, key: &str, value_type: &str) -> Result<Promise, JsValue>;
-
-    #[wasm_bindgen(method, catch)]
-    fn put(
-        this: &KvNamespace,
-        key: &str,
-        value: &str,
-        options: &JsValue,
-    ) -> Result<Promise, JsValue>;
-
-    #[wasm_bindgen(method, catch)]
-    fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
-
-    #[wasm_bindgen(method, catch)]
-    fn list(this: &KvNamespace, options: &JsValue) -> Result<Promise, JsValue>;
+/// A KV error as the runtime's own message, not as a debug dump of the value thrown.
+fn store_error(error: KvError) -> StoreError {
+    let error = match error {
+        KvError::JavaScript(thrown) => worker::Error::from(thrown),
+        other => worker::Error::from(other),
+    };
+    StoreError(error_text(&error))
 }
 
-pub struct WorkerKv(pub KvNamespace);
-
-fn store_error(error: JsValue) -> StoreError {
-    StoreError(js_error_text(&error))
-}
-
-/// Awaits a KV call's promise.
-async fn settle(call: Result<Promise, JsValue>) -> Result<JsValue, StoreError> {
-    JsFuture::from(call.map_err(store_error)?)
-        .await
-        .map_err(store_error)
-}
-
-/// Sets a property of an option object.
-fn set(object: &Object, name: &str, value: &JsValue) -> Result<(), StoreError> {
-    Reflect::set(object, &JsValue::from_str(name), value).map_err(store_error)?;
-    Ok(())
-}
-
-impl KvStore for WorkerKv {
+impl KvPort for WorkerKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let value = settle(self.0.get(key, "text")).await?;
-        Ok(value.as_string())
+        self.0.get(key).text().await.map_err(store_error)
     }
 
     async fn put(&self, key: &str, value: &str, options: PutOptions) -> Result<(), StoreError> {
-        let put_options = Object::new();
-        set(
-            &put_options,
-            "expirationTtl",
-            &JsValue::from_f64(options.ttl_secs as f64),
-        )?;
+        let mut put = self
+            .0
+            .put(key, value)
+            .map_err(store_error)?
+            .expiration_ttl(options.ttl_secs);
         if let Some(metadata) = options.metadata {
-            let metadata = JSON::parse(&metadata).map_err(store_error)?;
-            set(&put_options, "metadata", &metadata)?;
+            put = put.metadata(metadata).map_err(store_error)?;
         }
-        settle(self.0.put(key, value, &put_options)).await?;
-        Ok(())
+        put.execute().await.map_err(store_error)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        settle(self.0.delete(key)).await?;
-        Ok(())
+        self.0.delete(key).await.map_err(store_error)
     }
 
     async fn list(
@@ -84,36 +44,24 @@ impl KvStore for WorkerKv {
         limit: usize,
         cursor: Option<String>,
     ) -> Result<ListPage, StoreError> {
-        let options = Object::new();
-        set(&options, "prefix", &JsValue::from_str(prefix))?;
-        set(&options, "limit", &JsValue::from_f64(limit as f64))?;
+        let mut list = self.0.list().prefix(prefix.to_owned()).limit(limit as u64);
         if let Some(cursor) = cursor {
-            set(&options, "cursor", &JsValue::from_str(&cursor))?;
+            list = list.cursor(cursor);
         }
-        let page = settle(self.0.list(&options)).await?;
-        let field = |object: &JsValue, name: &str| {
-            Reflect::get(object, &JsValue::from_str(name)).map_err(store_error)
-        };
-        let mut keys = Vec::new();
-        for key in Array::from(&field(&page, "keys")?).iter() {
-            let metadata = field(&key, "metadata")?;
-            keys.push(ListedKey {
-                name: field(&key, "name")?.as_string().unwrap_or_default(),
-                // The metadata as the JSON text it was written as.
-                metadata: if metadata.is_object() {
-                    JSON::stringify(&metadata).map_err(store_error)?.as_string()
-                } else {
-                    None
-                },
-            });
-        }
-        let complete = field(&page, "list_complete")?.is_truthy();
+        let page = list.execute().await.map_err(store_error)?;
         Ok(ListPage {
-            keys,
-            cursor: if complete {
+            keys: page
+                .keys
+                .into_iter()
+                .map(|key| ListedKey {
+                    name: key.name,
+                    metadata: key.metadata,
+                })
+                .collect(),
+            cursor: if page.list_complete {
                 None
             } else {
-                field(&page, "cursor")?.as_string()
+                page.cursor
             },
         })
     }

@@ -1,14 +1,16 @@
 //! The open streams of a call's states (`GET /calls/{id}/live`), kept in the call's
-//! object: each is the writable side of a `TransformStream` whose readable side is the
-//! response body. After every request and alarm the object offers its state; a state
-//! unchanged since the last offer is not sent again.
+//! object: each is the writable side of a `TransformStream` (web-sys: `worker` has no
+//! wrapper for it) whose readable side is the response body. After every request and
+//! alarm the object offers its state; a state unchanged since the last offer is not
+//! sent again.
 
 use std::cell::RefCell;
 
-use js_sys::{Promise, Uint8Array};
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsValue;
-use web_sys::{Headers, ResponseInit, TransformStream, WritableStreamDefaultWriter};
+use worker::js_sys::{Promise, Uint8Array};
+use worker::wasm_bindgen::closure::Closure;
+use worker::wasm_bindgen::JsValue;
+use worker::web_sys::{TransformStream, WritableStreamDefaultWriter};
+use worker::{Headers, ResponseBuilder};
 
 use crate::app::object::MAX_LIVE_STREAMS;
 
@@ -33,7 +35,7 @@ impl LiveStreams {
     }
 
     /// A new stream that starts with `first`: the response to answer with.
-    pub fn open(&self, first: &str) -> Result<Result<web_sys::Response, Full>, JsValue> {
+    pub fn open(&self, first: &str) -> worker::Result<Result<worker::Response, Full>> {
         self.prune();
         if self.writers.borrow().len() >= MAX_LIVE_STREAMS {
             return Ok(Err(Full));
@@ -44,19 +46,14 @@ impl LiveStreams {
         let writer = pipe.writable().get_writer()?;
         write(&writer, first);
         self.writers.borrow_mut().push(writer);
-        let headers = Headers::new()?;
+        let headers = Headers::new();
         headers.set("content-type", "text/event-stream; charset=utf-8")?;
         headers.set("cache-control", "no-store")?;
         headers.set("x-accel-buffering", "no")?;
-        let init = ResponseInit::new();
-        init.set_status(200);
-        init.set_headers(&headers);
-        Ok(Ok(
-            web_sys::Response::new_with_opt_readable_stream_and_init(
-                Some(&pipe.readable()),
-                &init,
-            )?,
-        ))
+        Ok(Ok(ResponseBuilder::new()
+            .with_status(200)
+            .with_headers(headers)
+            .stream(pipe.readable())))
     }
 
     /// Sends `frame` to every open stream unless it is the one sent last.

@@ -1,54 +1,49 @@
-//! The `CALLS` Durable Object class and its two ports: the object's SQLite storage and
-//! alarm ([`DurableStorage`]), and the namespace the Worker reaches objects through
-//! ([`WorkerObjects`]). Both call the runtime's bindings directly.
+//! The `CALLS` Durable Object class (`#[durable_object]`) and its two ports: the
+//! object's SQLite storage and alarm ([`DurableStorage`], over `worker`'s `Storage`
+//! and `SqlStorage`), and the namespace the Worker reaches objects through
+//! ([`WorkerObjects`]).
 
-use js_sys::futures::JsFuture;
-use js_sys::{Array, Date, Object, Uint8Array, JSON};
 use std::rc::Rc;
-use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Headers, RequestInit};
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+// `#[durable_object]`'s expansion names `wasm_bindgen` unqualified.
+use worker::wasm_bindgen;
+use worker::{
+    durable_object, DurableObject, Env, Headers, Method, ObjectNamespace, RequestInit, SqlCursor,
+    SqlStorage, SqlStorageValue, State, Storage,
+};
 
 use super::http::{WorkerClock, WorkerFetch};
 use super::kv::WorkerKv;
 use super::live::LiveStreams;
-use super::runtime::{
-    DurableObjectNamespace, DurableObjectState, DurableObjectStorage, Env, SqlStorage,
-    SqlStorageCursor,
-};
-use super::{config, into_worker_response, js_error_text, read_request_body, ConsoleLog};
+use super::{config, into_worker_response, read_object_request, store_error, ConsoleLog};
 use crate::app::http::{Request, Response};
 use crate::app::object::{
     route, CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, FIRST_EVENT_HEADER,
     MAX_LIVE_STREAMS, OUTCOME_HEADER,
 };
 use crate::domain::config::Config;
-use crate::domain::fields::json_error;
 use crate::domain::problem::Problem;
-use crate::ports::{CallObjects, ObjectStorage, SqlParam, SqlRow, StoreError};
-use serde_json::Value;
+use crate::ports::{CallObjects, ObjectStorage, SqlParam, StoreError};
 
-fn store_error(error: JsValue) -> StoreError {
-    StoreError(js_error_text(&error))
-}
-
-/// A call object's storage: `ctx.storage` and its `sql`.
+/// A call object's storage: its SQLite database and its alarm.
 pub struct DurableStorage {
-    storage: DurableObjectStorage,
+    storage: Storage,
     sql: SqlStorage,
 }
 
 impl DurableStorage {
-    fn exec(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<SqlStorageCursor, StoreError> {
-        let bindings: Array = params
+    fn exec(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<SqlCursor, StoreError> {
+        let bindings = params
             .iter()
             .map(|param| match param {
-                SqlParam::Null => JsValue::NULL,
+                SqlParam::Null => SqlStorageValue::Null,
                 // Every integer stored is far below 2^53 (times in milliseconds, counts).
-                SqlParam::Int(n) => JsValue::from_f64(*n as f64),
-                SqlParam::Text(text) => JsValue::from_str(text),
+                SqlParam::Int(n) => SqlStorageValue::Integer(*n),
+                SqlParam::Text(text) => SqlStorageValue::String((*text).to_owned()),
             })
-            .collect();
+            .collect::<Vec<_>>();
         self.sql.exec(sql, bindings).map_err(store_error)
     }
 }
@@ -57,99 +52,50 @@ impl ObjectStorage for DurableStorage {
     fn execute(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<u64, StoreError> {
         let cursor = self.exec(sql, params)?;
         // Runs the statement to its end, so the count is complete.
-        let _ = cursor.to_array();
+        for row in cursor.raw() {
+            row.map_err(store_error)?;
+        }
         Ok(cursor.rows_written() as u64)
     }
 
     fn execute_script(&self, sql: &str) -> Result<(), StoreError> {
         // The runtime's `exec` runs every statement of a script.
-        let _ = self.exec(sql, &[])?.to_array();
-        Ok(())
+        self.execute(sql, &[]).map(|_| ())
     }
 
-    fn query(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Vec<SqlRow>, StoreError> {
-        let rows = self.exec(sql, params)?.to_array();
-        let text = JSON::stringify(&rows)
-            .map_err(store_error)?
-            .as_string()
-            .unwrap_or_default();
-        // Read as a `Value`: `Vec<SqlRow>`'s derived reader would bring serde's
-        // `Unexpected` messages, and with them float formatting (domain::fields).
-        let rows = match serde_json::from_slice(text.as_bytes()) {
-            Ok(Value::Array(rows)) => rows,
-            Ok(_) => return Err(StoreError("unreadable rows: not an array".into())),
-            Err(e) => return Err(StoreError(format!("unreadable rows: {}", json_error(&e)))),
-        };
-        rows.into_iter()
-            .map(|row| match row {
-                Value::Object(row) => Ok(row),
-                _ => Err(StoreError("unreadable rows: a row is not an object".into())),
-            })
-            .collect()
+    fn query<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> Result<Vec<T>, StoreError> {
+        self.exec(sql, params)?
+            .to_array()
+            .map_err(|error| StoreError(format!("unreadable rows: {}", super::error_text(&error))))
     }
 
     async fn get_alarm(&self) -> Result<Option<i64>, StoreError> {
-        let promise = self.storage.get_alarm(Object::new()).map_err(store_error)?;
-        let at = JsFuture::from(promise).await.map_err(store_error)?;
-        Ok(at.as_f64().map(|millis| millis as i64))
+        self.storage.get_alarm().await.map_err(store_error)
     }
 
     async fn set_alarm(&self, at_millis: i64) -> Result<(), StoreError> {
-        let when = Date::new(&JsValue::from_f64(at_millis as f64));
-        let promise = self
-            .storage
-            .set_alarm(when, Object::new())
-            .map_err(store_error)?;
-        JsFuture::from(promise).await.map_err(store_error)?;
-        Ok(())
+        // A time, not a number: `set_alarm` reads a number as an offset from now.
+        let at = DateTime::<Utc>::from_timestamp_millis(at_millis)
+            .ok_or_else(|| StoreError(format!("no alarm time {at_millis}")))?;
+        self.storage.set_alarm(at).await.map_err(store_error)
     }
 
     async fn delete_all(&self) -> Result<(), StoreError> {
-        let promise = self.storage.delete_all().map_err(store_error)?;
-        JsFuture::from(promise).await.map_err(store_error)?;
-        Ok(())
+        self.storage.delete_all().await.map_err(store_error)
     }
 }
 
-/// The class named in `wrangler.toml` (`[[durable_objects.bindings]]`, SQLite-backed),
-/// exported to the runtime directly: `worker`'s `#[durable_object]` wraps requests and
-/// responses in types this crate never uses, which cost bundle size.
-#[wasm_bindgen]
+/// The class named in `wrangler.toml` (`[[durable_objects.bindings]]`, SQLite-backed).
+#[durable_object(alarm)]
 pub struct CallObject {
-    parts: Parts,
-}
-
-/// What the object's requests and alarms run with.
-struct Parts {
-    storage: Option<DurableStorage>,
+    storage: DurableStorage,
     env: Env,
     memory: ObjectMemory,
     live: LiveStreams,
-}
-
-impl Parts {
-    /// The configuration, the KV binding and the objects namespace, from the env.
-    fn bindings(&self) -> Option<Bindings> {
-        Some(Bindings {
-            config: config(&self.env),
-            kv: super::bound_kv(&self.env)?,
-            objects: super::bound_objects(&self.env)?,
-        })
-    }
-
-    /// The object's logic over its storage, or `None` without storage.
-    fn logic<'a>(&'a self, bound: &'a Bindings) -> Option<CallLogicOf<'a>> {
-        Some(CallLogic {
-            config: &bound.config,
-            storage: self.storage.as_ref()?,
-            kv: &bound.kv,
-            log: &ConsoleLog,
-            http: &WorkerFetch,
-            clock: &WorkerClock,
-            objects: &bound.objects,
-            memory: &self.memory,
-        })
-    }
 }
 
 /// What an object's request or alarm reaches beyond its own storage.
@@ -162,92 +108,104 @@ struct Bindings {
 type CallLogicOf<'a> =
     CallLogic<'a, DurableStorage, WorkerKv, ConsoleLog, WorkerFetch, WorkerClock, WorkerObjects>;
 
-fn no_storage() -> Response {
-    Problem::new(500, "storage_unavailable", "the object has no storage").into()
+fn bindings_missing() -> Response {
+    Problem::new(
+        500,
+        "binding_missing",
+        "the object's KV namespace or Durable Object namespace is not bound",
+    )
+    .into()
 }
 
-#[wasm_bindgen]
-impl CallObject {
-    #[wasm_bindgen(constructor)]
-    pub fn new(state: DurableObjectState, env: Env) -> Self {
-        let storage = state.storage().ok().map(|storage| DurableStorage {
-            sql: storage.sql(),
-            storage,
-        });
+impl DurableObject for CallObject {
+    fn new(state: State, env: Env) -> Self {
+        let storage = state.storage();
         Self {
-            parts: Parts {
+            storage: DurableStorage {
+                sql: storage.sql(),
                 storage,
-                env,
-                memory: ObjectMemory::default(),
-                live: LiveStreams::default(),
             },
+            env,
+            memory: ObjectMemory::default(),
+            live: LiveStreams::default(),
         }
     }
 
-    pub async fn fetch(&self, request: web_sys::Request) -> Result<web_sys::Response, JsValue> {
-        let response = match read_request_body(&request).await {
-            Ok(request) if request.path == route::LIVE => return self.open_live(),
-            Ok(request) => self.handle(&request).await,
-            Err(problem) => problem.into(),
+    async fn fetch(&self, request: worker::Request) -> worker::Result<worker::Response> {
+        let request = match read_object_request(request).await {
+            Ok(request) => request,
+            Err(problem) => return into_worker_response(problem.into()),
         };
-        Ok(into_worker_response(response))
+        let Some(bound) = self.bindings() else {
+            return into_worker_response(bindings_missing());
+        };
+        let logic = self.logic(&bound);
+        if request.path == route::LIVE {
+            return self.open_live(&logic);
+        }
+        let response = logic.handle(&request).await;
+        self.offer_state(&logic);
+        into_worker_response(response)
     }
 
-    pub async fn alarm(&self) {
-        if let Some(bound) = self.parts.bindings() {
-            if let Some(logic) = self.parts.logic(&bound) {
-                logic.alarm().await;
-                self.offer_state(&logic);
-            }
+    async fn alarm(&self) -> worker::Result<worker::Response> {
+        if let Some(bound) = self.bindings() {
+            let logic = self.logic(&bound);
+            logic.alarm().await;
+            self.offer_state(&logic);
         }
+        worker::Response::empty()
     }
 }
 
 impl CallObject {
-    async fn handle(&self, request: &Request) -> Response {
-        let Some(bound) = self.parts.bindings() else {
-            return no_storage();
-        };
-        match self.parts.logic(&bound) {
-            Some(logic) => {
-                let response = logic.handle(request).await;
-                self.offer_state(&logic);
-                response
-            }
-            None => no_storage(),
+    /// The configuration, the KV binding and the objects namespace, from the env.
+    fn bindings(&self) -> Option<Bindings> {
+        Some(Bindings {
+            config: config(&self.env),
+            kv: super::bound_kv(&self.env)?,
+            objects: super::bound_objects(&self.env)?,
+        })
+    }
+
+    /// The object's logic over its storage.
+    fn logic<'a>(&'a self, bound: &'a Bindings) -> CallLogicOf<'a> {
+        CallLogic {
+            config: &bound.config,
+            storage: &self.storage,
+            kv: &bound.kv,
+            log: &ConsoleLog,
+            http: &WorkerFetch,
+            clock: &WorkerClock,
+            objects: &bound.objects,
+            memory: &self.memory,
         }
     }
 
     /// Sends the call's state to its open streams, if it changed.
     fn offer_state(&self, logic: &CallLogicOf<'_>) {
-        if self.parts.live.is_empty() {
+        if self.live.is_empty() {
             return;
         }
         if let Ok(Some(frame)) = logic.state_frame() {
-            self.parts.live.offer(frame);
+            self.live.offer(frame);
         }
     }
 
     /// `GET /calls/{id}/live`, authorised by the Worker: a stream of the call's states
     /// that starts with the current one.
-    fn open_live(&self) -> Result<web_sys::Response, JsValue> {
-        let answer = |problem: Problem| Ok(into_worker_response(problem.into()));
-        let Some(bound) = self.parts.bindings() else {
-            return Ok(into_worker_response(no_storage()));
-        };
-        let Some(logic) = self.parts.logic(&bound) else {
-            return Ok(into_worker_response(no_storage()));
-        };
+    fn open_live(&self, logic: &CallLogicOf<'_>) -> worker::Result<worker::Response> {
+        let refused = |problem: Problem| into_worker_response(problem.into());
         match logic.state_frame() {
-            Ok(Some(first)) => match self.parts.live.open(&first)? {
+            Ok(Some(first)) => match self.live.open(&first)? {
                 Ok(stream) => Ok(stream),
-                Err(_) => answer(Problem::new(
+                Err(_) => refused(Problem::new(
                     429,
                     "too_many_streams",
                     format!("this call already has {MAX_LIVE_STREAMS} live views open"),
                 )),
             },
-            Ok(None) => answer(Problem::new(
+            Ok(None) => refused(Problem::new(
                 404,
                 "call_not_found",
                 "the call's object holds no event of it: none was accepted, or the call \
@@ -255,7 +213,7 @@ impl CallObject {
             )),
             Err(error) => {
                 logic.log_storage_error("live", &error);
-                answer(Problem::new(
+                refused(Problem::new(
                     500,
                     "storage_unavailable",
                     "the call's storage could not be read; retry later",
@@ -266,7 +224,7 @@ impl CallObject {
 }
 
 /// The `CALLS` namespace.
-pub struct WorkerObjects(pub DurableObjectNamespace);
+pub struct WorkerObjects(pub ObjectNamespace);
 
 /// The headers an object's answer carries back to the Worker.
 const PASSED_ON: [&str; 4] = [
@@ -283,50 +241,45 @@ impl WorkerObjects {
         &self,
         name: &str,
         request: Request,
-    ) -> Result<web_sys::Response, StoreError> {
-        let id = self.0.id_from_name(name).map_err(store_error)?;
-        let stub = self.0.get(&id).map_err(store_error)?;
-        let headers = Headers::new().map_err(store_error)?;
+    ) -> Result<worker::Response, StoreError> {
+        let stub = self
+            .0
+            .id_from_name(name)
+            .and_then(|id| id.get_stub())
+            .map_err(store_error)?;
+        let headers = Headers::new();
         for (name, value) in &request.headers {
             headers.set(name, value).map_err(store_error)?;
         }
-        let init = RequestInit::new();
-        init.set_method(&request.method);
-        init.set_headers(&headers);
+        let mut init = RequestInit::new();
+        init.with_method(Method::from(request.method))
+            .with_headers(headers);
         if !request.body.is_empty() {
-            init.set_body(&Uint8Array::from(request.body.as_slice()));
+            let body = worker::js_sys::Uint8Array::from(request.body.as_slice());
+            init.with_body(Some(body.into()));
         }
         // Objects are reached by name, never by URL: the host is a placeholder.
         let url = format!("https://call-object{}", request.path);
-        let outgoing = web_sys::Request::new_with_str_and_init(&url, &init).map_err(store_error)?;
-        JsFuture::from(stub.fetch_with_request(&outgoing).map_err(store_error)?)
-            .await
-            .map_err(store_error)?
-            .dyn_into()
-            .map_err(store_error)
+        let outgoing = worker::Request::new_with_init(&url, &init).map_err(store_error)?;
+        stub.fetch_with_request(outgoing).await.map_err(store_error)
     }
 }
 
 impl CallObjects for WorkerObjects {
     async fn request(&self, name: &str, request: Request) -> Result<Response, StoreError> {
-        let answer = self.fetch(name, request).await?;
-        let answered = answer.headers();
+        let mut answer = self.fetch(name, request).await?;
         let headers: Vec<(&'static str, String)> = PASSED_ON
             .iter()
-            .filter_map(|name| Some((*name, answered.get(name).ok()??)))
+            .filter_map(|name| Some((*name, answer.headers().get(name).ok()??)))
             .collect();
         // A delivery's outcome is all in its headers: its body is not read.
-        let body = if answered.has(OUTCOME_HEADER).unwrap_or(false) {
+        let body = if headers.iter().any(|(name, _)| *name == OUTCOME_HEADER) {
             String::new()
         } else {
-            JsFuture::from(answer.text().map_err(store_error)?)
-                .await
-                .map_err(store_error)?
-                .as_string()
-                .unwrap_or_default()
+            answer.text().await.map_err(store_error)?
         };
         Ok(Response {
-            status: answer.status(),
+            status: answer.status_code(),
             headers,
             body,
         })

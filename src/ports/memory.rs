@@ -140,16 +140,13 @@ impl KvStore for MemoryKv {
                 options.ttl_secs
             )));
         }
-        let metadata = match &options.metadata {
-            None => None,
-            Some(text) if text.len() > kv_limits::MAX_METADATA_BYTES => {
-                return Err(StoreError(format!("metadata of {} bytes", text.len())));
+        if let Some(metadata) = &options.metadata {
+            let bytes = metadata.to_string().len();
+            if bytes > kv_limits::MAX_METADATA_BYTES {
+                return Err(StoreError(format!("metadata of {bytes} bytes")));
             }
-            Some(text) => Some(
-                serde_json::from_str(text)
-                    .map_err(|e| StoreError(format!("metadata is not JSON: {e}")))?,
-            ),
-        };
+        }
+        let metadata = options.metadata;
         if self.injected_failure(key) {
             return Err(StoreError("injected KV write failure".into()));
         }
@@ -201,7 +198,7 @@ impl KvStore for MemoryKv {
             .filter(|(k, _)| cursor.as_ref().is_none_or(|after| k > after))
             .map(|(name, v)| ListedKey {
                 name,
-                metadata: v.metadata.map(|m| m.to_string()),
+                metadata: v.metadata,
             })
             .collect::<Vec<_>>();
         let more = matching.len() > page_size;

@@ -5,7 +5,8 @@
 
 pub mod memory;
 
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::app::http::{Request, Response};
@@ -39,16 +40,15 @@ impl std::fmt::Display for StoreError {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PutOptions {
     pub ttl_secs: u64,
-    /// JSON text, returned parsed by `list`, so small records can be read without a
-    /// `get` each.
-    pub metadata: Option<String>,
+    /// Returned by `list` with the key, so small records can be read without a `get`
+    /// each; at most `kv_limits::MAX_METADATA_BYTES` as JSON.
+    pub metadata: Option<Value>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ListedKey {
     pub name: String,
-    /// The key's metadata, as JSON text.
-    pub metadata: Option<String>,
+    pub metadata: Option<Value>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -101,8 +101,11 @@ impl<'a, T: Into<SqlParam<'a>>> From<Option<T>> for SqlParam<'a> {
     }
 }
 
-/// One row of a query, by column name: integers as numbers, text as strings.
-pub type SqlRow = serde_json::Map<String, Value>;
+/// Reads an SQLite integer column that holds a flag (SQLite has no boolean): non-zero
+/// is `true`.
+pub fn sql_flag<'de, D: serde::Deserializer<'de>>(column: D) -> Result<bool, D::Error> {
+    Ok(i64::deserialize(column)? != 0)
+}
 
 /// A call object's own storage: a SQLite database and one alarm. Statements run
 /// synchronously, and the writes made with no `await` between them commit together;
@@ -113,8 +116,13 @@ pub trait ObjectStorage {
     fn execute(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<u64, StoreError>;
     /// Runs several statements separated by `;`, with no parameters (the schema).
     fn execute_script(&self, sql: &str) -> Result<(), StoreError>;
-    /// Runs one query; each row is a JSON object of its columns.
-    fn query(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Vec<SqlRow>, StoreError>;
+    /// Runs one query; each row is read into a `T` by its column names (integers are
+    /// numbers, text strings, `NULL` is `None`).
+    fn query<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> Result<Vec<T>, StoreError>;
     /// When the alarm is set for, in Unix milliseconds.
     async fn get_alarm(&self) -> Result<Option<i64>, StoreError>;
     /// Sets (or moves) the one alarm; the runtime calls the object's `alarm` then.

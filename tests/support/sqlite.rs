@@ -6,8 +6,9 @@ use std::cell::{Cell, RefCell};
 
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value};
-use telnyx_edge::ports::{ObjectStorage, SqlParam, SqlRow, StoreError};
+use telnyx_edge::ports::{ObjectStorage, SqlParam, StoreError};
 
 /// What one object's storage did, for the cost figures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -43,7 +44,7 @@ fn bind(params: &[SqlParam<'_>]) -> Vec<rusqlite::types::Value> {
         .collect()
 }
 
-/// A column as the runtime's `toArray()` gives it through JSON.
+/// A column as the runtime's SQL cursor gives it.
 fn json_of(value: ValueRef<'_>) -> Value {
     match value {
         ValueRef::Null => Value::Null,
@@ -244,7 +245,11 @@ impl ObjectStorage for SqliteStorage {
         Ok(())
     }
 
-    fn query(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Vec<SqlRow>, StoreError> {
+    fn query<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> Result<Vec<T>, StoreError> {
         self.check(sql)?;
         let connection = self.connection.borrow();
         // A query may write too (`INSERT … RETURNING`).
@@ -260,7 +265,9 @@ impl ObjectStorage for SqliteStorage {
             for (index, name) in names.iter().enumerate() {
                 object.insert(name.clone(), json_of(row.get_ref(index).map_err(error)?));
             }
-            objects.push(object);
+            let read = T::deserialize(Value::Object(object))
+                .map_err(|e| StoreError(format!("unreadable row: {e}")))?;
+            objects.push(read);
         }
         drop(rows);
         drop(statement);

@@ -4,9 +4,11 @@
 //! one write: one cut short by a restart is simply made again (the receiver drops a
 //! repeated `webhook-id`), and only the alarm sends, so never two at once.
 
-use super::store::{int, required, rfc3339, text, Store};
+use serde::Deserialize;
+
+use super::store::{rfc3339, Store};
 use crate::domain::forward::{ForwardRecord, ForwardStatus};
-use crate::ports::{ObjectStorage, SqlRow, StoreError};
+use crate::ports::{ObjectStorage, StoreError};
 
 /// The head of each URL's queue.
 const HEADS: &str = "forwards f JOIN (SELECT url, MIN(seq) AS seq FROM forwards \
@@ -18,7 +20,7 @@ pub const FORWARD_DUE: &str = "(SELECT MIN(f.next_attempt_at) FROM forwards f JO
      USING (url, seq))";
 
 /// The head of a URL's queue.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct ForwardHead {
     pub url: String,
     pub seq: i64,
@@ -27,21 +29,6 @@ pub struct ForwardHead {
     pub first_attempt_at: Option<i64>,
     /// When it is due.
     pub next_attempt_at: i64,
-}
-
-impl ForwardHead {
-    fn read(row: &SqlRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            url: required(text(row, "url"), "url")?,
-            seq: required(int(row, "seq"), "seq")?,
-            event_id: required(text(row, "event_id"), "event_id")?,
-            attempts: int(row, "attempts")
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or_default(),
-            first_attempt_at: int(row, "first_attempt_at"),
-            next_attempt_at: required(int(row, "next_attempt_at"), "next_attempt_at")?,
-        })
-    }
 }
 
 /// How an attempt ended, to record.
@@ -94,17 +81,13 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// The head of each URL's queue.
     pub fn forward_heads(&self) -> Result<Vec<ForwardHead>, StoreError> {
-        self.0
-            .query(
-                &format!(
-                    "SELECT f.url, f.seq, f.event_id, f.attempts, f.first_attempt_at, \
-                     f.next_attempt_at FROM {HEADS}"
-                ),
-                &[],
-            )?
-            .iter()
-            .map(ForwardHead::read)
-            .collect()
+        self.0.query(
+            &format!(
+                "SELECT f.url, f.seq, f.event_id, f.attempts, f.first_attempt_at, \
+                 f.next_attempt_at FROM {HEADS}"
+            ),
+            &[],
+        )
     }
 
     /// The head of `url`'s queue: a range of the primary key, not every queue's head.
@@ -114,22 +97,20 @@ impl<S: ObjectStorage> Store<'_, S> {
              FROM forwards WHERE url = ? AND status = 'pending' ORDER BY seq LIMIT 1",
             &[url.into()],
         )?;
-        rows.first().map(ForwardHead::read).transpose()
+        Ok(rows.into_iter().next())
     }
 
     /// When the first head of any queue is due.
     pub fn forward_due(&self) -> Result<Option<i64>, StoreError> {
-        let rows = self.0.query(&format!("SELECT {FORWARD_DUE} AS n"), &[])?;
-        Ok(rows.first().and_then(|row| int(row, "n")))
+        self.number(&format!("SELECT {FORWARD_DUE} AS n"), &[])
     }
 
     /// The body of a pending delivery.
     pub fn forward_body(&self, url: &str, seq: i64) -> Result<Option<String>, StoreError> {
-        let rows = self.0.query(
-            "SELECT body FROM forwards WHERE url = ? AND seq = ?",
+        self.text(
+            "SELECT body AS text FROM forwards WHERE url = ? AND seq = ?",
             &[url.into(), seq.into()],
-        )?;
-        Ok(rows.first().and_then(|row| text(row, "body")))
+        )
     }
 
     /// Records an attempt and its outcome; a final one lets the body go.
@@ -180,20 +161,19 @@ impl<S: ObjectStorage> Store<'_, S> {
     /// Every delivery, by its place in its URL's queue (each event is queued for every
     /// URL at once, so the places line up across URLs).
     pub fn forwards(&self) -> Result<Vec<ForwardRecord>, StoreError> {
-        let rows = self.0.query(
+        self.0.query(
             "SELECT event_id, url, status, attempts, http_status, error, at FROM forwards \
              ORDER BY seq, url",
             &[],
-        )?;
-        rows.iter().map(read_record).collect()
+        )
     }
 
     /// The body of one of the call's accepted events.
     pub fn event_body(&self, event_id: &str) -> Result<Option<String>, StoreError> {
-        let rows = self
-            .0
-            .query("SELECT body FROM events WHERE id = ?", &[event_id.into()])?;
-        Ok(rows.first().and_then(|row| text(row, "body")))
+        self.text(
+            "SELECT body AS text FROM events WHERE id = ?",
+            &[event_id.into()],
+        )
     }
 
     /// Forgets the final deliveries of loose events whose claims were forgotten.
@@ -204,24 +184,4 @@ impl<S: ObjectStorage> Store<'_, S> {
             &[],
         )
     }
-}
-
-fn read_record(row: &SqlRow) -> Result<ForwardRecord, StoreError> {
-    let status = match text(row, "status").as_deref() {
-        Some("pending") => ForwardStatus::Pending,
-        Some("delivered") => ForwardStatus::Delivered,
-        Some("failed") => ForwardStatus::Failed,
-        _ => return Err(StoreError("stored forward without a status".into())),
-    };
-    Ok(ForwardRecord {
-        event_id: required(text(row, "event_id"), "event_id")?,
-        url: required(text(row, "url"), "url")?,
-        status,
-        attempts: int(row, "attempts")
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or_default(),
-        http_status: int(row, "http_status").and_then(|n| u16::try_from(n).ok()),
-        error: text(row, "error"),
-        at: required(text(row, "at"), "at")?,
-    })
 }

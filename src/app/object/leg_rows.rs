@@ -8,9 +8,11 @@
 
 use serde_json::Value;
 
-use super::store::{int, required, rfc3339, text, Store};
+use serde::Deserialize;
+
+use super::store::{rfc3339, Store, Text};
 use crate::domain::legs::{DialedLeg, LegReport};
-use crate::ports::{ObjectStorage, StoreError};
+use crate::ports::{sql_flag, ObjectStorage, StoreError};
 
 /// The call role's tables of legs.
 pub const CALL_LEG_TABLES: &str = "\
@@ -73,15 +75,11 @@ impl<S: ObjectStorage> Store<'_, S> {
         now: i64,
     ) -> Result<Kept, StoreError> {
         let table = reports.table();
-        let kept = self.0.query(
-            &format!("SELECT version FROM {table} WHERE leg = ?"),
+        let kept = self.number(
+            &format!("SELECT version AS n FROM {table} WHERE leg = ?"),
             &[report.call_control_id.as_str().into()],
         )?;
-        if kept
-            .first()
-            .and_then(|row| int(row, "version"))
-            .is_some_and(|version| version > report.version)
-        {
+        if kept.is_some_and(|version| version > report.version) {
             return Ok(Kept::Stale);
         }
         let written = self.0.execute(
@@ -108,13 +106,16 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// The reports kept, in the order their legs first reported.
     pub fn reports(&self, reports: Reports) -> Result<Vec<LegReport>, StoreError> {
-        let rows = self.0.query(
-            &format!("SELECT report FROM {} ORDER BY seq", reports.table()),
+        let rows = self.0.query::<Text>(
+            &format!(
+                "SELECT report AS text FROM {} ORDER BY seq",
+                reports.table()
+            ),
             &[],
         )?;
-        rows.iter()
+        rows.into_iter()
             .map(|row| {
-                let text = required(text(row, "report"), "report")?;
+                let text = row.text.unwrap_or_default();
                 serde_json::from_slice::<Value>(text.as_bytes())
                     .ok()
                     .as_ref()
@@ -126,10 +127,7 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// When the session last changed (Unix ms).
     pub fn members_changed(&self) -> Result<Option<i64>, StoreError> {
-        let rows = self
-            .0
-            .query("SELECT MAX(updated_at) AS n FROM members", &[])?;
-        Ok(rows.first().and_then(|row| int(row, "n")))
+        self.number("SELECT MAX(updated_at) AS n FROM members", &[])
     }
 
     /// Records the leg a Dial started, in the same step as the Dial's outcome.
@@ -150,19 +148,26 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// The legs dialed from this object, `unregistered` ones only if asked.
     pub fn dials(&self, unregistered: bool) -> Result<Vec<DialRow>, StoreError> {
-        let rows = self.0.query(
+        #[derive(Deserialize)]
+        struct Row {
+            action_id: String,
+            leg: String,
+            #[serde(deserialize_with = "sql_flag")]
+            registered: bool,
+            dialed: String,
+        }
+        let rows = self.0.query::<Row>(
             "SELECT action_id, leg, registered, dialed FROM dials \
              WHERE registered = 0 OR ? = 0",
             &[i64::from(unregistered).into()],
         )?;
-        rows.iter()
+        rows.into_iter()
             .map(|row| {
-                let dialed = required(text(row, "dialed"), "dialed")?;
                 Ok(DialRow {
-                    action_id: required(text(row, "action_id"), "action_id")?,
-                    leg: required(text(row, "leg"), "leg")?,
-                    registered: int(row, "registered") == Some(1),
-                    dialed: serde_json::from_slice::<Value>(dialed.as_bytes())
+                    action_id: row.action_id,
+                    leg: row.leg,
+                    registered: row.registered,
+                    dialed: serde_json::from_slice::<Value>(row.dialed.as_bytes())
                         .ok()
                         .as_ref()
                         .and_then(DialedLeg::read)

@@ -14,6 +14,8 @@
 //! - `dials`, `supervisors`, `peers` (call role) and `members` (session role): how calls
 //!   are tied together (`leg_rows`).
 
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::forward_rows::FORWARD_DUE;
@@ -22,7 +24,7 @@ use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, Stored
 use crate::domain::envelope::EventRecord;
 use crate::domain::fields::json_error;
 use crate::domain::time::Instant;
-use crate::ports::{ObjectStorage, SqlParam, SqlRow, StoreError};
+use crate::ports::{sql_flag, ObjectStorage, SqlParam, StoreError};
 
 /// The call role's tables, created in one step.
 const CALL_SCHEMA: &str = "\
@@ -106,7 +108,7 @@ pub struct NewEvent<'a> {
 }
 
 /// An accepted event whose automations are not planned yet.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct Unplanned {
     pub id: String,
     pub accepted_at: i64,
@@ -132,8 +134,8 @@ pub struct NewAction<'a> {
     pub now: i64,
 }
 
-/// One row of `actions`.
-#[derive(Clone, Debug)]
+/// One row of `actions` (`SELECT *`).
+#[derive(Clone, Debug, Deserialize)]
 pub struct ActionRow {
     pub id: String,
     pub origin: String,
@@ -153,81 +155,36 @@ pub struct ActionRow {
     pub attempt_started_at: Option<i64>,
     pub next_attempt_at: Option<i64>,
     /// An attempt may have run it (a `5xx`, a timeout, a lost connection).
+    #[serde(deserialize_with = "sql_flag")]
     pub ran_maybe: bool,
     /// Who asked for it; `None` for a rule's.
     pub operator: Option<String>,
 }
 
-pub(super) fn text(row: &SqlRow, column: &str) -> Option<String> {
-    row.get(column).and_then(Value::as_str).map(str::to_owned)
+/// The one column `n` of a query: a count, a time, or `NULL`.
+#[derive(Deserialize)]
+pub(super) struct Number {
+    pub n: Option<i64>,
 }
 
-pub(super) fn int(row: &SqlRow, column: &str) -> Option<i64> {
-    row.get(column).and_then(Value::as_i64)
+/// The one column `text` of a query.
+#[derive(Deserialize)]
+pub(super) struct Text {
+    pub text: Option<String>,
 }
 
 fn missing(column: &str) -> StoreError {
     StoreError(format!("stored row without {column}"))
 }
 
-pub(super) fn required<T>(value: Option<T>, column: &str) -> Result<T, StoreError> {
-    value.ok_or_else(|| missing(column))
-}
-
-/// An event's record, from a row with its `record` column.
-fn read_record(row: &SqlRow) -> Result<EventRecord, StoreError> {
-    let record = required(text(row, "record"), "record")?;
+/// An event's record, from its `record` column.
+fn read_record(record: &str) -> Result<EventRecord, StoreError> {
     serde_json::from_slice::<Value>(record.as_bytes())
         .and_then(EventRecord::from_value)
         .map_err(|e| StoreError(format!("stored event unreadable: {}", json_error(&e))))
 }
 
-impl Unplanned {
-    fn read(row: &SqlRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: required(text(row, "id"), "id")?,
-            accepted_at: required(int(row, "accepted_at"), "accepted_at")?,
-            signed_at: required(int(row, "signed_at"), "signed_at")?,
-            body: required(text(row, "body"), "body")?,
-        })
-    }
-}
-
 impl ActionRow {
-    /// Reads a row of `SELECT * FROM actions`. Rows are read field by field rather
-    /// than through a derived deserializer, which would cost the bundle kilobytes.
-    fn read(row: &SqlRow) -> Result<Self, StoreError> {
-        let status = match row.get("status").and_then(Value::as_str) {
-            Some("pending") => ActionStatus::Pending,
-            Some("succeeded") => ActionStatus::Succeeded,
-            Some("failed") => ActionStatus::Failed,
-            _ => return Err(missing("status")),
-        };
-        Ok(Self {
-            id: required(text(row, "id"), "id")?,
-            origin: required(text(row, "origin"), "origin")?,
-            action: required(text(row, "action"), "action")?,
-            command_id: text(row, "command_id"),
-            rule: text(row, "rule"),
-            trigger: text(row, "trigger"),
-            body: text(row, "body"),
-            effect: text(row, "effect"),
-            started_at: required(int(row, "started_at"), "started_at")?,
-            status,
-            http_status: int(row, "http_status").and_then(|n| u16::try_from(n).ok()),
-            error: text(row, "error"),
-            at: required(text(row, "at"), "at")?,
-            attempts: int(row, "attempts")
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or_default(),
-            first_attempt_at: int(row, "first_attempt_at"),
-            attempt_started_at: int(row, "attempt_started_at"),
-            next_attempt_at: int(row, "next_attempt_at"),
-            ran_maybe: int(row, "ran_maybe") == Some(1),
-            operator: text(row, "operator"),
-        })
-    }
-
     pub fn is_automation(&self) -> bool {
         self.origin == Origin::Automation.as_str()
     }
@@ -305,6 +262,33 @@ impl Summary {
     }
 }
 
+/// The one row of [`Store::summary`]'s statement, by its column names.
+#[derive(Deserialize)]
+struct SummaryRow {
+    first_accepted: Option<i64>,
+    last_accepted: Option<i64>,
+    last_action: Option<i64>,
+    last_forward: Option<i64>,
+    last_supervisor: Option<i64>,
+    last_peer: Option<i64>,
+    report_mark: i64,
+    #[serde(deserialize_with = "sql_flag")]
+    unregistered_dials: bool,
+    forwards_pending: u64,
+    forward_due: Option<i64>,
+    archived: Option<i64>,
+    unplanned_since: Option<i64>,
+    pending: u64,
+    head_id: Option<String>,
+    head_next: Option<i64>,
+    operator_since: Option<i64>,
+    #[serde(deserialize_with = "sql_flag")]
+    hung_up: bool,
+    status_events: i64,
+    first_status_events: Option<i64>,
+    indexed_status_events: Option<i64>,
+}
+
 /// Where a pending action goes after an attempt that did not end it.
 pub struct Retry<'a> {
     pub id: &'a str,
@@ -335,13 +319,27 @@ pub(super) fn rfc3339(millis: i64) -> String {
 impl<S: ObjectStorage> Store<'_, S> {
     /// Whether a query finds a row.
     fn exists(&self, sql: &str) -> Result<bool, StoreError> {
-        Ok(!self.0.query(sql, &[])?.is_empty())
+        Ok(!self.0.query::<IgnoredAny>(sql, &[])?.is_empty())
     }
 
     /// The column `n` of the first row, when a number.
-    fn number(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<Option<i64>, StoreError> {
-        let rows = self.0.query(sql, params)?;
-        Ok(rows.first().and_then(|row| int(row, "n")))
+    pub(super) fn number(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> Result<Option<i64>, StoreError> {
+        let rows = self.0.query::<Number>(sql, params)?;
+        Ok(rows.into_iter().next().and_then(|row| row.n))
+    }
+
+    /// The column `text` of the first row, when text.
+    pub(super) fn text(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> Result<Option<String>, StoreError> {
+        let rows = self.0.query::<Text>(sql, params)?;
+        Ok(rows.into_iter().next().and_then(|row| row.text))
     }
 
     fn action_rows(
@@ -349,11 +347,7 @@ impl<S: ObjectStorage> Store<'_, S> {
         sql: &str,
         params: &[SqlParam<'_>],
     ) -> Result<Vec<ActionRow>, StoreError> {
-        self.0
-            .query(sql, params)?
-            .iter()
-            .map(ActionRow::read)
-            .collect()
+        self.0.query(sql, params)
     }
 
     /// Where the call stands, in one statement.
@@ -390,31 +384,28 @@ impl<S: ObjectStorage> Store<'_, S> {
             ),
             &[],
         )?;
-        let row = rows.first().ok_or_else(|| missing("summary"))?;
+        let row: SummaryRow = rows.into_iter().next().ok_or_else(|| missing("summary"))?;
         Ok(Summary {
-            first_accepted: int(row, "first_accepted"),
-            last_change: int(row, "last_accepted")
-                .max(int(row, "last_action"))
-                .max(int(row, "last_forward"))
-                .max(int(row, "last_supervisor"))
-                .max(int(row, "last_peer")),
-            archived: int(row, "archived"),
-            unplanned_since: int(row, "unplanned_since"),
-            pending: int(row, "pending")
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
-            head: text(row, "head_id").map(|id| (id, int(row, "head_next"))),
-            operator_since: int(row, "operator_since"),
-            hung_up: int(row, "hung_up") == Some(1),
-            status_events: int(row, "status_events").unwrap_or(0),
-            indexed: int(row, "indexed_status_events"),
-            first_status_events: int(row, "first_status_events").unwrap_or(0),
-            forwards_pending: int(row, "forwards_pending")
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
-            forward_due: int(row, "forward_due"),
-            report_mark: int(row, "report_mark").unwrap_or(0),
-            unregistered_dials: int(row, "unregistered_dials") == Some(1),
+            first_accepted: row.first_accepted,
+            last_change: row
+                .last_accepted
+                .max(row.last_action)
+                .max(row.last_forward)
+                .max(row.last_supervisor)
+                .max(row.last_peer),
+            archived: row.archived,
+            unplanned_since: row.unplanned_since,
+            pending: row.pending,
+            head: row.head_id.map(|id| (id, row.head_next)),
+            operator_since: row.operator_since,
+            hung_up: row.hung_up,
+            status_events: row.status_events,
+            indexed: row.indexed_status_events,
+            first_status_events: row.first_status_events.unwrap_or(0),
+            forwards_pending: row.forwards_pending,
+            forward_due: row.forward_due,
+            report_mark: row.report_mark,
+            unregistered_dials: row.unregistered_dials,
         })
     }
 
@@ -427,14 +418,15 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// Which role the object's tables are for, if it has any.
     pub fn role(&self) -> Result<Option<Role>, StoreError> {
-        let tables = self.0.query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' \
+        let tables = self.0.query::<Text>(
+            "SELECT name AS text FROM sqlite_master WHERE type = 'table' \
              AND name IN ('events', 'loose_events', 'members')",
             &[],
         )?;
         Ok(tables
-            .first()
-            .map(|table| match text(table, "name").as_deref() {
+            .into_iter()
+            .next()
+            .map(|table| match table.text.as_deref() {
                 Some("loose_events") => Role::Loose,
                 Some("members") => Role::Session,
                 _ => Role::Call,
@@ -467,10 +459,10 @@ impl<S: ObjectStorage> Store<'_, S> {
     /// Claims the event's id and stores it, in one statement: its place among the
     /// call's events (from 1) the first time the id is seen, `None` after.
     pub fn claim(&self, event: &NewEvent<'_>) -> Result<Option<i64>, StoreError> {
-        let claimed = self.0.query(
+        self.number(
             "INSERT INTO events (id, seq, accepted_at, signed_at, event_type, needs_plan, \
              record, body) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events), ?, ?, ?, \
-             ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq",
+             ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq AS n",
             &[
                 event.id.into(),
                 event.accepted_at.into(),
@@ -480,8 +472,7 @@ impl<S: ObjectStorage> Store<'_, S> {
                 event.record.into(),
                 event.body.into(),
             ],
-        )?;
-        Ok(claimed.first().and_then(|row| int(row, "seq")))
+        )
     }
 
     /// The call's events, in the order they were accepted. A record this version cannot
@@ -489,17 +480,18 @@ impl<S: ObjectStorage> Store<'_, S> {
     pub fn events(&self) -> Result<Vec<EventRecord>, StoreError> {
         let rows = self
             .0
-            .query("SELECT record FROM events ORDER BY seq", &[])?;
-        rows.iter().map(read_record).collect()
+            .query::<Text>("SELECT record AS text FROM events ORDER BY seq", &[])?;
+        rows.into_iter()
+            .map(|row| read_record(&row.text.ok_or_else(|| missing("record"))?))
+            .collect()
     }
 
     /// The call the object holds, from its first event.
     pub fn call_control_id(&self) -> Result<Option<String>, StoreError> {
-        let rows = self.0.query(
-            "SELECT json_extract(record, '$.call_control_id') AS call FROM events LIMIT 1",
+        self.text(
+            "SELECT json_extract(record, '$.call_control_id') AS text FROM events LIMIT 1",
             &[],
-        )?;
-        Ok(rows.first().and_then(|row| text(row, "call")))
+        )
     }
 
     /// The first accepted event whose automations are not planned yet.
@@ -509,7 +501,7 @@ impl<S: ObjectStorage> Store<'_, S> {
              ORDER BY seq LIMIT 1",
             &[],
         )?;
-        rows.first().map(Unplanned::read).transpose()
+        Ok(rows.into_iter().next())
     }
 
     pub fn mark_planned(&self, event_id: &str) -> Result<(), StoreError> {
@@ -687,15 +679,17 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// Loose events not yet archived in KV, oldest first.
     pub fn unarchived_loose(&self, limit: i64) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = self.0.query(
+        #[derive(Deserialize)]
+        struct Loose {
+            id: String,
+            body: String,
+        }
+        let rows = self.0.query::<Loose>(
             "SELECT id, body FROM loose_events WHERE body IS NOT NULL \
              ORDER BY accepted_at LIMIT ?",
             &[limit.into()],
         )?;
-        Ok(rows
-            .iter()
-            .filter_map(|row| Some((text(row, "id")?, text(row, "body")?)))
-            .collect())
+        Ok(rows.into_iter().map(|row| (row.id, row.body)).collect())
     }
 
     /// Archived in KV: the body goes, the claim stays for the retention period.
