@@ -212,6 +212,29 @@ impl WranglerDev {
         }
     }
 
+    /// CPU time (user and system) that wrangler and every process it started have
+    /// used so far, in seconds: the whole local runtime (workerd and wrangler's Node),
+    /// read from `/proc` by process group.
+    pub fn cpu_seconds(&self) -> f64 {
+        let group = self.child.id().to_string();
+        let ticks_per_second = 100.0; // USER_HZ on Linux
+        let ticks: u64 = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("stat")).ok())
+            .filter_map(|stat| {
+                // After the command's closing parenthesis: state, ppid, pgrp, ... with
+                // utime and stime the 12th and 13th fields.
+                let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+                (fields.get(2) == Some(&group.as_str())).then(|| {
+                    let field = |n: usize| fields.get(n).and_then(|f| f.parse::<u64>().ok());
+                    field(11).unwrap_or(0) + field(12).unwrap_or(0)
+                })
+            })
+            .sum();
+        ticks as f64 / ticks_per_second
+    }
+
     /// Everything wrangler and the worker printed so far, across restarts.
     pub fn log(&self) -> String {
         let mut text = String::new();
