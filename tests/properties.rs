@@ -125,59 +125,6 @@ proptest! {
             }
         }
     }
-
-    #[test]
-    fn http_dates_parse_as_httpdate_parses_them(
-        secs in 0i64..253_402_300_800,
-        form in 0usize..3,
-        edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..3, "[ ,:0-9a-zA-Z\\-\u{e9}]"), 0..3),
-    ) {
-        // Every date each form can carry parses to its instant.
-        let at = chrono::DateTime::from_timestamp(secs, 0).unwrap();
-        let text = at.format(HTTP_DATE_FORMS[form]).to_string();
-        if form != 1 || secs < 3_155_760_000 {
-            prop_assert_eq!(Instant::parse_http_date(&text), Some(Instant::from_unix_secs(secs)), "{}", text);
-        }
-        // Bytes replaced, inserted or removed: accepted or refused as httpdate does.
-        let mut text: Vec<char> = text.chars().collect();
-        for (index, edit, with) in edits {
-            let at = index.index(text.len() + 1);
-            let with = with.chars().next().unwrap();
-            match edit {
-                0 if at < text.len() => text[at] = with,
-                1 => text.insert(at, with),
-                _ if at < text.len() => { text.remove(at); }
-                _ => {}
-            }
-        }
-        let text: String = text.into_iter().collect();
-        prop_assert_eq!(Instant::parse_http_date(&text), httpdate_reference(&text), "{:?}", text);
-    }
-
-    #[test]
-    fn http_date_fields_are_checked_as_httpdate_checks_them(
-        weekday in 0usize..7,
-        day in 0u32..33,
-        month in 0usize..13,
-        year in prop_oneof![1960u32..1980, 2060u32..2080, 9990u32..10000, 0u32..100],
-        clock in (0u32..26, 0u32..62, 0u32..62),
-        padding in prop_oneof![Just(""), Just(" "), Just("\t"), Just("\u{a0}")],
-    ) {
-        const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-        const MONTHS: [&str; 13] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Foo"];
-        let (name, month) = (WEEKDAYS[weekday], MONTHS[month]);
-        let (hour, minute, second) = clock;
-        let time = format!("{hour:02}:{minute:02}:{second:02}");
-        for text in [
-            format!("{}, {day:02} {month} {year:04} {time} GMT", &name[..3]),
-            format!("{name}, {day:02}-{month}-{:02} {time} GMT", year % 100),
-            format!("{} {month} {day:>2} {time} {year:04}", &name[..3]),
-            format!("{} {month} {day:02} {time} {year:04}", &name[..3]),
-        ] {
-            let text = format!("{padding}{text}{padding}");
-            prop_assert_eq!(Instant::parse_http_date(&text), httpdate_reference(&text), "{:?}", text);
-        }
-    }
 }
 
 /// How a stored `EventRecord` was read before, by serde's derived code.
@@ -305,18 +252,4 @@ proptest! {
         let text = record.to_string();
         prop_assert_eq!(serde_json::from_slice::<EventRecord>(text.as_bytes()).ok(), derived.ok(), "{}", text);
     }
-}
-
-/// IMF-fixdate and the two obsolete forms of RFC 9110's HTTP-date.
-const HTTP_DATE_FORMS: [&str; 3] = [
-    "%a, %d %b %Y %H:%M:%S GMT",
-    "%A, %d-%b-%y %H:%M:%S GMT",
-    "%a %b %e %H:%M:%S %Y",
-];
-
-/// What the `httpdate` crate, which parsed `Retry-After` dates before, makes of `text`.
-fn httpdate_reference(text: &str) -> Option<Instant> {
-    let at = httpdate::parse_http_date(text).ok()?;
-    let secs = at.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    Some(Instant::from_unix_secs(secs as i64))
 }
