@@ -5,9 +5,6 @@ use std::time::UNIX_EPOCH;
 
 use chrono::{DateTime, SecondsFormat};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use super::fields::Fields;
 
 /// A point in time as whole Unix seconds plus nanoseconds; orders correctly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -33,16 +30,6 @@ impl Instant {
         self.secs
             .saturating_mul(1000)
             .saturating_add(i64::from(self.nanos / 1_000_000))
-    }
-
-    /// `{"secs": …, "nanos": …}` as `Serialize` writes it, read by hand (see
-    /// `super::fields`) as derived code read it.
-    pub fn from_json(value: Value) -> Option<Self> {
-        let mut fields = Fields::of::<serde_json::Error>(value, &["secs", "nanos"]).ok()?;
-        Some(Self {
-            secs: fields.take("secs")?.as_i64()?,
-            nanos: u32::try_from(fields.take("nanos")?.as_u64()?).ok()?,
-        })
     }
 
     /// Parses an RFC 3339 timestamp such as `2025-09-15T14:02:11.104215Z`, as chrono

@@ -20,7 +20,6 @@ use super::forward_rows::FORWARD_DUE;
 use super::leg_rows::{CALL_LEG_TABLES, SESSION_SCHEMA};
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
 use crate::domain::envelope::EventRecord;
-use crate::domain::fields::json_error;
 use crate::domain::time::Instant;
 use crate::ports::{ObjectStorage, SqlParam, SqlRow, StoreError};
 
@@ -177,9 +176,8 @@ pub(super) fn required<T>(value: Option<T>, column: &str) -> Result<T, StoreErro
 /// An event's record, from a row with its `record` column.
 fn read_record(row: &SqlRow) -> Result<EventRecord, StoreError> {
     let record = required(text(row, "record"), "record")?;
-    serde_json::from_slice::<Value>(record.as_bytes())
-        .and_then(EventRecord::from_value)
-        .map_err(|e| StoreError(format!("stored event unreadable: {}", json_error(&e))))
+    serde_json::from_str::<EventRecord>(&record)
+        .map_err(|e| StoreError(format!("stored event unreadable: {e}")))
 }
 
 impl Unplanned {
