@@ -5,11 +5,9 @@
 //! Folding sorts first and drops repeated event ids, so neither delivery order nor
 //! duplicate delivery can change the result.
 
-use serde::de::Error;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::envelope::{EventKind, EventRecord};
-use super::fields::Tagged;
 use super::forward::ForwardRecord;
 use super::legs::{DialOrigin, DialedLeg, LegEntry, SupervisorEntry};
 use super::time::Instant;
@@ -31,17 +29,6 @@ impl CallStatus {
             CallStatus::Bridged => "bridged",
             CallStatus::Hangup => "hangup",
         }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            CallStatus::Initiated,
-            CallStatus::Answered,
-            CallStatus::Bridged,
-            CallStatus::Hangup,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
     }
 }
 
@@ -116,7 +103,7 @@ pub struct ActionRecord {
 }
 
 /// What a successful action tells about the call that no webhook will.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActionEffect {
     NoiseSuppression {
@@ -135,48 +122,6 @@ pub enum ActionEffect {
     },
     /// A Dial started the call: what its answer and body tell, before any webhook.
     Dialed(Box<DialedLeg>),
-}
-
-impl<'de> Deserialize<'de> for ActionEffect {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Tagged { kind, mut fields } = Tagged::read(deserializer)?;
-        Ok(match kind.as_str() {
-            "noise_suppression" => Self::NoiseSuppression {
-                status: match fields.string::<D::Error>("status")?.as_str() {
-                    "active" => SuppressionStatus::Active,
-                    "stopped" => SuppressionStatus::Stopped,
-                    other => return Err(D::Error::unknown_variant(other, &["active", "stopped"])),
-                },
-                direction: fields.optional_string("direction")?,
-                engine: fields.optional_string("engine")?,
-            },
-            "supervisor_role" => Self::SupervisorRole {
-                role: fields.string("role")?,
-            },
-            "client_state" => Self::ClientState {
-                client_state: fields.string("client_state")?,
-            },
-            "refer" => Self::Refer {
-                sip_address: fields.string("sip_address")?,
-            },
-            "dialed" => Self::Dialed(Box::new(
-                DialedLeg::read(&fields.into_value())
-                    .ok_or_else(|| D::Error::custom("unreadable dialed leg"))?,
-            )),
-            _ => {
-                return Err(D::Error::unknown_variant(
-                    &kind,
-                    &[
-                        "noise_suppression",
-                        "supervisor_role",
-                        "client_state",
-                        "refer",
-                        "dialed",
-                    ],
-                ))
-            }
-        })
-    }
 }
 
 impl ActionEffect {
@@ -574,11 +519,23 @@ mod tests {
             json!({"kind": "supervisor_role", "role": "barge"}),
             json!({"kind": "client_state", "client_state": "c3RhbXBlZA=="}),
             json!({"kind": "refer", "sip_address": "sip:a@b.example"}),
+            json!({"kind": "dialed", "call_control_id": "v3:leg", "call_leg_id": "leg-1",
+                "call_session_id": null, "connection_id": "c1", "from": "+1312",
+                "to": "sip:sup@pbx.example", "client_state": null,
+                "origin": {"action": "dial", "by": "rule", "rule": "supervise",
+                    "call_control_id": "v3:call"},
+                "supervising": "v3:call", "role": "monitor"}),
         ];
         for value in stored {
             let effect: ActionEffect = serde_json::from_value(value.clone()).unwrap();
             assert_eq!(serde_json::to_value(&effect).unwrap(), value);
         }
+        let dialed = dialed(1).effect.unwrap();
+        let stored = serde_json::to_string(&dialed).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ActionEffect>(&stored).unwrap(),
+            dialed
+        );
         let unknown = serde_json::from_value::<ActionEffect>(json!({"kind": "barge"}));
         assert!(unknown.unwrap_err().to_string().contains("unknown variant"));
     }

@@ -102,28 +102,6 @@ pub fn wrong<E: Error>(name: &str, expected: &str) -> E {
     E::custom(format_args!("`{name}`: expected {expected}"))
 }
 
-/// A stored internally tagged object (an action's effect, `{"kind": "…", …fields}`)
-/// split into its `kind` and its other fields.
-pub struct Tagged {
-    pub kind: String,
-    pub fields: Fields,
-}
-
-impl Tagged {
-    pub fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
-            return Err(D::Error::custom("expected an object with a `kind`"));
-        };
-        match fields.remove("kind") {
-            Some(Value::String(kind)) => Ok(Self {
-                kind,
-                fields: Fields(fields),
-            }),
-            _ => Err(D::Error::missing_field("kind")),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,19 +127,6 @@ mod tests {
             .and_then(|mut fields| fields.string::<serde_json::Error>("id"))
             .unwrap_err();
         assert_eq!(json_error(&read), "a field is missing or of the wrong type");
-    }
-
-    #[test]
-    fn splits_the_kind_and_reads_fields() {
-        let mut tagged = Tagged::read(json!({"kind": "refer", "sip_address": "sip:a@b"})).unwrap();
-        assert_eq!(tagged.kind, "refer");
-        let address: Result<String> = tagged.fields.string("sip_address");
-        assert_eq!(address.unwrap(), "sip:a@b");
-        let absent: Result<Option<String>> = tagged.fields.optional_string("engine");
-        assert_eq!(absent.unwrap(), None);
-        assert!(tagged.fields.string::<serde_json::Error>("role").is_err());
-        assert!(Tagged::read(json!({"role": "barge"})).is_err());
-        assert!(Tagged::read(json!(["refer"])).is_err());
     }
 
     #[test]

@@ -6,10 +6,11 @@
 //!   report of each leg that supervises this call, shares its session, or belongs to
 //!   the session. A report older than the one kept is dropped.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::store::{int, required, rfc3339, text, Store};
-use crate::domain::legs::{DialedLeg, LegReport};
+use crate::domain::legs::{DialedBy, DialedLeg, LegReport};
 use crate::ports::{ObjectStorage, StoreError};
 
 /// The call role's tables of legs.
@@ -115,11 +116,8 @@ impl<S: ObjectStorage> Store<'_, S> {
         rows.iter()
             .map(|row| {
                 let text = required(text(row, "report"), "report")?;
-                serde_json::from_slice::<Value>(text.as_bytes())
-                    .ok()
-                    .as_ref()
-                    .and_then(LegReport::read)
-                    .ok_or_else(|| StoreError("stored report unreadable".into()))
+                serde_json::from_str::<LegReport>(&text)
+                    .map_err(|_| StoreError("stored report unreadable".into()))
             })
             .collect()
     }
@@ -162,11 +160,8 @@ impl<S: ObjectStorage> Store<'_, S> {
                     action_id: required(text(row, "action_id"), "action_id")?,
                     leg: required(text(row, "leg"), "leg")?,
                     registered: int(row, "registered") == Some(1),
-                    dialed: serde_json::from_slice::<Value>(dialed.as_bytes())
-                        .ok()
-                        .as_ref()
-                        .and_then(DialedLeg::read)
-                        .ok_or_else(|| StoreError("stored dialed leg unreadable".into()))?,
+                    dialed: serde_json::from_str::<DialedLeg>(&dialed)
+                        .map_err(|_| StoreError("stored dialed leg unreadable".into()))?,
                 })
             })
             .collect()
@@ -195,7 +190,7 @@ impl<S: ObjectStorage> Store<'_, S> {
              ON CONFLICT (id) DO NOTHING",
             &[
                 format!("dial/{}", registration.command_id).as_str().into(),
-                if registration.leg.origin.by == "rule" {
+                if registration.leg.origin.by == DialedBy::Rule {
                     "automation"
                 } else {
                     "operator"
@@ -231,7 +226,7 @@ pub struct Registration {
 impl Registration {
     pub fn read(value: &Value) -> Option<Self> {
         Some(Self {
-            leg: DialedLeg::read(value.get("leg")?)?,
+            leg: DialedLeg::deserialize(value.get("leg")?).ok()?,
             command_id: value.get("command_id")?.as_str()?.to_owned(),
             by: value.get("by").and_then(Value::as_str).map(str::to_owned),
             http_status: value
