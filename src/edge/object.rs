@@ -23,7 +23,6 @@ use crate::app::object::{
     MAX_LIVE_STREAMS, OUTCOME_HEADER,
 };
 use crate::domain::config::Config;
-use crate::domain::fields::json_error;
 use crate::domain::problem::Problem;
 use crate::ports::{CallObjects, ObjectStorage, SqlParam, SqlRow, StoreError};
 use serde_json::Value;
@@ -78,7 +77,7 @@ impl ObjectStorage for DurableStorage {
         let rows = match serde_json::from_slice(text.as_bytes()) {
             Ok(Value::Array(rows)) => rows,
             Ok(_) => return Err(StoreError("unreadable rows: not an array".into())),
-            Err(e) => return Err(StoreError(format!("unreadable rows: {}", json_error(&e)))),
+            Err(e) => return Err(StoreError(format!("unreadable rows: {e}"))),
         };
         rows.into_iter()
             .map(|row| match row {
