@@ -240,13 +240,9 @@ pub struct CallState {
 
 impl CallState {
     /// The state as rule conditions read it (`state.refer.status`): the operator API's
-    /// JSON, read back. Going through the text keeps serde_json's `Value` serializer,
-    /// about 2 KiB of the gzipped wasm, out of the bundle.
+    /// JSON.
     pub fn to_json_value(&self) -> serde_json::Value {
-        serde_json::to_string(self)
-            .ok()
-            .and_then(|text| serde_json::from_slice(text.as_bytes()).ok())
-            .unwrap_or_default()
+        serde_json::to_value(self).unwrap_or_default()
     }
 
     fn new(call_control_id: String) -> Self {
