@@ -5,6 +5,8 @@
 //! Folding sorts first and drops repeated event ids, so neither delivery order nor
 //! duplicate delivery can change the result.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 
 use super::envelope::{EventKind, EventRecord};
@@ -317,7 +319,6 @@ impl CallState {
             }
             EventKind::DtmfReceived | EventKind::Other => {}
         }
-        self.updated_at = Some(event.occurred_at.clone());
         self.events.push(EventSummary {
             id: event.id,
             event_type: event.event_type,
@@ -424,18 +425,18 @@ pub fn fold(
     actions: Vec<StoredAction>,
     effects: Effects,
 ) -> Option<CallState> {
-    // The order is total (it ends with the id), so an unstable sort gives the same
-    // result with less code in the wasm.
+    // The order is total (it ends with the id), so an unstable sort is deterministic.
     events.sort_unstable_by(timeline_order);
-    // A repeated id is kept once, the first in timeline order. A scan rather than a
-    // hash set: a call has tens of events, and the set's code costs the bundle 2 KiB.
-    let mut kept: Vec<EventRecord> = Vec::with_capacity(events.len());
-    for event in events {
-        if !kept.iter().any(|earlier| earlier.id == event.id) {
-            kept.push(event);
-        }
-    }
-    let events = kept;
+    // A repeated id is kept once, the first in timeline order.
+    let first_of_id: Vec<bool> = {
+        let mut seen = HashSet::with_capacity(events.len());
+        events
+            .iter()
+            .map(|event| seen.insert(event.id.as_str()))
+            .collect()
+    };
+    let mut first_of_id = first_of_id.into_iter();
+    events.retain(|_| first_of_id.next().unwrap_or(false));
     // A call is known from its webhooks, or from the Dial that started it.
     let (call_control_id, mut newest) = match events.first() {
         Some(first) => (first.call_control_id.clone(), first.at),
@@ -448,37 +449,43 @@ pub fn fold(
     };
     let mut state = CallState::new(call_control_id);
 
-    let mut timed: Vec<(Instant, usize, ActionEffect)> = actions
-        .iter()
-        .enumerate()
-        .filter(|(_, action)| effects.counts(action.record.status))
-        .filter_map(|(n, action)| Some((action.started_at, n, action.effect.clone()?)))
-        .collect();
-    timed.sort_unstable_by_key(|(at, n, _)| (*at, *n));
+    let mut timed = Vec::new();
+    let mut records = Vec::with_capacity(actions.len());
+    for action in actions {
+        if let Some(effect) = action
+            .effect
+            .filter(|_| effects.counts(action.record.status))
+        {
+            if matches!(effect, ActionEffect::Dialed(_)) {
+                state.dialed_by.clone_from(&action.record.by);
+            }
+            timed.push((action.started_at, effect));
+        }
+        records.push(action.record);
+    }
+    // Stable: effects of one instant apply in the order their actions were recorded.
+    timed.sort_by_key(|(at, _)| *at);
     let mut timed = timed.into_iter().peekable();
     for event in events {
         // An effect applies before events of the same instant: the command came first.
-        while let Some((_, _, effect)) = timed.next_if(|(at, _, _)| *at <= event.at) {
+        while let Some((_, effect)) = timed.next_if(|(at, _)| *at <= event.at) {
             state.apply_effect(effect);
         }
         newest = newest.max(event.at);
         state.apply(event);
     }
-    timed.for_each(|(_, _, effect)| state.apply_effect(effect));
-    for action in actions {
-        if let (Some(ActionEffect::Dialed(_)), true) =
-            (&action.effect, effects.counts(action.record.status))
-        {
-            state.dialed_by.clone_from(&action.record.by);
-        }
-        if let Some(at) = Instant::parse_rfc3339(&action.record.at) {
+    timed.for_each(|(_, effect)| state.apply_effect(effect));
+    // The newest event's time, unless an action was recorded later.
+    state.updated_at = state.events.last().map(|event| event.occurred_at.clone());
+    for record in &records {
+        if let Some(at) = Instant::parse_rfc3339(&record.at) {
             if at > newest {
                 newest = at;
-                state.updated_at = Some(action.record.at.clone());
+                state.updated_at = Some(record.at.clone());
             }
         }
-        state.actions.push(action.record);
     }
+    state.actions = records;
     Some(state)
 }
 
