@@ -165,17 +165,32 @@ struct Root {
     data: Map<String, Value>,
 }
 
-/// The envelope fields of `data`, read strictly: a value of the wrong type is refused
-/// with a pointer to it. `id` and `event_type` are `None` only when absent, so a `null`
-/// one is of the wrong type, not missing.
+/// The envelope fields of `data`. Each keeps what was found in it, a value of the
+/// wrong type included, so they are checked one after the other and the answer points
+/// at the first at fault in that order, whatever order the body has its keys in. `id`
+/// and `event_type` are `None` only when absent: a `null` one is of the wrong type.
 #[derive(Deserialize)]
 struct Data {
     #[serde(default, deserialize_with = "present")]
-    id: Option<String>,
+    id: Option<Field<String>>,
     #[serde(default, deserialize_with = "present")]
-    event_type: Option<String>,
-    occurred_at: Option<String>,
-    payload: Option<Map<String, Value>>,
+    event_type: Option<Field<String>>,
+    occurred_at: Option<Field<String>>,
+    /// Only an object: a map takes nothing else.
+    payload: Option<Field<Map<String, Value>>>,
+}
+
+/// A strict envelope field that is there: its value, or the finding that it has
+/// another type.
+enum Field<T> {
+    Value(T),
+    WrongType,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(detail(deserializer)?.map_or(Field::WrongType, Field::Value))
+    }
 }
 
 /// What the worker keeps of `payload`. Only `call_control_id` is strict; the details
@@ -207,8 +222,9 @@ struct Payload {
     direction: Option<String>,
 }
 
-/// A payload detail: its value if it has the type, else `None`. The error is dropped,
-/// which is sound as the payload is read from a `Map` already parsed, not from text.
+/// A value if it has the type, else `None`. The error is dropped, which is sound as
+/// `data` is read from a `Map` already parsed: from JSON text, a value given up on
+/// half-way would leave the reader in its middle.
 fn detail<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Option<T>, D::Error> {
@@ -230,17 +246,9 @@ pub fn parse(body: &[u8], delivered_at: Instant) -> Result<Delivery, EnvelopeErr
     if !root.is_object() {
         return Err(EnvelopeError::new("", "the body must be a JSON object"));
     }
-    let Root { data } = Root::deserialize(root)
-        .map_err(|_| EnvelopeError::new("/data", "`data` must be an object"))?;
-    let fields: Data = serde_path_to_error::deserialize(&data).map_err(|e| {
-        match e.path().to_string().as_str() {
-            "id" => EnvelopeError::new("/data/id", "`id` must be a string"),
-            "event_type" => EnvelopeError::new("/data/event_type", "`event_type` must be a string"),
-            "occurred_at" => occurred_at_error(),
-            // The only other field read.
-            _ => EnvelopeError::new("/data/payload", "`payload` must be an object"),
-        }
-    })?;
+    let Root { data } = Root::deserialize(root).map_err(|_| data_error())?;
+    // Each field keeps its own finding, so an object always reads.
+    let fields = Data::deserialize(&data).map_err(|_| data_error())?;
     let event_id = required_text(fields.id, "id", "/data/id", MAX_EVENT_ID_BYTES)?;
     let raw_type = required_text(
         fields.event_type,
@@ -251,31 +259,42 @@ pub fn parse(body: &[u8], delivered_at: Instant) -> Result<Delivery, EnvelopeErr
     let event_type = canonical_event_type(&raw_type).to_owned();
     let (occurred_at, at) = match fields.occurred_at {
         None => (delivered_at.to_rfc3339(), delivered_at),
-        Some(text) => match Instant::parse_rfc3339(&text) {
+        Some(Field::Value(text)) => match Instant::parse_rfc3339(&text) {
             Some(at) => (text, at),
             None => return Err(occurred_at_error()),
         },
+        Some(Field::WrongType) => return Err(occurred_at_error()),
     };
-    // Only `call_control_id` can be refused: the details are read leniently.
-    let mut payload = fields
-        .payload
-        .map(Payload::deserialize)
-        .transpose()
-        .map_err(|_| {
-            EnvelopeError::new(
-                "/data/payload/call_control_id",
-                "`call_control_id` must be a string",
-            )
-        })?;
-    let call_control_id = match payload.as_mut().and_then(|p| p.call_control_id.take()) {
+    let mut payload = match fields.payload {
         None => None,
-        id => Some(required_text(
-            id,
-            "call_control_id",
-            "/data/payload/call_control_id",
-            MAX_CALL_CONTROL_ID_BYTES,
-        )?),
+        Some(Field::Value(payload)) => Some(
+            // Only `call_control_id` can be refused: the details are read leniently.
+            Payload::deserialize(payload).map_err(|_| {
+                EnvelopeError::new(
+                    "/data/payload/call_control_id",
+                    "`call_control_id` must be a string",
+                )
+            })?,
+        ),
+        Some(Field::WrongType) => {
+            return Err(EnvelopeError::new(
+                "/data/payload",
+                "`payload` must be an object",
+            ))
+        }
     };
+    let call_control_id = payload
+        .as_mut()
+        .and_then(|p| p.call_control_id.take())
+        .map(|id| {
+            required_text(
+                Some(Field::Value(id)),
+                "call_control_id",
+                "/data/payload/call_control_id",
+                MAX_CALL_CONTROL_ID_BYTES,
+            )
+        })
+        .transpose()?;
     if call_control_id
         .as_deref()
         .is_some_and(|id| !is_call_control_id(id))
@@ -319,6 +338,10 @@ pub fn parse(body: &[u8], delivered_at: Instant) -> Result<Delivery, EnvelopeErr
     })
 }
 
+fn data_error() -> EnvelopeError {
+    EnvelopeError::new("/data", "`data` must be an object")
+}
+
 fn occurred_at_error() -> EnvelopeError {
     EnvelopeError::new(
         "/data/occurred_at",
@@ -328,26 +351,21 @@ fn occurred_at_error() -> EnvelopeError {
 
 /// An envelope text that must be there, not empty, and at most `max_bytes` long.
 fn required_text(
-    text: Option<String>,
+    found: Option<Field<String>>,
     field: &str,
     pointer: &'static str,
     max_bytes: usize,
 ) -> Result<String, EnvelopeError> {
-    match text {
-        None => Err(EnvelopeError::new(
-            pointer,
-            format!("`{field}` is required"),
-        )),
-        Some(text) if text.is_empty() => Err(EnvelopeError::new(
-            pointer,
-            format!("`{field}` must not be empty"),
-        )),
-        Some(text) if text.len() > max_bytes => Err(EnvelopeError::new(
-            pointer,
-            format!("`{field}` is longer than {max_bytes} bytes"),
-        )),
-        Some(text) => Ok(text),
-    }
+    let problem = match found {
+        Some(Field::Value(text)) if text.is_empty() => format!("`{field}` must not be empty"),
+        Some(Field::Value(text)) if text.len() > max_bytes => {
+            format!("`{field}` is longer than {max_bytes} bytes")
+        }
+        Some(Field::Value(text)) => return Ok(text),
+        Some(Field::WrongType) => format!("`{field}` must be a string"),
+        None => format!("`{field}` is required"),
+    };
+    Err(EnvelopeError::new(pointer, problem))
 }
 
 #[cfg(test)]
@@ -433,6 +451,17 @@ mod tests {
                 "/data/id",
             ),
             (json!({"data": "x"}), "/data"),
+            // Several faults: the first in envelope order, whatever the key order.
+            (json!({"data": {"id": "", "event_type": 5}}), "/data/id"),
+            (
+                json!({"data": {"event_type": "call.answered", "payload": [1]}}),
+                "/data/id",
+            ),
+            (
+                json!({"data": {"id": "e", "event_type": "call.answered",
+                "occurred_at": "soon", "payload": 1}}),
+                "/data/occurred_at",
+            ),
             (json!({"data": {"event_type": "call.answered"}}), "/data/id"),
             (
                 json!({"data": {"id": 7, "event_type": "call.answered"}}),
