@@ -7,7 +7,6 @@ use serde_json::{Map, Value};
 use super::http::{Request, Response};
 use super::{method_not_allowed, object, App};
 use crate::domain::actions::{find, validate, Violation, ACTIONS};
-use crate::domain::fields::json_error;
 use crate::domain::problem::Problem;
 use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, Rs256};
 
@@ -95,7 +94,7 @@ pub(crate) fn parse_body(bytes: &[u8]) -> Result<Value, Problem> {
         Problem::new(
             400,
             "invalid_json",
-            format!("the body is not JSON: {}", json_error(&error)),
+            format!("the body is not JSON: {error}"),
         )
     })
 }

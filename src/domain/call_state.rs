@@ -5,11 +5,11 @@
 //! Folding sorts first and drops repeated event ids, so neither delivery order nor
 //! duplicate delivery can change the result.
 
-use serde::de::Error;
-use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
 
 use super::envelope::{EventKind, EventRecord};
-use super::fields::Tagged;
 use super::forward::ForwardRecord;
 use super::legs::{DialOrigin, DialedLeg, LegEntry, SupervisorEntry};
 use super::time::Instant;
@@ -31,17 +31,6 @@ impl CallStatus {
             CallStatus::Bridged => "bridged",
             CallStatus::Hangup => "hangup",
         }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            CallStatus::Initiated,
-            CallStatus::Answered,
-            CallStatus::Bridged,
-            CallStatus::Hangup,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
     }
 }
 
@@ -116,7 +105,7 @@ pub struct ActionRecord {
 }
 
 /// What a successful action tells about the call that no webhook will.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActionEffect {
     NoiseSuppression {
@@ -135,48 +124,6 @@ pub enum ActionEffect {
     },
     /// A Dial started the call: what its answer and body tell, before any webhook.
     Dialed(Box<DialedLeg>),
-}
-
-impl<'de> Deserialize<'de> for ActionEffect {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Tagged { kind, mut fields } = Tagged::read(deserializer)?;
-        Ok(match kind.as_str() {
-            "noise_suppression" => Self::NoiseSuppression {
-                status: match fields.string::<D::Error>("status")?.as_str() {
-                    "active" => SuppressionStatus::Active,
-                    "stopped" => SuppressionStatus::Stopped,
-                    other => return Err(D::Error::unknown_variant(other, &["active", "stopped"])),
-                },
-                direction: fields.optional_string("direction")?,
-                engine: fields.optional_string("engine")?,
-            },
-            "supervisor_role" => Self::SupervisorRole {
-                role: fields.string("role")?,
-            },
-            "client_state" => Self::ClientState {
-                client_state: fields.string("client_state")?,
-            },
-            "refer" => Self::Refer {
-                sip_address: fields.string("sip_address")?,
-            },
-            "dialed" => Self::Dialed(Box::new(
-                DialedLeg::read(&fields.into_value())
-                    .ok_or_else(|| D::Error::custom("unreadable dialed leg"))?,
-            )),
-            _ => {
-                return Err(D::Error::unknown_variant(
-                    &kind,
-                    &[
-                        "noise_suppression",
-                        "supervisor_role",
-                        "client_state",
-                        "refer",
-                        "dialed",
-                    ],
-                ))
-            }
-        })
-    }
 }
 
 impl ActionEffect {
@@ -295,13 +242,9 @@ pub struct CallState {
 
 impl CallState {
     /// The state as rule conditions read it (`state.refer.status`): the operator API's
-    /// JSON, read back. Going through the text keeps serde_json's `Value` serializer,
-    /// about 2 KiB of the gzipped wasm, out of the bundle.
+    /// JSON.
     pub fn to_json_value(&self) -> serde_json::Value {
-        serde_json::to_string(self)
-            .ok()
-            .and_then(|text| serde_json::from_slice(text.as_bytes()).ok())
-            .unwrap_or_default()
+        serde_json::to_value(self).unwrap_or_default()
     }
 
     fn new(call_control_id: String) -> Self {
@@ -376,7 +319,6 @@ impl CallState {
             }
             EventKind::DtmfReceived | EventKind::Other => {}
         }
-        self.updated_at = Some(event.occurred_at.clone());
         self.events.push(EventSummary {
             id: event.id,
             event_type: event.event_type,
@@ -483,18 +425,18 @@ pub fn fold(
     actions: Vec<StoredAction>,
     effects: Effects,
 ) -> Option<CallState> {
-    // The order is total (it ends with the id), so an unstable sort gives the same
-    // result with less code in the wasm.
+    // The order is total (it ends with the id), so an unstable sort is deterministic.
     events.sort_unstable_by(timeline_order);
-    // A repeated id is kept once, the first in timeline order. A scan rather than a
-    // hash set: a call has tens of events, and the set's code costs the bundle 2 KiB.
-    let mut kept: Vec<EventRecord> = Vec::with_capacity(events.len());
-    for event in events {
-        if !kept.iter().any(|earlier| earlier.id == event.id) {
-            kept.push(event);
-        }
-    }
-    let events = kept;
+    // A repeated id is kept once, the first in timeline order.
+    let first_of_id: Vec<bool> = {
+        let mut seen = HashSet::with_capacity(events.len());
+        events
+            .iter()
+            .map(|event| seen.insert(event.id.as_str()))
+            .collect()
+    };
+    let mut first_of_id = first_of_id.into_iter();
+    events.retain(|_| first_of_id.next().unwrap_or(false));
     // A call is known from its webhooks, or from the Dial that started it.
     let (call_control_id, mut newest) = match events.first() {
         Some(first) => (first.call_control_id.clone(), first.at),
@@ -507,37 +449,43 @@ pub fn fold(
     };
     let mut state = CallState::new(call_control_id);
 
-    let mut timed: Vec<(Instant, usize, ActionEffect)> = actions
-        .iter()
-        .enumerate()
-        .filter(|(_, action)| effects.counts(action.record.status))
-        .filter_map(|(n, action)| Some((action.started_at, n, action.effect.clone()?)))
-        .collect();
-    timed.sort_unstable_by_key(|(at, n, _)| (*at, *n));
+    let mut timed = Vec::new();
+    let mut records = Vec::with_capacity(actions.len());
+    for action in actions {
+        if let Some(effect) = action
+            .effect
+            .filter(|_| effects.counts(action.record.status))
+        {
+            if matches!(effect, ActionEffect::Dialed(_)) {
+                state.dialed_by.clone_from(&action.record.by);
+            }
+            timed.push((action.started_at, effect));
+        }
+        records.push(action.record);
+    }
+    // Stable: effects of one instant apply in the order their actions were recorded.
+    timed.sort_by_key(|(at, _)| *at);
     let mut timed = timed.into_iter().peekable();
     for event in events {
         // An effect applies before events of the same instant: the command came first.
-        while let Some((_, _, effect)) = timed.next_if(|(at, _, _)| *at <= event.at) {
+        while let Some((_, effect)) = timed.next_if(|(at, _)| *at <= event.at) {
             state.apply_effect(effect);
         }
         newest = newest.max(event.at);
         state.apply(event);
     }
-    timed.for_each(|(_, _, effect)| state.apply_effect(effect));
-    for action in actions {
-        if let (Some(ActionEffect::Dialed(_)), true) =
-            (&action.effect, effects.counts(action.record.status))
-        {
-            state.dialed_by.clone_from(&action.record.by);
-        }
-        if let Some(at) = Instant::parse_rfc3339(&action.record.at) {
+    timed.for_each(|(_, effect)| state.apply_effect(effect));
+    // The newest event's time, unless an action was recorded later.
+    state.updated_at = state.events.last().map(|event| event.occurred_at.clone());
+    for record in &records {
+        if let Some(at) = Instant::parse_rfc3339(&record.at) {
             if at > newest {
                 newest = at;
-                state.updated_at = Some(action.record.at.clone());
+                state.updated_at = Some(record.at.clone());
             }
         }
-        state.actions.push(action.record);
     }
+    state.actions = records;
     Some(state)
 }
 
@@ -574,11 +522,23 @@ mod tests {
             json!({"kind": "supervisor_role", "role": "barge"}),
             json!({"kind": "client_state", "client_state": "c3RhbXBlZA=="}),
             json!({"kind": "refer", "sip_address": "sip:a@b.example"}),
+            json!({"kind": "dialed", "call_control_id": "v3:leg", "call_leg_id": "leg-1",
+                "call_session_id": null, "connection_id": "c1", "from": "+1312",
+                "to": "sip:sup@pbx.example", "client_state": null,
+                "origin": {"action": "dial", "by": "rule", "rule": "supervise",
+                    "call_control_id": "v3:call"},
+                "supervising": "v3:call", "role": "monitor"}),
         ];
         for value in stored {
             let effect: ActionEffect = serde_json::from_value(value.clone()).unwrap();
             assert_eq!(serde_json::to_value(&effect).unwrap(), value);
         }
+        let dialed = dialed(1).effect.unwrap();
+        let stored = serde_json::to_string(&dialed).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ActionEffect>(&stored).unwrap(),
+            dialed
+        );
         let unknown = serde_json::from_value::<ActionEffect>(json!({"kind": "barge"}));
         assert!(unknown.unwrap_err().to_string().contains("unknown variant"));
     }

@@ -3,11 +3,9 @@
 //! The envelope fields are checked strictly (a clear `400` names the field); payload
 //! details are read leniently, so a new or retyped Telnyx field never blocks a delivery.
 
-use serde::de::Error;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::fields::{json_error, wrong, Fields};
 use super::time::Instant;
 
 /// Longest accepted `data.id`, in bytes. Keeps every KV key under KV's 512-byte limit.
@@ -81,7 +79,7 @@ fn is_call_event(canonical_type: &str) -> bool {
 }
 
 /// What the worker keeps of one accepted event: enough to fold call state.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
     pub id: String,
     /// Canonical spelling (`siprec.*`, never `call.siprec.*`).
@@ -102,7 +100,11 @@ pub struct EventRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
     /// `None`: the payload has no `client_state` key. `Some(None)`: it is `null`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub client_state: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hangup_cause: Option<String>,
@@ -121,68 +123,12 @@ impl EventRecord {
     }
 }
 
-/// `EventRecord`'s fields in order.
-const RECORD_FIELDS: [&str; 15] = [
-    "id",
-    "event_type",
-    "occurred_at",
-    "at",
-    "call_control_id",
-    "call_leg_id",
-    "call_session_id",
-    "connection_id",
-    "from",
-    "to",
-    "client_state",
-    "hangup_cause",
-    "sip_notify_response",
-    "failure_cause",
-    "direction",
-];
-
-/// Read by hand (`super::fields` says why), as derived code read it: the tests hold the
-/// two to the same answers.
-impl<'de> Deserialize<'de> for EventRecord {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Self::from_value(Value::deserialize(deserializer)?)
-    }
-}
-
-impl EventRecord {
-    /// A record from JSON already read, as [`Deserialize`] reads it. The call's object
-    /// reads its stored records this way, from the `Value` its other rows are read as:
-    /// `serde_json::from_slice::<EventRecord>` would compile another copy of the reader.
-    pub fn from_value<E: Error>(value: Value) -> Result<Self, E> {
-        let mut fields = Fields::of(value, &RECORD_FIELDS)?;
-        let at = match fields.take("at") {
-            Some(at) => Instant::from_json(at).ok_or_else(|| wrong::<E>("at", "an instant"))?,
-            None => return Err(E::missing_field("at")),
-        };
-        // A key that is present is `Some`, even when its value is `null`.
-        let client_state = match fields.take("client_state") {
-            None => None,
-            Some(Value::Null) => Some(None),
-            Some(Value::String(text)) => Some(Some(text)),
-            Some(_) => return Err(wrong("client_state", "a string")),
-        };
-        Ok(Self {
-            id: fields.string("id")?,
-            event_type: fields.string("event_type")?,
-            occurred_at: fields.string("occurred_at")?,
-            at,
-            call_control_id: fields.string("call_control_id")?,
-            call_leg_id: fields.optional_string("call_leg_id")?,
-            call_session_id: fields.optional_string("call_session_id")?,
-            connection_id: fields.optional_string("connection_id")?,
-            from: fields.optional_string("from")?,
-            to: fields.optional_string("to")?,
-            client_state,
-            hangup_cause: fields.optional_string("hangup_cause")?,
-            sip_notify_response: fields.optional_i64("sip_notify_response")?,
-            failure_cause: fields.optional_string("failure_cause")?,
-            direction: fields.optional_string("direction")?,
-        })
-    }
+/// A field that is there, `null` included, as `Some`; with `#[serde(default)]`, an
+/// absent one is `None`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 /// A parsed delivery.
@@ -212,55 +158,147 @@ impl EnvelopeError {
     }
 }
 
+/// The envelope's root. Only `data` is read, and only an object is taken for it (a map
+/// field takes nothing else); the whole object is kept for automations.
+#[derive(Deserialize)]
+struct Root {
+    data: Map<String, Value>,
+}
+
+/// The envelope fields of `data`. Each keeps what was found in it, a value of the
+/// wrong type included, so they are checked one after the other and the answer points
+/// at the first at fault in that order, whatever order the body has its keys in. `id`
+/// and `event_type` are `None` only when absent: a `null` one is of the wrong type.
+#[derive(Deserialize)]
+struct Data {
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Field<String>>,
+    #[serde(default, deserialize_with = "present")]
+    event_type: Option<Field<String>>,
+    occurred_at: Option<Field<String>>,
+    /// Only an object: a map takes nothing else.
+    payload: Option<Field<Map<String, Value>>>,
+}
+
+/// A strict envelope field that is there: its value, or the finding that it has
+/// another type.
+enum Field<T> {
+    Value(T),
+    WrongType,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(detail(deserializer)?.map_or(Field::WrongType, Field::Value))
+    }
+}
+
+/// What the worker keeps of `payload`. Only `call_control_id` is strict; the details
+/// read as absent when of another type, so a new or retyped Telnyx field never blocks
+/// a delivery.
+#[derive(Deserialize)]
+struct Payload {
+    call_control_id: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    call_leg_id: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    call_session_id: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    connection_id: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    from: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    to: Option<String>,
+    /// `Some` whenever the key is there; `Some(None)` unless it holds text.
+    #[serde(default, deserialize_with = "present_detail")]
+    client_state: Option<Option<String>>,
+    #[serde(default, deserialize_with = "detail")]
+    hangup_cause: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    sip_notify_response: Option<i64>,
+    #[serde(default, deserialize_with = "detail")]
+    failure_cause: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    direction: Option<String>,
+}
+
+/// A value if it has the type, else `None`. The error is dropped, which is sound as
+/// `data` is read from a `Map` already parsed: from JSON text, a value given up on
+/// half-way would leave the reader in its middle.
+fn detail<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    Ok(T::deserialize(deserializer).ok())
+}
+
+fn present_detail<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    detail(deserializer).map(Some)
+}
+
 /// Parses a delivery body. `delivered_at` (the signed timestamp) stands in for a
 /// missing `occurred_at`.
 pub fn parse(body: &[u8], delivered_at: Instant) -> Result<Delivery, EnvelopeError> {
     let root: Value = serde_json::from_slice(body)
-        .map_err(|e| EnvelopeError::new("", format!("the body is not JSON: {}", json_error(&e))))?;
-    let Value::Object(mut root) = root else {
+        .map_err(|e| EnvelopeError::new("", format!("the body is not JSON: {e}")))?;
+    // A derived struct also reads an array of its fields' values.
+    if !root.is_object() {
         return Err(EnvelopeError::new("", "the body must be a JSON object"));
-    };
-    let Some(Value::Object(data)) = root.remove("data") else {
-        return Err(EnvelopeError::new("/data", "`data` must be an object"));
-    };
-    let event_id = required_text(&data, "id", "/data/id", MAX_EVENT_ID_BYTES)?;
+    }
+    let Root { data } = Root::deserialize(root).map_err(|_| data_error())?;
+    // Each field keeps its own finding, so an object always reads.
+    let fields = Data::deserialize(&data).map_err(|_| data_error())?;
+    let event_id = required_text(fields.id, "id", "/data/id", MAX_EVENT_ID_BYTES)?;
     let raw_type = required_text(
-        &data,
+        fields.event_type,
         "event_type",
         "/data/event_type",
         MAX_EVENT_TYPE_BYTES,
     )?;
-    let event_type = canonical_event_type(raw_type).to_owned();
-    let (occurred_at, at) = match data.get("occurred_at") {
-        None | Some(Value::Null) => (delivered_at.to_rfc3339(), delivered_at),
-        Some(Value::String(text)) => match Instant::parse_rfc3339(text) {
-            Some(at) => (text.clone(), at),
+    let event_type = canonical_event_type(&raw_type).to_owned();
+    let (occurred_at, at) = match fields.occurred_at {
+        None => (delivered_at.to_rfc3339(), delivered_at),
+        Some(Field::Value(text)) => match Instant::parse_rfc3339(&text) {
+            Some(at) => (text, at),
             None => return Err(occurred_at_error()),
         },
-        Some(_) => return Err(occurred_at_error()),
+        Some(Field::WrongType) => return Err(occurred_at_error()),
     };
-    let payload = match data.get("payload") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(payload)) => Some(payload),
-        Some(_) => {
+    let mut payload = match fields.payload {
+        None => None,
+        Some(Field::Value(payload)) => Some(
+            // Only `call_control_id` can be refused: the details are read leniently.
+            Payload::deserialize(payload).map_err(|_| {
+                EnvelopeError::new(
+                    "/data/payload/call_control_id",
+                    "`call_control_id` must be a string",
+                )
+            })?,
+        ),
+        Some(Field::WrongType) => {
             return Err(EnvelopeError::new(
                 "/data/payload",
                 "`payload` must be an object",
             ))
         }
     };
-    let call_control_id = match payload {
-        Some(p) if !matches!(p.get("call_control_id"), None | Some(Value::Null)) => {
-            Some(required_text(
-                p,
+    let call_control_id = payload
+        .as_mut()
+        .and_then(|p| p.call_control_id.take())
+        .map(|id| {
+            required_text(
+                Some(Field::Value(id)),
                 "call_control_id",
                 "/data/payload/call_control_id",
                 MAX_CALL_CONTROL_ID_BYTES,
-            )?)
-        }
-        _ => None,
-    };
-    if call_control_id.is_some_and(|id| !is_call_control_id(id)) {
+            )
+        })
+        .transpose()?;
+    if call_control_id
+        .as_deref()
+        .is_some_and(|id| !is_call_control_id(id))
+    {
         return Err(EnvelopeError::new(
             "/data/payload/call_control_id",
             format!("`call_control_id` may hold only {CALL_CONTROL_ID_CHARACTERS}"),
@@ -274,32 +312,34 @@ pub fn parse(body: &[u8], delivered_at: Instant) -> Result<Delivery, EnvelopeErr
     }
     let record = match (call_control_id, payload) {
         (Some(call_control_id), Some(payload)) => Some(EventRecord {
-            id: event_id.to_owned(),
+            id: event_id.clone(),
             event_type: event_type.clone(),
             occurred_at,
             at,
-            call_control_id: call_control_id.to_owned(),
-            call_leg_id: text(payload, "call_leg_id"),
-            call_session_id: text(payload, "call_session_id"),
-            connection_id: text(payload, "connection_id"),
-            from: text(payload, "from"),
-            to: text(payload, "to"),
-            client_state: payload
-                .get("client_state")
-                .map(|v| v.as_str().map(str::to_owned)),
-            hangup_cause: text(payload, "hangup_cause"),
-            sip_notify_response: payload.get("sip_notify_response").and_then(Value::as_i64),
-            failure_cause: text(payload, "failure_cause"),
-            direction: text(payload, "direction"),
+            call_control_id,
+            call_leg_id: payload.call_leg_id,
+            call_session_id: payload.call_session_id,
+            connection_id: payload.connection_id,
+            from: payload.from,
+            to: payload.to,
+            client_state: payload.client_state,
+            hangup_cause: payload.hangup_cause,
+            sip_notify_response: payload.sip_notify_response,
+            failure_cause: payload.failure_cause,
+            direction: payload.direction,
         }),
         _ => None,
     };
     Ok(Delivery {
-        event_id: event_id.to_owned(),
+        event_id,
         event_type,
         record,
         data,
     })
+}
+
+fn data_error() -> EnvelopeError {
+    EnvelopeError::new("/data", "`data` must be an object")
 }
 
 fn occurred_at_error() -> EnvelopeError {
@@ -309,38 +349,23 @@ fn occurred_at_error() -> EnvelopeError {
     )
 }
 
-fn required_text<'a>(
-    object: &'a Map<String, Value>,
+/// An envelope text that must be there, not empty, and at most `max_bytes` long.
+fn required_text(
+    found: Option<Field<String>>,
     field: &str,
     pointer: &'static str,
     max_bytes: usize,
-) -> Result<&'a str, EnvelopeError> {
-    match object.get(field) {
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= max_bytes => Ok(s),
-        Some(Value::String(s)) if s.is_empty() => Err(EnvelopeError::new(
-            pointer,
-            format!("`{field}` must not be empty"),
-        )),
-        Some(Value::String(_)) => Err(EnvelopeError::new(
-            pointer,
-            format!("`{field}` is longer than {max_bytes} bytes"),
-        )),
-        Some(_) => Err(EnvelopeError::new(
-            pointer,
-            format!("`{field}` must be a string"),
-        )),
-        None => Err(EnvelopeError::new(
-            pointer,
-            format!("`{field}` is required"),
-        )),
-    }
-}
-
-fn text(payload: &Map<String, Value>, field: &str) -> Option<String> {
-    payload
-        .get(field)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+) -> Result<String, EnvelopeError> {
+    let problem = match found {
+        Some(Field::Value(text)) if text.is_empty() => format!("`{field}` must not be empty"),
+        Some(Field::Value(text)) if text.len() > max_bytes => {
+            format!("`{field}` is longer than {max_bytes} bytes")
+        }
+        Some(Field::Value(text)) => return Ok(text),
+        Some(Field::WrongType) => format!("`{field}` must be a string"),
+        None => format!("`{field}` is required"),
+    };
+    Err(EnvelopeError::new(pointer, problem))
 }
 
 #[cfg(test)]
@@ -401,13 +426,42 @@ mod tests {
             "payload": {"call_control_id": "c", "client_state": null}}}))
         .unwrap();
         assert_eq!(with_null.record.unwrap().client_state, Some(None));
+        let retyped = parse_json(json!({"data": {"id": "e", "event_type": "call.initiated",
+            "payload": {"call_control_id": "c", "client_state": 5}}}))
+        .unwrap();
+        assert_eq!(retyped.record.unwrap().client_state, Some(None));
     }
 
     #[test]
     fn broken_envelopes_point_at_the_field() {
         let cases = [
             (json!([1, 2]), ""),
+            // Arrays are refused where derived structs alone would read them.
+            (
+                json!([{"data": {"id": "e", "event_type": "message.received"}}]),
+                "",
+            ),
+            (json!({"data": ["e", "message.received"]}), "/data"),
+            (
+                json!({"data": {"id": "e", "event_type": "call.answered", "payload": ["c"]}}),
+                "/data/payload",
+            ),
+            (
+                json!({"data": {"id": null, "event_type": "call.answered"}}),
+                "/data/id",
+            ),
             (json!({"data": "x"}), "/data"),
+            // Several faults: the first in envelope order, whatever the key order.
+            (json!({"data": {"id": "", "event_type": 5}}), "/data/id"),
+            (
+                json!({"data": {"event_type": "call.answered", "payload": [1]}}),
+                "/data/id",
+            ),
+            (
+                json!({"data": {"id": "e", "event_type": "call.answered",
+                "occurred_at": "soon", "payload": 1}}),
+                "/data/occurred_at",
+            ),
             (json!({"data": {"event_type": "call.answered"}}), "/data/id"),
             (
                 json!({"data": {"id": 7, "event_type": "call.answered"}}),
@@ -455,6 +509,10 @@ mod tests {
         }
         assert_eq!(parse(b"\xff\xfe", DELIVERED).unwrap_err().pointer, "");
         assert_eq!(parse(b"", DELIVERED).unwrap_err().pointer, "");
+        assert_eq!(
+            parse(b"{\"data\": 1,}", DELIVERED).unwrap_err().detail,
+            "the body is not JSON: trailing comma at line 1 column 12"
+        );
     }
 
     #[test]

@@ -4,18 +4,18 @@
 //! it; a report carries a version (the reporter's last change), and an older one never
 //! replaces a newer, so reports may arrive late or twice.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use super::call_state::{CallState, CallStatus};
+use super::envelope::is_call_control_id;
 
 /// How a call started, when the worker started it: `{"action":"dial","by":"operator"}`
 /// or `{"action":"dial","by":"rule","rule":"…","call_control_id":"…"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DialOrigin {
-    pub action: &'static str,
-    /// `operator` or `rule`.
-    pub by: &'static str,
+    pub action: OriginAction,
+    pub by: DialedBy,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// The call whose event fired the rule.
@@ -23,11 +23,26 @@ pub struct DialOrigin {
     pub call_control_id: Option<String>,
 }
 
+/// The action that started a call: only a Dial does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OriginAction {
+    Dial,
+}
+
+/// Who asked for a Dial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DialedBy {
+    Operator,
+    Rule,
+}
+
 impl DialOrigin {
     pub fn operator() -> Self {
         Self {
-            action: "dial",
-            by: "operator",
+            action: OriginAction::Dial,
+            by: DialedBy::Operator,
             rule: None,
             call_control_id: None,
         }
@@ -35,31 +50,17 @@ impl DialOrigin {
 
     pub fn rule(rule: &str, call_control_id: &str) -> Self {
         Self {
-            action: "dial",
-            by: "rule",
+            action: OriginAction::Dial,
+            by: DialedBy::Rule,
             rule: Some(rule.to_owned()),
             call_control_id: Some(call_control_id.to_owned()),
         }
-    }
-
-    fn read(value: &Value) -> Option<Self> {
-        let text = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
-        let by = match value.get("by").and_then(Value::as_str)? {
-            "rule" => "rule",
-            _ => "operator",
-        };
-        Some(Self {
-            action: "dial",
-            by,
-            rule: text("rule"),
-            call_control_id: text("call_control_id"),
-        })
     }
 }
 
 /// What a Dial's answer makes of its new leg, given to the leg's object: the call
 /// exists from here on, before its first webhook.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DialedLeg {
     pub call_control_id: String,
     pub call_leg_id: Option<String>,
@@ -82,7 +83,7 @@ impl DialedLeg {
     pub fn of(body: &Map<String, Value>, answer: &Value, origin: DialOrigin) -> Option<DialedLeg> {
         let data = answer.get("data")?;
         let call_control_id = data.get("call_control_id")?.as_str()?;
-        if !super::envelope::is_call_control_id(call_control_id) {
+        if !is_call_control_id(call_control_id) {
             return None;
         }
         let text =
@@ -107,23 +108,6 @@ impl DialedLeg {
             origin,
             supervising,
             role,
-        })
-    }
-
-    /// Reads what [`Serialize`] wrote (through `Value`: `crate::domain::fields` says why).
-    pub fn read(value: &Value) -> Option<Self> {
-        let text = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
-        Some(Self {
-            call_control_id: text("call_control_id")?,
-            call_leg_id: text("call_leg_id"),
-            call_session_id: text("call_session_id"),
-            connection_id: text("connection_id"),
-            from: text("from"),
-            to: text("to"),
-            client_state: text("client_state"),
-            origin: DialOrigin::read(value.get("origin")?)?,
-            supervising: text("supervising"),
-            role: text("role"),
         })
     }
 }
@@ -151,8 +135,10 @@ pub struct LegEntry {
 }
 
 /// A call's summary as it reports it to the calls that show it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegReport {
+    /// Refused unless it can be a call control id: it names a storage key and a URL.
+    #[serde(deserialize_with = "call_control_id")]
     pub call_control_id: String,
     /// No webhook of the leg has arrived yet.
     pub dialing: bool,
@@ -165,7 +151,18 @@ pub struct LegReport {
     /// When the reporter last changed (Unix ms): a report with a lower version is older.
     pub version: i64,
     /// The reporter's `updated_at`.
+    #[serde(default)]
     pub at: String,
+}
+
+/// A text that [`is_call_control_id`] accepts.
+fn call_control_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let id = String::deserialize(deserializer)?;
+    if is_call_control_id(&id) {
+        Ok(id)
+    } else {
+        Err(serde::de::Error::custom("not a call control id"))
+    }
 }
 
 impl LegReport {
@@ -185,26 +182,6 @@ impl LegReport {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// Reads a report another object sent; `None` for anything else.
-    pub fn read(value: &Value) -> Option<Self> {
-        let text = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
-        let call_control_id = text("call_control_id")?;
-        if !super::envelope::is_call_control_id(&call_control_id) {
-            return None;
-        }
-        Some(Self {
-            call_control_id,
-            dialing: value.get("dialing").and_then(Value::as_bool)?,
-            status: CallStatus::parse(value.get("status")?.as_str()?)?,
-            role: text("role"),
-            from: text("from"),
-            to: text("to"),
-            by: text("by"),
-            version: value.get("version")?.as_i64()?,
-            at: text("at").unwrap_or_default(),
-        })
     }
 
     pub fn supervisor(&self) -> SupervisorEntry {
@@ -252,7 +229,7 @@ mod tests {
         assert_eq!(leg.supervising.as_deref(), Some("v3:parent"));
         let json = serde_json::to_value(&leg).unwrap();
         assert!(!json.to_string().contains("secret"), "{json}");
-        assert_eq!(DialedLeg::read(&json), Some(leg));
+        assert_eq!(serde_json::from_value::<DialedLeg>(json).ok(), Some(leg));
         for bad in [
             json!({}),
             json!({"data": {"call_control_id": "../x"}}),
@@ -278,8 +255,8 @@ mod tests {
             version: 42,
             at: "2026-12-03T00:00:00Z".into(),
         };
-        let value: Value = serde_json::from_str(&report.to_json()).unwrap();
-        assert_eq!(LegReport::read(&value), Some(report.clone()));
+        let read = serde_json::from_str::<LegReport>(&report.to_json());
+        assert_eq!(read.ok(), Some(report.clone()));
         assert_eq!(report.supervisor().status, "dialing");
         let answered = LegReport {
             dialing: false,
@@ -288,6 +265,8 @@ mod tests {
         };
         assert_eq!(answered.supervisor().status, "answered");
         assert_eq!(answered.leg().status, "bridged");
-        assert_eq!(LegReport::read(&json!({"call_control_id": "a b"})), None);
+        let mut foreign = serde_json::to_value(&report).unwrap();
+        foreign["call_control_id"] = json!("a b");
+        assert!(serde_json::from_value::<LegReport>(foreign).is_err());
     }
 }

@@ -7,7 +7,6 @@ pub mod automations;
 pub mod call_state;
 pub mod config;
 pub mod envelope;
-pub mod fields;
 pub mod forward;
 pub mod legs;
 pub mod problem;

@@ -397,10 +397,7 @@ where
 
     /// `POST /register`: this object's call was started by a Dial.
     pub(super) async fn register(&self, request: &Request) -> Response {
-        let registration = serde_json::from_slice::<Value>(&request.body)
-            .ok()
-            .as_ref()
-            .and_then(Registration::read);
+        let registration = serde_json::from_slice::<Registration>(&request.body).ok();
         let call = request.header(CALL_HEADER).ok().flatten();
         let Some(registration) =
             registration.filter(|r| Some(r.leg.call_control_id.as_str()) == call)

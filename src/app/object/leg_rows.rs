@@ -6,12 +6,10 @@
 //!   report of each leg that supervises this call, shares its session, or belongs to
 //!   the session. A report older than the one kept is dropped.
 
-use serde_json::Value;
-
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::store::{rfc3339, Store, Text};
-use crate::domain::legs::{DialedLeg, LegReport};
+use crate::domain::legs::{DialedBy, DialedLeg, LegReport};
 use crate::ports::{sql_flag, ObjectStorage, StoreError};
 
 /// The call role's tables of legs.
@@ -116,11 +114,8 @@ impl<S: ObjectStorage> Store<'_, S> {
         rows.into_iter()
             .map(|row| {
                 let text = row.text.unwrap_or_default();
-                serde_json::from_slice::<Value>(text.as_bytes())
-                    .ok()
-                    .as_ref()
-                    .and_then(LegReport::read)
-                    .ok_or_else(|| StoreError("stored report unreadable".into()))
+                serde_json::from_str::<LegReport>(&text)
+                    .map_err(|e| StoreError(format!("stored report unreadable: {e}")))
             })
             .collect()
     }
@@ -167,11 +162,8 @@ impl<S: ObjectStorage> Store<'_, S> {
                     action_id: row.action_id,
                     leg: row.leg,
                     registered: row.registered,
-                    dialed: serde_json::from_slice::<Value>(row.dialed.as_bytes())
-                        .ok()
-                        .as_ref()
-                        .and_then(DialedLeg::read)
-                        .ok_or_else(|| StoreError("stored dialed leg unreadable".into()))?,
+                    dialed: serde_json::from_str::<DialedLeg>(&row.dialed)
+                        .map_err(|e| StoreError(format!("stored dialed leg unreadable: {e}")))?,
                 })
             })
             .collect()
@@ -200,7 +192,7 @@ impl<S: ObjectStorage> Store<'_, S> {
              ON CONFLICT (id) DO NOTHING",
             &[
                 format!("dial/{}", registration.command_id).as_str().into(),
-                if registration.leg.origin.by == "rule" {
+                if registration.leg.origin.by == DialedBy::Rule {
                     "automation"
                 } else {
                     "operator"
@@ -221,7 +213,7 @@ impl<S: ObjectStorage> Store<'_, S> {
 }
 
 /// What a leg's object is told of the Dial that started it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     pub leg: DialedLeg,
     pub command_id: String,
@@ -231,20 +223,4 @@ pub struct Registration {
     /// When the Dial was asked for, and when Telnyx answered it (Unix ms).
     pub started_at: i64,
     pub answered_at: i64,
-}
-
-impl Registration {
-    pub fn read(value: &Value) -> Option<Self> {
-        Some(Self {
-            leg: DialedLeg::read(value.get("leg")?)?,
-            command_id: value.get("command_id")?.as_str()?.to_owned(),
-            by: value.get("by").and_then(Value::as_str).map(str::to_owned),
-            http_status: value
-                .get("http_status")
-                .and_then(Value::as_u64)
-                .and_then(|n| u16::try_from(n).ok()),
-            started_at: value.get("started_at")?.as_i64()?,
-            answered_at: value.get("answered_at")?.as_i64()?,
-        })
-    }
 }

@@ -11,6 +11,7 @@
 //!   answers with its own, which the newcomer gets. From then on it has peers, and it
 //!   reports each change to the session, which passes it on.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::leg_rows::{Kept, Reports};
@@ -53,10 +54,7 @@ fn report_request(path: &str, report: &LegReport) -> Request {
 }
 
 fn read_report(request: &Request) -> Option<LegReport> {
-    serde_json::from_slice::<Value>(&request.body)
-        .ok()
-        .as_ref()
-        .and_then(LegReport::read)
+    serde_json::from_slice::<LegReport>(&request.body).ok()
 }
 
 impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
@@ -163,7 +161,7 @@ where
         let members = serde_json::from_slice::<Value>(body.as_bytes()).unwrap_or_default();
         let now = self.now();
         for member in members["members"].as_array().into_iter().flatten() {
-            match LegReport::read(member) {
+            match LegReport::deserialize(member).ok() {
                 Some(leg) if leg.call_control_id != own => {
                     self.store().keep_report(Reports::Peers, &leg, now)?;
                 }
@@ -270,7 +268,7 @@ where
                         let own = body
                             .ok()
                             .as_ref()
-                            .and_then(|b| LegReport::read(&b["report"]));
+                            .and_then(|b| LegReport::deserialize(&b["report"]).ok());
                         if let Some(own) = own {
                             let kept = self.store().keep_report(Reports::Members, &own, self.now());
                             if let Err(error) = kept {

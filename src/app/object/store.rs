@@ -16,13 +16,11 @@
 
 use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::forward_rows::FORWARD_DUE;
 use super::leg_rows::{CALL_LEG_TABLES, SESSION_SCHEMA};
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
 use crate::domain::envelope::EventRecord;
-use crate::domain::fields::json_error;
 use crate::domain::time::Instant;
 use crate::ports::{sql_flag, ObjectStorage, SqlParam, StoreError};
 
@@ -179,9 +177,8 @@ fn missing(column: &str) -> StoreError {
 
 /// An event's record, from its `record` column.
 fn read_record(record: &str) -> Result<EventRecord, StoreError> {
-    serde_json::from_slice::<Value>(record.as_bytes())
-        .and_then(EventRecord::from_value)
-        .map_err(|e| StoreError(format!("stored event unreadable: {}", json_error(&e))))
+    serde_json::from_str::<EventRecord>(record)
+        .map_err(|e| StoreError(format!("stored event unreadable: {e}")))
 }
 
 impl ActionRow {

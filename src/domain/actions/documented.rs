@@ -7,7 +7,6 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use super::validate::bound_text;
 use crate::domain::envelope::{
     is_call_control_id, CALL_CONTROL_ID_CHARACTERS, MAX_CALL_CONTROL_ID_BYTES,
 };
@@ -261,7 +260,6 @@ impl Check {
             Check::NumRange { min, max } => {
                 let number = value.as_f64().unwrap_or(f64::NAN);
                 if !(min..=max).contains(&number) {
-                    let (min, max) = (bound_text(min), bound_text(max));
                     return Err(format!("must be between {min} and {max}"));
                 }
             }

@@ -7,7 +7,6 @@ use super::path::Path;
 use super::template::{has_placeholder, templates_in, Template};
 use crate::domain::actions::{self, push_pointer, validate_template, ActionSpec, ACTIONS, DIAL};
 use crate::domain::envelope::canonical_event_type;
-use crate::domain::fields::json_error;
 
 /// Enough for any real flow, and bounded: every rule is matched on every event.
 pub const MAX_RULES: usize = 200;
@@ -82,11 +81,7 @@ pub fn parse_rules(text: &str, connection_id: Option<&str>) -> Result<Vec<Rule>,
     let value: Value = match serde_json::from_slice(text.as_bytes()) {
         Ok(value) => value,
         Err(error) => {
-            errors.at(
-                None,
-                "",
-                format!("is not valid JSON: {}", json_error(&error)),
-            );
+            errors.at(None, "", format!("is not valid JSON: {error}"));
             return Err(errors.0);
         }
     };
