@@ -5,7 +5,11 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::Value;
+
+use super::lenient::{detail, Field};
 
 /// Clock skew allowed on `exp`, `nbf` and `iat`.
 pub const LEEWAY_SECS: i64 = 60;
@@ -152,10 +156,56 @@ impl Refusal {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Token {
     pub kid: String,
-    pub claims: Value,
+    pub claims: Claims,
     /// `{header}.{payload}` as sent: the bytes the signature covers.
     pub signed: Vec<u8>,
     pub signature: Vec<u8>,
+}
+
+/// The JWT header's fields that are checked.
+#[derive(Deserialize)]
+struct Header {
+    #[serde(default, deserialize_with = "detail")]
+    alg: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    kid: Option<String>,
+}
+
+/// The claims that are checked, each read on its own: one of the wrong type fails its
+/// own check, in the checks' order.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct Claims {
+    #[serde(default, deserialize_with = "detail")]
+    iss: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    aud: Option<Audience>,
+    /// NumericDates, which may have fractions.
+    exp: Option<Field<f64>>,
+    nbf: Option<Field<f64>>,
+    iat: Option<Field<f64>>,
+    #[serde(default, deserialize_with = "detail")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    common_name: Option<String>,
+}
+
+/// `aud`: one audience, or a list of them (entries other than text name none).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<Value>),
+}
+
+/// A part of the token: base64url of a JSON object.
+fn decoded<T: DeserializeOwned>(part: &str) -> Result<T, Refusal> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| Refusal::Malformed)?;
+    match serde_json::from_slice(&bytes) {
+        Ok(object @ Value::Object(_)) => T::deserialize(object).map_err(|_| Refusal::Malformed),
+        _ => Err(Refusal::Malformed),
+    }
 }
 
 impl Token {
@@ -170,25 +220,12 @@ impl Token {
         else {
             return Err(Refusal::Malformed);
         };
-        let json = |part: &str| -> Result<Value, Refusal> {
-            let bytes = URL_SAFE_NO_PAD
-                .decode(part)
-                .map_err(|_| Refusal::Malformed)?;
-            match serde_json::from_slice(&bytes) {
-                Ok(value @ Value::Object(_)) => Ok(value),
-                _ => Err(Refusal::Malformed),
-            }
-        };
-        let header = json(header)?;
-        if header.get("alg").and_then(Value::as_str) != Some("RS256") {
+        let header: Header = decoded(header)?;
+        if header.alg.as_deref() != Some("RS256") {
             return Err(Refusal::Algorithm);
         }
-        let kid = header
-            .get("kid")
-            .and_then(Value::as_str)
-            .ok_or(Refusal::UnknownKey)?
-            .to_owned();
-        let claims = json(payload)?;
+        let kid = header.kid.ok_or(Refusal::UnknownKey)?;
+        let claims = decoded(payload)?;
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| Refusal::Malformed)?;
@@ -205,44 +242,43 @@ impl Token {
     /// it names: its `email`, or the `common_name` of a service token.
     pub fn check_claims(&self, config: &AccessConfig, now: i64) -> Result<String, Refusal> {
         let claims = &self.claims;
-        if claims.get("iss").and_then(Value::as_str) != Some(config.team_domain.as_str()) {
+        if claims.iss.as_deref() != Some(config.team_domain.as_str()) {
             return Err(Refusal::Issuer);
         }
-        let audience_ok = match claims.get("aud") {
-            Some(Value::String(aud)) => config.audiences.contains(aud),
-            Some(Value::Array(auds)) => auds
+        let audience_ok = match &claims.aud {
+            Some(Audience::One(aud)) => config.audiences.contains(aud),
+            Some(Audience::Many(auds)) => auds
                 .iter()
                 .filter_map(Value::as_str)
                 .any(|aud| config.audiences.iter().any(|ours| ours == aud)),
-            _ => false,
+            None => false,
         };
         if !audience_ok {
             return Err(Refusal::Audience);
         }
-        // NumericDates may have fractions; as floats no sum can overflow.
-        let time = |name: &str| match claims.get(name) {
+        // As floats no sum can overflow.
+        let time = |claim: &Option<Field<f64>>| match claim {
             None => Ok(None),
-            Some(value) => value.as_f64().map(Some).ok_or(Refusal::Times),
+            Some(Field::Value(time)) => Ok(Some(*time)),
+            Some(Field::WrongType) => Err(Refusal::Times),
         };
         let (now, leeway) = (now as f64, LEEWAY_SECS as f64);
-        if time("exp")?.ok_or(Refusal::Times)? + leeway <= now {
+        if time(&claims.exp)?.ok_or(Refusal::Times)? + leeway <= now {
             return Err(Refusal::Expired);
         }
-        if time("nbf")?.is_some_and(|nbf| nbf - leeway > now) {
+        if time(&claims.nbf)?.is_some_and(|nbf| nbf - leeway > now) {
             return Err(Refusal::NotYetValid);
         }
-        if time("iat")?.is_some_and(|iat| iat - leeway > now) {
+        if time(&claims.iat)?.is_some_and(|iat| iat - leeway > now) {
             return Err(Refusal::IssuedInFuture);
         }
-        let name = |field: &str| {
-            claims
-                .get(field)
-                .and_then(Value::as_str)
+        let named = |name: &Option<String>| {
+            name.as_deref()
                 .filter(|name| !name.trim().is_empty())
+                .map(str::to_owned)
         };
-        name("email")
-            .or_else(|| name("common_name"))
-            .map(str::to_owned)
+        named(&claims.email)
+            .or_else(|| named(&claims.common_name))
             .ok_or(Refusal::NoIdentity)
     }
 }
@@ -265,31 +301,47 @@ pub struct Jwk {
     pub e: String,
 }
 
+/// A JWKS document: `{"keys":[…]}`.
+#[derive(Deserialize)]
+struct KeySet {
+    keys: Vec<Value>,
+}
+
+/// One key of a set, as far as it is read: its members that are text.
+#[derive(Deserialize)]
+struct SetKey {
+    #[serde(default, deserialize_with = "detail")]
+    kty: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    alg: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    kid: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    n: Option<String>,
+    #[serde(default, deserialize_with = "detail")]
+    e: Option<String>,
+}
+
 impl Jwk {
     /// The RSA keys of a JWKS document (`{"keys":[…]}`); others are skipped. `None`
     /// when it holds none: a set that would refuse every token is no set to keep.
     pub fn parse_set(body: &[u8]) -> Option<Vec<Jwk>> {
-        let value: Value = serde_json::from_slice(body).ok()?;
-        let keys = value.get("keys")?.as_array()?;
-        let text = |key: &Value, name: &str| key.get(name)?.as_str().map(str::to_owned);
-        Some(
-            keys.iter()
-                .filter(|key| key.get("kty").and_then(Value::as_str) == Some("RSA"))
-                .filter(|key| {
-                    key.get("alg")
-                        .and_then(Value::as_str)
-                        .is_none_or(|alg| alg == "RS256")
+        let set: KeySet = serde_json::from_slice(body).ok()?;
+        let keys: Vec<Jwk> = set
+            .keys
+            .into_iter()
+            .filter_map(|key| SetKey::deserialize(key).ok())
+            .filter(|key| key.kty.as_deref() == Some("RSA"))
+            .filter(|key| key.alg.as_deref().is_none_or(|alg| alg == "RS256"))
+            .filter_map(|key| {
+                Some(Jwk {
+                    kid: key.kid?,
+                    n: key.n?,
+                    e: key.e?,
                 })
-                .filter_map(|key| {
-                    Some(Jwk {
-                        kid: text(key, "kid")?,
-                        n: text(key, "n")?,
-                        e: text(key, "e")?,
-                    })
-                })
-                .collect::<Vec<_>>(),
-        )
-        .filter(|keys| !keys.is_empty())
+            })
+            .collect();
+        (!keys.is_empty()).then_some(keys)
     }
 }
 

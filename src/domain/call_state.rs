@@ -958,7 +958,11 @@ mod tests {
             "supervisor_role": "monitor", "client_state": "c3Vw"});
         let answer = json!({"data": {"call_control_id": "v3:call", "call_leg_id": "leg-1",
             "call_session_id": "session-1"}});
-        let leg = DialedLeg::of(body.as_object().unwrap(), &answer, DialOrigin::operator());
+        let leg = DialedLeg::of(
+            body.as_object().unwrap(),
+            &answer.to_string(),
+            DialOrigin::operator(),
+        );
         StoredAction {
             effect: Some(ActionEffect::Dialed(Box::new(leg.unwrap()))),
             ..action("dial", secs, ActionStatus::Succeeded, None)

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use super::lenient::{detail, Field};
 use super::time::Instant;
 
 /// Longest accepted `data.id`, in bytes. Keeps every KV key under KV's 512-byte limit.
@@ -180,19 +181,6 @@ struct Data {
     payload: Option<Field<Map<String, Value>>>,
 }
 
-/// A strict envelope field that is there: its value, or the finding that it has
-/// another type.
-enum Field<T> {
-    Value(T),
-    WrongType,
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(detail(deserializer)?.map_or(Field::WrongType, Field::Value))
-    }
-}
-
 /// What the worker keeps of `payload`. Only `call_control_id` is strict; the details
 /// read as absent when of another type, so a new or retyped Telnyx field never blocks
 /// a delivery.
@@ -220,15 +208,6 @@ struct Payload {
     failure_cause: Option<String>,
     #[serde(default, deserialize_with = "detail")]
     direction: Option<String>,
-}
-
-/// A value if it has the type, else `None`. The error is dropped, which is sound as
-/// `data` is read from a `Map` already parsed: from JSON text, a value given up on
-/// half-way would leave the reader in its middle.
-fn detail<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<T>, D::Error> {
-    Ok(T::deserialize(deserializer).ok())
 }
 
 fn present_detail<'de, D: Deserializer<'de>>(

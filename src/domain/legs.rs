@@ -80,36 +80,64 @@ pub struct DialedLeg {
 impl DialedLeg {
     /// The leg of a Dial sent with `body`, from Telnyx's answer `data`; `None` when the
     /// answer names no call Telnyx could have issued.
-    pub fn of(body: &Map<String, Value>, answer: &Value, origin: DialOrigin) -> Option<DialedLeg> {
-        let data = answer.get("data")?;
-        let call_control_id = data.get("call_control_id")?.as_str()?;
-        if !is_call_control_id(call_control_id) {
+    pub fn of(body: &Map<String, Value>, answer: &str, origin: DialOrigin) -> Option<DialedLeg> {
+        let DialAnswer { data } = serde_json::from_str(answer).ok()?;
+        if !is_call_control_id(&data.call_control_id) {
             return None;
         }
-        let text =
-            |map: &Value, name: &str| map.get(name).and_then(Value::as_str).map(str::to_owned);
-        let body = Value::Object(body.clone());
-        let to = match body.get("to") {
-            Some(Value::Array(list)) => list.first().and_then(Value::as_str).map(str::to_owned),
-            other => other.and_then(Value::as_str).map(str::to_owned),
-        };
-        let supervising = text(&body, "supervise_call_control_id");
-        let role = supervising
+        let body = DialBody::deserialize(&Value::Object(body.clone())).ok()?;
+        let role = body
+            .supervise_call_control_id
             .as_ref()
-            .map(|_| text(&body, "supervisor_role").unwrap_or_else(|| "barge".to_owned()));
+            .map(|_| body.supervisor_role.unwrap_or_else(|| "barge".to_owned()));
         Some(DialedLeg {
-            call_control_id: call_control_id.to_owned(),
-            call_leg_id: text(data, "call_leg_id"),
-            call_session_id: text(data, "call_session_id"),
-            connection_id: text(&body, "connection_id"),
-            from: text(&body, "from"),
-            to,
-            client_state: text(&body, "client_state"),
+            call_control_id: data.call_control_id,
+            call_leg_id: data.call_leg_id,
+            call_session_id: data.call_session_id,
+            connection_id: body.connection_id,
+            from: body.from,
+            to: body.to.and_then(|to| match to {
+                DialTo::One(to) => Some(to),
+                DialTo::Many(list) => list.into_iter().next(),
+            }),
+            client_state: body.client_state,
             origin,
-            supervising,
+            supervising: body.supervise_call_control_id,
             role,
         })
     }
+}
+
+/// Telnyx's answer to a Dial: the new leg's ids.
+#[derive(Deserialize)]
+struct DialAnswer {
+    data: DialAnswerData,
+}
+
+#[derive(Deserialize)]
+struct DialAnswerData {
+    call_control_id: String,
+    call_leg_id: Option<String>,
+    call_session_id: Option<String>,
+}
+
+/// What a Dial's body, already validated against the spec, says of its leg.
+#[derive(Deserialize)]
+struct DialBody {
+    to: Option<DialTo>,
+    from: Option<String>,
+    connection_id: Option<String>,
+    client_state: Option<String>,
+    supervise_call_control_id: Option<String>,
+    supervisor_role: Option<String>,
+}
+
+/// A Dial's `to`: one destination or several.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DialTo {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// One supervisor leg on a call, in its state's `supervisors`.
@@ -222,8 +250,12 @@ mod tests {
             "client_state": "c3Vw", "sip_auth_password": "secret"});
         let answer = json!({"data": {"call_control_id": "v3:leg", "call_leg_id": "l1",
             "call_session_id": "s1", "is_alive": false, "record_type": "call"}});
-        let leg =
-            DialedLeg::of(body.as_object().unwrap(), &answer, DialOrigin::operator()).unwrap();
+        let leg = DialedLeg::of(
+            body.as_object().unwrap(),
+            &answer.to_string(),
+            DialOrigin::operator(),
+        )
+        .unwrap();
         assert_eq!(leg.to.as_deref(), Some("sip:sup@pbx.example"));
         assert_eq!(leg.role.as_deref(), Some("barge"), "Telnyx's default role");
         assert_eq!(leg.supervising.as_deref(), Some("v3:parent"));
@@ -236,7 +268,11 @@ mod tests {
             json!({"data": 1}),
         ] {
             assert_eq!(
-                DialedLeg::of(body.as_object().unwrap(), &bad, DialOrigin::operator()),
+                DialedLeg::of(
+                    body.as_object().unwrap(),
+                    &bad.to_string(),
+                    DialOrigin::operator()
+                ),
                 None
             );
         }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod envelope;
 pub mod forward;
 pub mod legs;
+pub mod lenient;
 pub mod problem;
 pub mod retry;
 pub mod signature;

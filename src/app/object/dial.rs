@@ -12,6 +12,7 @@
 //! Telnyx's answer on, with its `origin` and the call it supervises.
 
 use futures_util::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -107,18 +108,37 @@ fn register_request(leg: &str, registration: &Registration) -> Request {
 }
 
 /// Telnyx's answer to a Dial, as given again for a repeated `command_id`.
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 struct DialAnswer<'a> {
     data: DialData<'a>,
 }
 
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 struct DialData<'a> {
     call_control_id: &'a str,
     call_leg_id: Option<&'a str>,
     call_session_id: Option<&'a str>,
     is_alive: bool,
     record_type: &'static str,
+}
+
+/// `POST /calls/{id}/supervise`'s body, checked field by field by the Worker.
+#[derive(Deserialize)]
+struct SuperviseBody {
+    to: String,
+    role: String,
+    from: Option<String>,
+}
+
+/// The Dial that puts a supervisor leg onto a call.
+#[derive(Serialize)]
+struct SupervisorDial {
+    to: String,
+    from: String,
+    connection_id: String,
+    supervise_call_control_id: String,
+    supervisor_role: String,
+    command_id: String,
 }
 
 /// The call's own number: the one Telnyx called for an incoming call, the caller id of
@@ -215,8 +235,14 @@ where
     /// `POST /supervise`: a Dial onto this call, `supervise_call_control_id` set to it,
     /// from its own connection and, unless given, its own number.
     pub(super) fn prepare_supervise(&self, request: &Request) -> Prepared {
-        let given = object_body(request).map_err(Response::from)?;
-        self.supervise_of(&given, operator_of(request))
+        let given = serde_json::from_slice::<SuperviseBody>(&request.body).map_err(|e| {
+            Response::from(Problem::new(
+                400,
+                "invalid_json",
+                format!("not a supervise body: {e}"),
+            ))
+        })?;
+        self.supervise_of(given, operator_of(request))
             .unwrap_or_else(|error| {
                 self.log_storage_error("supervise", &error);
                 Err(storage_problem().into())
@@ -225,14 +251,13 @@ where
 
     fn supervise_of(
         &self,
-        given: &Map<String, Value>,
+        given: SuperviseBody,
         operator: Option<String>,
     ) -> Result<Prepared, StoreError> {
         let state = match self.dialing_call()? {
             Ok(state) => state,
             Err(problem) => return Ok(Err(problem.into())),
         };
-        let text = |name: &str| given.get(name).and_then(Value::as_str).map(str::to_owned);
         let refuse = |pointer: &str, detail: &str| {
             Ok(Err(Problem::new(422, "invalid_parameter", detail)
                 .at(pointer)
@@ -248,23 +273,23 @@ where
                 "the call has no connection_id and TELNYX_CONNECTION_ID is not set",
             );
         };
-        let Some(from) = text("from").or_else(|| own_number(&state)) else {
+        let Some(from) = given.from.or_else(|| own_number(&state)) else {
             return refuse(
                 "/from",
                 "from is required: the call's own number is not known yet",
             );
         };
-        let mut body = Map::new();
-        body.insert("to".into(), Value::from(text("to")));
-        body.insert("from".into(), Value::String(from));
-        body.insert("connection_id".into(), Value::String(connection_id));
-        body.insert(
-            "supervise_call_control_id".into(),
-            Value::String(state.call_control_id),
-        );
-        body.insert("supervisor_role".into(), Value::from(text("role")));
-        let command_id = super::operator::random_uuid()?;
-        body.insert("command_id".into(), Value::String(command_id));
+        let dial = SupervisorDial {
+            to: given.to,
+            from,
+            connection_id,
+            supervise_call_control_id: state.call_control_id,
+            supervisor_role: given.role,
+            command_id: super::operator::random_uuid()?,
+        };
+        let Ok(Value::Object(body)) = serde_json::to_value(&dial) else {
+            return Err(StoreError::unwritable("supervisor dial"));
+        };
         if let Err(violations) = validate(&DIAL, &Value::Object(body.clone())) {
             return Ok(Err(
                 crate::app::operator::invalid_parameter(violations).into()
@@ -338,11 +363,11 @@ where
         sent: &Sent,
         origin: DialOrigin,
     ) -> Result<(), StoreError> {
-        let answer = sent
+        let leg = sent
             .response
             .as_ref()
-            .and_then(|response| serde_json::from_slice::<Value>(response.body.as_bytes()).ok());
-        match answer.and_then(|answer| DialedLeg::of(body, &answer, origin)) {
+            .and_then(|response| DialedLeg::of(body, &response.body, origin));
+        match leg {
             Some(leg) => self.store().insert_dial(action_id, &leg),
             None => {
                 self.log.log(LogLine {
