@@ -23,9 +23,8 @@ pub mod kv_limits {
 pub struct StoreError(pub String);
 
 impl StoreError {
-    /// A value that could not be written as JSON. None of this worker's can fail (their
-    /// map keys are strings), so serde_json's message is not kept (`fields::json_error`
-    /// says why).
+    /// A value that could not be written as JSON. None of this worker's can fail: their
+    /// map keys are strings.
     pub fn unwritable(what: &str) -> Self {
         Self(format!("{what}: not serialisable"))
     }

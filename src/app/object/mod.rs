@@ -26,6 +26,7 @@ pub use links::{session_object, MAX_SESSION_LEGS};
 pub use operator::{random_uuid, COMMAND_ID_HEADER};
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
@@ -219,7 +220,7 @@ pub struct ObjectMemory {
     /// The alarm handler is running; it schedules what requests leave meanwhile.
     alarm_running: Cell<bool>,
     /// Actions with a request out from this instance.
-    in_flight: RefCell<Vec<String>>,
+    in_flight: RefCell<HashSet<String>>,
     /// No KV write is tried before this.
     kv_retry_at: Cell<i64>,
     /// When this instance last wrote the call's index entry.

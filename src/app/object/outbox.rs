@@ -35,10 +35,7 @@ struct InFlight<'a> {
 
 impl<'a> InFlight<'a> {
     fn mark(memory: &'a ObjectMemory, id: &str) -> Self {
-        let mut in_flight = memory.in_flight.borrow_mut();
-        if !in_flight.iter().any(|out| out == id) {
-            in_flight.push(id.to_owned());
-        }
+        memory.in_flight.borrow_mut().insert(id.to_owned());
         Self {
             memory,
             id: id.to_owned(),
@@ -48,10 +45,7 @@ impl<'a> InFlight<'a> {
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        let mut in_flight = self.memory.in_flight.borrow_mut();
-        if let Some(at) = in_flight.iter().position(|id| *id == self.id) {
-            in_flight.swap_remove(at);
-        }
+        self.memory.in_flight.borrow_mut().remove(&self.id);
     }
 }
 

@@ -1,6 +1,8 @@
 //! Which actions an event sets off: rules matched in order, limits applied against what
 //! was recorded, params rendered, and a `command_id` derived for each action.
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -48,6 +50,7 @@ pub fn plan(
         event_type: &event_type,
         state,
     };
+    let recorded_ids: HashSet<&str> = recorded.iter().map(|action| action.id.as_str()).collect();
     let mut planned = Vec::new();
     for rule in rules {
         if !rule.on.iter().any(|on| on == trigger.event_type)
@@ -58,9 +61,8 @@ pub fn plan(
         }
         for (position, step) in rule.actions.iter().enumerate() {
             let command_id = command_id(trigger.event_id, &rule.name, position);
-            // An automation's record id is its derived command id. A scan, not a set:
-            // a call records few actions, and a set's code costs the bundle.
-            if recorded.iter().any(|action| action.id == command_id) {
+            // An automation's record id is its derived command id.
+            if recorded_ids.contains(command_id.as_str()) {
                 continue;
             }
             let body = render_params(&step.params, &scope).and_then(|body| {
@@ -118,17 +120,12 @@ fn limit_reached(rule: &Rule, event_id: &str, recorded: &[StoredAction]) -> bool
     let Some(limit) = rule.limit_per_call else {
         return false;
     };
-    // The distinct events, kept in a list: few, and a set's code costs the bundle.
-    let mut fired: Vec<&str> = Vec::new();
-    let triggers = recorded
+    let fired: HashSet<&str> = recorded
         .iter()
         .filter(|action| action.record.rule.as_deref() == Some(rule.name.as_str()))
-        .filter_map(|action| action.trigger.as_deref());
-    for trigger in triggers {
-        if trigger != event_id && !fired.contains(&trigger) {
-            fired.push(trigger);
-        }
-    }
+        .filter_map(|action| action.trigger.as_deref())
+        .filter(|trigger| *trigger != event_id)
+        .collect();
     fired.len() >= limit as usize
 }
 
