@@ -1,7 +1,7 @@
 # Entry points; README names `make dev` and `make test`.
 SHELL := bash
 .DEFAULT_GOAL := help
-WORKER_SOURCES := Cargo.toml Cargo.lock .cargo/config.toml scripts/build-worker.sh $(shell find src -type f -name '*.rs')
+WORKER_SOURCES := Cargo.toml Cargo.lock scripts/build-worker.sh $(shell find src -type f -name '*.rs')
 BUNDLE := build/worker/shim.mjs
 
 .PHONY: help bootstrap build dev test console lint fuzz resilience bench

@@ -9,7 +9,11 @@
 //! BENCH_COLD_STARTS (25), BENCH_STATE_DIR (where every worker's `wrangler dev` keeps
 //! its local KV and Durable Object storage: `/dev/shm` when there is one, so that the
 //! machine's disk flushes, which production storage has nothing like, do not decide
-//! the figures; `BENCH_STATE_DIR=disk` keeps the system's temporary directory).
+//! the figures; `BENCH_STATE_DIR=disk` keeps the system's temporary directory),
+//! BENCH_BUILD (a directory laid out as `build/`, such as a copy of an earlier
+//! commit's: measured as ours instead of `build/`, with no build step), and
+//! BENCH_SECTIONS (`webhooks`: stop after the webhook rows, without the forwarding
+//! and Access runs).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -33,6 +37,13 @@ const GZIP_CEILING_BYTES: u64 = 1024 * 1024;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The build measured as ours: `BENCH_BUILD`, or the project's `build/`.
+fn build_dir() -> PathBuf {
+    std::env::var_os("BENCH_BUILD")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("build"))
 }
 
 /// The Workers measured beside ours, in the order of [`Others`]' fields.
@@ -125,8 +136,8 @@ fn gzipped_len(path: &Path) -> u64 {
 }
 
 fn size_rows() -> Vec<Row> {
-    let wasm = root().join("build/index_bg.wasm");
-    let js = root().join("build/index.js");
+    let wasm = build_dir().join("index_bg.wasm");
+    let js = build_dir().join("index.js");
     let raw = |path: &Path| {
         std::fs::metadata(path)
             .unwrap_or_else(|e| panic!("{}: {e} (run `make build`)", path.display()))
@@ -157,7 +168,7 @@ fn cold_start_rows() -> Vec<Row> {
     for _ in 0..runs {
         let output = Command::new(&node)
             .arg(root().join("bench/coldstart.mjs"))
-            .arg(root().join("build/index_bg.wasm"))
+            .arg(build_dir().join("index_bg.wasm"))
             .stderr(Stdio::inherit())
             .output()
             .unwrap_or_else(|e| panic!("{}: {e} (run `make bootstrap`)", node.display()));
@@ -692,7 +703,10 @@ fn start_with(
             // console's [assets] table stays out: under wrangler dev it puts Miniflare's
             // router worker in front of every request (bench/README.md).
             vars.push(("AUTOMATIONS", String::new()));
-            WranglerDev::start_without_assets(&vars)
+            match std::env::var_os("BENCH_BUILD") {
+                Some(bundle) => WranglerDev::start_bundle(Path::new(&bundle), &vars),
+                None => WranglerDev::start_without_assets(&vars),
+            }
         }
     }
     .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -730,6 +744,11 @@ fn main() -> ExitCode {
     // Stopped before the next two start: the machine has two cores.
     let ours = targets.swap_remove(0);
     drop(targets);
+    if std::env::var("BENCH_SECTIONS").is_ok_and(|sections| sections == "webhooks") {
+        drop(ours);
+        print_table(&rows);
+        return write_record(&rows);
+    }
     let receiver = FakeTelnyxServer::start(FakeTelnyx::new());
     println!("bench: ours with forwarding to a loopback receiver, against ours without");
     let forwarding = start_with(
@@ -771,7 +790,11 @@ fn main() -> ExitCode {
     let jwt = key.token(&header(key.kid), &claims);
     rows.extend(access_rows(&access, &jwt, admin_token));
     print_table(&rows);
+    write_record(&rows)
+}
 
+/// Writes the table, with the machine and what was measured, to `bench/results/`.
+fn write_record(rows: &[Row]) -> ExitCode {
     let stamp = Command::new("date")
         .args(["-u", "+%Y-%m-%dT%H-%M-%SZ"])
         .output()
@@ -780,6 +803,7 @@ fn main() -> ExitCode {
     let dir = root().join("bench/results");
     let path: PathBuf = dir.join(format!("{stamp}.json"));
     let report = json!({"taken_at": stamp, "machine": machine(),
+        "build": build_dir().display().to_string(),
         "figures": rows.iter().map(Row::json).collect::<Vec<_>>()});
     let written = std::fs::create_dir_all(&dir).and_then(|()| {
         std::fs::write(

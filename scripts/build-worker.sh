@@ -12,6 +12,6 @@ export PATH="$ROOT/node_modules/.bin:$PATH"
 cd "$ROOT"
 "$WORKER_BUILD_BIN" --release
 # worker-build's own wasm-opt pass leaves the name section (about 170 KB) in place;
-# one more pass drops it and shrinks the code (see bench/README.md for the figures).
-"$WASM_OPT_BIN" -Oz --strip-debug --strip-producers \
+# one more pass drops it and optimises again.
+"$WASM_OPT_BIN" -O3 --strip-debug --strip-producers \
     build/index_bg.wasm -o build/index_bg.wasm

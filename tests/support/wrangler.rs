@@ -57,6 +57,25 @@ impl WranglerDev {
         Self::launch_with(vars, |base| without_table(base, "assets"))
     }
 
+    /// Like [`Self::start_without_assets`], running the release build in `bundle` (a
+    /// directory laid out as `build/` is) as it is, with no build step: the benchmark
+    /// measures an earlier build this way beside the current one.
+    pub fn start_bundle(bundle: &Path, vars: &[(&str, String)]) -> Result<Self, String> {
+        let main = bundle.join("worker/shim.mjs");
+        if !main.exists() {
+            return Err(format!("no build at {}", bundle.display()));
+        }
+        Self::launch_with(vars, |base| match base.parse::<toml::Table>() {
+            Ok(mut config) => {
+                config.remove("assets");
+                config.remove("build");
+                config.insert("main".into(), main.display().to_string().into());
+                config.to_string()
+            }
+            Err(_) => base.to_owned(),
+        })
+    }
+
     /// Runs another Worker, configured by `config` (a `wrangler.toml` path relative to
     /// the project), the same way: the benchmark's baselines.
     pub fn start_config(config: &str, vars: &[(&str, String)]) -> Result<Self, String> {
