@@ -156,6 +156,97 @@ fn size_rows() -> Vec<Row> {
     ]
 }
 
+/// What makes up the Worker's code: the release wasm as the compiler left it (before
+/// wasm-bindgen and the final wasm-opt pass, with its function names), its code bytes
+/// grouped by the crate each function's name starts with, largest first.
+fn composition_rows() -> Vec<Row> {
+    let path = root().join("target/wasm32-unknown-unknown/release/telnyx_edge.wasm");
+    let Ok(wasm) = std::fs::read(&path) else {
+        println!(
+            "bench: no {} (run `make build`): composition left out",
+            path.display()
+        );
+        return Vec::new();
+    };
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut names: std::collections::HashMap<u32, String> = std::collections::HashMap::new();
+    let mut imported = 0u32;
+    for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
+        match payload {
+            Ok(wasmparser::Payload::ImportSection(imports)) => {
+                imported += imports
+                    .into_imports()
+                    .flatten()
+                    .filter(|import| matches!(import.ty, wasmparser::TypeRef::Func(_)))
+                    .count() as u32;
+            }
+            Ok(wasmparser::Payload::CodeSectionEntry(body)) => sizes.push(body.range().len()),
+            Ok(wasmparser::Payload::CustomSection(section)) if section.name() == "name" => {
+                let reader = wasmparser::NameSectionReader::new(wasmparser::BinaryReader::new(
+                    section.data(),
+                    section.data_offset(),
+                ));
+                for subsection in reader.flatten() {
+                    if let wasmparser::Name::Function(map) = subsection {
+                        for naming in map.into_iter().flatten() {
+                            names.insert(naming.index, naming.name.to_owned());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut total = 0;
+    let mut by_crate: std::collections::BTreeMap<String, usize> = Default::default();
+    for (offset, size) in sizes.iter().enumerate() {
+        let name = names
+            .get(&(imported + offset as u32))
+            .map(|name| rustc_demangle::demangle(name).to_string())
+            .unwrap_or_default();
+        // wasm-bindgen reads its descriptors at build time and leaves them out.
+        if name.starts_with("__wbindgen_describe") {
+            continue;
+        }
+        total += size;
+        *by_crate.entry(crate_of(&name)).or_default() += size;
+    }
+    let mut by_crate: Vec<(String, usize)> = by_crate.into_iter().collect();
+    by_crate.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
+    let kib = |bytes: usize| bytes as f64 / 1024.0;
+    let mut rows = vec![Row::new(
+        "code: all functions, raw, before wasm-bindgen and the last wasm-opt pass",
+        kib(total),
+        "KiB",
+    )];
+    rows.extend(by_crate.into_iter().take(16).map(|(name, bytes)| {
+        Row::new(
+            format!("code: {name} ({:.0}%)", 100.0 * bytes as f64 / total as f64),
+            kib(bytes),
+            "KiB",
+        )
+    }));
+    rows
+}
+
+/// The crate a demangled function name belongs to: the first path segment (without
+/// the `[hash]` of a crate linked twice), looking inside `<T as Trait>` for `T`.
+fn crate_of(name: &str) -> String {
+    if name.starts_with("__wbg") || name.starts_with("__wbindgen") {
+        return "(wasm-bindgen's exports and imports)".to_owned();
+    }
+    let name = name.trim_start_matches(['<', '&', '*', ' ']);
+    let name = name.strip_prefix("mut ").unwrap_or(name);
+    let name = name.strip_prefix("dyn ").unwrap_or(name);
+    match name.split_once("::") {
+        Some((first, _)) if !first.is_empty() => first
+            .split_once('[')
+            .map_or(first, |(name, _)| name)
+            .to_owned(),
+        _ => "(exported functions and the runtime's own)".to_owned(),
+    }
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -727,6 +818,9 @@ fn main() -> ExitCode {
     }
     choose_state_dir();
     let mut rows = size_rows();
+    if std::env::var_os("BENCH_BUILD").is_none() {
+        rows.extend(composition_rows());
+    }
     rows.extend(cold_start_rows());
     rows.extend(core_rows());
     let signer = WebhookSigner::from_seed(END_TO_END_SEED);
