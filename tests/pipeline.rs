@@ -1,5 +1,5 @@
 //! The whole request pipeline over in-memory ports: every route, status code and state
-//! transition of `interface.md`, including out-of-order and duplicate delivery.
+//! transition of `docs/http-api.md`, including out-of-order and duplicate delivery.
 
 mod support;
 

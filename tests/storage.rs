@@ -1,7 +1,7 @@
 //! Where a call lives, and what that costs: its object holds it while it is live and
 //! for the retention period after, KV indexes it once and archives it once, and the
 //! archive answers after the object has deleted its storage. The cost per million
-//! webhooks that the README gives is worked out here from the operations counted.
+//! webhooks that docs/storage.md gives is worked out here from the operations counted.
 
 mod support;
 
@@ -443,7 +443,7 @@ fn the_cost_per_million_webhooks_from_the_operations_counted() {
         "the operator's refer and seven of the rules', the caller's 0 dialing a supervisor \
          (its 1 is no rule's key for a caller)"
     );
-    // The README quotes these figures; this keeps them honest.
+    // docs/storage.md quotes these figures; this keeps them honest.
     let figures = |cost: &Cost| {
         (
             cost.object_requests,
@@ -457,7 +457,7 @@ fn the_cost_per_million_webhooks_from_the_operations_counted() {
     assert_eq!(
         [figures(&plain), figures(&automated), figures(&forwarded)],
         expected,
-        "update the README's cost figures (and these) when storage changes"
+        "update the cost figures of docs/storage.md (and these) when storage changes"
     );
     assert!(automated.per_million < before && plain.per_million < before / 2.0);
     // `legs`: a call joins its session's object with its first status (an object
@@ -470,10 +470,11 @@ fn the_cost_per_million_webhooks_from_the_operations_counted() {
     assert_eq!(format!("{:.2}", plain.session.3), SESSION_PER_MILLION);
 }
 
-/// What the call's session object costs per million webhooks (README, "What it costs").
+/// What the call's session object costs per million webhooks (docs/storage.md, "What it
+/// costs").
 const SESSION_PER_MILLION: &str = "0.19";
 
-/// The figures README.md gives (Storage, "What it costs"): object requests, rows
+/// The figures docs/storage.md gives ("What it costs"): object requests, rows
 /// written, alarm sets and dollars per million webhooks, for the call without rules,
 /// with the example rules, and without rules but forwarding every event to one URL.
 const EXPECTED: [(u64, u64, u64, &str); 3] = [
