@@ -9,11 +9,11 @@ use std::cell::{Cell, RefCell};
 
 use serde::Serialize;
 
-use super::http::{Request, Response};
 use super::App;
 use crate::domain::access::{AccessConfig, Jwk, Refusal, Token};
 use crate::domain::auth::bearer_matches;
 use crate::domain::problem::Problem;
+use crate::ports::http::{Request, Response};
 use crate::ports::{
     CallObjects, Clock, HttpClient, HttpError, HttpRequest, KvStore, LogLine, Logger, Rs256,
 };

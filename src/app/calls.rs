@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::archive::{IndexEntry, INDEX_PREFIX};
-use super::http::{Request, Response};
 use super::App;
 use crate::domain::problem::Problem;
+use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, Rs256};
 
 pub const DEFAULT_LIMIT: usize = 50;

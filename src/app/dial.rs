@@ -4,12 +4,12 @@
 
 use serde_json::{Map, Value};
 
-use super::http::{Request, Response};
 use super::object::{self, dial_object, NOT_DIALED, UNKNOWN_CALL};
 use super::operator::{invalid_parameter, parse_body};
 use super::App;
 use crate::domain::actions::{validate, Violation, DIAL};
 use crate::domain::problem::Problem;
+use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, Rs256};
 
 /// Tells a client not to repeat a Dial that did not succeed: the worker already sent it

@@ -7,7 +7,6 @@ pub mod access;
 pub mod archive;
 pub mod calls;
 mod dial;
-pub mod http;
 pub mod object;
 mod operator;
 pub mod telnyx;
@@ -22,11 +21,14 @@ use crate::domain::envelope::{
 };
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
+use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, Rs256, StoreError};
 use access::{AccessKeys, Operator};
-use http::{Request, Response};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Request bodies above this are refused with `413` before any verification work.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Everything the Worker handles a request with.
 pub struct App<'a, K, O, L, C, H, V> {

@@ -4,10 +4,10 @@
 
 use serde_json::{Map, Value};
 
-use super::http::{Request, Response};
 use super::{method_not_allowed, object, App};
 use crate::domain::actions::{find, validate, Violation, ACTIONS};
 use crate::domain::problem::Problem;
+use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, Rs256};
 
 impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>

@@ -19,11 +19,12 @@ use worker::wasm_bindgen::JsValue;
 use worker::{event, Context, Env, ResponseBuilder};
 
 use crate::app::access::AccessKeys;
-use crate::app::http::{Request, Response, MAX_BODY_BYTES};
+use crate::app::MAX_BODY_BYTES;
 use crate::app::{rejection_log, run_after, App};
 use crate::domain::auth::bearer_matches;
 use crate::domain::config::{Config, ConfigCache};
 use crate::domain::problem::Problem;
+use crate::ports::http::{Request, Response};
 use crate::ports::{LogLine, Logger, StoreError};
 
 /// The heap: talc instead of Rust's default dlmalloc, faster by its authors' wasm

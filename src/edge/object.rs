@@ -18,13 +18,13 @@ use super::http::{WorkerClock, WorkerFetch};
 use super::kv::WorkerKv;
 use super::live::LiveStreams;
 use super::{config, into_worker_response, read_object_request, store_error, ConsoleLog};
-use crate::app::http::{Request, Response};
 use crate::app::object::{
     route, CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, FIRST_EVENT_HEADER,
     MAX_LIVE_STREAMS, OUTCOME_HEADER,
 };
 use crate::domain::config::Config;
 use crate::domain::problem::Problem;
+use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, ObjectStorage, SqlParam, StoreError};
 
 /// A call object's storage: its SQLite database and its alarm.

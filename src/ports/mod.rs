@@ -3,13 +3,14 @@
 //! namespace, `fetch` and `console.log`; tests use in-memory versions ([`memory`]) and
 //! real SQLite.
 
+pub mod http;
 pub mod memory;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::app::http::{Request, Response};
+use http::{Request, Response};
 
 /// Workers KV limits that every implementation enforces, so tests catch violations.
 pub mod kv_limits {

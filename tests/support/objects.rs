@@ -8,9 +8,9 @@ use std::rc::Rc;
 
 use futures_util::future::LocalBoxFuture;
 use pollster::block_on;
-use telnyx_edge::app::http::{Request, Response};
 use telnyx_edge::app::object::{CallObject, ObjectMemory};
 use telnyx_edge::domain::config::Config;
+use telnyx_edge::ports::http::{Request, Response};
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
 use telnyx_edge::ports::{CallObjects, Clock, HttpClient, StoreError};
 

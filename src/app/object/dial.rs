@@ -23,12 +23,12 @@ use super::{
     internal, operator_header, operator_of, storage_problem, CallObject, CALL_HEADER,
     OUTCOME_HEADER,
 };
-use crate::app::http::{Request, Response};
 use crate::app::telnyx::Sent;
 use crate::domain::actions::{validate, DIAL};
 use crate::domain::call_state::{ActionStatus, CallState, CallStatus};
 use crate::domain::legs::{DialOrigin, DialedLeg};
 use crate::domain::problem::Problem;
+use crate::ports::http::{Request, Response};
 use crate::ports::{
     CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
 };

@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use super::store::Role;
 use super::CallObject;
-use crate::app::http::Response;
 use crate::app::VERSION;
 use crate::domain::forward::{decide, Delivered, ForwardConfig, ForwardStatus, FORWARD_TIMEOUT_MS};
 use crate::domain::problem::Problem;
 use crate::domain::retry::{parse_retry_after, Attempted};
+use crate::ports::http::Response;
 use crate::ports::{
     CallObjects, Clock, HttpClient, HttpError, HttpRequest, KvStore, LogLine, Logger,
     ObjectStorage, StoreError,

@@ -17,10 +17,10 @@ use serde_json::Value;
 use super::leg_rows::{Kept, Reports};
 use super::store::Role;
 use super::{internal, storage_problem, CallObject, CALL_HEADER, RETENTION_MS};
-use crate::app::http::{Request, Response};
 use crate::domain::envelope::is_call_control_id;
 use crate::domain::legs::LegReport;
 use crate::domain::problem::Problem;
+use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
 
 /// The object's own routes for reports.

@@ -6,8 +6,8 @@
 use super::store::Role;
 use super::{read_signed, CallObject, OUTCOME_HEADER, RETENTION_MS};
 use crate::app::archive::put_loose_event;
-use crate::app::http::{Request, Response};
 use crate::domain::problem::Problem;
+use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
 
 /// Bodies archived per alarm run.

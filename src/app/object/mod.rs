@@ -31,7 +31,6 @@ use std::collections::HashSet;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
-use super::http::{Request, Response};
 use crate::domain::automations::listens_to;
 use crate::domain::call_state::{fold, CallState, Effects};
 use crate::domain::config::Config;
@@ -39,6 +38,7 @@ use crate::domain::envelope::{parse, Delivery, EventKind};
 use crate::domain::legs::LegReport;
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
+use crate::ports::http::{Request, Response};
 use crate::ports::{
     CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
 };

@@ -6,13 +6,13 @@ use serde_json::{Map, Value};
 
 use super::store::{NewAction, Origin, Role};
 use super::CallObject;
-use crate::app::http::{Request, Response};
 use crate::app::telnyx::{Sent, TelnyxError};
 use crate::domain::actions::{self, ActionSpec};
 use crate::domain::call_state::{ActionEffect, ActionStatus};
 use crate::domain::legs::DialOrigin;
 use crate::domain::problem::Problem;
 use crate::domain::retry::{Schedule, Verdict};
+use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
 
 /// An operator's request to send: the action, the call it acts on (none for a Dial),
