@@ -14,9 +14,7 @@ use crate::domain::access::{AccessConfig, Jwk, Refusal, Token};
 use crate::domain::auth::bearer_matches;
 use crate::domain::problem::Problem;
 use crate::ports::http::{Request, Response};
-use crate::ports::{
-    CallObjects, Clock, HttpClient, HttpError, HttpRequest, KvStore, LogLine, Logger, Rs256,
-};
+use crate::ports::{Clock, HttpClient, HttpError, HttpRequest, LogLine, Logger, Ports, Rs256};
 
 /// The header Access adds to each request that passed its login.
 pub const ACCESS_HEADER: &str = "cf-access-jwt-assertion";
@@ -102,15 +100,7 @@ impl AccessKeys {
     }
 }
 
-impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
-where
-    K: KvStore,
-    O: CallObjects,
-    L: Logger,
-    C: Clock,
-    H: HttpClient,
-    V: Rs256,
-{
+impl<P: Ports> App<'_, P> {
     /// The operator API's check: the admin token, or a verified Access JWT.
     pub(super) async fn authorize(&self, request: &Request) -> Result<Operator, Response> {
         let access = self.config.access.as_ref().ok().and_then(Option::as_ref);

@@ -10,7 +10,7 @@ use super::App;
 use crate::domain::actions::{validate, Violation, DIAL};
 use crate::domain::problem::Problem;
 use crate::ports::http::{Request, Response};
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, Rs256};
+use crate::ports::{CallObjects, Ports};
 
 /// Tells a client not to repeat a Dial that did not succeed: the worker already sent it
 /// again where that was safe (same `command_id`, inside Telnyx's 60 s), and a repeat
@@ -84,15 +84,7 @@ fn supervise_violations(body: &Map<String, Value>) -> Vec<Violation> {
     violations
 }
 
-impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
-where
-    K: KvStore,
-    O: CallObjects,
-    L: Logger,
-    C: Clock,
-    H: HttpClient,
-    V: Rs256,
-{
+impl<P: Ports> App<'_, P> {
     /// `POST /calls`.
     pub(super) async fn dial(&self, request: &Request, by: &str) -> Response {
         let mut body = match parse_body(&request.body) {

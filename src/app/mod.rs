@@ -22,7 +22,7 @@ use crate::domain::envelope::{
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
 use crate::ports::http::{Request, Response};
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, Rs256, StoreError};
+use crate::ports::{CallObjects, Clock, KvStore, LogLine, Logger, Ports, StoreError};
 use access::{AccessKeys, Operator};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -31,18 +31,18 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Everything the Worker handles a request with.
-pub struct App<'a, K, O, L, C, H, V> {
+pub struct App<'a, P: Ports> {
     pub config: &'a Config,
     /// The call index and archive.
-    pub kv: &'a K,
+    pub kv: &'a P::Kv,
     /// The calls' objects.
-    pub objects: &'a O,
-    pub log: &'a L,
-    pub clock: &'a C,
+    pub objects: &'a P::Objects,
+    pub log: &'a P::Log,
+    pub clock: &'a P::Clock,
     /// Fetches Cloudflare Access's signing keys.
-    pub http: &'a H,
+    pub http: &'a P::Http,
     /// Checks an Access token's RS256 signature.
-    pub rs256: &'a V,
+    pub rs256: &'a P::Rs256,
     /// Access's signing keys, kept by the isolate.
     pub access_keys: &'a AccessKeys,
 }
@@ -209,15 +209,7 @@ pub async fn run_after(kv: &impl KvStore, log: &impl Logger, after: After) {
     }
 }
 
-impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
-where
-    K: KvStore,
-    O: CallObjects,
-    L: Logger,
-    C: Clock,
-    H: HttpClient,
-    V: Rs256,
-{
+impl<P: Ports> App<'_, P> {
     pub async fn handle(&self, request: Request) -> Handled {
         let route = route(&request.path);
         let response = match (&route, request.method.as_str()) {

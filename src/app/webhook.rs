@@ -15,17 +15,9 @@ use crate::domain::signature::{
 };
 use crate::domain::time::Instant;
 use crate::ports::http::{Request, Response};
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, Rs256};
+use crate::ports::{CallObjects, LogLine, Logger, Ports};
 
-impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
-where
-    K: KvStore,
-    O: CallObjects,
-    L: Logger,
-    C: Clock,
-    H: HttpClient,
-    V: Rs256,
-{
+impl<P: Ports> App<'_, P> {
     pub(super) async fn webhook(&self, request: Request, now: Instant) -> Handled {
         match self.accept(request, now).await {
             Ok(handled) => handled,

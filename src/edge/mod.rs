@@ -25,7 +25,7 @@ use crate::domain::auth::bearer_matches;
 use crate::domain::config::{Config, ConfigCache};
 use crate::domain::problem::Problem;
 use crate::ports::http::{Request, Response};
-use crate::ports::{LogLine, Logger, StoreError};
+use crate::ports::{LogLine, Logger, Ports, StoreError};
 
 /// The heap: talc instead of Rust's default dlmalloc, faster by its authors' wasm
 /// benchmarks.
@@ -37,8 +37,22 @@ const KV_BINDING: &str = "CALL_STATE";
 /// The Durable Object namespace binding named in `wrangler.toml`.
 const OBJECTS_BINDING: &str = "CALLS";
 
+/// The Workers runtime's ports: what the Worker's pipeline and the call objects run
+/// over in production.
+pub struct WorkerPorts;
+
+impl Ports for WorkerPorts {
+    type Kv = kv::WorkerKv;
+    type Objects = object::WorkerObjects;
+    type Storage = object::DurableStorage;
+    type Log = ConsoleLog;
+    type Clock = http::WorkerClock;
+    type Http = http::WorkerFetch;
+    type Rs256 = access::WebCryptoRs256;
+}
+
 /// One JSON object per line on the runtime's console.
-struct ConsoleLog;
+pub struct ConsoleLog;
 
 impl Logger for ConsoleLog {
     fn log(&self, line: LogLine) {
@@ -91,7 +105,7 @@ async fn fetch(
         return answer;
     }
     let access_keys = access_keys();
-    let app = App {
+    let app = App::<WorkerPorts> {
         config: &config,
         kv: &kv,
         objects: &objects,

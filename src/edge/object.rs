@@ -17,7 +17,9 @@ use worker::{
 use super::http::{WorkerClock, WorkerFetch};
 use super::kv::WorkerKv;
 use super::live::LiveStreams;
-use super::{config, into_worker_response, read_object_request, store_error, ConsoleLog};
+use super::{
+    config, into_worker_response, read_object_request, store_error, ConsoleLog, WorkerPorts,
+};
 use crate::app::object::{
     route, CallObject as CallLogic, ObjectMemory, COMMAND_ID_HEADER, FIRST_EVENT_HEADER,
     MAX_LIVE_STREAMS, OUTCOME_HEADER,
@@ -105,8 +107,7 @@ struct Bindings {
     objects: WorkerObjects,
 }
 
-type CallLogicOf<'a> =
-    CallLogic<'a, DurableStorage, WorkerKv, ConsoleLog, WorkerFetch, WorkerClock, WorkerObjects>;
+type CallLogicOf<'a> = CallLogic<'a, WorkerPorts>;
 
 fn bindings_missing() -> Response {
     Problem::new(

@@ -12,6 +12,20 @@ use serde_json::Value;
 
 use http::{Request, Response};
 
+/// The ports one runtime wires together, named once: the Worker's (`edge`) or the
+/// tests' (in-memory KV, real SQLite, a fake Telnyx). The Worker's pipeline
+/// ([`crate::app::App`]) and the call's object ([`crate::app::object::CallObject`]) are
+/// generic over one of these rather than over each port.
+pub trait Ports {
+    type Kv: KvStore;
+    type Objects: CallObjects;
+    type Storage: ObjectStorage;
+    type Log: Logger;
+    type Clock: Clock;
+    type Http: HttpClient;
+    type Rs256: Rs256;
+}
+
 /// Workers KV limits that every implementation enforces, so tests catch violations.
 pub mod kv_limits {
     pub const MAX_KEY_BYTES: usize = 512;

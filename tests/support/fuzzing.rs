@@ -10,7 +10,7 @@ use pollster::block_on;
 use serde_json::{json, Value};
 
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
-use super::objects::{MemoryObjects, ObjectSlots};
+use super::objects::{MemoryObjects, MemoryPorts, ObjectSlots};
 use telnyx_edge::app::access::AccessKeys;
 use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::actions::{find, validate, ACTIONS};
@@ -328,7 +328,7 @@ impl World {
     /// Handles the request, then fires the alarms it left due.
     fn handle(&self, request: Request) -> Response {
         self.with_objects(|objects| {
-            let app = App {
+            let app = App::<MemoryPorts<_, _, _, _>> {
                 config: &self.config,
                 kv: &self.kv,
                 objects,

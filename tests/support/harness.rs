@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::access::NativeRs256;
 use super::deliveries;
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
-use super::objects::{MemoryObjects, ObjectSlots, Slot};
+use super::objects::{MemoryObjects, MemoryPorts, ObjectSlots, Slot};
 use telnyx_edge::app::access::AccessKeys;
 use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::config::Config;
@@ -116,7 +116,7 @@ impl Harness {
         &self,
         clock: &C,
         http: &H,
-        with: impl FnOnce(&App<'_, MemoryKv, HarnessObjects<'_>, MemoryLog, C, H, NativeRs256>) -> T,
+        with: impl FnOnce(&App<'_, MemoryPorts<HarnessObjects<'_>, C, H, NativeRs256>>) -> T,
     ) -> T {
         self.with_objects(|objects| {
             with(&App {

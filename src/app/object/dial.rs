@@ -29,9 +29,7 @@ use crate::domain::call_state::{ActionStatus, CallState, CallStatus};
 use crate::domain::legs::{DialOrigin, DialedLeg};
 use crate::domain::problem::Problem;
 use crate::ports::http::{Request, Response};
-use crate::ports::{
-    CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
-};
+use crate::ports::{CallObjects, LogLine, Logger, Ports, StoreError};
 
 /// The object's own routes for dialing.
 pub mod route {
@@ -161,15 +159,7 @@ fn object_body(request: &Request) -> Result<Map<String, Value>, Problem> {
     }
 }
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     /// The call this object holds, as the operator API shows it; `Ok(None)` when it has
     /// never seen one (and then nothing is stored).
     fn known_call(&self) -> Result<Option<CallState>, StoreError> {

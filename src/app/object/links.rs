@@ -21,7 +21,7 @@ use crate::domain::envelope::is_call_control_id;
 use crate::domain::legs::LegReport;
 use crate::domain::problem::Problem;
 use crate::ports::http::{Request, Response};
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
+use crate::ports::{CallObjects, ObjectStorage, Ports, StoreError};
 
 /// The object's own routes for reports.
 pub mod route {
@@ -57,15 +57,7 @@ fn read_report(request: &Request) -> Option<LegReport> {
     serde_json::from_slice::<LegReport>(&request.body).ok()
 }
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     /// Whether the call's report may have changed since this instance last sent it. A
     /// call with no status event yet has nothing to report.
     pub(super) fn report_due(&self, mark: i64) -> bool {

@@ -39,9 +39,7 @@ use crate::domain::legs::LegReport;
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
 use crate::ports::http::{Request, Response};
-use crate::ports::{
-    CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
-};
+use crate::ports::{Clock, LogLine, Logger, Ports, StoreError};
 use store::{NewEvent, Role, Store};
 
 /// The object's own routes; only the Worker reaches them.
@@ -247,15 +245,15 @@ impl ObjectMemory {
 }
 
 /// Everything an object's request or alarm is handled with.
-pub struct CallObject<'a, S, K, L, H, C, O> {
+pub struct CallObject<'a, P: Ports> {
     pub config: &'a Config,
-    pub storage: &'a S,
-    pub kv: &'a K,
-    pub log: &'a L,
-    pub http: &'a H,
-    pub clock: &'a C,
+    pub storage: &'a P::Storage,
+    pub kv: &'a P::Kv,
+    pub log: &'a P::Log,
+    pub http: &'a P::Http,
+    pub clock: &'a P::Clock,
     /// The other objects: a Dial's new leg, the call it supervises, its session.
-    pub objects: &'a O,
+    pub objects: &'a P::Objects,
     pub memory: &'a ObjectMemory,
 }
 
@@ -267,15 +265,7 @@ fn storage_problem() -> Problem {
     )
 }
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     pub async fn handle(&self, request: &Request) -> Response {
         let path = request.path.as_str();
         // An operator's action, Dial or supervise: prepared here, sent below.
@@ -309,7 +299,7 @@ where
         };
         self.operate(prepared).await
     }
-    fn store(&self) -> Store<'_, S> {
+    fn store(&self) -> Store<'_, P::Storage> {
         Store(self.storage)
     }
 

@@ -13,7 +13,7 @@ use crate::domain::legs::DialOrigin;
 use crate::domain::problem::Problem;
 use crate::domain::retry::{Schedule, Verdict};
 use crate::ports::http::{Request, Response};
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
+use crate::ports::{Clock, Ports, StoreError};
 
 /// An operator's request to send: the action, the call it acts on (none for a Dial),
 /// its body, and for a Dial how it starts its leg.
@@ -42,15 +42,7 @@ pub fn random_uuid() -> Result<String, StoreError> {
         .to_string())
 }
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     /// An operator's action on this call, ready to send, or why not.
     pub(super) fn prepare_action(&self, request: &Request, name: &str) -> Prepared {
         let (Some(spec), Ok(Some(call))) =
