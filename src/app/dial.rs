@@ -18,7 +18,7 @@ use crate::ports::{CallObjects, Ports};
 const SHOULD_RETRY_HEADER: &str = "x-should-retry";
 
 /// A Dial's or a supervise's answer; one that is no success says not to repeat it.
-pub(super) fn not_to_repeat(answer: Response) -> Response {
+fn not_to_repeat(answer: Response) -> Response {
     if (200..300).contains(&answer.status) {
         answer
     } else {
@@ -87,6 +87,10 @@ fn supervise_violations(body: &Map<String, Value>) -> Vec<Violation> {
 impl<P: Ports> App<'_, P> {
     /// `POST /calls`.
     pub(super) async fn dial(&self, request: &Request, by: &str) -> Response {
+        not_to_repeat(self.send_dial(request, by).await)
+    }
+
+    async fn send_dial(&self, request: &Request, by: &str) -> Response {
         let mut body = match parse_body(&request.body) {
             Ok(Value::Object(body)) => body,
             Ok(_) => return invalid_parameter(vec![violation("", "must be a JSON object")]).into(),
@@ -159,6 +163,10 @@ impl<P: Ports> App<'_, P> {
         call_control_id: &str,
         by: &str,
     ) -> Response {
+        not_to_repeat(self.send_supervise(request, call_control_id, by).await)
+    }
+
+    async fn send_supervise(&self, request: &Request, call_control_id: &str, by: &str) -> Response {
         let body = match parse_body(&request.body) {
             Ok(Value::Object(body)) => body,
             Ok(_) => return invalid_parameter(vec![violation("", "must be a JSON object")]).into(),

@@ -4,6 +4,7 @@
 //! native tests.
 
 pub mod access;
+pub mod access_keys;
 pub mod archive;
 pub mod calls;
 mod dial;
@@ -15,6 +16,7 @@ mod webhook;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
+use crate::domain::auth::Operator;
 use crate::domain::config::Config;
 use crate::domain::envelope::{
     is_call_control_id, CALL_CONTROL_ID_CHARACTERS, MAX_CALL_CONTROL_ID_BYTES,
@@ -23,7 +25,7 @@ use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
 use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, Clock, KvStore, LogLine, Logger, Ports, StoreError};
-use access::{AccessKeys, Operator};
+use access_keys::AccessKeys;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -247,9 +249,9 @@ impl<P: Ports> App<'_, P> {
         let with_call = |id: CallId| id.map_err(Response::from);
         match route {
             Route::Calls if request.method == "GET" => self.list_calls(request).await,
-            Route::Calls => dial::not_to_repeat(self.dial(request, by).await),
+            Route::Calls => self.dial(request, by).await,
             Route::Supervise(id) => match with_call(id) {
-                Ok(id) => dial::not_to_repeat(self.supervise(request, &id, by).await),
+                Ok(id) => self.supervise(request, &id, by).await,
                 Err(refused) => refused,
             },
             Route::Call(id) => match with_call(id) {

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::objects::{MemoryObjects, MemoryPorts, ObjectSlots};
-use telnyx_edge::app::access::AccessKeys;
+use telnyx_edge::app::access_keys::AccessKeys;
 use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::actions::{find, validate, ACTIONS};
 use telnyx_edge::domain::automations::{parse_rules, plan, Trigger};

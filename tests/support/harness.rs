@@ -9,7 +9,7 @@ use super::access::NativeRs256;
 use super::deliveries;
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::objects::{MemoryObjects, MemoryPorts, ObjectSlots, Slot};
-use telnyx_edge::app::access::AccessKeys;
+use telnyx_edge::app::access_keys::AccessKeys;
 use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::config::Config;
 use telnyx_edge::ports::http::{Request, Response};

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use super::protocol::{random_uuid, COMMAND_ID_HEADER};
 use super::store::{NewAction, Origin, Role};
 use super::CallObject;
 use crate::app::telnyx::{Sent, TelnyxError};
@@ -28,19 +29,6 @@ pub(super) struct Operation {
 
 /// An operation, or the answer that refuses it.
 pub(super) type Prepared = Result<Operation, Response>;
-
-/// Echoes the command id used, so an operator can match the call's `actions` entry.
-pub const COMMAND_ID_HEADER: &str = "telnyx-edge-command-id";
-
-/// A random UUIDv4 from the platform's secure generator.
-pub fn random_uuid() -> Result<String, StoreError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| StoreError(format!("no randomness: {e}")))?;
-    Ok(uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .hyphenated()
-        .to_string())
-}
 
 impl<P: Ports> CallObject<'_, P> {
     /// An operator's action on this call, ready to send, or why not.
