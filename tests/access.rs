@@ -20,8 +20,8 @@ use serde_json::{json, Value};
 use support::access::{claims, encode, header, key_set, TestKey, AUD, TEAM};
 use support::harness::*;
 use support::secrets::leaks;
-use telnyx_edge::app::access::{KEYS_FRESH_MS, REFETCH_MS};
-use telnyx_edge::app::http::{Request, Response};
+use telnyx_edge::app::access_keys::{KEYS_FRESH_MS, REFETCH_MS};
+use telnyx_edge::ports::http::{Request, Response};
 use telnyx_edge::ports::memory::ManualClock;
 use telnyx_edge::ports::{Clock, HttpClient, HttpError, HttpRequest, HttpResponse};
 

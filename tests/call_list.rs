@@ -254,7 +254,7 @@ fn the_list_needs_the_admin_token() {
     let h = calls(1, |_| false);
     assert_error(&h.get("/calls", None), 401, "unauthorized");
     assert_error(&h.get("/calls", Some("Bearer wrong")), 401, "unauthorized");
-    let response = h.send(telnyx_edge::app::http::Request {
+    let response = h.send(telnyx_edge::ports::http::Request {
         method: "DELETE".into(),
         path: "/calls".into(),
         headers: vec![("authorization".into(), bearer())],

@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 use support::harness::{bearer, Harness};
 use support::samples;
 use support::spec_tables::{generate, load_spec, TABLES_PATH};
-use telnyx_edge::app::http::Request;
 use telnyx_edge::domain::actions::documented::{FIELD_CHECKS, OBJECT_RULES};
 use telnyx_edge::domain::actions::{validate, ActionSpec, ACTIONS, DIAL};
+use telnyx_edge::ports::http::Request;
 
 #[test]
 fn action_tables_are_generated_from_the_current_spec() {

@@ -11,9 +11,9 @@ use support::deliveries::{call_event, set_payload};
 use support::fake_telnyx::{Recorded, Reply};
 use support::harness::*;
 use support::secrets::leaks;
-use telnyx_edge::app::http::{Request, Response};
 use telnyx_edge::app::object::{dial_object, session_object};
 use telnyx_edge::domain::automations::command_id;
+use telnyx_edge::ports::http::{Request, Response};
 
 const SUPERVISOR: &str = "sip:supervisor@pbx.example.com";
 const OTHER: &str = "v3:other-leg-of-the-session";

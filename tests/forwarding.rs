@@ -15,7 +15,7 @@ use sha2::Sha256;
 use support::deliveries::occurred_at;
 use support::fake_telnyx::{Recorded, Reply};
 use support::harness::*;
-use telnyx_edge::app::http::Request;
+use telnyx_edge::ports::http::Request;
 
 const RECEIVER: &str = "https://receiver.test/hooks";
 /// 32 bytes, base64.
@@ -73,7 +73,7 @@ fn replay_request(
     call: &str,
     event_id: &str,
     authorization: Option<String>,
-) -> telnyx_edge::app::http::Response {
+) -> telnyx_edge::ports::http::Response {
     h.send(Request {
         method: method.into(),
         path: format!("/calls/{call}/forwards/{event_id}/replay"),
@@ -89,7 +89,7 @@ fn replay(
     h: &Harness,
     event_id: &str,
     authorization: Option<String>,
-) -> telnyx_edge::app::http::Response {
+) -> telnyx_edge::ports::http::Response {
     replay_request(h, "POST", CALL, event_id, authorization)
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use support::access::{key_set, TestKey, AUD, TEAM};
 use support::harness::*;
 use support::hostile::{Corpus, Expect, HostileRequest, HOSTILE_CALL};
-use telnyx_edge::app::http::{Request, Response};
+use telnyx_edge::ports::http::{Request, Response};
 
 fn send(h: &Harness, request: &HostileRequest) -> Response {
     let (path, query) = request.path_and_query();

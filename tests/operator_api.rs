@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use support::fake_telnyx::{Recorded, Reply};
 use support::harness::*;
-use telnyx_edge::app::http::{Request, Response};
 use telnyx_edge::domain::retry::{Schedule, ATTEMPT_TIMEOUT_MS};
+use telnyx_edge::ports::http::{Request, Response};
 
 const STATE: &str = "aGF2ZSBhIG5pY2UgZGF5ID1d";
 const ENCODED_CALL: &str = "v3%3Au5OAKGEPT3Dx8SZSSDRWEMdNH2OripQhO9L9PL_PqJ4whcuhT6nAJA";

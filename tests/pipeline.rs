@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use support::deliveries::{self, occurred_at, TRACKED_EVENT_TYPES};
 use support::harness::*;
 use telnyx_edge::app::archive::{index_key, ARCHIVE_TTL_SECS};
-use telnyx_edge::app::http::Request;
+use telnyx_edge::ports::http::Request;
 use telnyx_edge::simulator::signing::{signature_headers as headers, WebhookSigner};
 
 // --- accepted and duplicate ---------------------------------------------------------

@@ -19,8 +19,8 @@ use support::examples::{automations_json, EXAMPLES};
 use support::fake_telnyx::Reply;
 use support::harness::*;
 use telnyx_edge::app::archive::archive_key;
-use telnyx_edge::app::http::Request;
 use telnyx_edge::app::object::RETENTION_MS;
+use telnyx_edge::ports::http::Request;
 use telnyx_edge::ports::memory::StoredValue;
 use telnyx_edge::ports::Clock;
 

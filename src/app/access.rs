@@ -1,83 +1,21 @@
 //! Who an operator request is from: the shared `ADMIN_TOKEN`, or a Cloudflare Access JWT
 //! in `Cf-Access-Jwt-Assertion`, verified here (never any other header). The team's
 //! signing keys are fetched from `{ACCESS_TEAM_DOMAIN}/cdn-cgi/access/certs` and kept
-//! per isolate ([`AccessKeys`]): for at least [`KEYS_FRESH_MS`], and fetched again on a
-//! `kid` they do not hold at most once per [`REFETCH_MS`], so a key rotation needs no
-//! deploy and made-up `kid`s cannot turn into a flood of fetches.
+//! per isolate ([`super::access_keys::AccessKeys`] says for how long).
 
-use std::cell::{Cell, RefCell};
-
-use serde::Serialize;
-
-use super::http::{Request, Response};
 use super::App;
 use crate::domain::access::{AccessConfig, Jwk, Refusal, Token};
-use crate::domain::auth::bearer_matches;
+use crate::domain::auth::{bearer_matches, Operator};
 use crate::domain::problem::Problem;
-use crate::ports::{
-    CallObjects, Clock, HttpClient, HttpError, HttpRequest, KvStore, LogLine, Logger, Rs256,
-};
+use crate::ports::http::{Request, Response};
+use crate::ports::{Clock, HttpClient, HttpError, HttpRequest, LogLine, Logger, Ports, Rs256};
 
 /// The header Access adds to each request that passed its login.
 pub const ACCESS_HEADER: &str = "cf-access-jwt-assertion";
-/// How long fetched keys are used without asking again.
-pub const KEYS_FRESH_MS: i64 = 5 * 60 * 1000;
-/// The least time between two fetches of the keys.
-pub const REFETCH_MS: i64 = 60 * 1000;
 /// How long a fetch of the keys may take.
 const FETCH_TIMEOUT_MS: u64 = 5_000;
 /// How often a request that needs the keys another request is fetching looks again.
 const FETCH_WAIT_TICK_MS: u64 = 20;
-
-/// Who sent an operator request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Operator {
-    /// The Access token's `email` or service token `common_name`, or `admin-token`.
-    pub id: String,
-    /// `access` or `admin-token`.
-    pub via: &'static str,
-}
-
-impl Operator {
-    fn admin_token() -> Self {
-        Self {
-            id: "admin-token".into(),
-            via: "admin-token",
-        }
-    }
-}
-
-/// The team's signing keys, kept by the isolate between requests.
-#[derive(Debug, Default)]
-pub struct AccessKeys {
-    keys: RefCell<Vec<Jwk>>,
-    /// When the keys held were fetched.
-    fetched_at: Cell<Option<i64>>,
-    /// When a fetch was last started, whatever came of it.
-    tried_at: Cell<Option<i64>>,
-    /// A request is fetching the keys now.
-    fetching: Cell<bool>,
-}
-
-/// Marks a fetch under way until dropped, so a request dropped mid-fetch does not
-/// leave the others waiting on it. (A request the runtime cancels may never be
-/// dropped; then each waiter still stops after [`FETCH_TIMEOUT_MS`] of its own, and the
-/// next fetch, at most [`REFETCH_MS`] later, starts afresh.)
-struct Fetching<'a>(&'a AccessKeys);
-
-impl<'a> Fetching<'a> {
-    fn start(keys: &'a AccessKeys, now: i64) -> Self {
-        keys.tried_at.set(Some(now));
-        keys.fetching.set(true);
-        Self(keys)
-    }
-}
-
-impl Drop for Fetching<'_> {
-    fn drop(&mut self) {
-        self.0.fetching.set(false);
-    }
-}
 
 /// What checking an operator request found.
 enum Checked {
@@ -87,30 +25,7 @@ enum Checked {
     Unavailable,
 }
 
-impl AccessKeys {
-    fn key(&self, kid: &str) -> Option<Jwk> {
-        self.keys
-            .borrow()
-            .iter()
-            .find(|key| key.kid == kid)
-            .cloned()
-    }
-
-    /// Whether a fetch may start now: never more often than [`REFETCH_MS`].
-    fn may_fetch(&self, now: i64) -> bool {
-        self.tried_at.get().is_none_or(|at| now >= at + REFETCH_MS)
-    }
-}
-
-impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
-where
-    K: KvStore,
-    O: CallObjects,
-    L: Logger,
-    C: Clock,
-    H: HttpClient,
-    V: Rs256,
-{
+impl<P: Ports> App<'_, P> {
     /// The operator API's check: the admin token, or a verified Access JWT.
     pub(super) async fn authorize(&self, request: &Request) -> Result<Operator, Response> {
         let access = self.config.access.as_ref().ok().and_then(Option::as_ref);
@@ -176,10 +91,7 @@ where
         let now = self.clock.now_millis();
         // Vars are fixed for an isolate's life: its keys are its team's.
         let keys = self.access_keys;
-        let stale = keys
-            .fetched_at
-            .get()
-            .is_none_or(|at| now >= at + KEYS_FRESH_MS);
+        let stale = keys.is_stale(now);
         let unknown = keys.key(&token.kid).is_none();
         if (stale || unknown) && keys.may_fetch(now) {
             self.fetch_keys(access, now).await;
@@ -187,9 +99,9 @@ where
             self.wait_for_fetch().await;
         }
         let Some(key) = keys.key(&token.kid) else {
-            return match keys.fetched_at.get() {
-                None => Checked::Unavailable,
-                Some(_) => Checked::Refused(Refusal::UnknownKey),
+            return match keys.ever_fetched() {
+                false => Checked::Unavailable,
+                true => Checked::Refused(Refusal::UnknownKey),
             };
         };
         match self
@@ -214,7 +126,7 @@ where
     /// that request's context, where the runtime forbids its I/O.
     async fn wait_for_fetch(&self) {
         let until = self.clock.now_millis() + FETCH_TIMEOUT_MS as i64;
-        while self.access_keys.fetching.get() && self.clock.now_millis() < until {
+        while self.access_keys.is_fetching() && self.clock.now_millis() < until {
             self.clock.sleep(FETCH_WAIT_TICK_MS).await;
         }
     }
@@ -222,7 +134,7 @@ where
     /// Fetches the team's keys; a failure keeps what is held.
     async fn fetch_keys(&self, access: &AccessConfig, now: i64) {
         let keys = self.access_keys;
-        let _fetching = Fetching::start(keys, now);
+        let _fetching = keys.start_fetch(now);
         let request = HttpRequest {
             method: "GET",
             url: access.certs_url(),
@@ -239,10 +151,7 @@ where
             }
         };
         match fetched {
-            Ok(fetched) => {
-                *keys.keys.borrow_mut() = fetched;
-                keys.fetched_at.set(Some(now));
-            }
+            Ok(fetched) => keys.keep(fetched, now),
             Err(detail) => self.log.log(LogLine {
                 level: "error",
                 msg: "access",

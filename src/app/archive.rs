@@ -16,7 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::call_state::{fold, CallState, CallStatus, Effects};
+use crate::domain::call_state::{fold, CallState, Effects};
+use crate::domain::call_status::CallStatus;
 use crate::domain::envelope::EventRecord;
 use crate::domain::time::Instant;
 use crate::ports::{kv_limits, KvStore, PutOptions, StoreError};

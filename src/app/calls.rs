@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::archive::{IndexEntry, INDEX_PREFIX};
-use super::http::{Request, Response};
 use super::App;
 use crate::domain::problem::Problem;
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, Rs256};
+use crate::ports::http::{Request, Response};
+use crate::ports::{KvStore, LogLine, Logger, Ports};
 
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 100;
@@ -131,15 +131,7 @@ struct ListMeta {
     cursor: Option<String>,
 }
 
-impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
-where
-    K: KvStore,
-    O: CallObjects,
-    L: Logger,
-    C: Clock,
-    H: HttpClient,
-    V: Rs256,
-{
+impl<P: Ports> App<'_, P> {
     pub(super) async fn list_calls(&self, request: &Request) -> Response {
         let query = match parse_query(&request.query) {
             Ok(query) => query,

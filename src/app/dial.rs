@@ -4,13 +4,13 @@
 
 use serde_json::{Map, Value};
 
-use super::http::{Request, Response};
 use super::object::{self, dial_object, NOT_DIALED, UNKNOWN_CALL};
 use super::operator::{invalid_parameter, parse_body};
 use super::App;
 use crate::domain::actions::{validate, Violation, DIAL};
 use crate::domain::problem::Problem;
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, Rs256};
+use crate::ports::http::{Request, Response};
+use crate::ports::{CallObjects, Ports};
 
 /// Tells a client not to repeat a Dial that did not succeed: the worker already sent it
 /// again where that was safe (same `command_id`, inside Telnyx's 60 s), and a repeat
@@ -18,7 +18,7 @@ use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, Rs256};
 const SHOULD_RETRY_HEADER: &str = "x-should-retry";
 
 /// A Dial's or a supervise's answer; one that is no success says not to repeat it.
-pub(super) fn not_to_repeat(answer: Response) -> Response {
+fn not_to_repeat(answer: Response) -> Response {
     if (200..300).contains(&answer.status) {
         answer
     } else {
@@ -84,17 +84,13 @@ fn supervise_violations(body: &Map<String, Value>) -> Vec<Violation> {
     violations
 }
 
-impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
-where
-    K: KvStore,
-    O: CallObjects,
-    L: Logger,
-    C: Clock,
-    H: HttpClient,
-    V: Rs256,
-{
+impl<P: Ports> App<'_, P> {
     /// `POST /calls`.
     pub(super) async fn dial(&self, request: &Request, by: &str) -> Response {
+        not_to_repeat(self.send_dial(request, by).await)
+    }
+
+    async fn send_dial(&self, request: &Request, by: &str) -> Response {
         let mut body = match parse_body(&request.body) {
             Ok(Value::Object(body)) => body,
             Ok(_) => return invalid_parameter(vec![violation("", "must be a JSON object")]).into(),
@@ -167,6 +163,10 @@ where
         call_control_id: &str,
         by: &str,
     ) -> Response {
+        not_to_repeat(self.send_supervise(request, call_control_id, by).await)
+    }
+
+    async fn send_supervise(&self, request: &Request, call_control_id: &str, by: &str) -> Response {
         let body = match parse_body(&request.body) {
             Ok(Value::Object(body)) => body,
             Ok(_) => return invalid_parameter(vec![violation("", "must be a JSON object")]).into(),

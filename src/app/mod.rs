@@ -4,10 +4,10 @@
 //! native tests.
 
 pub mod access;
+pub mod access_keys;
 pub mod archive;
 pub mod calls;
 mod dial;
-pub mod http;
 pub mod object;
 mod operator;
 pub mod telnyx;
@@ -16,31 +16,35 @@ mod webhook;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
+use crate::domain::auth::Operator;
 use crate::domain::config::Config;
 use crate::domain::envelope::{
     is_call_control_id, CALL_CONTROL_ID_CHARACTERS, MAX_CALL_CONTROL_ID_BYTES,
 };
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, Rs256, StoreError};
-use access::{AccessKeys, Operator};
-use http::{Request, Response};
+use crate::ports::http::{Request, Response};
+use crate::ports::{CallObjects, Clock, KvStore, LogLine, Logger, Ports, StoreError};
+use access_keys::AccessKeys;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Request bodies above this are refused with `413` before any verification work.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
 /// Everything the Worker handles a request with.
-pub struct App<'a, K, O, L, C, H, V> {
+pub struct App<'a, P: Ports> {
     pub config: &'a Config,
     /// The call index and archive.
-    pub kv: &'a K,
+    pub kv: &'a P::Kv,
     /// The calls' objects.
-    pub objects: &'a O,
-    pub log: &'a L,
-    pub clock: &'a C,
+    pub objects: &'a P::Objects,
+    pub log: &'a P::Log,
+    pub clock: &'a P::Clock,
     /// Fetches Cloudflare Access's signing keys.
-    pub http: &'a H,
+    pub http: &'a P::Http,
     /// Checks an Access token's RS256 signature.
-    pub rs256: &'a V,
+    pub rs256: &'a P::Rs256,
     /// Access's signing keys, kept by the isolate.
     pub access_keys: &'a AccessKeys,
 }
@@ -207,15 +211,7 @@ pub async fn run_after(kv: &impl KvStore, log: &impl Logger, after: After) {
     }
 }
 
-impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
-where
-    K: KvStore,
-    O: CallObjects,
-    L: Logger,
-    C: Clock,
-    H: HttpClient,
-    V: Rs256,
-{
+impl<P: Ports> App<'_, P> {
     pub async fn handle(&self, request: Request) -> Handled {
         let route = route(&request.path);
         let response = match (&route, request.method.as_str()) {
@@ -253,9 +249,9 @@ where
         let with_call = |id: CallId| id.map_err(Response::from);
         match route {
             Route::Calls if request.method == "GET" => self.list_calls(request).await,
-            Route::Calls => dial::not_to_repeat(self.dial(request, by).await),
+            Route::Calls => self.dial(request, by).await,
             Route::Supervise(id) => match with_call(id) {
-                Ok(id) => dial::not_to_repeat(self.supervise(request, &id, by).await),
+                Ok(id) => self.supervise(request, &id, by).await,
                 Err(refused) => refused,
             },
             Route::Call(id) => match with_call(id) {

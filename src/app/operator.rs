@@ -4,21 +4,13 @@
 
 use serde_json::{Map, Value};
 
-use super::http::{Request, Response};
 use super::{method_not_allowed, object, App};
 use crate::domain::actions::{find, validate, Violation, ACTIONS};
 use crate::domain::problem::Problem;
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, Rs256};
+use crate::ports::http::{Request, Response};
+use crate::ports::{CallObjects, Ports};
 
-impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
-where
-    K: KvStore,
-    O: CallObjects,
-    L: Logger,
-    C: Clock,
-    H: HttpClient,
-    V: Rs256,
-{
+impl<P: Ports> App<'_, P> {
     pub(super) async fn operator_action(
         &self,
         request: &Request,

@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use super::archive::IndexEntry;
-use super::http::{Request, Response, MAX_BODY_BYTES};
 use super::object::{self, FIRST_EVENT_HEADER, OUTCOME_HEADER};
+use super::MAX_BODY_BYTES;
 use super::{rejection_log, After, App, Handled};
 use crate::domain::envelope::{parse, Delivery};
 use crate::domain::problem::Problem;
@@ -14,17 +14,10 @@ use crate::domain::signature::{
     verify, PublicKeys, Rejection, SignatureHeaders, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 use crate::domain::time::Instant;
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, Rs256};
+use crate::ports::http::{Request, Response};
+use crate::ports::{CallObjects, LogLine, Logger, Ports};
 
-impl<K, O, L, C, H, V> App<'_, K, O, L, C, H, V>
-where
-    K: KvStore,
-    O: CallObjects,
-    L: Logger,
-    C: Clock,
-    H: HttpClient,
-    V: Rs256,
-{
+impl<P: Ports> App<'_, P> {
     pub(super) async fn webhook(&self, request: Request, now: Instant) -> Handled {
         match self.accept(request, now).await {
             Ok(handled) => handled,

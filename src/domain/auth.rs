@@ -1,5 +1,7 @@
-//! Operator API authentication: `Authorization: Bearer <ADMIN_TOKEN>`.
+//! Operator API authentication: `Authorization: Bearer <ADMIN_TOKEN>`, and who an
+//! operator is.
 
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -20,6 +22,24 @@ pub fn bearer_matches(authorization: Option<&str>, expected_token: &str) -> bool
     let given = Sha256::digest(token.as_bytes());
     let expected = Sha256::digest(expected_token.as_bytes());
     given.as_slice().ct_eq(expected.as_slice()).into()
+}
+
+/// Who sent an operator request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Operator {
+    /// The Access token's `email` or service token `common_name`, or `admin-token`.
+    pub id: String,
+    /// `access` or `admin-token`.
+    pub via: &'static str,
+}
+
+impl Operator {
+    pub fn admin_token() -> Self {
+        Self {
+            id: "admin-token".into(),
+            via: "admin-token",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,30 +9,11 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::call_status::CallStatus;
 use super::envelope::{EventKind, EventRecord};
 use super::forward::ForwardRecord;
-use super::legs::{DialOrigin, DialedLeg, LegEntry, SupervisorEntry};
+use super::legs::{DialOrigin, DialedLeg, LegEntry, LegReport, SupervisorEntry};
 use super::time::Instant;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CallStatus {
-    Initiated,
-    Answered,
-    Bridged,
-    Hangup,
-}
-
-impl CallStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CallStatus::Initiated => "initiated",
-            CallStatus::Answered => "answered",
-            CallStatus::Bridged => "bridged",
-            CallStatus::Hangup => "hangup",
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -245,6 +226,21 @@ impl CallState {
     /// JSON.
     pub fn to_json_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// What this call tells the calls that show it, as of its change `version`.
+    pub fn report(&self, version: i64) -> LegReport {
+        LegReport {
+            call_control_id: self.call_control_id.clone(),
+            dialing: self.events.is_empty(),
+            status: self.status,
+            role: self.supervisor_role.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            by: self.dialed_by.clone(),
+            version,
+            at: self.updated_at.clone().unwrap_or_default(),
+        }
     }
 
     fn new(call_control_id: String) -> Self {

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::call_state::{CallState, CallStatus};
+use super::call_status::CallStatus;
 use super::envelope::is_call_control_id;
 
 /// How a call started, when the worker started it: `{"action":"dial","by":"operator"}`
@@ -194,20 +194,6 @@ fn call_control_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String,
 }
 
 impl LegReport {
-    pub fn of(state: &CallState, version: i64) -> Self {
-        Self {
-            call_control_id: state.call_control_id.clone(),
-            dialing: state.events.is_empty(),
-            status: state.status,
-            role: state.supervisor_role.clone(),
-            from: state.from.clone(),
-            to: state.to.clone(),
-            by: state.dialed_by.clone(),
-            version,
-            at: state.updated_at.clone().unwrap_or_default(),
-        }
-    }
-
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }

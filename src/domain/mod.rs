@@ -5,6 +5,7 @@ pub mod actions;
 pub mod auth;
 pub mod automations;
 pub mod call_state;
+pub mod call_status;
 pub mod config;
 pub mod envelope;
 pub mod forward;

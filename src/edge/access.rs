@@ -12,6 +12,7 @@ use worker::web_sys::{
     CryptoKey, JsonWebKey, RsaHashedImportParams, SubtleCrypto, WorkerGlobalScope,
 };
 
+use super::convert::error_text;
 use crate::domain::access::Jwk;
 use crate::ports::Rs256;
 
@@ -25,7 +26,7 @@ thread_local! {
 
 /// The text of a JavaScript error (or of whatever was thrown).
 fn thrown(error: JsValue) -> String {
-    super::error_text(&worker::Error::from(error))
+    error_text(&worker::Error::from(error))
 }
 
 fn subtle() -> Result<SubtleCrypto, String> {

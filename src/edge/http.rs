@@ -7,7 +7,7 @@ use futures_util::future::{select, Either};
 use futures_util::pin_mut;
 use worker::{AbortController, AbortSignal, Date, Delay, Fetch, Headers, Method, RequestInit};
 
-use super::error_text;
+use super::convert::error_text;
 use crate::ports::{Clock, HttpClient, HttpError, HttpRequest, HttpResponse};
 
 pub struct WorkerFetch;

@@ -3,7 +3,7 @@
 
 use worker::kv::{KvError, KvStore};
 
-use super::error_text;
+use super::convert::error_text;
 use crate::ports::{KvStore as KvPort, ListPage, ListedKey, PutOptions, StoreError};
 
 pub struct WorkerKv(pub KvStore);

@@ -3,13 +3,28 @@
 //! namespace, `fetch` and `console.log`; tests use in-memory versions ([`memory`]) and
 //! real SQLite.
 
+pub mod http;
 pub mod memory;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::app::http::{Request, Response};
+use http::{Request, Response};
+
+/// The ports one runtime wires together, named once: the Worker's (`edge`) or the
+/// tests' (in-memory KV, real SQLite, a fake Telnyx). The Worker's pipeline
+/// ([`crate::app::App`]) and the call's object ([`crate::app::object::CallObject`]) are
+/// generic over one of these rather than over each port.
+pub trait Ports {
+    type Kv: KvStore;
+    type Objects: CallObjects;
+    type Storage: ObjectStorage;
+    type Log: Logger;
+    type Clock: Clock;
+    type Http: HttpClient;
+    type Rs256: Rs256;
+}
 
 /// Workers KV limits that every implementation enforces, so tests catch violations.
 pub mod kv_limits {

@@ -10,14 +10,14 @@ use pollster::block_on;
 use serde_json::{json, Value};
 
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
-use super::objects::{MemoryObjects, ObjectSlots};
-use telnyx_edge::app::access::AccessKeys;
-use telnyx_edge::app::http::{Request, Response};
+use super::objects::{MemoryObjects, MemoryPorts, ObjectSlots};
+use telnyx_edge::app::access_keys::AccessKeys;
 use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::actions::{find, validate, ACTIONS};
 use telnyx_edge::domain::automations::{parse_rules, plan, Trigger};
 use telnyx_edge::domain::config::Config;
 use telnyx_edge::domain::envelope::is_call_control_id;
+use telnyx_edge::ports::http::{Request, Response};
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
 use telnyx_edge::ports::{HttpClient, HttpError, HttpRequest, HttpResponse};
 use telnyx_edge::simulator::signing::{signature_headers, WebhookSigner};
@@ -328,7 +328,7 @@ impl World {
     /// Handles the request, then fires the alarms it left due.
     fn handle(&self, request: Request) -> Response {
         self.with_objects(|objects| {
-            let app = App {
+            let app = App::<MemoryPorts<_, _, _, _>> {
                 config: &self.config,
                 kv: &self.kv,
                 objects,

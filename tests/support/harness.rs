@@ -8,11 +8,11 @@ use serde_json::Value;
 use super::access::NativeRs256;
 use super::deliveries;
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
-use super::objects::{MemoryObjects, ObjectSlots, Slot};
-use telnyx_edge::app::access::AccessKeys;
-use telnyx_edge::app::http::{Request, Response};
+use super::objects::{MemoryObjects, MemoryPorts, ObjectSlots, Slot};
+use telnyx_edge::app::access_keys::AccessKeys;
 use telnyx_edge::app::{run_after, App};
 use telnyx_edge::domain::config::Config;
+use telnyx_edge::ports::http::{Request, Response};
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
 use telnyx_edge::ports::{Clock, HttpClient};
 use telnyx_edge::simulator::signing::WebhookSigner;
@@ -116,7 +116,7 @@ impl Harness {
         &self,
         clock: &C,
         http: &H,
-        with: impl FnOnce(&App<'_, MemoryKv, HarnessObjects<'_>, MemoryLog, C, H, NativeRs256>) -> T,
+        with: impl FnOnce(&App<'_, MemoryPorts<HarnessObjects<'_>, C, H, NativeRs256>>) -> T,
     ) -> T {
         self.with_objects(|objects| {
             with(&App {

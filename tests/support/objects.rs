@@ -4,17 +4,36 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::rc::Rc;
 
 use futures_util::future::LocalBoxFuture;
 use pollster::block_on;
-use telnyx_edge::app::http::{Request, Response};
 use telnyx_edge::app::object::{CallObject, ObjectMemory};
 use telnyx_edge::domain::config::Config;
+use telnyx_edge::ports::http::{Request, Response};
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
-use telnyx_edge::ports::{CallObjects, Clock, HttpClient, StoreError};
+use telnyx_edge::ports::{CallObjects, Clock, HttpClient, Ports, Rs256, StoreError};
 
+use super::access::NativeRs256;
 use super::sqlite::{SqliteStorage, StorageCounts};
+
+/// The ports of the in-memory runtime: KV in memory, each call object over real SQLite,
+/// with the objects namespace, clock, HTTP client and RS256 check of the caller's.
+pub struct MemoryPorts<O, C, H, V>(PhantomData<Chosen<O, C, H, V>>);
+
+/// What a [`MemoryPorts`] is made of (a function type, so it owns none of them).
+type Chosen<O, C, H, V> = fn() -> (O, C, H, V);
+
+impl<O: CallObjects, C: Clock, H: HttpClient, V: Rs256> Ports for MemoryPorts<O, C, H, V> {
+    type Kv = MemoryKv;
+    type Objects = O;
+    type Storage = SqliteStorage;
+    type Log = MemoryLog;
+    type Clock = C;
+    type Http = H;
+    type Rs256 = V;
+}
 
 /// One object: its storage, which survives restarts, and its memory, which does not.
 pub struct Slot {
@@ -153,7 +172,7 @@ impl<'a, H: HttpClient> MemoryObjects<'a, H> {
         &'b self,
         slot: &'b Slot,
         memory: &'b ObjectMemory,
-    ) -> CallObject<'b, SqliteStorage, MemoryKv, MemoryLog, H, ManualClock, Self> {
+    ) -> CallObject<'b, MemoryPorts<Self, ManualClock, H, NativeRs256>> {
         CallObject {
             config: self.config,
             storage: &slot.storage,

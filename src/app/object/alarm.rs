@@ -15,9 +15,7 @@ use crate::app::telnyx::{Sent, TelnyxError};
 use crate::domain::actions;
 use crate::domain::call_state::CallState;
 use crate::domain::retry::{Attempted, Schedule};
-use crate::ports::{
-    CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
-};
+use crate::ports::{LogLine, Logger, ObjectStorage, Ports, StoreError};
 
 /// An alarm this late has not fired and will not: `wrangler dev` drops the alarms that
 /// fell due while it was stopped (workers-sdk#7781). Due alarms fire within
@@ -36,15 +34,7 @@ impl Earliest {
     }
 }
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     /// The runtime's alarm.
     pub async fn alarm(&self) {
         // The alarm that fired is spent; requests meanwhile leave their work to this run.

@@ -14,87 +14,23 @@
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::leg_rows::{DialRow, Registration};
 use super::operator::{Operation, Prepared};
-use super::store::Role;
-use super::{
-    internal, operator_header, operator_of, storage_problem, CallObject, CALL_HEADER,
-    OUTCOME_HEADER,
+use super::protocol::{
+    internal, operator_of, random_uuid, route, CALL_HEADER, NOT_DIALED, OUTCOME_HEADER,
+    REPEAT_ONLY_HEADER, UNKNOWN_CALL,
 };
-use crate::app::http::{Request, Response};
+use super::store::Role;
+use super::{storage_problem, CallObject};
 use crate::app::telnyx::Sent;
 use crate::domain::actions::{validate, DIAL};
-use crate::domain::call_state::{ActionStatus, CallState, CallStatus};
+use crate::domain::call_state::{ActionStatus, CallState};
+use crate::domain::call_status::CallStatus;
 use crate::domain::legs::{DialOrigin, DialedLeg};
 use crate::domain::problem::Problem;
-use crate::ports::{
-    CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
-};
-
-/// The object's own routes for dialing.
-pub mod route {
-    /// A validated Dial body; with [`super::CALL_HEADER`], for the call it supervises.
-    pub const DIAL: &str = "/dial";
-    /// `{to, role, from?}`: a supervisor leg onto the call named by the header.
-    pub const SUPERVISE: &str = "/supervise";
-    /// A Dial's new leg, given to the leg's own object.
-    pub const REGISTER: &str = "/register";
-}
-
-/// The outcome header's value when the supervised call is unknown here: the Worker then
-/// gives the Dial to its own object.
-pub const UNKNOWN_CALL: &str = "unknown_call";
-
-/// The outcome header's value when a Dial sent with [`REPEAT_ONLY_HEADER`] was never
-/// sent by this object.
-pub const NOT_DIALED: &str = "not_dialed";
-
-/// Asks a Dial's own object for its answer to a `command_id` it sent, and not to send
-/// it: a repeat finds the Dial where the first request went, whichever object that was.
-pub const REPEAT_ONLY_HEADER: &str = "x-telnyx-edge-repeat-only";
-
-/// The object that owns a Dial that supervises no call the worker knows. Its name holds
-/// a `/`, which no call control id can.
-pub fn dial_object(command_id: &str) -> String {
-    let digest = Sha256::digest(command_id.as_bytes());
-    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("dial/{hex}")
-}
-
-/// A validated Dial, for the supervised call's object (`parent`) or a dial object,
-/// asked for by `by`.
-pub fn dial_request(parent: Option<&str>, body: String, by: &str) -> Request {
-    let mut headers = vec![operator_header(by)];
-    if let Some(call) = parent {
-        headers.push((CALL_HEADER.to_owned(), call.to_owned()));
-    }
-    internal("POST", route::DIAL.into(), headers, body.into_bytes())
-}
-
-/// A Dial for its own object, to be answered only if that object sent it already.
-pub fn repeated_dial_request(body: String, by: &str) -> Request {
-    let mut request = dial_request(None, body, by);
-    request
-        .headers
-        .push((REPEAT_ONLY_HEADER.to_owned(), "1".to_owned()));
-    request
-}
-
-/// A validated supervise body (`to`, `role`, `from`) for the call's object, asked for
-/// by `by`.
-pub fn supervise_request(call_control_id: &str, body: String, by: &str) -> Request {
-    internal(
-        "POST",
-        route::SUPERVISE.into(),
-        vec![
-            (CALL_HEADER.into(), call_control_id.into()),
-            operator_header(by),
-        ],
-        body.into_bytes(),
-    )
-}
+use crate::ports::http::{Request, Response};
+use crate::ports::{CallObjects, LogLine, Logger, Ports, StoreError};
 
 fn register_request(leg: &str, registration: &Registration) -> Request {
     internal(
@@ -161,15 +97,7 @@ fn object_body(request: &Request) -> Result<Map<String, Value>, Problem> {
     }
 }
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     /// The call this object holds, as the operator API shows it; `Ok(None)` when it has
     /// never seen one (and then nothing is stored).
     fn known_call(&self) -> Result<Option<CallState>, StoreError> {
@@ -285,7 +213,7 @@ where
             connection_id,
             supervise_call_control_id: state.call_control_id,
             supervisor_role: given.role,
-            command_id: super::operator::random_uuid()?,
+            command_id: random_uuid()?,
         };
         let Ok(Value::Object(body)) = serde_json::to_value(&dial) else {
             return Err(StoreError::unwritable("supervisor dial"));
@@ -464,19 +392,5 @@ where
             detail: Some(detail),
             ..LogLine::default()
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_dial_object_is_named_by_its_command_id_and_never_like_a_call() {
-        let name = dial_object("cmd-1");
-        assert_eq!(name, dial_object("cmd-1"));
-        assert_ne!(name, dial_object("cmd-2"));
-        assert!(name.starts_with("dial/") && name.len() == 5 + 64, "{name}");
-        assert!(!crate::domain::envelope::is_call_control_id(&name));
     }
 }

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::store::{rfc3339, Store};
+use super::rows::{rfc3339, Store};
 use crate::domain::forward::{ForwardRecord, ForwardStatus};
 use crate::ports::{ObjectStorage, StoreError};
 

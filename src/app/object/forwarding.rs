@@ -7,15 +7,12 @@ use serde::Serialize;
 
 use super::store::Role;
 use super::CallObject;
-use crate::app::http::Response;
 use crate::app::VERSION;
 use crate::domain::forward::{decide, Delivered, ForwardConfig, ForwardStatus, FORWARD_TIMEOUT_MS};
 use crate::domain::problem::Problem;
 use crate::domain::retry::{parse_retry_after, Attempted};
-use crate::ports::{
-    CallObjects, Clock, HttpClient, HttpError, HttpRequest, KvStore, LogLine, Logger,
-    ObjectStorage, StoreError,
-};
+use crate::ports::http::Response;
+use crate::ports::{HttpClient, HttpError, HttpRequest, LogLine, Logger, Ports, StoreError};
 
 use super::forward_rows::ForwardOutcome;
 
@@ -26,15 +23,7 @@ struct Replayed<'a> {
     urls: &'a [String],
 }
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     /// Queues an accepted event for every forwarding URL when its type is forwarded;
     /// `true` when it was.
     pub(super) fn queue_forwards(

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::store::{rfc3339, Store, Text};
+use super::rows::{rfc3339, Store, Text};
 use crate::domain::legs::{DialedBy, DialedLeg, LegReport};
 use crate::ports::{sql_flag, ObjectStorage, StoreError};
 

@@ -15,34 +15,19 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::leg_rows::{Kept, Reports};
+use super::protocol::{internal, route, session_object, CALL_HEADER};
 use super::store::Role;
-use super::{internal, storage_problem, CallObject, CALL_HEADER, RETENTION_MS};
-use crate::app::http::{Request, Response};
-use crate::domain::envelope::is_call_control_id;
+use super::{storage_problem, CallObject, RETENTION_MS};
 use crate::domain::legs::LegReport;
 use crate::domain::problem::Problem;
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
-
-/// The object's own routes for reports.
-pub mod route {
-    /// From a supervisor leg, to the call it supervises.
-    pub const SUPERVISOR: &str = "/links/supervisor";
-    /// From a session's object, to each of its legs: another leg's report.
-    pub const PEER: &str = "/links/peer";
-    /// From a leg, to its session's object; answered with every leg of the session.
-    pub const SESSION: &str = "/links/session";
-}
+use crate::ports::http::{Request, Response};
+use crate::ports::{CallObjects, ObjectStorage, Ports, StoreError};
 
 /// The first retry of a failed report or registration, doubled up to [`MAX_RETRY_MS`].
 const FIRST_RETRY_MS: i64 = 1_000;
 const MAX_RETRY_MS: i64 = 60_000;
 /// The most legs one session keeps: each report goes to every other leg.
 pub const MAX_SESSION_LEGS: usize = 32;
-
-/// The object that keeps the legs of a call session, if the id can name one.
-pub fn session_object(call_session_id: &str) -> Option<String> {
-    is_call_control_id(call_session_id).then(|| format!("session/{call_session_id}"))
-}
 
 fn report_request(path: &str, report: &LegReport) -> Request {
     internal(
@@ -57,15 +42,7 @@ fn read_report(request: &Request) -> Option<LegReport> {
     serde_json::from_slice::<LegReport>(&request.body).ok()
 }
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     /// Whether the call's report may have changed since this instance last sent it. A
     /// call with no status event yet has nothing to report.
     pub(super) fn report_due(&self, mark: i64) -> bool {
@@ -112,7 +89,7 @@ where
             return Ok(());
         };
         let version = self.store().summary()?.last_change.unwrap_or_default();
-        let report = LegReport::of(&state, version);
+        let report = state.report(version);
         let mut all = true;
         if let Some(parent) = state.supervising.as_deref() {
             let answer = self
@@ -205,7 +182,7 @@ where
     /// What this call reports of itself now.
     fn own_report(&self) -> Result<Option<LegReport>, StoreError> {
         let version = self.store().summary()?.last_change.unwrap_or_default();
-        Ok(self.state()?.map(|state| LegReport::of(&state, version)))
+        Ok(self.state()?.map(|state| state.report(version)))
     }
 
     /// `POST /links/session` on a session's object: keeps the leg's report, passes it on
@@ -316,18 +293,5 @@ where
             self.storage.delete_all().await?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_session_object_is_never_a_call() {
-        let name = session_object("428c31b6-7af4-4bcb-b7f5-5013ef9657c1").unwrap();
-        assert!(!is_call_control_id(&name));
-        assert_eq!(session_object("../x"), None);
-        assert_eq!(session_object(""), None);
     }
 }

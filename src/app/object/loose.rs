@@ -6,22 +6,14 @@
 use super::store::Role;
 use super::{read_signed, CallObject, OUTCOME_HEADER, RETENTION_MS};
 use crate::app::archive::put_loose_event;
-use crate::app::http::{Request, Response};
 use crate::domain::problem::Problem;
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
+use crate::ports::http::{Request, Response};
+use crate::ports::{Ports, StoreError};
 
 /// Bodies archived per alarm run.
 const ARCHIVE_BATCH: i64 = 25;
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     pub(super) async fn deliver_loose(&self, request: &Request) -> Response {
         let delivery = match read_signed(request) {
             Ok(delivery) if delivery.record.is_none() => delivery,

@@ -17,21 +17,22 @@ mod loose;
 mod operator;
 mod outbox;
 mod planning;
+mod protocol;
+mod rows;
 pub mod store;
 
-pub use dial::{
-    dial_object, dial_request, repeated_dial_request, supervise_request, NOT_DIALED, UNKNOWN_CALL,
+pub use protocol::{
+    action_request, deliver_request, dial_object, dial_request, live_request, loose_object_name,
+    loose_request, random_uuid, repeated_dial_request, replay_request, route, session_object,
+    state_request, supervise_request, CALL_HEADER, COMMAND_ID_HEADER, FIRST_EVENT_HEADER,
+    NOT_DIALED, OUTCOME_HEADER, SIGNED_AT_HEADER, UNKNOWN_CALL,
 };
-pub use links::{session_object, MAX_SESSION_LEGS};
-pub use operator::{random_uuid, COMMAND_ID_HEADER};
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
-use sha2::{Digest, Sha256};
+use percent_encoding::percent_decode_str;
 
-use super::http::{Request, Response};
 use crate::domain::automations::listens_to;
 use crate::domain::call_state::{fold, CallState, Effects};
 use crate::domain::config::Config;
@@ -39,144 +40,11 @@ use crate::domain::envelope::{parse, Delivery, EventKind};
 use crate::domain::legs::LegReport;
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
-use crate::ports::{
-    CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
-};
-use store::{NewEvent, Role, Store};
-
-/// The object's own routes; only the Worker reaches them.
-pub mod route {
-    pub const DELIVER: &str = "/deliver";
-    pub const STATE: &str = "/state";
-    /// A stream of the call's states (Server-Sent Events), kept by the edge.
-    pub const LIVE: &str = "/live";
-    pub const ACTIONS: &str = "/actions/";
-    pub const LOOSE: &str = "/loose";
-    /// `/forwards/{event_id}/replay`.
-    pub const FORWARDS: &str = "/forwards/";
-}
-
-/// The call a request is for (also the object's name).
-pub const CALL_HEADER: &str = "x-telnyx-edge-call";
-/// Who asked for an operator's request (`admin-token`, or an Access identity).
-const OPERATOR_HEADER: &str = "x-telnyx-edge-operator";
-/// The verified `telnyx-timestamp` of a delivery, which stands in for a missing
-/// `occurred_at`.
-pub const SIGNED_AT_HEADER: &str = "x-telnyx-edge-signed-at";
-/// `accepted` or `duplicate`, on a delivery's answer.
-pub const OUTCOME_HEADER: &str = "x-telnyx-edge-outcome";
-/// On the answer to a call's first accepted event: when it was accepted (Unix ms), so
-/// the Worker writes the call's first index entry after its own answer.
-pub const FIRST_EVENT_HEADER: &str = "x-telnyx-edge-first-event";
-
-/// How many objects share the events that belong to no call.
-const LOOSE_SHARDS: u8 = 16;
-
-/// The object that claims an event that belongs to no call. Its name holds a `/`, which
-/// no call control id can, so it is never a call's object.
-pub fn loose_object_name(event_id: &str) -> String {
-    let digest = Sha256::digest(event_id.as_bytes());
-    format!("loose-events/{:x}", digest[0] % LOOSE_SHARDS)
-}
-
-fn internal(method: &str, path: String, headers: Vec<(String, String)>, body: Vec<u8>) -> Request {
-    Request {
-        method: method.into(),
-        path,
-        query: String::new(),
-        headers,
-        body,
-    }
-}
-
-/// A verified delivery for the call's object.
-pub fn deliver_request(call_control_id: &str, signed_at: i64, body: Vec<u8>) -> Request {
-    internal(
-        "POST",
-        route::DELIVER.into(),
-        vec![
-            (CALL_HEADER.into(), call_control_id.into()),
-            (SIGNED_AT_HEADER.into(), signed_at.to_string()),
-        ],
-        body,
-    )
-}
-
-/// A verified delivery of an event that belongs to no call.
-pub fn loose_request(signed_at: i64, body: Vec<u8>) -> Request {
-    internal(
-        "POST",
-        route::LOOSE.into(),
-        vec![(SIGNED_AT_HEADER.into(), signed_at.to_string())],
-        body,
-    )
-}
-
-pub fn state_request(call_control_id: &str) -> Request {
-    internal(
-        "GET",
-        route::STATE.into(),
-        vec![(CALL_HEADER.into(), call_control_id.into())],
-        Vec::new(),
-    )
-}
-
-/// Opens a stream of the call's states.
-pub fn live_request(call_control_id: &str) -> Request {
-    internal(
-        "GET",
-        route::LIVE.into(),
-        vec![(CALL_HEADER.into(), call_control_id.into())],
-        Vec::new(),
-    )
-}
-
-/// A replay of one of the call's events to every forwarding URL, asked for by `by`.
-pub fn replay_request(call_control_id: &str, event_id: &str, by: &str) -> Request {
-    let event_id = utf8_percent_encode(event_id, NON_ALPHANUMERIC);
-    internal(
-        "POST",
-        format!("{}{event_id}/replay", route::FORWARDS),
-        vec![
-            (CALL_HEADER.into(), call_control_id.into()),
-            operator_header(by),
-        ],
-        Vec::new(),
-    )
-}
-
-/// The header that names the operator `by`, percent-encoded: an email may hold
-/// characters no HTTP header value can.
-fn operator_header(by: &str) -> (String, String) {
-    let encoded = utf8_percent_encode(by, NON_ALPHANUMERIC).to_string();
-    (OPERATOR_HEADER.into(), encoded)
-}
-
-/// The operator a request names.
-fn operator_of(request: &Request) -> Option<String> {
-    let encoded = request.header(OPERATOR_HEADER).ok().flatten()?;
-    Some(percent_decode_str(encoded).decode_utf8_lossy().into_owned())
-}
-
-/// The encoded event id of a `/forwards/{event_id}/replay` path.
-fn replayed_event(path: &str) -> Option<&str> {
-    path.strip_prefix(route::FORWARDS)?
-        .strip_suffix("/replay")
-        .filter(|id| !id.is_empty())
-}
-
-/// A validated operator action, asked for by `by`.
-pub fn action_request(call_control_id: &str, action: &str, body: String, by: &str) -> Request {
-    internal(
-        "POST",
-        format!("{}{action}", route::ACTIONS),
-        vec![
-            (CALL_HEADER.into(), call_control_id.into()),
-            operator_header(by),
-        ],
-        body.into_bytes(),
-    )
-}
+use crate::ports::http::{Request, Response};
+use crate::ports::{Clock, LogLine, Logger, Ports, StoreError};
+use protocol::{operator_of, replayed_event};
+use rows::Store;
+use store::{NewEvent, Role};
 
 /// How long planning an event waits for the outcome of an action still open, before it
 /// plans against that action's expected effect.
@@ -247,15 +115,15 @@ impl ObjectMemory {
 }
 
 /// Everything an object's request or alarm is handled with.
-pub struct CallObject<'a, S, K, L, H, C, O> {
+pub struct CallObject<'a, P: Ports> {
     pub config: &'a Config,
-    pub storage: &'a S,
-    pub kv: &'a K,
-    pub log: &'a L,
-    pub http: &'a H,
-    pub clock: &'a C,
+    pub storage: &'a P::Storage,
+    pub kv: &'a P::Kv,
+    pub log: &'a P::Log,
+    pub http: &'a P::Http,
+    pub clock: &'a P::Clock,
     /// The other objects: a Dial's new leg, the call it supervises, its session.
-    pub objects: &'a O,
+    pub objects: &'a P::Objects,
     pub memory: &'a ObjectMemory,
 }
 
@@ -267,15 +135,7 @@ fn storage_problem() -> Problem {
     )
 }
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     pub async fn handle(&self, request: &Request) -> Response {
         let path = request.path.as_str();
         // An operator's action, Dial or supervise: prepared here, sent below.
@@ -283,16 +143,14 @@ where
             ("POST", route::DELIVER) => return self.deliver(request).await,
             ("POST", route::LOOSE) => return self.deliver_loose(request).await,
             ("GET", route::STATE) => return self.state_response().await,
-            ("POST", dial::route::REGISTER) => return self.register(request).await,
-            ("POST", links::route::SUPERVISOR) => {
+            ("POST", route::REGISTER) => return self.register(request).await,
+            ("POST", route::SUPERVISOR) => {
                 return self.receive_report(request, leg_rows::Reports::Supervisors)
             }
-            ("POST", links::route::PEER) => {
-                return self.receive_report(request, leg_rows::Reports::Peers)
-            }
-            ("POST", links::route::SESSION) => return self.session_report(request).await,
-            ("POST", dial::route::DIAL) => self.prepare_dial(request),
-            ("POST", dial::route::SUPERVISE) => self.prepare_supervise(request),
+            ("POST", route::PEER) => return self.receive_report(request, leg_rows::Reports::Peers),
+            ("POST", route::SESSION) => return self.session_report(request).await,
+            ("POST", route::DIAL) => self.prepare_dial(request),
+            ("POST", route::SUPERVISE) => self.prepare_supervise(request),
             ("POST", _) if path.starts_with(route::ACTIONS) => {
                 self.prepare_action(request, &path[route::ACTIONS.len()..])
             }
@@ -309,7 +167,7 @@ where
         };
         self.operate(prepared).await
     }
-    fn store(&self) -> Store<'_, S> {
+    fn store(&self) -> Store<'_, P::Storage> {
         Store(self.storage)
     }
 
@@ -535,35 +393,4 @@ fn read_signed(request: &Request) -> Result<Delivery, Problem> {
         signed_at(request).ok_or_else(|| Problem::new(400, "misrouted", "no signed time"))?;
     parse(&request.body, Instant::from_unix_secs(signed_at))
         .map_err(|error| Problem::new(400, "invalid_envelope", error.detail).at(error.pointer))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashSet;
-
-    #[test]
-    fn a_replay_path_names_its_event_and_nothing_else_passes() {
-        assert_eq!(replayed_event("/forwards/ev%2F1/replay"), Some("ev%2F1"));
-        for path in [
-            "/forwards/replay",
-            "/forwards//replay",
-            "/forwards/ev-1",
-            "/x/ev/replay",
-        ] {
-            assert_eq!(replayed_event(path), None, "{path}");
-        }
-    }
-
-    #[test]
-    fn loose_events_spread_over_shards_that_no_call_can_be_named() {
-        let names: HashSet<String> = (0..400)
-            .map(|n| loose_object_name(&format!("event-{n}")))
-            .collect();
-        assert_eq!(names.len(), usize::from(LOOSE_SHARDS));
-        for name in &names {
-            assert!(!crate::domain::envelope::is_call_control_id(name), "{name}");
-        }
-        assert_eq!(loose_object_name("e1"), loose_object_name("e1"));
-    }
 }

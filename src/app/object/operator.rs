@@ -4,16 +4,17 @@
 
 use serde_json::{Map, Value};
 
+use super::protocol::{random_uuid, COMMAND_ID_HEADER};
 use super::store::{NewAction, Origin, Role};
 use super::CallObject;
-use crate::app::http::{Request, Response};
 use crate::app::telnyx::{Sent, TelnyxError};
 use crate::domain::actions::{self, ActionSpec};
 use crate::domain::call_state::{ActionEffect, ActionStatus};
 use crate::domain::legs::DialOrigin;
 use crate::domain::problem::Problem;
 use crate::domain::retry::{Schedule, Verdict};
-use crate::ports::{CallObjects, Clock, HttpClient, KvStore, Logger, ObjectStorage, StoreError};
+use crate::ports::http::{Request, Response};
+use crate::ports::{Clock, Ports, StoreError};
 
 /// An operator's request to send: the action, the call it acts on (none for a Dial),
 /// its body, and for a Dial how it starts its leg.
@@ -29,28 +30,7 @@ pub(super) struct Operation {
 /// An operation, or the answer that refuses it.
 pub(super) type Prepared = Result<Operation, Response>;
 
-/// Echoes the command id used, so an operator can match the call's `actions` entry.
-pub const COMMAND_ID_HEADER: &str = "telnyx-edge-command-id";
-
-/// A random UUIDv4 from the platform's secure generator.
-pub fn random_uuid() -> Result<String, StoreError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| StoreError(format!("no randomness: {e}")))?;
-    Ok(uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .hyphenated()
-        .to_string())
-}
-
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     /// An operator's action on this call, ready to send, or why not.
     pub(super) fn prepare_action(&self, request: &Request, name: &str) -> Prepared {
         let (Some(spec), Ok(Some(call))) =

@@ -20,9 +20,7 @@ use crate::domain::legs::DialOrigin;
 use crate::domain::retry::{
     decide, may_have_run, Failure, Progress, Schedule, Verdict, RESEND_WINDOW_MS,
 };
-use crate::ports::{
-    CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
-};
+use crate::ports::{Clock, LogLine, Logger, Ports, StoreError};
 
 use super::{ObjectMemory, PLANNING_TICK_MS};
 
@@ -60,15 +58,7 @@ enum Line {
     Links,
 }
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     /// Runs what is due until nothing is: events are planned as soon as they may be,
     /// and each line of work ([`Line`]) sends its next request whenever it is due. The
     /// lines go side by side, each one request at a time in its own order, so a slow

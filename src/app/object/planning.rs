@@ -12,19 +12,9 @@ use crate::domain::automations::{plan, Planned, Trigger};
 use crate::domain::call_state::{fold_before, ActionEffect, ActionStatus};
 use crate::domain::envelope::parse;
 use crate::domain::time::Instant;
-use crate::ports::{
-    CallObjects, Clock, HttpClient, KvStore, LogLine, Logger, ObjectStorage, StoreError,
-};
+use crate::ports::{LogLine, Logger, Ports, StoreError};
 
-impl<S, K, L, H, C, O> CallObject<'_, S, K, L, H, C, O>
-where
-    S: ObjectStorage,
-    K: KvStore,
-    L: Logger,
-    H: HttpClient,
-    C: Clock,
-    O: CallObjects,
-{
+impl<P: Ports> CallObject<'_, P> {
     /// Plans every event that may be planned at `now`, in order; stops at the first one
     /// that must still wait for an open action.
     pub(super) fn plan_ready(&self, now: i64) -> Result<(), StoreError> {

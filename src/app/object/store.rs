@@ -14,11 +14,11 @@
 //! - `dials`, `supervisors`, `peers` (call role) and `members` (session role): how calls
 //!   are tied together (`leg_rows`).
 
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::forward_rows::FORWARD_DUE;
 use super::leg_rows::{CALL_LEG_TABLES, SESSION_SCHEMA};
+use super::rows::{rfc3339, Store, Text};
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
 use crate::domain::envelope::EventRecord;
 use crate::domain::time::Instant;
@@ -159,18 +159,6 @@ pub struct ActionRow {
     pub operator: Option<String>,
 }
 
-/// The one column `n` of a query: a count, a time, or `NULL`.
-#[derive(Deserialize)]
-pub(super) struct Number {
-    pub n: Option<i64>,
-}
-
-/// The one column `text` of a query.
-#[derive(Deserialize)]
-pub(super) struct Text {
-    pub text: Option<String>,
-}
-
 fn missing(column: &str) -> StoreError {
     StoreError(format!("stored row without {column}"))
 }
@@ -306,39 +294,7 @@ pub struct Outcome<'a> {
     pub now: i64,
 }
 
-/// The statements, over one object's storage.
-pub struct Store<'a, S>(pub &'a S);
-
-pub(super) fn rfc3339(millis: i64) -> String {
-    Instant::from_unix_millis(millis).to_rfc3339()
-}
-
 impl<S: ObjectStorage> Store<'_, S> {
-    /// Whether a query finds a row.
-    fn exists(&self, sql: &str) -> Result<bool, StoreError> {
-        Ok(!self.0.query::<IgnoredAny>(sql, &[])?.is_empty())
-    }
-
-    /// The column `n` of the first row, when a number.
-    pub(super) fn number(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-    ) -> Result<Option<i64>, StoreError> {
-        let rows = self.0.query::<Number>(sql, params)?;
-        Ok(rows.into_iter().next().and_then(|row| row.n))
-    }
-
-    /// The column `text` of the first row, when text.
-    pub(super) fn text(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-    ) -> Result<Option<String>, StoreError> {
-        let rows = self.0.query::<Text>(sql, params)?;
-        Ok(rows.into_iter().next().and_then(|row| row.text))
-    }
-
     fn action_rows(
         &self,
         sql: &str,

@@ -1,9 +1,8 @@
-//! Plain request and response values, so routing and handlers run natively in tests.
+//! The requests the Worker and the call objects handle, and their answers, as plain
+//! values: the runtime's own types stay at the edge, so routing and handlers run
+//! natively in tests.
 
 use crate::domain::problem::Problem;
-
-/// Webhook bodies above this are refused with `413` before any verification work.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 #[derive(Clone, Debug, Default)]
 pub struct Request {

@@ -1,0 +1,103 @@
+//! Between `worker`'s requests and responses and the plain ones of [`crate::ports::http`],
+//! and runtime errors as text.
+
+use futures_util::StreamExt;
+use worker::ResponseBuilder;
+
+use crate::app::MAX_BODY_BYTES;
+use crate::domain::problem::Problem;
+use crate::ports::http::{Request, Response};
+use crate::ports::StoreError;
+
+/// Reads the request into plain values. The body is read chunk by chunk and refused as
+/// soon as it passes the limit, so a chunked upload without a length cannot exhaust
+/// memory.
+pub(super) async fn read_request(mut request: worker::Request) -> Result<Request, Problem> {
+    let too_large = || {
+        Problem::new(
+            413,
+            "payload_too_large",
+            format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    let unreadable = |_| Problem::new(400, "unreadable_body", "the request body could not be read");
+    let headers: Vec<(String, String)> = request.headers().entries().collect();
+    let declared_length = crate::ports::find_header(&headers, "content-length")
+        .and_then(|length| length.trim().parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    // A request without a body has no stream to read.
+    if request.inner().body().is_some() {
+        let mut chunks = request.stream().map_err(unreadable)?;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(unreadable)?;
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                // Dropping the stream cancels it: the rest of the upload is not read.
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+    }
+    plain_request(&request, headers, body)
+}
+
+/// Reads a request from the Worker to an object: its size was checked by the Worker,
+/// so the body is read at once.
+pub(super) async fn read_object_request(mut request: worker::Request) -> Result<Request, Problem> {
+    let headers = request.headers().entries().collect();
+    let body = request
+        .bytes()
+        .await
+        .map_err(|_| Problem::new(400, "unreadable_body", "the request body could not be read"))?;
+    plain_request(&request, headers, body)
+}
+
+/// The request as plain values, with its headers and body already read. The method is
+/// the runtime's own text: `worker`'s `Method` reads one it does not know as `GET`.
+fn plain_request(
+    request: &worker::Request,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> Result<Request, Problem> {
+    let url = request
+        .url()
+        .map_err(|_| Problem::new(400, "invalid_url", "the request URL could not be read"))?;
+    Ok(Request {
+        method: request.inner().method(),
+        path: url.path().to_owned(),
+        query: url.query().unwrap_or_default().to_owned(),
+        headers,
+        body,
+    })
+}
+
+/// What a runtime error says: its message, and the message of what caused it.
+pub(super) fn error_text(error: &worker::Error) -> String {
+    match std::error::Error::source(error) {
+        Some(source) => format!("{error}: {source}"),
+        None => error.to_string(),
+    }
+}
+
+pub(super) fn store_error(error: worker::Error) -> StoreError {
+    StoreError(error_text(&error))
+}
+
+/// The runtime's response for a plain one. An empty body is no body (a `204` may
+/// carry none).
+pub(super) fn into_worker_response(response: Response) -> worker::Result<worker::Response> {
+    let headers = worker::Headers::new();
+    for (name, value) in &response.headers {
+        headers.set(name, value)?;
+    }
+    let builder = ResponseBuilder::new()
+        .with_status(response.status)
+        .with_headers(headers);
+    Ok(if response.body.is_empty() {
+        builder.empty()
+    } else {
+        builder.fixed(response.body.into_bytes())
+    })
+}
