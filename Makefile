@@ -46,7 +46,8 @@ FUZZ_SECONDS ?= 600
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-# 500 calls x 10 events + 10% repeats = 5,500 webhooks; 100 calls x 4 actions under faults.
+# 500 calls x 10 events, one in ten sent as three concurrent copies (about 6,000 webhooks);
+# 100 calls x 4 actions under faults.
 resilience: bootstrap build
 	LOAD_CALLS=500 LOAD_CONCURRENCY=32 FAULT_CALLS=100 FAULT_PERCENT=30 \
 		cargo test --test resilience

@@ -4,7 +4,7 @@
 //!
 //!     cargo run --example telnyx-sim -- --port 8788 --webhook-url http://127.0.0.1:8787/webhooks/telnyx
 //!
-//! Its own routes start and steer calls (README "Local Telnyx simulator"). The
+//! Its own routes start and steer calls (docs/simulator.md). The
 //! development key's private half is published in this repository: use it locally only.
 
 use std::process::ExitCode;

@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::archive::{IndexEntry, INDEX_PREFIX};
+use super::archive::INDEX_PREFIX;
 use super::App;
+use crate::domain::call_status::CallStatus;
 use crate::domain::problem::Problem;
 use crate::ports::http::{Request, Response};
 use crate::ports::{KvStore, LogLine, Logger, Ports};
@@ -112,17 +113,34 @@ fn is_cursor(text: &str) -> bool {
     !text.is_empty() && text.len() <= MAX_CURSOR_BYTES && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// A row of the list: an index entry as it was written ([`IndexEntry`]). Entries
+/// written before the index kept statuses have none, and show only in the unfiltered
+/// list until they expire.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct ListedCall {
+    call_control_id: String,
+    from: Option<String>,
+    to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<CallStatus>,
+    started_at: String,
+    #[serde(default)]
+    updated_at: Option<String>,
+}
+
 /// An index entry's metadata as a row of the list, if the filter shows it; metadata
 /// that is not an entry (none, or of another shape) shows nothing.
-fn row(metadata: Option<&Value>, filter: StatusFilter) -> Option<IndexEntry> {
-    let entry = IndexEntry::deserialize(metadata?).ok()?;
-    filter.admits(Some(entry.status.as_str())).then_some(entry)
+fn row(metadata: Option<&Value>, filter: StatusFilter) -> Option<ListedCall> {
+    let entry = ListedCall::deserialize(metadata?).ok()?;
+    filter
+        .admits(entry.status.map(CallStatus::as_str))
+        .then_some(entry)
 }
 
 /// The answer of `GET /calls`.
 #[derive(Serialize)]
 struct CallList {
-    data: Vec<IndexEntry>,
+    data: Vec<ListedCall>,
     meta: ListMeta,
 }
 
@@ -137,7 +155,7 @@ impl<P: Ports> App<'_, P> {
             Ok(query) => query,
             Err(problem) => return problem.into(),
         };
-        let mut data: Vec<IndexEntry> = Vec::new();
+        let mut data: Vec<ListedCall> = Vec::new();
         let mut cursor = query.cursor.clone();
         // Each page asks for no more keys than are still wanted, so KV's cursor after
         // it is exactly where the next request goes on.
@@ -274,6 +292,13 @@ mod tests {
         let read = row(Some(&entry), StatusFilter::Ended).unwrap();
         assert_eq!(serde_json::to_value(&read).unwrap(), entry);
         assert_eq!(row(Some(&entry), StatusFilter::Live), None);
+        // Written before the index kept statuses: listed unfiltered only.
+        let older = serde_json::json!({"call_control_id": "v3:b", "from": "+1", "to": "+2",
+            "started_at": "2025-09-15T14:02:11.104Z"});
+        let listed = serde_json::to_value(row(Some(&older), StatusFilter::All).unwrap());
+        assert_eq!(listed.unwrap()["status"], serde_json::Value::Null);
+        assert_eq!(row(Some(&older), StatusFilter::Live), None);
+        assert_eq!(row(Some(&older), StatusFilter::Ended), None);
         assert_eq!(row(Some(&serde_json::json!([1])), StatusFilter::All), None);
         assert_eq!(
             row(
