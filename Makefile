@@ -13,7 +13,7 @@ help:
 	@echo "make bootstrap  install the pinned tools (done by dev and test)"
 	@echo "make build      release build of the worker into build/"
 	@echo "make fuzz       run each cargo-fuzz target (nightly) for FUZZ_SECONDS (600) each"
-	@echo "make resilience the full load, loss and fault run against wrangler dev, with figures"
+	@echo "make resilience the full load, loss and fault run against wrangler dev, with figures, and 300 generated runs of the dashboard's counting"
 	@echo "make bench      size, cold start, core and end-to-end figures against a JS Worker"
 
 bootstrap:
@@ -51,6 +51,7 @@ fuzz:
 resilience: bootstrap build
 	LOAD_CALLS=500 LOAD_CONCURRENCY=32 FAULT_CALLS=100 FAULT_PERCENT=30 \
 		cargo test --test resilience
+	STATS_CASES=300 cargo test --test stats figures_are_exact
 
 # Prints one table and writes it to bench/results/ (see bench/README.md).
 bench: bootstrap build

@@ -7,7 +7,7 @@ mod support;
 use serde_json::{json, Value};
 
 use support::deliveries::set_payload;
-use support::fake_telnyx::{Recorded, Reply};
+use support::fake_telnyx::Reply;
 use support::harness::*;
 use telnyx_edge::domain::automations::command_id;
 use telnyx_edge::domain::retry::RESEND_WINDOW_MS;
@@ -16,16 +16,6 @@ use telnyx_edge::ports::Clock;
 impl Harness {
     fn with_rules(rules: Value) -> Self {
         Self::with_vars(&[("AUTOMATIONS", &json!({ "rules": rules }).to_string())])
-    }
-
-    fn accepted(&self, body: &Value) {
-        let response = self.deliver(body);
-        assert_eq!(response.status, 200, "{}", response.body);
-        assert_eq!(json_of(&response)["status"], "accepted");
-    }
-
-    fn sent(&self) -> Vec<Recorded> {
-        self.telnyx.requests()
     }
 
     fn sent_actions(&self) -> Vec<String> {
@@ -315,11 +305,11 @@ fn a_duplicate_delivery_triggers_nothing() {
     );
     let body = event("call.answered", "ev-1", 1);
     h.accepted(&body);
-    let stored = (h.kv.writes(), h.objects.counts().rows_written);
+    let stored = (h.kv.writes(), h.objects.call_records());
     let again = h.deliver(&body);
     assert_eq!(json_of(&again)["status"], "duplicate");
     assert_eq!(h.sent().len(), 1);
-    assert_eq!((h.kv.writes(), h.objects.counts().rows_written), stored);
+    assert_eq!((h.kv.writes(), h.objects.call_records()), stored);
 }
 
 #[test]

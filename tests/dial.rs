@@ -19,26 +19,12 @@ const SUPERVISOR: &str = "sip:supervisor@pbx.example.com";
 const OTHER: &str = "v3:other-leg-of-the-session";
 
 impl Harness {
-    fn post(&self, path: &str, body: &str) -> Response {
-        self.send(Request {
-            method: "POST".into(),
-            path: path.into(),
-            query: String::new(),
-            headers: vec![("authorization".into(), bearer())],
-            body: body.as_bytes().to_vec(),
-        })
-    }
-
     fn dial(&self, body: Value) -> Response {
         self.post("/calls", &body.to_string())
     }
 
     fn supervise(&self, call: &str, body: Value) -> Response {
         self.post(&format!("/calls/{call}/supervise"), &body.to_string())
-    }
-
-    fn sent(&self) -> Vec<Recorded> {
-        self.telnyx.requests()
     }
 
     fn deliver_for(&self, call: &str, event_type: &str, id: &str, second: u32) {

@@ -24,15 +24,9 @@ fn harness(example: &str) -> Harness {
 
 impl Harness {
     /// Delivers a second after the last delivery: events of a call arrive apart.
-    fn accepted(&self, body: &Value) {
+    fn accepted_apart(&self, body: &Value) {
         self.clock.advance(1_000);
-        let response = self.deliver(body);
-        assert_eq!(
-            json_of(&response)["status"],
-            "accepted",
-            "{}",
-            response.body
-        );
+        self.accepted(body);
     }
 
     /// `(action, body)` of every request at the fake Telnyx, then forgets them.
@@ -81,14 +75,14 @@ fn every_example_is_a_valid_configuration_alone_and_all_together() {
 #[test]
 fn record_inbound_answers_inbound_calls_and_records_them_once_answered() {
     let h = harness("record-inbound.toml");
-    h.accepted(&event("call.initiated", "ev-init", 1));
+    h.accepted_apart(&event("call.initiated", "ev-init", 1));
     let sent = h.take_sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, "answer");
     assert_eq!(sent[0].1["client_state"], INBOUND);
 
     // Telnyx carries the stamped client_state into call.answered.
-    h.accepted(&with_payload(
+    h.accepted_apart(&with_payload(
         event("call.answered", "ev-answered", 2),
         "client_state",
         json!(INBOUND),
@@ -106,21 +100,21 @@ fn record_inbound_answers_inbound_calls_and_records_them_once_answered() {
 #[test]
 fn record_inbound_leaves_outbound_calls_alone() {
     let h = harness("record-inbound.toml");
-    h.accepted(&with_payload(
+    h.accepted_apart(&with_payload(
         event("call.initiated", "ev-init", 1),
         "direction",
         json!("outgoing"),
     ));
-    h.accepted(&event("call.answered", "ev-answered", 2));
+    h.accepted_apart(&event("call.answered", "ev-answered", 2));
     assert!(h.take_sent().is_empty());
 }
 
 #[test]
 fn siprec_retry_starts_again_at_most_three_times_and_not_after_hangup() {
     let h = harness("siprec-retry.toml");
-    h.accepted(&event("call.answered", "ev-answered", 1));
+    h.accepted_apart(&event("call.answered", "ev-answered", 1));
     for n in 0..5 {
-        h.accepted(&event("siprec.failed", &format!("ev-failed-{n}"), 2 + n));
+        h.accepted_apart(&event("siprec.failed", &format!("ev-failed-{n}"), 2 + n));
     }
     let sent = h.take_sent();
     assert_eq!(sent.len(), 3, "{sent:?}");
@@ -128,19 +122,19 @@ fn siprec_retry_starts_again_at_most_three_times_and_not_after_hangup() {
         && body == &json!({"connector_name": "recorder", "siprec_track": "both_tracks"})));
 
     let ended = harness("siprec-retry.toml");
-    ended.accepted(&event("call.answered", "ev-answered", 1));
-    ended.accepted(&event("call.hangup", "ev-hangup", 2));
-    ended.accepted(&event("call.siprec.failed", "ev-failed", 3));
+    ended.accepted_apart(&event("call.answered", "ev-answered", 1));
+    ended.accepted_apart(&event("call.hangup", "ev-hangup", 2));
+    ended.accepted_apart(&event("call.siprec.failed", "ev-failed", 3));
     assert!(ended.take_sent().is_empty());
 }
 
 #[test]
 fn refer_failover_refers_to_the_backup_once() {
     let h = harness("refer-failover.toml");
-    h.accepted(&event("call.answered", "ev-answered", 1));
+    h.accepted_apart(&event("call.answered", "ev-answered", 1));
     h.operator("refer", json!({"sip_address": PRIMARY}));
     h.take_sent();
-    h.accepted(&event("call.refer.failed", "ev-refer-failed-1", 2));
+    h.accepted_apart(&event("call.refer.failed", "ev-refer-failed-1", 2));
     let sent = h.take_sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, "refer");
@@ -153,7 +147,7 @@ fn refer_failover_refers_to_the_backup_once() {
     assert_eq!(state["refer"]["sip_address"], BACKUP);
 
     // The backup fails too: no loop.
-    h.accepted(&event("call.refer.failed", "ev-refer-failed-2", 3));
+    h.accepted_apart(&event("call.refer.failed", "ev-refer-failed-2", 3));
     assert!(h.take_sent().is_empty());
 }
 
@@ -175,7 +169,7 @@ fn pressed(call: &str, id: &str, second: u32, digit: &str) -> Value {
 
 /// The inbound call `CALL`, answered with the "inbound" stamp of answer-inbound.
 fn answered_inbound(h: &Harness) {
-    h.accepted(&with_payload(
+    h.accepted_apart(&with_payload(
         event("call.answered", "ev-answered", 1),
         "client_state",
         json!(INBOUND),
@@ -185,7 +179,7 @@ fn answered_inbound(h: &Harness) {
 /// The caller presses 0: the supervisor leg that the rule dialed, its Dial's body and
 /// the leg's id.
 fn caller_dials_a_supervisor(h: &Harness) -> (Value, String) {
-    h.accepted(&pressed(CALL, "caller-0", 3, "0"));
+    h.accepted_apart(&pressed(CALL, "caller-0", 3, "0"));
     let sent = h.telnyx.requests();
     h.telnyx.clear();
     assert_eq!(sent.len(), 1, "one Dial: {sent:?}");
@@ -210,15 +204,15 @@ fn supervisor_answers(h: &Harness, leg: &str) {
         );
         with_payload(body, "direction", json!("outgoing"))
     };
-    h.accepted(&outgoing("call.initiated", "leg-initiated", 4));
-    h.accepted(&outgoing("call.answered", "leg-answered", 5));
+    h.accepted_apart(&outgoing("call.initiated", "leg-initiated", 4));
+    h.accepted_apart(&outgoing("call.answered", "leg-answered", 5));
 }
 
 #[test]
 fn the_callers_zero_dials_one_supervisor_leg_in_monitor() {
     let h = harness("dtmf-supervisor.toml");
     answered_inbound(&h);
-    h.accepted(&pressed(CALL, "caller-1", 2, "1"));
+    h.accepted_apart(&pressed(CALL, "caller-1", 2, "1"));
     assert!(
         h.take_sent().is_empty(),
         "a role key on a call that is not a supervisor leg does nothing"
@@ -244,7 +238,7 @@ fn the_callers_zero_dials_one_supervisor_leg_in_monitor() {
     assert_eq!(leg_state["origin"]["rule"], "supervisor-dial");
 
     // Once per call.
-    h.accepted(&pressed(CALL, "caller-0-again", 6, "0"));
+    h.accepted_apart(&pressed(CALL, "caller-0-again", 6, "0"));
     assert!(h.take_sent().is_empty());
 }
 
@@ -252,8 +246,8 @@ fn the_callers_zero_dials_one_supervisor_leg_in_monitor() {
 fn the_caller_dials_only_from_the_stamped_inbound_leg() {
     let h = harness("dtmf-supervisor.toml");
     // Answered without the "inbound" stamp: not a caller answer-inbound answered.
-    h.accepted(&event("call.answered", "ev-answered", 1));
-    h.accepted(&pressed(CALL, "caller-0", 2, "0"));
+    h.accepted_apart(&event("call.answered", "ev-answered", 1));
+    h.accepted_apart(&pressed(CALL, "caller-0", 2, "0"));
     assert!(h.take_sent().is_empty());
 }
 
@@ -271,7 +265,7 @@ fn the_supervisors_keys_switch_the_role_of_their_own_leg() {
         .iter()
         .enumerate()
     {
-        h.accepted(&pressed(
+        h.accepted_apart(&pressed(
             &leg,
             &format!("leg-{digit}"),
             10 + n as u32,
@@ -293,7 +287,7 @@ fn the_supervisors_keys_switch_the_role_of_their_own_leg() {
         assert_eq!(h.state(CALL)["supervisors"][0]["role"], *role);
     }
     // The supervisor's 0 dials nobody: their leg is not the caller's.
-    h.accepted(&pressed(&leg, "leg-0", 20, "0"));
+    h.accepted_apart(&pressed(&leg, "leg-0", 20, "0"));
     assert!(h.take_sent().is_empty());
     assert_eq!(h.state(CALL)["supervisor_role"], Value::Null);
 }
@@ -301,7 +295,7 @@ fn the_supervisors_keys_switch_the_role_of_their_own_leg() {
 #[test]
 fn no_example_rule_acts_on_a_supervisor_leg_but_its_own_role_keys() {
     let h = Harness::with_vars(&[("AUTOMATIONS", &automations_json(&EXAMPLES))]);
-    h.accepted(&with_payload(
+    h.accepted_apart(&with_payload(
         event("call.initiated", "ev-init", 1),
         "direction",
         json!("incoming"),
@@ -318,9 +312,9 @@ fn no_example_rule_acts_on_a_supervisor_leg_but_its_own_role_keys() {
             json!(SUPERVISOR_STAMP),
         )
     };
-    h.accepted(&pressed(&leg, "leg-0", 6, "0"));
-    h.accepted(&on_leg("call.bridged", "leg-bridged", 7));
-    h.accepted(&on_leg("call.hangup", "leg-hangup", 8));
+    h.accepted_apart(&pressed(&leg, "leg-0", 6, "0"));
+    h.accepted_apart(&on_leg("call.bridged", "leg-bridged", 7));
+    h.accepted_apart(&on_leg("call.hangup", "leg-hangup", 8));
     assert!(
         h.take_sent().is_empty(),
         "no answer, recording, suppression or dial"
@@ -346,7 +340,7 @@ fn noise_suppression_runs_from_answer_to_bridge() {
     );
     assert_eq!(h.state(CALL)["noise_suppression"]["status"], "active");
 
-    h.accepted(&event("call.bridged", "ev-bridged", 2));
+    h.accepted_apart(&event("call.bridged", "ev-bridged", 2));
     let sent = h.take_sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, "suppression_stop");
@@ -360,7 +354,7 @@ fn noise_suppression_is_not_stopped_when_it_never_started() {
         .always(Reply::error(422, "90018", "Call has already ended"));
     answered_inbound(&h);
     h.telnyx.clear();
-    h.accepted(&event("call.bridged", "ev-bridged", 2));
+    h.accepted_apart(&event("call.bridged", "ev-bridged", 2));
     assert!(h.take_sent().is_empty());
 }
 
@@ -368,7 +362,7 @@ fn noise_suppression_is_not_stopped_when_it_never_started() {
 fn noise_suppression_is_for_the_stamped_caller_only() {
     let h = harness("noise-suppression.toml");
     // A call answered without the "inbound" stamp, a supervisor leg for one.
-    h.accepted(&with_payload(
+    h.accepted_apart(&with_payload(
         event("call.answered", "ev-answered", 1),
         "client_state",
         json!(SUPERVISOR_STAMP),
@@ -379,10 +373,10 @@ fn noise_suppression_is_for_the_stamped_caller_only() {
 #[test]
 fn stamp_after_refer_marks_the_call_transferred() {
     let h = harness("stamp-after-refer.toml");
-    h.accepted(&event("call.answered", "ev-answered", 1));
-    h.accepted(&event("call.refer.started", "ev-refer-started", 2));
+    h.accepted_apart(&event("call.answered", "ev-answered", 1));
+    h.accepted_apart(&event("call.refer.started", "ev-refer-started", 2));
     assert!(h.take_sent().is_empty());
-    h.accepted(&event("call.refer.completed", "ev-refer-completed", 3));
+    h.accepted_apart(&event("call.refer.completed", "ev-refer-completed", 3));
     let sent = h.take_sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, "client_state_update");

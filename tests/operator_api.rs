@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::{json, Value};
 
-use support::fake_telnyx::{Recorded, Reply};
+use support::fake_telnyx::Reply;
 use support::harness::*;
 use telnyx_edge::domain::retry::{Schedule, ATTEMPT_TIMEOUT_MS};
 use telnyx_edge::ports::http::{Request, Response};
@@ -54,10 +54,6 @@ impl Harness {
 
     fn actions(&self) -> Vec<Value> {
         self.state(CALL)["actions"].as_array().unwrap().clone()
-    }
-
-    fn sent(&self) -> Vec<Recorded> {
-        self.telnyx.requests()
     }
 
     fn assert_nothing_sent_or_stored(&self) {

@@ -56,9 +56,8 @@ pub struct ListQuery {
 /// Reads the query; a value out of range or repeated is a `422` at its pointer. Other
 /// parameters are ignored, as HTTP APIs do (a cache buster breaks nothing).
 pub fn parse_query(query: &str) -> Result<ListQuery, Problem> {
-    let invalid = |name: &str, detail: String| {
-        Problem::new(422, "invalid_parameter", detail).at(format!("/{name}"))
-    };
+    let invalid =
+        |name: &str, detail: String| Problem::invalid_parameter(format!("/{name}"), detail);
     let mut status = None;
     let mut limit = None;
     let mut cursor = None;
@@ -193,12 +192,10 @@ impl<P: Ports> App<'_, P> {
     /// otherwise KV failed.
     fn list_failed(&self, callers_cursor: bool, error: &str) -> Response {
         if callers_cursor {
-            return Problem::new(
-                422,
-                "invalid_parameter",
+            return Problem::invalid_parameter(
+                "/cursor",
                 format!("the call index did not take this cursor: {error}"),
             )
-            .at("/cursor")
             .into();
         }
         self.log.log(LogLine {

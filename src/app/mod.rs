@@ -10,6 +10,7 @@ pub mod calls;
 mod dial;
 pub mod object;
 mod operator;
+pub mod stats;
 pub mod telnyx;
 mod webhook;
 
@@ -76,6 +77,8 @@ enum Route {
     Health,
     /// `GET /operator`: who the caller is.
     Operator,
+    /// `GET /stats`: the dashboard's figures.
+    Stats,
     Calls,
     Call(CallId),
     Live(CallId),
@@ -95,6 +98,7 @@ fn route(path: &str) -> Route {
         "/webhooks/telnyx" => Route::Webhook,
         "/health" => Route::Health,
         "/operator" => Route::Operator,
+        "/stats" => Route::Stats,
         "/calls" => Route::Calls,
         _ => {
             let Some(rest) = path.strip_prefix("/calls/") else {
@@ -226,6 +230,7 @@ impl<P: Ports> App<'_, P> {
                     .into(),
             },
             (Route::Calls, "GET" | "POST")
+            | (Route::Stats, "GET")
             | (Route::Supervise(_), "POST")
             | (Route::Call(_), "GET")
             | (Route::Action(..), _)
@@ -235,9 +240,10 @@ impl<P: Ports> App<'_, P> {
             },
             (Route::Calls, _) => method_not_allowed("GET, POST"),
             (Route::Supervise(_) | Route::Replay(..), _) => method_not_allowed("POST"),
-            (Route::Health | Route::Operator | Route::Call(_) | Route::Live(_), _) => {
-                method_not_allowed("GET")
-            }
+            (
+                Route::Health | Route::Operator | Route::Stats | Route::Call(_) | Route::Live(_),
+                _,
+            ) => method_not_allowed("GET"),
             (Route::NotFound, _) => Problem::new(404, "not_found", "no such route").into(),
         };
         response.into()
@@ -250,6 +256,7 @@ impl<P: Ports> App<'_, P> {
         match route {
             Route::Calls if request.method == "GET" => self.list_calls(request).await,
             Route::Calls => self.dial(request, by).await,
+            Route::Stats => self.stats(request).await,
             Route::Supervise(id) => match with_call(id) {
                 Ok(id) => self.supervise(request, &id, by).await,
                 Err(refused) => refused,

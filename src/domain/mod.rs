@@ -14,4 +14,5 @@ pub mod lenient;
 pub mod problem;
 pub mod retry;
 pub mod signature;
+pub mod stats;
 pub mod time;

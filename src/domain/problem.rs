@@ -45,6 +45,11 @@ impl Problem {
         }
     }
 
+    /// `422 invalid_parameter` at `pointer`: one bad field or query parameter.
+    pub fn invalid_parameter(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::new(422, "invalid_parameter", detail).at(pointer)
+    }
+
     pub fn at(mut self, pointer: impl Into<String>) -> Self {
         self.pointer = Some(pointer.into());
         self

@@ -60,8 +60,17 @@ impl Instant {
     /// RFC 3339 in UTC with millisecond precision, e.g. `2025-09-15T14:02:11.104Z`;
     /// `@{secs}` for an instant chrono cannot represent.
     pub fn to_rfc3339(self) -> String {
+        self.formatted(SecondsFormat::Millis)
+    }
+
+    /// The same in whole seconds, e.g. `2026-12-06T22:41:00Z`.
+    pub fn to_rfc3339_seconds(self) -> String {
+        self.formatted(SecondsFormat::Secs)
+    }
+
+    fn formatted(self, precision: SecondsFormat) -> String {
         match DateTime::from_timestamp(self.secs, self.nanos) {
-            Some(at) => at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            Some(at) => at.to_rfc3339_opts(precision, true),
             None => format!("@{}", self.secs),
         }
     }

@@ -3,10 +3,12 @@
 //! and the object keeps the call's live streams.
 
 use std::rc::Rc;
+use std::time::Duration;
 
 // `#[durable_object]`'s expansion names `wasm_bindgen` unqualified.
 use worker::wasm_bindgen;
-use worker::{durable_object, DurableObject, Env, State};
+use worker::wasm_bindgen_futures::spawn_local;
+use worker::{durable_object, Date, Delay, DurableObject, Env, State};
 
 use super::bindings::{bound_kv, bound_objects, config};
 use super::convert::{into_worker_response, read_object_request};
@@ -25,6 +27,11 @@ use crate::ports::http::Response;
 /// The class named in `wrangler.toml` (`[[durable_objects.bindings]]`, SQLite-backed).
 #[durable_object(alarm)]
 pub struct CallObject {
+    instance: Rc<Instance>,
+}
+
+/// What one instance of the object holds: shared with the timer of its next tick.
+struct Instance {
     storage: DurableStorage,
     env: Env,
     memory: ObjectMemory,
@@ -52,41 +59,66 @@ fn bindings_missing() -> Response {
 impl DurableObject for CallObject {
     fn new(state: State, env: Env) -> Self {
         Self {
-            storage: DurableStorage::new(state.storage()),
-            env,
-            memory: ObjectMemory::default(),
-            live: LiveStreams::default(),
+            instance: Rc::new(Instance {
+                storage: DurableStorage::new(state.storage()),
+                env,
+                memory: ObjectMemory::default(),
+                live: LiveStreams::default(),
+            }),
         }
     }
 
     async fn fetch(&self, request: worker::Request) -> worker::Result<worker::Response> {
+        let instance = &self.instance;
         let request = match read_object_request(request).await {
             Ok(request) => request,
             Err(problem) => return into_worker_response(problem.into()),
         };
-        let Some(bound) = self.bindings() else {
+        let Some(bound) = instance.bindings() else {
             return into_worker_response(bindings_missing());
         };
-        let logic = self.logic(&bound);
+        let logic = instance.logic(&bound);
         if request.path == route::LIVE {
-            return self.open_live(&logic);
+            return instance.open_live(&logic);
         }
         let response = logic.handle(&request).await;
-        self.offer_state(&logic);
+        instance.offer_state(&logic);
+        schedule_tick(instance);
         into_worker_response(response)
     }
 
     async fn alarm(&self) -> worker::Result<worker::Response> {
-        if let Some(bound) = self.bindings() {
-            let logic = self.logic(&bound);
+        let instance = &self.instance;
+        if let Some(bound) = instance.bindings() {
+            let logic = instance.logic(&bound);
             logic.alarm().await;
-            self.offer_state(&logic);
+            instance.offer_state(&logic);
         }
+        schedule_tick(instance);
         worker::Response::empty()
     }
 }
 
-impl CallObject {
+/// Starts the timer of the tick the instance asks for, if none runs for it already.
+/// It lives as long as the instance does; what it owes is the alarm's if the instance
+/// goes first.
+fn schedule_tick(instance: &Rc<Instance>) {
+    let Some(at) = instance.memory.tick_to_schedule() else {
+        return;
+    };
+    let instance = Rc::clone(instance);
+    spawn_local(async move {
+        let wait = u64::try_from(at - Date::now().as_millis() as i64).unwrap_or(0);
+        Delay::from(Duration::from_millis(wait)).await;
+        if let Some(bound) = instance.bindings() {
+            let logic = instance.logic(&bound);
+            logic.tick().await;
+        }
+        schedule_tick(&instance);
+    });
+}
+
+impl Instance {
     /// The configuration, the KV binding and the objects namespace, from the env.
     fn bindings(&self) -> Option<Bindings> {
         Some(Bindings {

@@ -96,12 +96,12 @@ pub fn webhook(data: &[u8]) {
     match response.status {
         200 => {
             assert_eq!(reply["status"], "accepted", "{reply}");
-            let stored = (world.kv.writes(), world.objects.counts().rows_written);
+            let stored = (world.kv.writes(), world.objects.call_records());
             let sent = world.telnyx.requests().len();
             let again = world.handle(request.clone());
             assert_eq!(again.status, 200, "{}", again.body);
             assert!(again.body.contains("\"duplicate\""), "{}", again.body);
-            let after = (world.kv.writes(), world.objects.counts().rows_written);
+            let after = (world.kv.writes(), world.objects.call_records());
             assert_eq!(after, stored, "a duplicate stored something");
             assert_eq!(world.telnyx.requests().len(), sent, "a duplicate sent");
             world.advance(10 * 60 * 1000);

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::access::NativeRs256;
 use super::deliveries;
-use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
+use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort, Recorded};
 use super::objects::{MemoryObjects, MemoryPorts, ObjectSlots, Slot};
 use telnyx_edge::app::access_keys::AccessKeys;
 use telnyx_edge::app::{run_after, App};
@@ -201,15 +201,40 @@ impl Harness {
         self.send_only(self.signed(body))
     }
 
-    /// `POST /calls/{CALL}/actions/{action}` with the admin token.
-    pub fn operator_action(&self, action: &str, body: &Value) -> Response {
+    /// Delivers `body`, which must be answered `accepted`.
+    pub fn accepted(&self, body: &Value) {
+        let response = self.deliver(body);
+        assert_eq!(response.status, 200, "{}", response.body);
+        assert_eq!(
+            json_of(&response)["status"],
+            "accepted",
+            "{}",
+            response.body
+        );
+    }
+
+    /// An operator's `POST` with the admin token.
+    pub fn post(&self, path: &str, body: &str) -> Response {
         self.send(Request {
             method: "POST".into(),
-            path: format!("/calls/{CALL}/actions/{action}"),
+            path: path.into(),
             query: String::new(),
             headers: vec![("authorization".into(), bearer())],
-            body: body.to_string().into_bytes(),
+            body: body.as_bytes().to_vec(),
         })
+    }
+
+    /// `POST /calls/{CALL}/actions/{action}` with the admin token.
+    pub fn operator_action(&self, action: &str, body: &Value) -> Response {
+        self.post(
+            &format!("/calls/{CALL}/actions/{action}"),
+            &body.to_string(),
+        )
+    }
+
+    /// What reached the fake Telnyx, in order.
+    pub fn sent(&self) -> Vec<Recorded> {
+        self.telnyx.requests()
     }
 
     /// `GET` of a path with an optional `?query`.

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use futures_util::future::LocalBoxFuture;
 use pollster::block_on;
-use telnyx_edge::app::object::{CallObject, ObjectMemory};
+use telnyx_edge::app::object::{stats_object, CallObject, ObjectMemory, STATS_SHARDS};
 use telnyx_edge::domain::config::Config;
 use telnyx_edge::ports::http::{Request, Response};
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
@@ -38,6 +38,9 @@ impl<O: CallObjects, C: Clock, H: HttpClient, V: Rs256> Ports for MemoryPorts<O,
 /// One object: its storage, which survives restarts, and its memory, which does not.
 pub struct Slot {
     pub storage: SqliteStorage,
+    /// The in-memory timer of the object's instance ([`CallObject::tick`]), lost when
+    /// the instance is.
+    tick: Cell<Option<i64>>,
     memory: RefCell<Rc<ObjectMemory>>,
     /// Requests and alarm runs this object took (each a billed Durable Object request).
     pub invocations: Cell<u64>,
@@ -46,6 +49,14 @@ pub struct Slot {
 impl Slot {
     fn memory(&self) -> Rc<ObjectMemory> {
         Rc::clone(&self.memory.borrow())
+    }
+
+    /// Starts the timer the instance asks for after a request, an alarm or a tick.
+    fn schedule_tick(&self, memory: &ObjectMemory) {
+        if let Some(at) = memory.tick_to_schedule() {
+            let earliest = self.tick.get().map_or(at, |set| set.min(at));
+            self.tick.set(Some(earliest));
+        }
     }
 }
 
@@ -69,6 +80,7 @@ impl ObjectSlots {
         let slot = slots.entry(name.to_owned()).or_insert_with(|| {
             Rc::new(Slot {
                 storage: SqliteStorage::new(),
+                tick: Cell::new(None),
                 memory: RefCell::new(Rc::default()),
                 invocations: Cell::new(0),
             })
@@ -93,6 +105,7 @@ impl ObjectSlots {
                 name.clone(),
                 Rc::new(Slot {
                     storage: SqliteStorage::import(storage),
+                    tick: Cell::new(None),
                     memory: RefCell::new(Rc::default()),
                     invocations: Cell::new(0),
                 }),
@@ -107,6 +120,24 @@ impl ObjectSlots {
             .iter()
             .filter(|(_, slot)| !slot.storage.tables().is_empty())
             .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// What the objects keep of calls and events: every object's tables but the
+    /// dashboard's counts (the duplicates a call answered, the stats objects).
+    pub fn call_records(&self) -> BTreeMap<String, serde_json::Value> {
+        let stats: Vec<String> = (0..STATS_SHARDS).map(stats_object).collect();
+        self.slots
+            .borrow()
+            .iter()
+            .filter(|(name, slot)| !stats.contains(name) && !slot.storage.tables().is_empty())
+            .map(|(name, slot)| {
+                let mut tables = slot.storage.export()["tables"].take();
+                if let Some(tables) = tables.as_array_mut() {
+                    tables.retain(|table| table["name"] != "duplicates");
+                }
+                (name.clone(), tables)
+            })
             .collect()
     }
 
@@ -139,6 +170,7 @@ impl ObjectSlots {
     pub fn evict_all(&self) {
         for slot in self.slots.borrow().values() {
             *slot.memory.borrow_mut() = Rc::default();
+            slot.tick.set(None);
         }
     }
 
@@ -147,12 +179,18 @@ impl ObjectSlots {
         self.unreachable.set(unreachable);
     }
 
-    /// The earliest alarm set on any object, with its object's name.
+    /// The earliest alarm or in-memory timer set on any object, with its object's name.
     pub fn next_alarm(&self) -> Option<(i64, String)> {
         self.slots
             .borrow()
             .iter()
-            .filter_map(|(name, slot)| Some((slot.storage.alarm()?, name.clone())))
+            .filter_map(|(name, slot)| {
+                let earliest = match (slot.storage.alarm(), slot.tick.get()) {
+                    (Some(alarm), Some(tick)) => alarm.min(tick),
+                    (alarm, tick) => alarm.or(tick)?,
+                };
+                Some((earliest, name.clone()))
+            })
             .min()
     }
 }
@@ -185,34 +223,48 @@ impl<'a, H: HttpClient> MemoryObjects<'a, H> {
         }
     }
 
-    /// Runs one object's alarm, as the runtime does when its time comes: the alarm is
-    /// spent unless the handler set it again.
-    pub fn fire(&self, name: &str) {
+    /// Runs one object's earliest timer or alarm, as the runtime does when its time
+    /// comes: a timer runs in the instance and bills no request; an alarm is spent
+    /// unless the handler set it again. Whether it was the alarm.
+    pub fn fire(&self, name: &str) -> bool {
         let Some(slot) = self.slots.get(name) else {
-            return;
+            return false;
         };
-        let generation = slot.storage.alarm_generation();
         let memory = slot.memory();
+        let tick_first = match (slot.tick.get(), slot.storage.alarm()) {
+            (Some(tick), Some(alarm)) => tick <= alarm,
+            (tick, _) => tick.is_some(),
+        };
+        if tick_first {
+            slot.tick.set(None);
+            block_on(self.object(&slot, &memory).tick());
+            slot.schedule_tick(&memory);
+            return false;
+        }
+        let generation = slot.storage.alarm_generation();
         self.slots.alarm_runs.set(self.slots.alarm_runs.get() + 1);
         slot.invocations.set(slot.invocations.get() + 1);
         block_on(self.object(&slot, &memory).alarm());
         if slot.storage.alarm_generation() == generation {
             slot.storage.clear_alarm();
         }
+        slot.schedule_tick(&memory);
+        true
     }
 
-    /// Fires every alarm due now, and those they set for now, until none is due.
+    /// Fires every alarm and timer due now, and those they set for now, until none is
+    /// due; returns how many alarms ran.
     pub fn run_due(&self) -> usize {
-        let mut runs = 0;
+        let (mut fired, mut alarms) = (0, 0);
         while let Some((at, name)) = self.slots.next_alarm() {
             if at > self.clock.now_millis() {
                 break;
             }
-            self.fire(&name);
-            runs += 1;
-            assert!(runs < 10_000, "alarms keep firing: {name} at {at}");
+            alarms += usize::from(self.fire(&name));
+            fired += 1;
+            assert!(fired < 10_000, "alarms keep firing: {name} at {at}");
         }
-        runs
+        alarms
     }
 
     /// Moves time forward by `millis`, firing each alarm at its time on the way.
@@ -261,8 +313,11 @@ impl<H: HttpClient> CallObjects for MemoryObjects<'_, H> {
         slot.invocations.set(slot.invocations.get() + 1);
         let memory = slot.memory();
         // Boxed: an object's request may reach another object through this namespace.
-        let handled: LocalBoxFuture<'_, Response> =
-            Box::pin(async move { self.object(&slot, &memory).handle(&request).await });
+        let handled: LocalBoxFuture<'_, Response> = Box::pin(async move {
+            let response = self.object(&slot, &memory).handle(&request).await;
+            slot.schedule_tick(&memory);
+            response
+        });
         Ok(handled.await)
     }
 }

@@ -6,9 +6,10 @@
 //! start over at any point.
 
 use super::store::{Role, Summary, ARCHIVED, INDEXED_STATUS_EVENTS};
+use super::tally::Report;
 use super::{
     AlarmKnown, CallObject, ARCHIVE_DELAY_MS, INDEX_INTERVAL_MS, KV_RETRY_MS, OPERATOR_ORPHAN_MS,
-    PLANNING_WAIT_MS, RETENTION_MS,
+    PLANNING_WAIT_MS, RETENTION_MS, TALLY_BACKSTOP_MS,
 };
 use crate::app::archive::{put_archive, put_index, IndexEntry};
 use crate::app::telnyx::{Sent, TelnyxError};
@@ -62,17 +63,23 @@ impl<P: Ports> CallObject<'_, P> {
             None => Ok(()),
             Some(Role::Loose) => {
                 self.loose_alarm().await?;
-                self.run_due(false).await
+                self.run_due(false).await?;
+                let mark = self.store().loose_tally_mark()?;
+                self.tally_when_due(Role::Loose, mark).await
             }
             Some(Role::Session) => self.session_alarm().await,
+            // A stats object folds as it is read or fills up: it owes nothing to time.
+            Some(Role::Stats) => Ok(()),
             Some(Role::Call) => {
                 self.recover_orphans()?;
                 self.run_due(true).await?;
-                // One read decides the three steps; each step that acts reads again
+                // One read decides the four steps; each step that acts reads again
                 // what the awaits before it may have changed.
                 let summary = self.store().summary()?;
                 self.index_when_stale(&summary).await?;
                 self.archive_when_settled(&summary).await?;
+                self.settle_when_archived().await?;
+                self.tally_when_due(Role::Call, summary.tally_mark).await?;
                 self.retire_when_due(&summary).await
             }
         }
@@ -142,8 +149,13 @@ impl<P: Ports> CallObject<'_, P> {
                 if let Some(due) = store.forward_due()? {
                     next.at(due.max(now));
                 }
+                if let Some(due) = self.tally_due(store.loose_tally_mark()?) {
+                    self.want_tick(due.max(now));
+                    next.at(due.max(now) + TALLY_BACKSTOP_MS);
+                }
                 return Ok(next.0);
             }
+            Some(Role::Stats) => return Ok(None),
             Some(Role::Session) => {
                 // A day's slack: a session's legs end within it, so the alarm set when
                 // the first reports is the one that deletes it.
@@ -180,6 +192,15 @@ impl<P: Ports> CallObject<'_, P> {
         }
         if summary.index_is_stale() {
             next.at(self.index_due().max(now));
+        }
+        // A report waiting is the tick's, the alarm its backstop; settling is the
+        // alarm's, right after the archive.
+        if self.settle_due(&summary) {
+            next.at(self.memory.tally_retry_at.get().max(now));
+        }
+        if let Some(due) = self.tally_due(summary.tally_mark) {
+            self.want_tick(due.max(now));
+            next.at(due.max(now) + TALLY_BACKSTOP_MS);
         }
         // The archive and the retention wait for everything open to end; whatever is
         // open has a time of its own above.
@@ -349,8 +370,16 @@ impl<P: Ports> CallObject<'_, P> {
         if stale && !self.archive(self.now()).await? {
             return Ok(());
         }
+        // The reporter's last report before the storage goes (a call still live
+        // leaves the live figures with it); one that fails is tried again by a later run.
+        if !self
+            .report_tally(Role::Call, summary.tally_mark, Report::Last)
+            .await?
+        {
+            return Ok(());
+        }
         // Checked again with nothing awaited before the deletion is issued: an event
-        // that arrived during the archive's write keeps the call. The memory forgets
+        // that arrived during the archive's write or the report keeps the call. The memory forgets
         // the tables first, so a request that comes in while the deletion completes
         // creates them afresh, after it.
         if !retiring(&self.store().summary()?) {

@@ -187,9 +187,7 @@ impl<P: Ports> CallObject<'_, P> {
             Err(problem) => return Ok(Err(problem.into())),
         };
         let refuse = |pointer: &str, detail: &str| {
-            Ok(Err(Problem::new(422, "invalid_parameter", detail)
-                .at(pointer)
-                .into()))
+            Ok(Err(Problem::invalid_parameter(pointer, detail).into()))
         };
         let Some(connection_id) = state
             .connection_id

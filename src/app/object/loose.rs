@@ -7,6 +7,7 @@ use super::store::Role;
 use super::{read_signed, CallObject, OUTCOME_HEADER, RETENTION_MS};
 use crate::app::archive::put_loose_event;
 use crate::domain::problem::Problem;
+use crate::domain::stats::{minute_of, KEPT_MINUTES};
 use crate::ports::http::{Request, Response};
 use crate::ports::{Ports, StoreError};
 
@@ -28,6 +29,8 @@ impl<P: Ports> CallObject<'_, P> {
         let claimed = claimed.and_then(|fresh| {
             if fresh {
                 self.queue_forwards(&delivery.event_id, &delivery.event_type, body)?;
+            } else {
+                self.store().count_duplicate(self.now())?;
             }
             Ok(fresh)
         });
@@ -60,7 +63,12 @@ impl<P: Ports> CallObject<'_, P> {
                 }
             }
         }
-        store.prune_loose(self.now() - RETENTION_MS)?;
+        let pruned = store.prune_loose(self.now() - RETENTION_MS)?
+            + store.prune_duplicates(minute_of(self.now()) - KEPT_MINUTES)?;
+        if pruned > 0 {
+            // The mark went down, and may come back to what was reported last.
+            self.memory.forget_tally();
+        }
         store.prune_loose_forwards()?;
         Ok(())
     }

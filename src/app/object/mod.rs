@@ -19,13 +19,17 @@ mod outbox;
 mod planning;
 mod protocol;
 mod rows;
+mod stats;
+mod stats_rows;
 pub mod store;
+mod tally;
 
 pub use protocol::{
     action_request, deliver_request, dial_object, dial_request, live_request, loose_object_name,
     loose_request, random_uuid, repeated_dial_request, replay_request, route, session_object,
-    state_request, supervise_request, CALL_HEADER, COMMAND_ID_HEADER, FIRST_EVENT_HEADER,
-    NOT_DIALED, OUTCOME_HEADER, SIGNED_AT_HEADER, UNKNOWN_CALL,
+    state_request, stats_object, stats_object_of, stats_read_request, supervise_request,
+    CALL_HEADER, COMMAND_ID_HEADER, FIRST_EVENT_HEADER, NOT_DIALED, OUTCOME_HEADER,
+    SIGNED_AT_HEADER, STATS_SHARDS, UNKNOWN_CALL,
 };
 
 use std::cell::{Cell, RefCell};
@@ -67,6 +71,10 @@ pub const INDEX_INTERVAL_MS: i64 = 1_000;
 const WORKER_INDEX_MARGIN_MS: i64 = 1_000;
 /// The most streams of a call's states (`GET /calls/{id}/live`) one object keeps open.
 pub const MAX_LIVE_STREAMS: usize = 32;
+/// The least time between two reports of an object's part of the dashboard's figures.
+pub const TALLY_INTERVAL_MS: i64 = 4_000;
+/// How long such a report waits for the alarm when the instance, and its timer, is gone.
+pub const TALLY_BACKSTOP_MS: i64 = 60_000;
 /// How long a failed KV write waits before the next try.
 const KV_RETRY_MS: i64 = 10_000;
 
@@ -100,6 +108,20 @@ pub struct ObjectMemory {
     /// No report or registration is tried before this, after failures in a row.
     links_retry_at: Cell<i64>,
     links_failures: Cell<u32>,
+    /// The tally mark this instance last reported the object's contribution at, and when.
+    tallied: Cell<Option<i64>>,
+    tallied_at: Cell<Option<i64>>,
+    /// No report of the contribution is tried before this, after failures in a row.
+    tally_retry_at: Cell<i64>,
+    tally_failures: Cell<u32>,
+    /// When this instance wants its next tick ([`CallObject::tick`]): a timer the
+    /// runtime keeps in memory, lost with the instance, unlike the alarm.
+    tick_wanted: Cell<Option<i64>>,
+    /// The tick a timer is running for.
+    tick_scheduled: Cell<Option<i64>>,
+    /// A stats object's reports kept since its last fold and their sum (read from
+    /// storage once per instance, then kept as reports come).
+    stats_pending: RefCell<Option<stats_rows::Pending>>,
 }
 
 impl ObjectMemory {
@@ -111,6 +133,29 @@ impl ObjectMemory {
     fn forget_storage(&self) {
         self.role.set(None);
         self.alarm.set(AlarmKnown::At(None));
+        self.forget_tally();
+    }
+
+    /// What this instance reported is no guide any more: the marks start again, or
+    /// went down.
+    fn forget_tally(&self) {
+        self.tallied.set(None);
+        self.tallied_at.set(None);
+    }
+
+    /// The time of a tick the runtime should start a timer for: one is wanted, and no
+    /// timer runs for it or earlier. Marks it scheduled.
+    pub fn tick_to_schedule(&self) -> Option<i64> {
+        let wanted = self.tick_wanted.get()?;
+        if self
+            .tick_scheduled
+            .get()
+            .is_some_and(|scheduled| scheduled <= wanted)
+        {
+            return None;
+        }
+        self.tick_scheduled.set(Some(wanted));
+        Some(wanted)
     }
 }
 
@@ -149,6 +194,8 @@ impl<P: Ports> CallObject<'_, P> {
             }
             ("POST", route::PEER) => return self.receive_report(request, leg_rows::Reports::Peers),
             ("POST", route::SESSION) => return self.session_report(request).await,
+            ("POST", route::STATS_REPORT) => return self.take_stats_report(request),
+            ("POST", route::STATS_READ) => return self.read_stats(request),
             ("POST", route::DIAL) => self.prepare_dial(request),
             ("POST", route::SUPERVISE) => self.prepare_supervise(request),
             ("POST", _) if path.starts_with(route::ACTIONS) => {
@@ -250,11 +297,15 @@ impl<P: Ports> CallObject<'_, P> {
                 body,
             })
         });
-        // Queued in the claim's synchronous step: a duplicate is never forwarded.
+        // Queued in the claim's synchronous step: a duplicate is never forwarded, and
+        // counted for the dashboard instead.
         let claimed = claimed.and_then(|seq| {
             let forwarded = match seq {
                 Some(_) => self.queue_forwards(&record.id, &record.event_type, body)?,
-                None => false,
+                None => {
+                    self.store().count_duplicate(accepted_at)?;
+                    false
+                }
             };
             Ok((seq, forwarded))
         });
@@ -292,12 +343,17 @@ impl<P: Ports> CallObject<'_, P> {
                 self.memory.alarm.set(AlarmKnown::At(None));
             }
         }
+        // Whatever else is due, the accepted event (or the duplicate) is due in the
+        // dashboard's figures within seconds: a tick of this instance reports it, with
+        // the alarm only as the backstop.
         let alarm = if owes || !self.memory.alarm_is_set() {
             self.wake().await
-        } else if forwarded && !self.memory.alarm_running.get() {
+        } else if self.memory.alarm_running.get() {
+            Ok(())
+        } else if forwarded {
             self.ensure_alarm(accepted_at).await
         } else {
-            Ok(())
+            self.want_tally_soon().await
         };
         if let Err(error) = alarm {
             self.log_storage_error("alarm", &error);

@@ -151,19 +151,18 @@ impl<P: Ports> CallObject<'_, P> {
                 }
             }
         };
-        if succeeded {
-            // The new leg is a call from here on; one its object could not take yet is
-            // given to it by the alarm. Neither step may turn Telnyx's success into an
-            // error: a client would repeat a Dial that rang.
-            if spec.is_dial() {
-                if let Err(error) = self.register_dials().await {
-                    self.log_storage_error("the dialed leg is not registered yet", &error);
-                }
+        // The new leg is a call from here on; one its object could not take yet is given
+        // to it by the alarm. Neither step may turn Telnyx's success into an error: a
+        // client would repeat a Dial that rang.
+        if succeeded && spec.is_dial() {
+            if let Err(error) = self.register_dials().await {
+                self.log_storage_error("the dialed leg is not registered yet", &error);
             }
-            // What this call reports of itself, or a leg still to register.
-            if let Err(error) = self.wake().await {
-                self.log_storage_error("alarm", &error);
-            }
+        }
+        // What this call reports of itself, a leg still to register, and the outcome
+        // for the dashboard.
+        if let Err(error) = self.wake().await {
+            self.log_storage_error("alarm", &error);
         }
         Ok(with_id(answer(sent)))
     }

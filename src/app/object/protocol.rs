@@ -5,7 +5,10 @@
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
+use serde::{Deserialize, Serialize};
+
 use crate::domain::envelope::is_call_control_id;
+use crate::domain::stats::{Contribution, Minute};
 use crate::ports::http::Request;
 use crate::ports::StoreError;
 
@@ -33,6 +36,10 @@ pub mod route {
     pub const PEER: &str = "/links/peer";
     /// From a leg, to its session's object; answered with every leg of the session.
     pub const SESSION: &str = "/links/session";
+    /// An object's contribution to the dashboard's figures, to its stats object.
+    pub const STATS_REPORT: &str = "/stats/report";
+    /// A stats object's share of the figures, for `GET /stats`.
+    pub const STATS_READ: &str = "/stats/read";
 }
 
 /// The call a request is for (also the object's name).
@@ -218,6 +225,61 @@ pub fn supervise_request(call_control_id: &str, body: String, by: &str) -> Reque
 /// The object that keeps the legs of a call session, if the id can name one.
 pub fn session_object(call_session_id: &str) -> Option<String> {
     is_call_control_id(call_session_id).then(|| format!("session/{call_session_id}"))
+}
+
+/// How many stats objects share the dashboard's figures: each object reports to one,
+/// chosen by its name, and `GET /stats` reads them all.
+pub const STATS_SHARDS: u8 = 16;
+
+/// The stats object of share `shard`. Its name holds a `/`, which no call control id can.
+pub fn stats_object(shard: u8) -> String {
+    format!("stats/{shard}")
+}
+
+/// The stats object the object named `name` reports to.
+pub fn stats_object_of(name: &str) -> String {
+    let digest = Sha256::digest(name.as_bytes());
+    stats_object(digest[0] % STATS_SHARDS)
+}
+
+/// A report of an object's contribution to the figures ([`StatsReport`]).
+pub fn stats_report_request(report: &StatsReport) -> Result<Request, StoreError> {
+    let body = serde_json::to_vec(report).map_err(|_| StoreError::unwritable("report"))?;
+    Ok(internal(
+        "POST",
+        route::STATS_REPORT.into(),
+        Vec::new(),
+        body,
+    ))
+}
+
+/// Asks a stats object for its share of the minutes `from` to `to` and of the live
+/// figures.
+pub fn stats_read_request(from: Minute, to: Minute) -> Request {
+    let body = serde_json::to_vec(&StatsRead { from, to }).unwrap_or_default();
+    internal("POST", route::STATS_READ.into(), Vec::new(), body)
+}
+
+/// What an object reports to its stats object.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatsReport {
+    /// The reporting object: its call control id, or its own name when it holds no call.
+    pub reporter: String,
+    /// When the report was made (Unix ms), then the reporter's mark: a report never
+    /// replaces a newer one.
+    pub version_ms: i64,
+    pub version_mark: i64,
+    pub contribution: Contribution,
+    /// The reporter deletes its storage: this is the last.
+    #[serde(default)]
+    pub gone: bool,
+}
+
+/// The minutes a read asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsRead {
+    pub from: Minute,
+    pub to: Minute,
 }
 
 /// Echoes the command id used, so an operator can match the call's `actions` entry.

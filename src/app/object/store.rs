@@ -19,6 +19,7 @@ use serde::Deserialize;
 use super::forward_rows::FORWARD_DUE;
 use super::leg_rows::{CALL_LEG_TABLES, SESSION_SCHEMA};
 use super::rows::{rfc3339, Store, Text};
+use super::stats_rows::{CALL_MARK, DUPLICATES_SCHEMA, SETTLED_SCHEMA, STATS_SCHEMA};
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
 use crate::domain::envelope::EventRecord;
 use crate::domain::time::Instant;
@@ -57,6 +58,8 @@ pub enum Role {
     Loose,
     /// The legs of one call session (`session/{call_session_id}`).
     Session,
+    /// A share of the dashboard's figures (`stats/{n}`).
+    Stats,
 }
 
 /// Who asked for an action.
@@ -232,6 +235,11 @@ pub struct Summary {
     pub report_mark: i64,
     /// A leg this object dialed is not known to its own object yet.
     pub unregistered_dials: bool,
+    /// What the object contributes to the dashboard may have changed since this grew.
+    pub tally_mark: i64,
+    /// The call's reporter has sent its last report, at the archive
+    /// ([`super::stats_rows::SETTLED_SCHEMA`]).
+    pub tally_settled: bool,
 }
 
 impl Summary {
@@ -259,6 +267,9 @@ struct SummaryRow {
     report_mark: i64,
     #[serde(deserialize_with = "sql_flag")]
     unregistered_dials: bool,
+    tally_mark: i64,
+    #[serde(deserialize_with = "sql_flag")]
+    tally_settled: bool,
     forwards_pending: u64,
     forward_due: Option<i64>,
     archived: Option<i64>,
@@ -315,7 +326,8 @@ impl<S: ObjectStorage> Store<'_, S> {
                  (SELECT MAX(updated_at) FROM forwards) AS last_forward, \
                  (SELECT MAX(updated_at) FROM supervisors) AS last_supervisor, \
                  (SELECT MAX(updated_at) FROM peers) AS last_peer, \
-                 {REPORT_MARK} AS report_mark, \
+                 {REPORT_MARK} AS report_mark, {CALL_MARK} AS tally_mark, \
+                 EXISTS (SELECT 1 FROM settled_tally) AS tally_settled, \
                  EXISTS (SELECT 1 FROM dials WHERE registered = 0) AS unregistered_dials, \
                  (SELECT COUNT(*) FROM forwards WHERE status = 'pending') AS forwards_pending, \
                  {FORWARD_DUE} AS forward_due, \
@@ -358,6 +370,8 @@ impl<S: ObjectStorage> Store<'_, S> {
             forwards_pending: row.forwards_pending,
             forward_due: row.forward_due,
             report_mark: row.report_mark,
+            tally_mark: row.tally_mark,
+            tally_settled: row.tally_settled,
             unregistered_dials: row.unregistered_dials,
         })
     }
@@ -373,7 +387,7 @@ impl<S: ObjectStorage> Store<'_, S> {
     pub fn role(&self) -> Result<Option<Role>, StoreError> {
         let tables = self.0.query::<Text>(
             "SELECT name AS text FROM sqlite_master WHERE type = 'table' \
-             AND name IN ('events', 'loose_events', 'members')",
+             AND name IN ('events', 'loose_events', 'members', 'reporters')",
             &[],
         )?;
         Ok(tables
@@ -382,6 +396,7 @@ impl<S: ObjectStorage> Store<'_, S> {
             .map(|table| match table.text.as_deref() {
                 Some("loose_events") => Role::Loose,
                 Some("members") => Role::Session,
+                Some("reporters") => Role::Stats,
                 _ => Role::Call,
             }))
     }
@@ -401,11 +416,14 @@ impl<S: ObjectStorage> Store<'_, S> {
                     self.0
                         .execute_script("ALTER TABLE actions ADD COLUMN operator TEXT")?;
                 }
+                self.0.execute_script(SETTLED_SCHEMA)?;
             }
             Role::Loose => self.0.execute_script(LOOSE_SCHEMA)?,
-            // A session forwards nothing.
+            // A session forwards nothing, and counts nothing.
             Role::Session => return self.0.execute_script(SESSION_SCHEMA),
+            Role::Stats => return self.0.execute_script(STATS_SCHEMA),
         }
+        self.0.execute_script(DUPLICATES_SCHEMA)?;
         self.0.execute_script(FORWARDS_SCHEMA)
     }
 
