@@ -12,11 +12,14 @@ use serde_json::{json, Value};
 
 use telnyx_edge::domain::envelope::parse;
 use telnyx_edge::domain::time::Instant;
-use telnyx_edge::simulator::busy_hour::{Kind, Move, Options as BusyHourOptions, Plan, EVERY_TEN};
+use telnyx_edge::simulator::busy_hour::{
+    play, Kind, Move, Options as BusyHourOptions, Plan, EVERY_TEN,
+};
 use telnyx_edge::simulator::cli::simulate_args;
 use telnyx_edge::simulator::core::{
     envelope, Answer, Emit, Simulator, COMMAND_ID_WINDOW_MS, NOT_A_SUPERVISOR_LEG,
 };
+use telnyx_edge::simulator::scenarios::Run;
 
 const NOW: i64 = 1_764_000_000_000;
 
@@ -949,5 +952,34 @@ fn busy_hour_s_options_are_bounded_and_its_own() {
     assert_eq!(
         args(&[]).unwrap_err(),
         "name a scenario (--list shows them)"
+    );
+}
+
+#[test]
+fn busy_hour_says_so_when_nothing_answers() {
+    // Nothing listens on port 1: the first call cannot start, and no other starts.
+    let run = Run::new("http://127.0.0.1:1", "http://127.0.0.1:1", "token");
+    let plan = Plan::new(&busy_hour(&["--calls", "2", "--seconds", "3"]).unwrap());
+    let said = std::sync::Mutex::new(Vec::new());
+    let report = play(&run, &plan, &|line| {
+        said.lock().unwrap().push(line.to_owned())
+    });
+    assert_eq!((report.started, report.ended, report.checked), (0, 0, 0));
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].starts_with("call 1: POST http://127.0.0.1:1/simulator/calls: ")
+            && report.problems[0]
+                .ends_with("(is `make dev` running, or --url and --telnyx right?)"),
+        "{}",
+        report.problems[0]
+    );
+    let said = said.into_inner().unwrap();
+    assert_eq!(
+        said[0],
+        "busy-hour: call 1 went wrong; starting no more calls and hanging up those up"
+    );
+    assert_eq!(
+        said[1],
+        "busy-hour: 0 calls in 0 s, at most 0 up at once, stopped at the first problem"
     );
 }

@@ -215,7 +215,6 @@ impl Kind {
                 fields.push(("/supervisors/0/status", quoted("hangup")));
                 let role = self.final_role().unwrap_or("monitor");
                 fields.push(("/supervisors/0/role", quoted(role)));
-                fields.push(("/supervisors/1", "null".to_owned()));
             }
             Kind::Referred { primary_fails } => {
                 let to = if *primary_fails { BACKUP } else { PRIMARY };
@@ -833,6 +832,10 @@ impl Live<'_> {
             }
             (None, Some(_)) => problems.push("it has no supervisor leg".into()),
             _ => {}
+        }
+        let supervisors = state["supervisors"].as_array().map_or(0, Vec::len);
+        if supervisors > 1 {
+            problems.push(format!("{supervisors} supervisors, expected one at most"));
         }
         if !problems.is_empty() {
             return Err(format!(
