@@ -121,7 +121,8 @@ fn number_after(line: &str, before: &str) -> usize {
         .unwrap_or_else(|_| panic!("a number after {before:?} in {line:?}"))
 }
 
-/// One progress line's figures: seconds, live, started, ended, checked.
+/// One progress line's figures: seconds, live, started, ended, checked (and live with
+/// a supervisor no more than live).
 fn progress_figures(line: &str) -> [usize; 5] {
     let figures: Vec<usize> = line
         .split(|c: char| !c.is_ascii_digit())
@@ -132,11 +133,12 @@ fn progress_figures(line: &str) -> [usize; 5] {
     assert_eq!(
         line,
         format!(
-            "busy-hour {:>4} s: {} live, {} started, {} ended, {} checked, {} supervisors up",
+            "busy-hour {:>4} s: {} live ({} with a supervisor), {} started, {} ended, {} checked",
             figures[0], figures[1], figures[2], figures[3], figures[4], figures[5]
         )
     );
-    [figures[0], figures[1], figures[2], figures[3], figures[4]]
+    assert!(figures[2] <= figures[1], "{line}");
+    [figures[0], figures[1], figures[3], figures[4], figures[5]]
 }
 
 /// `busy-hour --calls 4` with short calls: every call ends hung up as planned, and what

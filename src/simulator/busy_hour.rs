@@ -581,10 +581,11 @@ fn plural_calls(n: usize) -> String {
     }
 }
 
-/// A progress line: `busy-hour    5 s: 20 live, 20 started, 0 ended, 0 checked, 3 supervisors up`.
+/// A progress line: `busy-hour   25 s: 20 live (9 with a supervisor), 20 started, 0
+/// ended, 0 checked`.
 fn progress(elapsed: Duration, counts: &Report, supervisors_up: usize) -> String {
     format!(
-        "{NAME} {:>4} s: {} live, {} started, {} ended, {} checked, {supervisors_up} supervisors up",
+        "{NAME} {:>4} s: {} live ({supervisors_up} with a supervisor), {} started, {} ended, {} checked",
         elapsed.as_secs(),
         counts.started - counts.ended,
         counts.started,
