@@ -792,6 +792,23 @@ fn busy_hour_keeps_n_calls_up_until_the_total_have_run() {
 }
 
 #[test]
+fn busy_hour_plans_within_bounds_whatever_the_options() {
+    for (calls, total, seconds) in [(0, 0, (0, 0)), (500, 3, (90, 20)), (3, 5, (9_000, 1))] {
+        let plan = Plan::new(&BusyHourOptions {
+            calls,
+            total,
+            seconds,
+            seed: u64::MAX,
+        });
+        assert_eq!(plan.calls.len(), total);
+        for call in &plan.calls {
+            assert!((1_000..=3_600_000).contains(&call.hold_ms), "{call:?}");
+            assert!(call.slot < 200, "{call:?}");
+        }
+    }
+}
+
+#[test]
 fn busy_hour_mixes_each_ten_calls_the_same() {
     let plan = Plan::new(&busy_hour(&["--calls", "10", "--total", "60", "--seed", "5"]).unwrap());
     for ten in plan.calls.chunks(10) {

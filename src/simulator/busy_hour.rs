@@ -341,17 +341,21 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    /// From `least` to `most`, both included.
+    /// From `least` to `most`, both included (`least` when `most` is below it).
     fn between(&mut self, least: u64, most: u64) -> u64 {
-        least + self.next() % (most - least + 1)
+        let span = most.saturating_sub(least).saturating_add(1);
+        least.saturating_add(self.next() % span.max(1))
     }
 }
 
 impl Plan {
     pub fn new(options: &Options) -> Self {
         let mut rng = Rng(options.seed);
-        let places = options.calls.max(1);
-        let (shortest, longest) = (options.seconds.0 * 1_000, options.seconds.1 * 1_000);
+        let places = options.calls.clamp(*CALLS.start(), *CALLS.end());
+        // Options from `parse` are in bounds; others are brought into them.
+        let shortest = options.seconds.0.clamp(*SECONDS.start(), *SECONDS.end());
+        let longest = options.seconds.1.clamp(shortest, *SECONDS.end());
+        let (shortest, longest) = (shortest * 1_000, longest * 1_000);
         let ramp_ms = (5_000_u64.max(100 * places as u64)).min(shortest);
         let mut free_at = vec![0_u64; places];
         let mut deck: Vec<Kind> = Vec::new();
@@ -913,7 +917,7 @@ fn answer_reaction(state: &Value) -> Option<i64> {
 /// `say` how far it is every few seconds and, at the end, the summary. Whatever went
 /// wrong is in the report's `problems`.
 pub fn play(run: &Run, plan: &Plan, say: &(dyn Fn(&str) + Sync)) -> Report {
-    let places = plan.options.calls.min(plan.calls.len());
+    let places = plan.calls.iter().map(|c| c.slot + 1).max().unwrap_or(0);
     let live = Live {
         run,
         say,
