@@ -1,61 +1,50 @@
 //! Plays a whole call through the local Telnyx (`cargo run --example telnyx-sim`, which
 //! `make dev` starts) against a running worker with the shipped example rules, prints
 //! the timelines of the call and of the supervisor leg it dials in (if any), and checks
-//! their final states.
+//! their final states. `busy-hour` keeps many calls up at once instead, saying how far
+//! it is every 5 s, and checks each call once it has ended.
 //!
 //!     cargo run --example simulate -- supervisor-joins
+//!     cargo run --example simulate -- busy-hour --calls 20
 //!     cargo run --example simulate -- --list
 //!
-//! Exits 0 when the call ends as the scenario expects, 1 (saying how it differs) when
+//! Exits 0 when the calls end as the scenario expects, 1 (saying how they differ) when
 //! not, 2 for bad arguments.
 
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use telnyx_edge::simulator::cli::options_or_usage;
+use telnyx_edge::simulator::busy_hour::{self, Plan};
+use telnyx_edge::simulator::cli::{options_or_usage, simulate_args};
 use telnyx_edge::simulator::scenarios::{play, Run, SCENARIOS};
 
 const USAGE: &str = "\
 usage: cargo run --example simulate -- <scenario> [--url <worker base>] [--telnyx <simulator base>]
+       cargo run --example simulate -- busy-hour [--calls N] [--total M] [--seconds S|MIN-MAX] [--seed X] [--url …] [--telnyx …]
        cargo run --example simulate -- --list
 
   --url <base>       the worker (default http://127.0.0.1:8787)
   --telnyx <base>    the local Telnyx (default http://127.0.0.1:8788)
-  ADMIN_TOKEN        the worker's operator token (default dev-admin-token, as .dev.vars.example)";
+  ADMIN_TOKEN        the worker's operator token (default dev-admin-token, as .dev.vars.example)
 
-struct Options {
-    scenario: Option<String>,
-    list: bool,
-    url: String,
-    telnyx: String,
-}
+busy-hour only:
+  --calls N          calls kept up at once, 1 to 200 (default 20)
+  --total M          calls in all, from --calls to 10000 (default 3 x --calls)
+  --seconds S        how long each call stays up: S seconds, or MIN-MAX drawn evenly,
+                     1 to 3600 (default 20-90)
+  --seed X           plays the plan of that seed again (default: a new one, printed)";
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut options = Options {
-        scenario: None,
-        list: false,
-        url: "http://127.0.0.1:8787".into(),
-        telnyx: "http://127.0.0.1:8788".into(),
-    };
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
-        match arg.as_str() {
-            "--list" => options.list = true,
-            "--url" => options.url = value("--url")?,
-            "--telnyx" => options.telnyx = value("--telnyx")?,
-            "-h" | "--help" => return Err(String::new()),
-            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
-            name if options.scenario.is_none() => options.scenario = Some(name.to_owned()),
-            extra => return Err(format!("unexpected argument {extra}")),
-        }
-    }
-    if options.scenario.is_none() && !options.list {
-        return Err("name a scenario (--list shows them)".into());
-    }
-    Ok(options)
+/// A seed for a run that names none: short enough to type again.
+fn fresh_seed() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() ^ u64::from(since.subsec_nanos()))
+        % 1_000_000
 }
 
 fn main() -> ExitCode {
-    let options = match options_or_usage("simulate", USAGE, parse_args(std::env::args().skip(1))) {
+    let parsed = simulate_args(std::env::args().skip(1), fresh_seed());
+    let options = match options_or_usage("simulate", USAGE, parsed) {
         Ok(options) => options,
         Err(code) => return code,
     };
@@ -63,19 +52,24 @@ fn main() -> ExitCode {
         for scenario in SCENARIOS {
             println!("{:<18} {}", scenario.name, scenario.about);
         }
+        println!("{:<18} {}", busy_hour::NAME, busy_hour::ABOUT);
         return ExitCode::SUCCESS;
+    }
+    let token = std::env::var("ADMIN_TOKEN").unwrap_or_else(|_| "dev-admin-token".into());
+    let run = Run::new(&options.url, &options.telnyx, &token);
+    if let Some(busy) = &options.busy_hour {
+        return busy_hour(&run, &Plan::new(busy));
     }
     let name = options.scenario.unwrap_or_default();
     let Some(scenario) = SCENARIOS.iter().find(|s| s.name == name) else {
-        let names: Vec<&str> = SCENARIOS.iter().map(|s| s.name).collect();
+        let mut names: Vec<&str> = SCENARIOS.iter().map(|s| s.name).collect();
+        names.push(busy_hour::NAME);
         eprintln!(
             "simulate: no scenario {name:?}; there are {}",
             names.join(", ")
         );
         return ExitCode::from(2);
     };
-    let token = std::env::var("ADMIN_TOKEN").unwrap_or_else(|_| "dev-admin-token".into());
-    let run = Run::new(&options.url, &options.telnyx, &token);
     println!("{}: {}", scenario.name, scenario.about);
     match play(&run, scenario) {
         Ok(played) => {
@@ -93,4 +87,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn busy_hour(run: &Run, plan: &Plan) -> ExitCode {
+    println!("{}", plan.describe());
+    let report = busy_hour::play(run, plan, &|line| println!("{line}"));
+    if report.problems.is_empty() {
+        println!("ok: all {} calls ended hung up as planned", report.checked);
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "simulate: {}: {} went wrong (the run stopped at the first; the same options with --seed {} play it again):\n  {}",
+        busy_hour::NAME,
+        match report.problems.len() {
+            1 => "1 call".to_owned(),
+            n => format!("{n} calls"),
+        },
+        plan.options.seed,
+        report.problems.join("\n  ")
+    );
+    ExitCode::FAILURE
 }

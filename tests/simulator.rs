@@ -2,7 +2,9 @@
 //! --example telnyx-sim`): which webhooks follow each command and each Dial, how it
 //! answers like Telnyx (a repeated `command_id`, 90018 after a hangup, 404 for an
 //! unknown call, 422 for what the worker's validator refuses), its two assumptions
-//! about supervisor legs, and that the worker accepts every webhook it sends.
+//! about supervisor legs, and that the worker accepts every webhook it sends. Then
+//! `busy-hour`'s plan: what `cargo run --example simulate -- busy-hour` will do for given
+//! options and seed, and its options' bounds.
 
 mod support;
 
@@ -10,9 +12,14 @@ use serde_json::{json, Value};
 
 use telnyx_edge::domain::envelope::parse;
 use telnyx_edge::domain::time::Instant;
+use telnyx_edge::simulator::busy_hour::{
+    play, Kind, Move, Options as BusyHourOptions, Plan, EVERY_TEN,
+};
+use telnyx_edge::simulator::cli::simulate_args;
 use telnyx_edge::simulator::core::{
     envelope, Answer, Emit, Simulator, COMMAND_ID_WINDOW_MS, NOT_A_SUPERVISOR_LEG,
 };
+use telnyx_edge::simulator::scenarios::Run;
 
 const NOW: i64 = 1_764_000_000_000;
 
@@ -607,4 +614,389 @@ fn switch_supervisor_role_is_for_supervisor_legs_only() {
     // DTMF on the supervisor leg is the leg's own.
     let dtmf = sim.dtmf(&leg, "2");
     assert_eq!(dtmf.emits[0].payload["call_control_id"], leg.as_str());
+}
+
+// --- busy-hour's plan (`cargo run --example simulate -- busy-hour`) -------------------
+
+fn busy_hour(args: &[&str]) -> Result<BusyHourOptions, String> {
+    let args = ["busy-hour"].iter().chain(args).map(|a| (*a).to_owned());
+    simulate_args(args, 1).map(|s| s.busy_hour.expect("busy-hour's options"))
+}
+
+#[test]
+fn busy_hour_plans_four_calls_at_once_the_same_from_the_same_seed() {
+    let options = busy_hour(&["--calls", "4"]).unwrap();
+    assert_eq!(
+        options,
+        BusyHourOptions {
+            calls: 4,
+            total: 12,
+            seconds: (20, 90),
+            seed: 1
+        }
+    );
+    let plan = Plan::new(&options);
+    assert_eq!(
+        plan,
+        Plan::new(&options),
+        "a plan is its options' and seed's"
+    );
+    // What seed 1 plays: the first four start 1.25 s apart; each next one takes the
+    // place that frees first, up to a second after its call hung up.
+    let said: Vec<(usize, usize, u64, u64, Kind)> = plan
+        .calls
+        .iter()
+        .map(|c| (c.number, c.slot, c.start_ms, c.hold_ms, c.kind))
+        .collect();
+    let supervised = |keys| Kind::Supervised { keys };
+    let referred = |primary_fails| Kind::Referred { primary_fails };
+    assert_eq!(
+        said,
+        [
+            (1, 0, 0, 21_857, Kind::Plain),
+            (2, 1, 1_250, 83_494, supervised("21")),
+            (3, 2, 2_500, 59_532, Kind::Plain),
+            (4, 3, 3_750, 52_191, referred(false)),
+            (5, 0, 22_579, 54_671, supervised("2")),
+            (6, 3, 56_228, 81_719, supervised("")),
+            (7, 2, 62_891, 33_818, supervised("1")),
+            (8, 0, 77_439, 20_946, supervised("12")),
+            (9, 1, 85_392, 65_366, referred(true)),
+            (10, 2, 97_573, 89_698, Kind::Plain),
+            (11, 0, 98_590, 77_936, Kind::Plain),
+            (12, 3, 138_472, 77_281, Kind::Plain),
+        ]
+    );
+    assert_eq!(
+        plan.calls[1].moves,
+        [
+            (12_524, Move::CallerPresses0),
+            (41_747, Move::SupervisorPresses('2')),
+            (56_775, Move::SupervisorPresses('1')),
+            (83_494, Move::FarSideHangsUp),
+        ]
+    );
+    assert_eq!(
+        plan.calls[3].moves,
+        [
+            (21_398, Move::OperatorRefers),
+            (52_191, Move::FarSideHangsUp)
+        ]
+    );
+    assert_eq!(
+        (plan.ramp_ms, plan.peak(), plan.length_ms()),
+        (5_000, 4, 215_753)
+    );
+    assert_eq!(plan.commands(), 52);
+    assert_eq!(
+        plan.describe(),
+        "busy-hour: 12 calls, 4 at once, each up 20-90 s, seed 1: 5 with a supervisor, \
+         2 referred, 5 answered only; about 3 min 35 s"
+    );
+    let other = Plan::new(&BusyHourOptions { seed: 2, ..options });
+    assert_ne!(other.calls, plan.calls, "another seed, another plan");
+}
+
+#[test]
+fn busy_hour_keeps_n_calls_up_until_the_total_have_run() {
+    for (args, calls, total, seconds) in [
+        (&["--calls", "1"][..], 1, 3, (20, 90)),
+        (&[][..], 20, 60, (20, 90)),
+        (
+            &["--calls", "200", "--seconds", "30"][..],
+            200,
+            600,
+            (30, 30),
+        ),
+        (
+            &["--calls", "7", "--total", "7", "--seconds", "1-3"][..],
+            7,
+            7,
+            (1, 3),
+        ),
+        (
+            &[
+                "--calls",
+                "4",
+                "--total",
+                "100",
+                "--seconds",
+                "2-4",
+                "--seed",
+                "9",
+            ][..],
+            4,
+            100,
+            (2, 4),
+        ),
+    ] {
+        let options = busy_hour(args).unwrap();
+        assert_eq!(
+            (options.calls, options.total, options.seconds),
+            (calls, total, seconds)
+        );
+        let plan = Plan::new(&options);
+        assert_eq!(plan.calls.len(), total, "{args:?}");
+        assert_eq!(
+            plan.peak(),
+            calls,
+            "{args:?}: every place busy at once, never more"
+        );
+        let (shortest, longest) = (seconds.0 * 1_000, seconds.1 * 1_000);
+        assert!(
+            plan.ramp_ms <= shortest.max(1),
+            "{args:?}: all up before one ends"
+        );
+        assert_eq!(
+            plan.ramp_ms,
+            (100 * calls as u64).clamp(5_000, 20_000).min(shortest)
+        );
+        let mut free_at = vec![0; calls];
+        for (index, call) in plan.calls.iter().enumerate() {
+            assert_eq!(call.number, index + 1);
+            assert!((shortest..=longest).contains(&call.hold_ms), "{call:?}");
+            if index < calls {
+                assert_eq!(call.slot, index, "the first calls take a place each");
+                assert!(call.start_ms < plan.ramp_ms.max(1), "{call:?}");
+            } else {
+                assert!(
+                    call.start_ms >= plan.calls[index - 1].start_ms,
+                    "starts in order"
+                );
+            }
+            // One call at a time in a place, the next up to a second after.
+            assert!(call.start_ms >= free_at[call.slot], "{call:?}");
+            assert!(index < calls || call.start_ms <= free_at[call.slot] + 1_000);
+            free_at[call.slot] = call.start_ms + call.hold_ms;
+            // Moves in order within the call, the far side's hangup last.
+            let times: Vec<u64> = call.moves.iter().map(|m| m.0).collect();
+            assert!(times.windows(2).all(|w| w[0] <= w[1]), "{call:?}");
+            assert_eq!(
+                call.moves.last(),
+                Some(&(call.hold_ms, Move::FarSideHangsUp))
+            );
+            let expected_moves: Vec<Move> = match call.kind {
+                Kind::Plain => vec![],
+                Kind::Supervised { keys } => std::iter::once(Move::CallerPresses0)
+                    .chain(keys.chars().map(Move::SupervisorPresses))
+                    .collect(),
+                Kind::Referred { .. } => vec![Move::OperatorRefers],
+            };
+            let moves: Vec<Move> = call.moves.iter().map(|m| m.1).collect();
+            assert_eq!(moves[..moves.len() - 1], expected_moves[..], "{call:?}");
+        }
+        let distinct: std::collections::BTreeSet<&str> =
+            plan.calls.iter().map(|c| c.from.as_str()).collect();
+        assert_eq!(distinct.len(), total, "each caller a number of their own");
+    }
+}
+
+#[test]
+fn busy_hour_plans_within_bounds_whatever_the_options() {
+    for (calls, total, seconds) in [(0, 0, (0, 0)), (500, 3, (90, 20)), (3, 5, (9_000, 1))] {
+        let plan = Plan::new(&BusyHourOptions {
+            calls,
+            total,
+            seconds,
+            seed: u64::MAX,
+        });
+        assert_eq!(plan.calls.len(), total);
+        for call in &plan.calls {
+            assert!((1_000..=3_600_000).contains(&call.hold_ms), "{call:?}");
+            assert!(call.slot < 200, "{call:?}");
+        }
+    }
+}
+
+#[test]
+fn busy_hour_mixes_each_ten_calls_the_same() {
+    let plan = Plan::new(&busy_hour(&["--calls", "10", "--total", "60", "--seed", "5"]).unwrap());
+    for ten in plan.calls.chunks(10) {
+        let mut kinds: Vec<String> = ten.iter().map(|c| format!("{:?}", c.kind)).collect();
+        let mut every_ten: Vec<String> = EVERY_TEN.iter().map(|k| format!("{k:?}")).collect();
+        kinds.sort();
+        every_ten.sort();
+        assert_eq!(kinds, every_ten);
+    }
+    let order = |plan: &Plan| -> Vec<Kind> { plan.calls.iter().map(|c| c.kind).collect() };
+    assert_ne!(
+        order(&plan)[..10],
+        order(&plan)[10..20],
+        "each ten in an order of its own"
+    );
+    assert_eq!(plan.count(|k| matches!(k, Kind::Supervised { .. })), 30);
+    assert_eq!(plan.count(|k| matches!(k, Kind::Referred { .. })), 12);
+    assert_eq!(plan.count(|k| *k == Kind::Plain), 18);
+    // Per ten: 3 plain x 3; 5 supervised x 4, and their supervisors' 0 + 1 + 1 + 2 + 2
+    // keys; referred 5, and 6 with the failover.
+    assert_eq!(plan.commands(), 6 * (3 * 3 + 5 * 4 + 6 + 5 + 6));
+}
+
+#[test]
+fn busy_hour_expects_what_the_example_rules_do() {
+    let supervised = Kind::Supervised { keys: "21" };
+    assert_eq!(supervised.final_role(), Some("barge"));
+    assert_eq!(Kind::Supervised { keys: "" }.final_role(), Some("monitor"));
+    assert_eq!(
+        Kind::Supervised { keys: "12" }.final_role(),
+        Some("whisper")
+    );
+    assert_eq!(Kind::Plain.final_role(), None);
+    assert_eq!(
+        supervised.actions(),
+        [
+            ("answer", "answer-inbound"),
+            ("siprec_start", "record-inbound"),
+            ("suppression_start", "suppress-noise"),
+            ("dial", "supervisor-dial"),
+        ]
+    );
+    assert_eq!(
+        supervised.supervisor_actions(),
+        [
+            ("dial", "supervisor-dial"),
+            ("switch_supervisor_role", "supervisor-whisper"),
+            ("switch_supervisor_role", "supervisor-barge"),
+        ]
+    );
+    assert!(supervised
+        .supervisor_expected()
+        .contains(&("/supervisor_role", "\"barge\"".to_owned())));
+    assert_eq!(supervised.commands(), 6);
+    let failed_over = Kind::Referred {
+        primary_fails: true,
+    };
+    assert_eq!(
+        failed_over.actions()[3..],
+        [
+            ("refer", "operator"),
+            ("refer", "refer-failover"),
+            ("client_state_update", "stamp-transferred"),
+        ]
+    );
+    assert!(failed_over.expected().contains(&(
+        "/refer/sip_address",
+        "\"sip:agents@pbx-backup.example.com\"".to_owned()
+    )));
+    assert!(failed_over.supervisor_expected().is_empty());
+    assert_eq!(Kind::Plain.commands(), 3);
+}
+
+#[test]
+fn busy_hour_s_options_are_bounded_and_its_own() {
+    for (args, problem) in [
+        (
+            &["--calls", "0"][..],
+            "--calls wants a whole number from 1 to 200, not \"0\"",
+        ),
+        (
+            &["--calls", "201"][..],
+            "--calls wants a whole number from 1 to 200, not \"201\"",
+        ),
+        (
+            &["--calls", "many"][..],
+            "--calls wants a whole number from 1 to 200, not \"many\"",
+        ),
+        (
+            &["--calls", "-3"][..],
+            "--calls wants a whole number from 1 to 200, not \"-3\"",
+        ),
+        (&["--calls"][..], "--calls needs a value"),
+        (
+            &["--calls", "3", "--calls", "4"][..],
+            "--calls is given twice",
+        ),
+        (
+            &["--calls", "5", "--total", "4"][..],
+            "--total 4 is fewer than --calls 5: give at least as many calls in all as at once",
+        ),
+        (
+            &["--total", "10001"][..],
+            "--total wants a whole number from 1 to 10000, not \"10001\"",
+        ),
+        (
+            &["--seconds", "0"][..],
+            "--seconds wants seconds from 1 to 3600, as 30 or 20-90, not \"0\"",
+        ),
+        (
+            &["--seconds", "20-"][..],
+            "--seconds wants seconds from 1 to 3600, as 30 or 20-90, not \"20-\"",
+        ),
+        (
+            &["--seconds", "1-3601"][..],
+            "--seconds wants seconds from 1 to 3600, as 30 or 20-90, not \"1-3601\"",
+        ),
+        (
+            &["--seconds", "90-20"][..],
+            "--seconds 90-20: the shorter comes first, as 20-90",
+        ),
+        (
+            &["--seed", "x"][..],
+            "--seed wants a whole number from 0 to 18446744073709551615, not \"x\"",
+        ),
+        (&["--rate", "3"][..], "unknown option --rate"),
+    ] {
+        assert_eq!(busy_hour(args).unwrap_err(), problem, "{args:?}");
+    }
+    assert_eq!(busy_hour(&["--seed", "77"]).unwrap().seed, 77);
+    assert_eq!(busy_hour(&["--seconds", " 5 - 9"]).unwrap().seconds, (5, 9));
+
+    let args = |args: &[&str]| simulate_args(args.iter().map(|a| (*a).to_owned()), 1);
+    assert_eq!(
+        args(&["inbound-recorded", "--calls", "4"]).unwrap_err(),
+        "--calls is an option of busy-hour, not of inbound-recorded"
+    );
+    assert_eq!(
+        args(&["--seconds", "5", "supervisor-dtmf"]).unwrap_err(),
+        "--seconds is an option of busy-hour, not of supervisor-dtmf"
+    );
+    assert_eq!(
+        args(&["--list", "--total", "9"]).unwrap_err(),
+        "--total is an option of busy-hour"
+    );
+    let listed = args(&["--list"]).unwrap();
+    assert!(listed.list && listed.busy_hour.is_none());
+    let other = args(&["refer-failover", "--url", "http://127.0.0.1:1"]).unwrap();
+    assert_eq!(
+        (
+            other.scenario.as_deref(),
+            other.url.as_str(),
+            other.busy_hour
+        ),
+        (Some("refer-failover"), "http://127.0.0.1:1", None)
+    );
+    assert_eq!(args(&["--help"]).unwrap_err(), "");
+    assert_eq!(
+        args(&[]).unwrap_err(),
+        "name a scenario (--list shows them)"
+    );
+}
+
+#[test]
+fn busy_hour_says_so_when_nothing_answers() {
+    // Nothing listens on port 1: the first call cannot start, and no other starts.
+    let run = Run::new("http://127.0.0.1:1", "http://127.0.0.1:1", "token");
+    let plan = Plan::new(&busy_hour(&["--calls", "2", "--seconds", "3"]).unwrap());
+    let said = std::sync::Mutex::new(Vec::new());
+    let report = play(&run, &plan, &|line| {
+        said.lock().unwrap().push(line.to_owned())
+    });
+    assert_eq!((report.started, report.ended, report.checked), (0, 0, 0));
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].starts_with("call 1: POST http://127.0.0.1:1/simulator/calls: ")
+            && report.problems[0]
+                .ends_with("(is `make dev` running, or --url and --telnyx right?)"),
+        "{}",
+        report.problems[0]
+    );
+    let said = said.into_inner().unwrap();
+    assert_eq!(
+        said[0],
+        "busy-hour: call 1 went wrong; starting no more calls and hanging up those up"
+    );
+    assert_eq!(
+        said[1],
+        "busy-hour: 0 calls in 0 s, at most 0 up at once, stopped at the first problem"
+    );
 }

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const PRIMARY: &str = "sip:agents@pbx-primary.example.com";
+/// Where an operator refers a call first (`refer-failover` makes it fail).
+pub const PRIMARY: &str = "sip:agents@pbx-primary.example.com";
+/// Where the example rule `refer-failover` refers a call once the primary PBX failed.
+pub const BACKUP: &str = "sip:agents@pbx-backup.example.com";
 /// Where the example rule `supervisor-dial` and the scenarios' operator dial a supervisor.
 pub const SUPERVISOR: &str = "sip:supervisor@pbx.example.com";
 
@@ -69,7 +72,7 @@ pub const ANSWERED: &[(&str, &str)] = &[
     ("/siprec/status", "\"started\""),
     ("/noise_suppression/status", "\"active\""),
 ];
-const INBOUND_ACTIONS: [(&str, &str); 3] = [
+pub(super) const INBOUND_ACTIONS: [(&str, &str); 3] = [
     ("answer", "answer-inbound"),
     ("siprec_start", "record-inbound"),
     ("suppression_start", "suppress-noise"),
@@ -239,22 +242,25 @@ pub const SCENARIOS: &[Scenario] = &[
 ];
 
 /// How long one step may wait for the call to get there.
-const STEP_LIMIT: Duration = Duration::from_secs(30);
+pub(super) const STEP_LIMIT: Duration = Duration::from_secs(30);
 
 pub struct Run {
     agent: ureq::Agent,
-    url: String,
+    pub(super) url: String,
     telnyx: String,
     token: String,
 }
 
 impl Run {
     /// Against the worker at `url` and the simulator at `telnyx`, with the operator
-    /// token `token`.
+    /// token `token`. One agent for every thread of `busy-hour`, keeping a connection
+    /// open per call it plays at once (up to 200).
     pub fn new(url: &str, telnyx: &str, token: &str) -> Self {
         Self {
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(30))
+                .max_idle_connections(256)
+                .max_idle_connections_per_host(256)
                 .build(),
             url: url.trim_end_matches('/').to_owned(),
             telnyx: telnyx.trim_end_matches('/').to_owned(),
@@ -262,7 +268,7 @@ impl Run {
         }
     }
 
-    fn request(
+    pub(super) fn request(
         &self,
         method: &str,
         url: &str,
@@ -293,7 +299,7 @@ impl Run {
         ))
     }
 
-    fn simulator(&self, path: &str, body: Value) -> Result<Value, String> {
+    pub(super) fn simulator(&self, path: &str, body: Value) -> Result<Value, String> {
         let (status, answer) =
             self.request("POST", &format!("{}{path}", self.telnyx), Some(body), false)?;
         if (200..300).contains(&status) {
@@ -319,7 +325,7 @@ impl Run {
     }
 
     /// Polls the call until every field matches and nothing is pending.
-    fn wait_for(&self, call: &str, fields: &[(&str, &str)]) -> Result<Value, String> {
+    pub(super) fn wait_for(&self, call: &str, fields: &[(&str, &str)]) -> Result<Value, String> {
         let started = Instant::now();
         loop {
             let state = self.state(call)?;
@@ -352,7 +358,7 @@ fn pending(state: &Value) -> usize {
 }
 
 /// Each field that differs, said as `expected … got …`.
-fn differences(state: &Value, fields: &[(&str, &str)]) -> Vec<String> {
+pub(super) fn differences(state: &Value, fields: &[(&str, &str)]) -> Vec<String> {
     fields
         .iter()
         .filter_map(|(pointer, expected)| {
@@ -364,7 +370,7 @@ fn differences(state: &Value, fields: &[(&str, &str)]) -> Vec<String> {
 }
 
 /// Actions that differ from the expected `(action, rule)` list, all succeeded.
-fn action_differences(state: &Value, expected: &[(&str, &str)]) -> Vec<String> {
+pub(super) fn action_differences(state: &Value, expected: &[(&str, &str)]) -> Vec<String> {
     let mut got: Vec<(String, String, String)> = state["actions"]
         .as_array()
         .into_iter()
