@@ -13,6 +13,8 @@ dark.addEventListener('change', () => mounted.forEach((chart) => chart.rebuild()
 
 const hourMinute = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const withSeconds = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const day = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+const month = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short' });
 
 function palette() {
   const style = getComputedStyle(document.documentElement);
@@ -24,9 +26,12 @@ function palette() {
   };
 }
 
-// Time ticks in the page's locale; seconds only when the ticks are less than a minute apart.
+// Time ticks in the page's locale, as fine as the ticks are apart (`incr`, in seconds).
 function timeValues(u, splits, axisIdx, space, incr) {
-  const format = incr < 60 ? withSeconds : hourMinute;
+  let format = hourMinute;
+  if (incr < 60) format = withSeconds;
+  else if (incr >= 28 * 86400) format = month;
+  else if (incr >= 86400) format = day;
   return splits.map((s) => format.format(s * 1000));
 }
 
