@@ -4,14 +4,14 @@ SHELL := bash
 WORKER_SOURCES := Cargo.toml Cargo.lock scripts/build-worker.sh $(shell find src -type f -name '*.rs')
 BUNDLE := build/worker/shim.mjs
 
-.PHONY: help bootstrap build dev test console lint fuzz resilience bench
+.PHONY: help bootstrap build console-vendor dev test console lint fuzz resilience bench
 
 help:
 	@echo "make dev        the worker under wrangler dev (local KV and Durable Objects, the example rules) and the local Telnyx"
 	@echo "make test       run every test: lint, native unit and pipeline tests, end to end, console, and the native tests again in a fresh clone"
 	@echo "make console    the operator console's browser test alone (screenshots in target/)"
 	@echo "make bootstrap  install the pinned tools (done by dev and test)"
-	@echo "make build      release build of the worker into build/"
+	@echo "make build      release build of the worker into build/, the console's uPlot into public/console/vendor/"
 	@echo "make fuzz       run each cargo-fuzz target (nightly) for FUZZ_SECONDS (600) each"
 	@echo "make resilience the full load, loss and fault run against wrangler dev, with figures, and 300 generated runs of the dashboard's counting"
 	@echo "make bench      size, cold start, core and end-to-end figures against a JS Worker"
@@ -19,7 +19,12 @@ help:
 bootstrap:
 	@scripts/bootstrap.sh
 
-build: $(BUNDLE)
+# The console's chart library is copied from node_modules here too: wrangler deploy
+# runs `make build` and then uploads public/.
+build: $(BUNDLE) console-vendor
+
+console-vendor:
+	@scripts/console-vendor.sh
 
 $(BUNDLE): $(WORKER_SOURCES)
 	@scripts/build-worker.sh

@@ -1,4 +1,5 @@
-# Pinned build tools and where they live. Sourced by bootstrap.sh and build-worker.sh.
+# Pinned build tools and where they live. Sourced by bootstrap.sh, build-worker.sh and
+# console-vendor.sh.
 # Rust tools are cached per version outside the checkout, so a fresh clone on the same
 # machine reuses them; npm tools are pinned by package-lock.json.
 
@@ -63,11 +64,33 @@ ensure_node_tools() {
     if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/package-lock.json"; then
         return
     fi
-    say "installing the pinned npm tools (wrangler, Node 22, binaryen, esbuild, playwright-core)"
+    say "installing the pinned npm packages (wrangler, Node 22, binaryen, esbuild, playwright-core, uPlot)"
     # `npm install` honours every version in package-lock.json. `npm ci` would refuse
     # the lock, which can only list the platform packages the registry serves.
     (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error) || die "npm install failed"
     cp "$ROOT/package-lock.json" "$stamp"
+}
+
+# The console's chart library, uPlot, is pinned by package-lock.json like the tools above
+# and served from the console's own origin: its files are copied from node_modules into
+# public/console/vendor/, which is generated (gitignored), never edited. Each entry: the
+# file in node_modules, then the name it is served under (tests/console_modules.rs reads
+# these names).
+CONSOLE_VENDOR_DIR="$ROOT/public/console/vendor"
+CONSOLE_VENDOR=(
+    "uplot/dist/uPlot.esm.js uplot.esm.js"
+    "uplot/dist/uPlot.min.css uplot.min.css"
+)
+
+ensure_console_vendor() {
+    local entry from to
+    mkdir -p "$CONSOLE_VENDOR_DIR"
+    for entry in "${CONSOLE_VENDOR[@]}"; do
+        from="$ROOT/node_modules/${entry% *}"
+        to="$CONSOLE_VENDOR_DIR/${entry#* }"
+        [ -f "$from" ] || die "$from is missing: run \`make bootstrap\` (or \`npm install\`)"
+        cmp -s "$from" "$to" || cp "$from" "$to"
+    done
 }
 
 ensure_dev_vars() {

@@ -3,7 +3,8 @@
 //! through playwright-core. This side signs and sends the webhooks the script asks for
 //! (one signer for every test) and shows it what reached the fake Telnyx, step by step;
 //! afterwards it checks the whole run's requests again. Screenshots of the list, a call
-//! and a call with a supervisor leg, at desktop width and at 375 px, go to
+//! and a call with a supervisor leg, at desktop width and at 375 px, and of the Dashboard
+//! and a call's timeline at desktop width and at 390 px, go to
 //! `target/console-screenshots/`.
 //!
 //! Two runs, a worker each: with `ADMIN_TOKEN` typed into the page (every control), then
@@ -52,8 +53,10 @@ fn required(path: PathBuf, how: &str) -> Result<PathBuf, String> {
 
 /// Serves `POST /` on loopback: `{"event_type","event_id","call_control_id","second",
 /// "payload":{…}}` is built into a Telnyx delivery, signed and sent to the worker; the
-/// answer is the worker's status and body. `{"telnyx_delay_ms": N}` makes the fake
-/// Telnyx answer its next request after N ms instead (with `200 ok`: not for a Dial).
+/// answer is the worker's status and body; an `"occurred_at"` given replaces the one
+/// `second` makes. `{"telnyx_delay_ms": N}` makes the fake Telnyx answer its next request
+/// after N ms instead (with `200 ok`: not for a Dial); `{"telnyx_refuses": true}` makes it
+/// refuse its next request with Telnyx's 422 [`CALL_ENDED`].
 /// `{"telnyx_requests": true}` answers every request the fake Telnyx received so far,
 /// in order: `[{"method","path","body"}]`, the path still percent-encoded.
 fn start_sender(worker_url: String, signer: WebhookSigner, telnyx: FakeTelnyx) -> String {
@@ -69,6 +72,9 @@ fn start_sender(worker_url: String, signer: WebhookSigner, telnyx: FakeTelnyx) -
             let asked = serde_json::from_str::<Value>(&text).unwrap_or_default();
             let answer = if let Some(millis) = asked["telnyx_delay_ms"].as_u64() {
                 telnyx.then(Reply::ok().delayed(millis));
+                json!({"status": 200})
+            } else if asked["telnyx_refuses"] == json!(true) {
+                telnyx.then(Reply::error(422, CALL_ENDED, "Call has already ended"));
                 json!({"status": 200})
             } else if asked["telnyx_requests"] == json!(true) {
                 let requests: Vec<Value> = telnyx
@@ -91,11 +97,15 @@ fn send(agent: &ureq::Agent, worker_url: &str, signer: &WebhookSigner, asked: &s
         return json!({"status": 0, "body": "the request was not JSON"});
     };
     let text = |name: &str| asked[name].as_str().unwrap_or_default().to_owned();
+    let occurred = match asked["occurred_at"].as_str() {
+        Some(at) => at.to_owned(),
+        None => occurred_at(asked["second"].as_u64().unwrap_or(1) as u32),
+    };
     let mut body = deliveries::body(&Delivery {
         event_type: &text("event_type"),
         event_id: &text("event_id"),
         call_control_id: &text("call_control_id"),
-        occurred_at: &occurred_at(asked["second"].as_u64().unwrap_or(1) as u32),
+        occurred_at: &occurred,
     });
     if let Some(payload) = asked["payload"].as_object() {
         for (field, value) in payload {
@@ -121,6 +131,11 @@ fn send(agent: &ureq::Agent, worker_url: &str, signer: &WebhookSigner, asked: &s
 /// The calls the script uses, as tests/console/console.test.mjs names them.
 const CALL: &str = "v3:console-e2e-call";
 const SUPERVISOR: &str = "sip:supervisor@pbx.example.com";
+/// The call of the Dashboard and timeline steps: a supervisor leg is dialed onto it (Whisper),
+/// noise suppression starts, and a DTMF is refused by Telnyx.
+const DASH: &str = "v3:console-e2e-dash";
+/// The Telnyx error code of the refusal the script asks for (a call that has ended).
+const CALL_ENDED: &str = "90018";
 
 /// The bodies of `action` as sent to `call`'s own action URL.
 fn sent_to(requests: &[Recorded], call: &str, action: &str) -> Vec<Value> {
@@ -162,12 +177,17 @@ fn supervisor_dial(dial: &Recorded) -> Value {
 }
 
 /// What reached Telnyx of supervision: two Dials of a supervisor leg onto the call
-/// (Monitor, then Barge once the first leg hung up), the first leg's role switches and
-/// its hangup (Leave), and nothing of it at the call's own action URLs.
+/// (Monitor, then Barge once the first leg hung up), then one onto the Dashboard's call
+/// (Whisper), the first leg's role switches and its hangup (Leave), and nothing of it at
+/// the calls' own action URLs.
 fn check_supervision(requests: &[Recorded]) -> Result<(), String> {
     let dials = dials(requests);
     let asked: Vec<Value> = dials.iter().map(|dial| supervisor_dial(dial)).collect();
-    let expected = ["monitor", "barge"].map(|role| json!([SUPERVISOR, role, CALL]));
+    let expected = [
+        json!([SUPERVISOR, "monitor", CALL]),
+        json!([SUPERVISOR, "barge", CALL]),
+        json!([SUPERVISOR, "whisper", DASH]),
+    ];
     if asked != expected {
         return Err(format!(
             "the supervisor Dials reached Telnyx as {asked:?}, not {expected:?}"
@@ -199,7 +219,7 @@ fn check_supervision(requests: &[Recorded]) -> Result<(), String> {
     }
     let ours = |r: &&Recorded| {
         r.path == "/v2/calls"
-            || [CALL, leg.as_str()]
+            || [CALL, leg.as_str(), DASH]
                 .iter()
                 .any(|call| r.path.starts_with(&action_path(call, "")))
     };
@@ -361,6 +381,32 @@ fn admin_token_run(browser: &Browser) -> Result<(), String> {
         ));
     }
     println!("console: ok - the receiver got the event, and again for Replay");
+    let dash: Vec<(String, Value)> = requests
+        .iter()
+        .filter(|r| r.path.starts_with(&action_path(DASH, "")))
+        .map(|r| {
+            let mut body = r.json();
+            if let Some(fields) = body.as_object_mut() {
+                fields.remove("command_id");
+            }
+            (r.action().to_owned(), body)
+        })
+        .collect();
+    let expected = [
+        (
+            "suppression_start".to_owned(),
+            json!({"direction": "both", "noise_suppression_engine": "DeepFilterNet"}),
+        ),
+        ("send_dtmf".to_owned(), json!({"digits": "5"})),
+    ];
+    if dash != expected {
+        return Err(format!(
+            "the Dashboard's call got {dash:?} at Telnyx, not {expected:?}"
+        ));
+    }
+    println!(
+        "console: ok - the Dashboard's call got suppression_start and the send_dtmf Telnyx refused"
+    );
     Ok(())
 }
 

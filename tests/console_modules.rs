@@ -1,7 +1,9 @@
 //! The operator console's script stays ES modules that can be read and loaded: every
 //! `public/console/*.js` is at most 400 lines, each static import names a module next to
-//! it, the imports have no cycle (a lower module never imports a higher one), every
-//! module is reached from `app.js`, and `public/console.html` loads `app.js` as a module.
+//! it or a vendored file (`./vendor/…`, which `make bootstrap` and `make build` copy from
+//! node_modules, so a fresh clone has none), the imports have no cycle (a lower module
+//! never imports a higher one), every module is reached from `app.js`, and
+//! `public/console.html` loads `app.js` as a module.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -94,6 +96,23 @@ fn static_imports(source: &str) -> Vec<String> {
     found
 }
 
+/// The names `scripts/toolchain.sh` serves its vendored files under (the second word of
+/// each entry of `CONSOLE_VENDOR=( … )`), in `public/console/vendor/`.
+fn vendored() -> Vec<String> {
+    let path = project_root().join("scripts/toolchain.sh");
+    let script =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let list = script
+        .split_once("CONSOLE_VENDOR=(")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(list, _)| list)
+        .expect("scripts/toolchain.sh lists CONSOLE_VENDOR=( … )");
+    list.lines()
+        .filter_map(|line| line.trim().trim_matches('"').split_whitespace().nth(1))
+        .map(str::to_string)
+        .collect()
+}
+
 /// The module a specifier names when it is `./name.js` with `name.js` among `modules`.
 fn target<'a>(specifier: &'a str, modules: &BTreeMap<String, String>) -> Option<&'a str> {
     let name = specifier.strip_prefix("./")?;
@@ -168,17 +187,28 @@ fn every_module_is_at_most_400_lines() {
 #[test]
 fn every_import_names_a_module_next_to_it() {
     let modules = modules();
+    let vendored = vendored();
+    assert!(
+        vendored.contains(&"uplot.esm.js".to_string()),
+        "CONSOLE_VENDOR in scripts/toolchain.sh serves {vendored:?}"
+    );
+    let is_vendored = |specifier: &str| {
+        specifier
+            .strip_prefix("./vendor/")
+            .is_some_and(|name| vendored.iter().any(|v| v == name))
+    };
     let mut broken = Vec::new();
     for (name, source) in &modules {
         for specifier in static_imports(source) {
-            if target(&specifier, &modules).is_none() {
+            if target(&specifier, &modules).is_none() && !is_vendored(&specifier) {
                 broken.push(format!("{name} imports {specifier:?}"));
             }
         }
     }
     assert!(
         broken.is_empty(),
-        "imports that name no public/console/*.js (write them ./name.js):\n  {}",
+        "imports that name no public/console/*.js (write them ./name.js) nor a file \
+         CONSOLE_VENDOR in scripts/toolchain.sh copies (./vendor/name):\n  {}",
         broken.join("\n  ")
     );
 }
@@ -239,6 +269,31 @@ fn the_page_loads_app_js_as_a_module() {
             .any(|tag| has(tag, "src", "/console/app.js") && has(tag, "type", "module")),
         "public/console.html must load /console/{ENTRY} with type=\"module\" (its imports need it); \
          its script tags: {scripts:?}"
+    );
+}
+
+#[test]
+fn the_page_names_only_vendored_files_under_vendor() {
+    let path = project_root().join("public/console.html");
+    let html = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let vendored = vendored();
+    let named: Vec<&str> = html
+        .split("/console/vendor/")
+        .skip(1)
+        .map(|rest| &rest[..rest.find(['"', '\'']).unwrap_or(rest.len())])
+        .collect();
+    assert!(
+        named.contains(&"uplot.min.css"),
+        "public/console.html links uPlot's stylesheet"
+    );
+    let unknown: Vec<&&str> = named
+        .iter()
+        .filter(|name| !vendored.iter().any(|v| v == *name))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "public/console.html names /console/vendor/ files that CONSOLE_VENDOR in \
+         scripts/toolchain.sh does not copy: {unknown:?}"
     );
 }
 

@@ -8,6 +8,7 @@ import { applySearch, loadMore, refreshList, resetList } from './list.js';
 import { goBack, openCall } from './call.js';
 import { onControlSubmit, onTimelineClick } from './controls.js';
 import { onSignIn, onSignOut, signOut, start, unauthorizedMessage } from './signin.js';
+import { onWindowChange, openDashboard, showCalls } from './dashboard.js';
 
 const wide = window.matchMedia('(min-width: 900px)');
 
@@ -35,6 +36,9 @@ function init() {
   setUnauthorizedHandler(() => signOut(unauthorizedMessage()));
   $('signin-form').addEventListener('submit', onSignIn);
   $('sign-out').addEventListener('click', onSignOut);
+  $('show-calls').addEventListener('click', showCalls);
+  $('show-dashboard').addEventListener('click', openDashboard);
+  $('dashboard-minutes').addEventListener('change', onWindowChange);
   $('filter-status').addEventListener('change', () => { resetList(); refreshList(); });
   $('search').addEventListener('input', applySearch);
   $('load-more').addEventListener('click', loadMore);

@@ -6,6 +6,7 @@ import { $, arrayOf, hasId, setMessage, clearFieldErrors } from './dom.js';
 import { api, authHeaders, callPath, errorsOf, describeErrors, unauthorized, MSG_NETWORK } from './api.js';
 import { factRows, legItem, renderLegList, replaceKeepingFocus, timelineItems } from './render.js';
 import { renderSupervision } from './supervision.js';
+import { closeCallTimeline, renderCallTimeline, resetCallTimeline } from './timeline.js';
 
 const POLL_MS = 1000;
 const STREAM_RETRY_MS = 15000;
@@ -31,6 +32,7 @@ export function openCall(id) {
   state.current = {
     id, ctrl: null, pollTimer: 0, retryTimer: 0, idleTimer: 0, idle: false, pollBusy: false, closed: false,
     updatedAt: -Infinity, state: null, pendingLeg: null, supervising: null,
+    lanes: { states: new Map(), fetchedAt: 0, busy: false, again: false, timer: 0 },
   };
   resetDetail(id);
   state.rows.forEach(markSelected);
@@ -48,6 +50,7 @@ export function closeCall() {
   clearInterval(session.pollTimer);
   clearTimeout(session.retryTimer);
   clearTimeout(session.idleTimer);
+  closeCallTimeline(session);
   state.rows.forEach(markSelected);
   $('detail-body').hidden = true;
   $('detail-empty').hidden = false;
@@ -72,6 +75,7 @@ function resetDetail(id) {
   $('supervisor-mode').textContent = '';
   $('timeline').replaceChildren();
   $('timeline-empty').hidden = true;
+  resetCallTimeline();
   $('controls-note').hidden = true;
   setMessage($('detail-msg'), '');
   setLinkState('connecting');
@@ -234,6 +238,7 @@ function renderDetail(session, callState) {
   const timeline = timelineItems(callState);
   $('timeline').replaceChildren(...timeline);
   $('timeline-empty').hidden = timeline.length > 0;
+  renderCallTimeline(session);
   const ended = callState.status === 'hangup';
   setControlsDisabled(ended);
   $('controls-note').hidden = !ended;

@@ -5,6 +5,7 @@ import { $, setMessage, setBusy } from './dom.js';
 import { api, errorsOf, describeErrors, notConfigured, MSG_NETWORK, MSG_NOT_CONFIGURED } from './api.js';
 import { startListRefresh, stopListRefresh, resetList } from './list.js';
 import { closeCall } from './call.js';
+import { closeDashboard } from './dashboard.js';
 
 const MSG_UNAUTHORIZED = 'That admin token was not accepted. Check ADMIN_TOKEN and try again.';
 const MSG_ACCESS_ENDED = 'Cloudflare Access no longer signs this page in. '
@@ -30,6 +31,7 @@ function showView(signedIn, message = '') {
   $('signin').hidden = signedIn;
   $('console').hidden = !signedIn;
   $('sign-out').hidden = !signedIn;
+  $('views').hidden = !signedIn;
   $('signed-in-as').hidden = !signedIn;
   $('operator-id').textContent = signedIn ? state.operator.id : '';
   setMessage($('signin-error'), message);
@@ -124,6 +126,7 @@ export function signOut(message = '') {
   state.token = null;
   storeToken(null);
   stopListRefresh();
+  closeDashboard();
   closeCall();
   resetList();
   $('console').dataset.view = 'list';

@@ -15,10 +15,13 @@ export const state = {
   rows: new Map(),
   // The open call's session: { id, ctrl, pollTimer, retryTimer, pollBusy, closed, updatedAt,
   // state (the newest applied), pendingLeg (a supervisor leg dialed here, until the state has it),
-  // supervising (the Barge/Whisper/Monitor/Leave button whose request is out, or null) }.
+  // supervising (the Barge/Whisper/Monitor/Leave button whose request is out, or null),
+  // lanes (the call timeline's other legs: their states, fetched at most every few seconds) }.
   current: null,
   // What the open call's supervisors and legs lists show, as JSON: unchanged lists are kept.
   shownLegs: new Map(),
+  // The Dashboard: whether it is shown, its refresh timer, and which refresh is in flight.
+  dashboard: { open: false, timer: 0, generation: 0, inFlight: null },
 };
 
 // Storage may be disabled; the in-memory token still works for this page then.

@@ -9,6 +9,9 @@
 //   the browser sends ACCESS_JWT in Cf-Access-Jwt-Assertion with every request, as
 //   Cloudflare Access would, and the page must sign in by itself.
 //
+// The admin-token run ends with the Dashboard and a call's timeline, checked against what
+// the run itself did: the calls it made, the webhooks it sent and the actions it took.
+//
 // Environment: MODE, BASE_URL (the worker), ADMIN_TOKEN or ACCESS_JWT and ACCESS_EMAIL,
 // SENDER_URL (POST a webhook to send), CHROMIUM_BIN, SCREENSHOT_DIR. Prints one line per
 // step; exits non-zero on the first failure.
@@ -44,6 +47,16 @@ const SUPERVISOR = 'sip:supervisor@pbx.example.com';
 const SESSION = 'console-e2e-session';
 const LEG_A = 'v3:console-e2e-leg-a';
 const LEG_B = 'v3:console-e2e-leg-b';
+// The Dashboard's and the timeline's calls, sent with times of now: DASH and DASH_B are
+// one session, and a supervisor leg is dialed onto DASH.
+const DASH = 'v3:console-e2e-dash';
+const DASH_B = 'v3:console-e2e-dash-b';
+const DASH_SESSION = 'console-e2e-dash-session';
+// The code of the refusal the fake Telnyx answers when asked to (tests/console.rs).
+const CALL_ENDED = '90018';
+// The Dashboard refreshes every 5 s and counts an event within 5 s of its acceptance.
+const DASHBOARD_WITHIN_MS = 15000;
+const MINUTE_MS = 60000;
 
 let step = 0;
 function ok(what) {
@@ -66,18 +79,27 @@ async function eventually(probe, timeout, what) {
   }
 }
 
+// Every webhook the worker accepted in this run, with the time around its delivery: the
+// Dashboard's per-minute figures are checked against it.
+const delivered = [];
+
 /// Asks the Rust side to sign and deliver one webhook of `call`; returns the worker's answer.
-async function deliverFor(call, event_type, event_id, second, payload = {}) {
+/// Its occurred_at is `second` seconds into a test call, or `occurredAt` when given.
+async function deliverFor(call, event_type, event_id, second, payload = {}, occurredAt = undefined) {
+  const from = Date.now();
   const response = await fetch(SENDER_URL, {
     method: 'POST',
-    body: JSON.stringify({ event_type, event_id, call_control_id: call, second, payload }),
+    body: JSON.stringify({ event_type, event_id, call_control_id: call, second, payload, occurred_at: occurredAt }),
   });
   const answer = await response.json();
   check(answer.status === 200, `${event_type} of ${call} accepted: ${JSON.stringify(answer)}`);
+  delivered.push({ call, event_type, from, to: Date.now() });
   return answer;
 }
 
 const deliver = (...args) => deliverFor(CALL, ...args);
+const deliverNow = (call, event_type, event_id, payload) =>
+  deliverFor(call, event_type, event_id, 1, payload, new Date().toISOString());
 
 /// Every request the fake Telnyx received so far: [{method, path, body}].
 async function telnyxRequests() {
@@ -160,6 +182,7 @@ async function run(browser) {
   });
   const requestedUrls = [];
   page.on('request', (request) => requestedUrls.push(request.url()));
+  const asked = recordActions(page);
 
   // --- served with a strict policy --------------------------------------------------
   const served = await page.goto(`${BASE_URL}/console`);
@@ -479,11 +502,228 @@ async function run(browser) {
   await page.locator('#legs').getByRole('button', { name: LEG_A, exact: true }).waitFor({ timeout: LEGS_WITHIN_MS });
   ok('two calls of one session list each other under Other legs, and each opens the other with a click');
 
+  await runDashboard(page, { leg2: LEG2, legParties, asked, requestedUrls });
+
   // --- no secret in a URL, nothing refused by the policy --------------------------------
   check(!requestedUrls.some((url) => url.includes(ADMIN_TOKEN)), 'the token is in no URL');
   check(problems.length === 0, `no page errors or policy violations: ${problems.join(' | ')}`);
   check(dialogs.length === 0, 'no dialog was opened');
   ok('the token never went into a URL; no page error or policy violation');
+}
+
+/// Records the page's requests that end in an action's outcome (its actions, and the Dials
+/// of supervise), each with the time around it and its outcome: `succeeded` for a 2xx,
+/// `failed` for Telnyx's refusal, null for a request the worker refused itself (nothing
+/// was sent, so there is no outcome).
+function recordActions(page) {
+  const asked = [];
+  const sentAt = new Map();
+  const actionPath = /^\/calls\/[^/]+\/(actions\/[a-z_]+|supervise)$/;
+  page.on('request', (request) => sentAt.set(request, Date.now()));
+  page.on('response', async (response) => {
+    const request = response.request();
+    if (!actionPath.test(new URL(request.url()).pathname)) return;
+    const to = Date.now();
+    const status = response.status();
+    const code = status < 300 ? null : (await response.json().catch(() => null))?.errors?.[0]?.code;
+    const outcome = status < 300 ? 'succeeded' : code === CALL_ENDED ? 'failed' : null;
+    asked.push({ url: request.url(), outcome, from: sentAt.get(request), to });
+  });
+  return asked;
+}
+
+const minuteOf = (ms) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+
+/// Whether a column of a chart's rows agrees with `items` ([{from, to}], each counted in
+/// the minute it happened, somewhere in its window): the minutes add up to their number,
+/// and each minute has at least those whose whole window is in it and at most those whose
+/// window touches it. '' when it does, else what differs.
+function disagreement(rows, column, items, what) {
+  const least = new Map();
+  const most = new Map();
+  for (const { from, to } of items) {
+    const first = minuteOf(from);
+    const last = minuteOf(to);
+    for (let minute = first; minute <= last; minute += MINUTE_MS) most.set(minute, (most.get(minute) ?? 0) + 1);
+    if (first === last) least.set(first, (least.get(first) ?? 0) + 1);
+  }
+  let sum = 0;
+  for (const { minute, values } of rows) {
+    const shown = Number(values[column]);
+    sum += shown;
+    const [low, high] = [least.get(minute) ?? 0, most.get(minute) ?? 0];
+    if (!(shown >= low && shown <= high)) {
+      return `${what} at ${new Date(minute).toISOString()}: ${values[column]}, not ${low === high ? low : `${low} to ${high}`}`;
+    }
+  }
+  return sum === items.length ? '' : `${what}: the minutes add up to ${sum}, not ${items.length}`;
+}
+
+/// The rows of a chart's text alternative: the minute (ms) and the cells after it.
+async function chartRows(region, caption) {
+  const table = region.getByRole('figure', { name: caption, exact: true }).getByRole('table');
+  return table.evaluate((element) => [...element.tBodies[0].rows].map((row) => ({
+    minute: Date.parse(row.querySelector('time')?.getAttribute('datetime') ?? ''),
+    values: [...row.cells].slice(1).map((cell) => cell.textContent),
+  })));
+}
+
+/// The Dashboard and a call's timeline, after everything else of the admin-token run:
+/// `leg2` is the barge leg dialed last (not hung up), `asked` the page's action requests.
+async function runDashboard(page, { leg2, legParties, asked, requestedUrls }) {
+  const button = (name) => page.getByRole('button', { name, exact: true });
+  const pageArea = (from, to) => pageAreaOf(page, from, to);
+  const fits = (width) => page.evaluate((w) => document.documentElement.scrollWidth <= w, width);
+
+  // Telnyx's call.hangup for the call hung up above, and the barge leg's first webhook.
+  await deliver('call.hangup', 'console-e2e-hangup', 40);
+  await deliverFor(leg2, 'call.initiated', 'console-e2e-leg2-initiated', 41, legParties);
+  const inSession = { call_session_id: DASH_SESSION };
+  const dashB = { ...inSession, direction: 'outgoing', from: '+13125550199', to: '+13125550177' };
+  await deliverNow(DASH, 'call.initiated', 'console-e2e-dash-initiated', inSession);
+  await deliverNow(DASH, 'call.answered', 'console-e2e-dash-answered', inSession);
+  await deliverNow(DASH, 'siprec.started', 'console-e2e-dash-siprec', inSession);
+  await deliverNow(DASH_B, 'call.initiated', 'console-e2e-dash-b-initiated', dashB);
+
+  // --- a supervisor, noise suppression and a refused DTMF on a call --------------------
+  const dashButton = page.locator('#call-list').getByRole('button', { name: DASH, exact: true });
+  await dashButton.waitFor({ timeout: 12000 });
+  await dashButton.click();
+  await page.getByRole('heading', { name: DASH, exact: true }).waitFor({ timeout: 5000 });
+  await eventually(async () => (await page.locator('#link-state').innerText()) === 'Live', 5000, 'the call streams');
+  const mark = (await telnyxRequests()).length;
+  await button('Whisper').click();
+  const groupOf = (name) => page.locator('fieldset', { has: button(name) });
+  const confirmed = (name, pattern) => eventually(async () => pattern.test(await groupOf(name).innerText()), 5000,
+    `${name} is answered: ${pattern}`);
+  await confirmed('Whisper', /supervise sent \(200\)/);
+  const dashLeg = `v3:fake-leg-${mark + 1}`;
+  await deliverNow(dashLeg, 'call.answered', 'console-e2e-dash-leg-answered', legParties);
+  await button('Start noise suppression').click();
+  await confirmed('Start noise suppression', /suppression_start sent \(200\)/);
+  await fetch(SENDER_URL, { method: 'POST', body: JSON.stringify({ telnyx_refuses: true }) });
+  await page.getByLabel('Digits', { exact: true }).fill('5');
+  await button('Send DTMF').click();
+  await confirmed('Send DTMF', /send_dtmf failed \(422\)/);
+  ok(`on ${DASH}: Whisper dials a supervisor leg (${dashLeg}), noise suppression starts, and Telnyx refuses a DTMF`);
+
+  // --- its timeline: a lane per leg, a mark per event and action -------------------------
+  const callTimeline = page.getByRole('figure', { name: 'Call timeline', exact: true });
+  const laneMarks = () => callTimeline.getByRole('table').evaluate((table) => {
+    const lanes = {};
+    for (const row of table.tBodies[0].rows) (lanes[row.cells[0].textContent] ??= []).push(row.cells[2].textContent);
+    return lanes;
+  });
+  const events = (marks) => (marks ?? []).filter((m) => m.startsWith('event ')).sort();
+  const expected = {
+    [DASH]: { events: ['event call.answered', 'event call.initiated', 'event siprec.started'],
+      actions: ['action suppression_start, succeeded', 'action send_dtmf, failed'] },
+    [dashLeg]: { events: ['event call.answered'], actions: ['action dial, succeeded'] },
+    [DASH_B]: { events: ['event call.initiated'], actions: [] },
+  };
+  const timelineShows = async (lanes) => {
+    const shown = await laneMarks();
+    return same(Object.keys(shown).sort(), Object.keys(lanes).sort())
+      && Object.entries(lanes).every(([id, want]) => same(events(shown[id]), want.events)
+        && want.actions.every((action) => shown[id].includes(action)));
+  };
+  try {
+    await eventually(() => timelineShows(expected), LEGS_WITHIN_MS + 5000, 'the timeline shows every leg');
+  } catch (error) {
+    throw new Error(`${error.message}: it shows ${JSON.stringify(await laneMarks())}`);
+  }
+  ok(`the Call timeline's lanes are ${DASH}, its supervisor leg and the other leg of its session, with their events and actions`);
+
+  await deliverNow(DASH_B, 'call.answered', 'console-e2e-dash-b-answered', dashB);
+  expected[DASH_B].events = ['event call.answered', 'event call.initiated'];
+  await eventually(() => timelineShows(expected), LEGS_WITHIN_MS + 5000, 'the other leg\'s answer shows without a reload');
+  ok('the timeline follows the other leg\'s call.answered without a reload');
+  await screenshot(page, 'desktop-timeline', await pageArea('#timeline-title', '#timeline'));
+  await page.setViewportSize({ width: 390, height: 844 });
+  check(await fits(390), 'a call with its timeline fits 390 px without horizontal scrolling');
+  await screenshot(page, 'phone-timeline', await pageArea('#timeline-title', '#timeline'));
+  await page.setViewportSize({ width: 1280, height: 860 });
+
+  await page.locator('#supervisors').getByRole('button', { name: dashLeg, exact: true }).click();
+  await page.getByRole('heading', { name: dashLeg, exact: true }).waitFor({ timeout: 5000 });
+  await eventually(async () => same(Object.keys(await laneMarks()).sort(), [DASH, dashLeg].sort()), LEGS_WITHIN_MS,
+    'the supervisor leg\'s timeline has its lane and the supervised call\'s');
+  ok('a supervisor leg\'s timeline has its own lane and the call it supervises');
+
+  // --- the Dashboard: live figures ----------------------------------------------------------
+  await button('Dashboard').click();
+  const dashboard = page.getByRole('region', { name: 'Dashboard', exact: true });
+  await dashboard.waitFor({ timeout: 5000 });
+  const names = ['Live calls', 'Supervisors', 'Recording', 'Noise suppression'];
+  const figures = async () => Object.fromEntries(await Promise.all(names.map(async (name) =>
+    [name, await dashboard.getByLabel(name, { exact: true }).innerText()])));
+  const showsFigures = async (want, splits, what) => {
+    try {
+      await eventually(async () => {
+        const text = await dashboard.innerText();
+        return same(await figures(), want) && splits.every((split) => text.includes(split));
+      }, DASHBOARD_WITHIN_MS, what);
+    } catch (error) {
+      throw new Error(`${error.message}: it shows ${JSON.stringify(await figures())}`);
+    }
+  };
+  // Live: the barge leg (initiated), LEG_A and LEG_B (initiated), DASH (answered, SIPREC
+  // started, noise suppression on), its whisper leg and DASH_B (answered). CALL and the
+  // first supervisor leg have hung up.
+  await showsFigures({ 'Live calls': '6', Supervisors: '2', Recording: '1', 'Noise suppression': '1' },
+    ['initiated 3 · answered 3 · bridged 0', 'barge 1 · whisper 1 · monitor 0'], 'the live figures');
+  ok('the Dashboard\'s live figures are what the run\'s calls imply: 6 live calls, 2 supervisors (barge 1, whisper 1), 1 recording, 1 with noise suppression');
+  await screenshot(page, 'desktop-dashboard');
+
+  const hungUpAt = Date.now();
+  await deliverNow(DASH_B, 'call.hangup', 'console-e2e-dash-b-hangup', dashB);
+  await showsFigures({ 'Live calls': '5', Supervisors: '2', Recording: '1', 'Noise suppression': '1' },
+    ['initiated 3 · answered 2 · bridged 0'], 'the figures follow a hangup');
+  ok(`the Dashboard shows a hangup ${Date.now() - hungUpAt} ms after it was sent, without a reload`);
+
+  // --- per minute: calls started and ended, actions succeeded and failed -------------------
+  const firsts = new Map();
+  for (const delivery of delivered) if (!firsts.has(delivery.call)) firsts.set(delivery.call, delivery);
+  const started = [...firsts.values()];
+  const ended = delivered.filter((delivery) => delivery.event_type === 'call.hangup');
+  // The worker records an outcome between the request and its answer; a second either side
+  // allows for when this side hears of them.
+  const outcomes = (outcome) => asked.filter((a) => a.outcome === outcome).map(({ from, to }) => ({ from: from - 1000, to: to + 1000 }));
+  const succeeded = outcomes('succeeded');
+  const failed = outcomes('failed');
+  check(failed.length === 1, `one action was refused by Telnyx: ${JSON.stringify(asked)}`);
+  let problem = '';
+  try {
+    await eventually(async () => {
+      const calls = await chartRows(dashboard, 'Calls per minute');
+      const actions = await chartRows(dashboard, 'Actions per minute');
+      const reaction = await chartRows(dashboard, 'Reaction time');
+      problem = [calls, actions, reaction].some((rows) => rows.length !== 60) ? 'not 60 minutes'
+        : disagreement(calls, 0, started, 'calls started') || disagreement(calls, 1, ended, 'calls ended')
+        || disagreement(actions, 0, succeeded, 'actions succeeded') || disagreement(actions, 1, failed, 'actions failed')
+        || (reaction.every(({ values }) => same(values, ['—', '—', '0'])) ? '' : 'a reaction time with no rule');
+      return !problem;
+    }, DASHBOARD_WITHIN_MS, 'the charts\' numbers');
+  } catch (error) {
+    throw new Error(`${error.message}: ${problem}`);
+  }
+  ok(`the charts' tables hold the run's minutes: ${started.length} calls started, ${ended.length} ended, `
+    + `${succeeded.length} actions succeeded, ${failed.length} failed, no reaction time (no rules)`);
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  check(await fits(390), 'the Dashboard fits 390 px without horizontal scrolling');
+  await screenshot(page, 'phone-dashboard');
+  await page.setViewportSize({ width: 1280, height: 860 });
+
+  // --- closed, it stops asking ----------------------------------------------------------------
+  await button('Calls').click();
+  await page.getByRole('heading', { name: 'Calls', exact: true }).waitFor({ timeout: 5000 });
+  check(await dashboard.isHidden(), 'the Dashboard is closed');
+  const asks = () => requestedUrls.filter((url) => new URL(url).pathname === '/stats').length;
+  const before = asks();
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  check(asks() === before, `the closed Dashboard asked GET /stats ${asks() - before} more times`);
+  ok('Calls closes the Dashboard, and it stops refreshing');
 }
 
 // Behind Cloudflare Access: every request of the browser carries the Access JWT (Access
