@@ -3,7 +3,7 @@
 //! reads from every stats object and adds up.
 
 use super::protocol::{StatsRead, StatsReport};
-use super::stats_rows::{Forget, Pending, Taken};
+use super::stats_rows::{Forget, Pending, Taken, Version};
 use super::store::Role;
 use super::{storage_problem, CallObject, RETENTION_MS};
 use crate::domain::problem::Problem;
@@ -53,7 +53,7 @@ impl<P: Ports> CallObject<'_, P> {
         let first = self.first_kept_minute();
         let kept = self.ensure_role(Role::Stats).and_then(|()| {
             let store = self.store();
-            let version = super::stats_rows::Version {
+            let version = Version {
                 ms: report.version_ms,
                 mark: report.version_mark,
             };
@@ -79,6 +79,8 @@ impl<P: Ports> CallObject<'_, P> {
         match kept {
             Ok(()) => Response::json(200, "{}".into()),
             Err(error) => {
+                // What storage holds now is read again rather than guessed.
+                *self.memory.stats_pending.borrow_mut() = None;
                 self.log_storage_error("stats report", &error);
                 storage_problem().into()
             }

@@ -1,8 +1,11 @@
 //! What an object contributes to the dashboard's figures ([`crate::domain::stats`]),
-//! reported to its stats object by the alarm, at most every [`TALLY_INTERVAL_MS`] while
-//! it changes: a call's events, answers and outcomes go in a few reports, and each is
-//! in the figures within five seconds of its acceptance. A report that fails is tried
-//! again with backoff; one sent twice adds nothing twice.
+//! reported to its stats object at most every [`TALLY_INTERVAL_MS`] while it changes,
+//! from a timer of the object's instance ([`CallObject::tick`]), with the alarm as the
+//! backstop should the instance go first: a call's events, answers and outcomes go in
+//! a few reports, and each is in the figures within five seconds of its acceptance. A
+//! report that fails is tried again with backoff; one sent twice, or two sent at once,
+//! add nothing twice (the stats object orders a reporter's reports by when they were
+//! made and by the mark).
 //!
 //! A reporter's last report is `gone`, and its stats object forgets it a few minutes
 //! later, so a stats object keeps rows for the calls under way, not for every call it
