@@ -64,7 +64,7 @@ ensure_node_tools() {
     if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/package-lock.json"; then
         return
     fi
-    say "installing the pinned npm packages (wrangler, Node 22, binaryen, esbuild, playwright-core, uPlot)"
+    say "installing the pinned npm packages (wrangler, Node 22, binaryen, esbuild, playwright-core, uPlot, the Telnyx SDK)"
     # `npm install` honours every version in package-lock.json. `npm ci` would refuse
     # the lock, which can only list the platform packages the registry serves.
     (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error) || die "npm install failed"
