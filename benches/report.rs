@@ -1,9 +1,11 @@
 //! `make bench`: size, cold start, the core microbenchmarks (from `cargo bench --bench
-//! core`, run first) and the webhook path end to end under `wrangler dev` against a
-//! JavaScript baseline, a JavaScript Worker doing this worker's storage work, and an
-//! empty Worker, interleaved in one run; then ours with forwarding on against ours with
-//! it off, the forwarding going to a loopback receiver. Prints one table and writes it,
-//! with the machine and tool versions, to `bench/results/`.
+//! core`, run first) and the webhook path end to end under `wrangler dev` against the
+//! JavaScript Workers a user would pick instead (plain JavaScript with KV, and the
+//! official Telnyx SDK with KV), a JavaScript Worker with a Durable Object per call
+//! (that design's floor) and an empty Worker, interleaved in one run, with ours ÷
+//! each; then ours with forwarding on against ours with it off, the forwarding going
+//! to a loopback receiver. Prints one table and writes it, with the machine and tool
+//! versions, to `bench/results/`.
 //!
 //! Settings: BENCH_REQUESTS (per worker and concurrency, 2000), BENCH_ROUNDS (4),
 //! BENCH_COLD_STARTS (25), BENCH_STATE_DIR (where every worker's `wrangler dev` keeps
@@ -46,42 +48,80 @@ fn build_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("build"))
 }
 
-/// The Workers measured beside ours, in the order of [`Others`]' fields.
-const OTHER_WORKERS: [(&str, &str); 3] = [
-    ("baseline", "bench/baseline/wrangler.toml"),
-    ("same-work", "bench/same-work/wrangler.toml"),
-    ("empty", "bench/empty/wrangler.toml"),
-];
-
-/// A figure as the other Workers gave it.
-#[derive(Clone, Copy)]
-struct Others {
-    baseline: f64,
-    same_work: f64,
-    empty: f64,
+/// A JavaScript Worker measured beside ours under `wrangler dev` (`bench/{name}/`).
+struct Peer {
+    name: &'static str,
+    /// Its column's heading.
+    title: &'static str,
+    /// The Workers a user would pick instead of ours: the goal is set against these.
+    main: bool,
 }
 
-impl Others {
-    /// From the figures of all Workers, ours first.
-    fn of(all: &[f64]) -> Self {
-        let at = |index: usize| all.get(index).copied().unwrap_or(f64::NAN);
-        Self {
-            baseline: at(1),
-            same_work: at(2),
-            empty: at(3),
+impl Peer {
+    fn config(&self) -> String {
+        format!("bench/{}/wrangler.toml", self.name)
+    }
+}
+
+/// The Workers measured beside ours, in the order of a row's peer figures.
+const PEERS: [Peer; 4] = [
+    Peer {
+        name: "plain-js",
+        title: "plain JS",
+        main: true,
+    },
+    Peer {
+        name: "telnyx-sdk",
+        title: "Telnyx SDK",
+        main: true,
+    },
+    Peer {
+        name: "js-object",
+        title: "JS + object",
+        main: false,
+    },
+    Peer {
+        name: "empty",
+        title: "empty Worker",
+        main: false,
+    },
+];
+
+/// The goal for a figure of the main workload: ours divided by each main peer's at
+/// least 1.0 (throughput) or at most 1.0 (p99, CPU per webhook).
+#[derive(Clone, Copy)]
+enum Goal {
+    AtLeastOne,
+    AtMostOne,
+}
+
+impl Goal {
+    fn met(self, ratio: f64) -> bool {
+        match self {
+            Self::AtLeastOne => ratio >= 1.0,
+            Self::AtMostOne => ratio <= 1.0,
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Self::AtLeastOne => "ours ÷ each ≥ 1.0",
+            Self::AtMostOne => "ours ÷ each ≤ 1.0",
         }
     }
 }
 
 /// One row of the table: a figure, its unit, a target if the issue sets one, and the
-/// other Workers' figures where there are some.
+/// peers' figures where there are some.
 struct Row {
     name: String,
     value: f64,
     unit: &'static str,
     /// `(limit, lower is better)`
     target: Option<(f64, bool)>,
-    others: Option<Others>,
+    /// In the order of [`PEERS`].
+    peers: Option<Vec<f64>>,
+    goal: Option<Goal>,
 }
 
 impl Row {
@@ -91,7 +131,8 @@ impl Row {
             value,
             unit,
             target: None,
-            others: None,
+            peers: None,
+            goal: None,
         }
     }
 
@@ -100,12 +141,47 @@ impl Row {
         self
     }
 
-    fn against(mut self, others: Others) -> Self {
-        self.others = Some(others);
+    /// Ours and the peers' figures, ours first, as the measurements return them.
+    fn of_all(name: impl Into<String>, all: &[f64], unit: &'static str) -> Self {
+        let mut row = Self::new(name, all[0], unit);
+        row.peers = Some(all[1..].to_vec());
+        row
+    }
+
+    fn with_goal(mut self, goal: Goal) -> Self {
+        self.goal = Some(goal);
         self
     }
 
+    /// Ours divided by each peer's figure, in the order of [`PEERS`].
+    fn ratios(&self) -> Option<Vec<f64>> {
+        self.peers
+            .as_ref()
+            .map(|peers| peers.iter().map(|peer| self.value / peer).collect())
+    }
+
+    /// Whether the goal is met against each main peer, with the peer's title.
+    fn goal_met(&self) -> Vec<(&'static Peer, bool)> {
+        let (Some(goal), Some(ratios)) = (self.goal, self.ratios()) else {
+            return Vec::new();
+        };
+        PEERS
+            .iter()
+            .zip(ratios)
+            .filter(|(peer, _)| peer.main)
+            .map(|(peer, ratio)| (peer, goal.met(ratio)))
+            .collect()
+    }
+
     fn verdict(&self) -> String {
+        if let Some(goal) = self.goal {
+            let each: Vec<String> = self
+                .goal_met()
+                .into_iter()
+                .map(|(peer, met)| format!("{} {}", peer.title, if met { "met" } else { "missed" }))
+                .collect();
+            return format!("{}: {}", goal.text(), each.join(", "));
+        }
         match self.target {
             Some((limit, true)) if self.value <= limit => format!("≤ {limit:.1}: met"),
             Some((limit, true)) => format!("≤ {limit:.1}: missed by {:.1}", self.value - limit),
@@ -116,13 +192,30 @@ impl Row {
     }
 
     fn json(&self) -> Value {
+        let by_peer = |values: &[f64]| -> serde_json::Map<String, Value> {
+            PEERS
+                .iter()
+                .zip(values)
+                .map(|(peer, value)| (peer.name.to_owned(), json!(value)))
+                .collect()
+        };
+        let goal = self.goal.map(|goal| {
+            let met: serde_json::Map<String, Value> = self
+                .goal_met()
+                .into_iter()
+                .map(|(peer, met)| (peer.name.to_owned(), json!(met)))
+                .collect();
+            let bound = match goal {
+                Goal::AtLeastOne => "at_least",
+                Goal::AtMostOne => "at_most",
+            };
+            json!({"ours_divided_by_each_main_peer": {bound: 1.0}, "met": met})
+        });
         json!({"name": self.name, "value": self.value, "unit": self.unit,
             "target": self.target.map(|(limit, lower)| json!({"limit": limit, "lower_is_better": lower})),
-            "baseline": self.others.map(|o| o.baseline),
-            "same_work_js": self.others.map(|o| o.same_work),
-            "empty_worker": self.others.map(|o| o.empty),
-            "ratio_to_baseline": self.others.map(|o| self.value / o.baseline),
-            "ratio_to_same_work_js": self.others.map(|o| self.value / o.same_work)})
+            "peers": self.peers.as_deref().map(by_peer),
+            "ours_divided_by": self.ratios().as_deref().map(by_peer),
+            "goal": goal})
     }
 }
 
@@ -344,15 +437,20 @@ struct Target {
 /// Headers and body of one webhook.
 type SignedDelivery = (Vec<(String, String)>, Vec<u8>);
 
+/// Webhooks per call in the main workload, as in the independent run the goal comes
+/// from: 9 `call.refer.completed` deliveries per call.
+const EVENTS_PER_CALL: usize = 9;
+
 /// What one measurement sends: `requests` webhooks, `concurrency` at a time, each a
-/// new event, spread over `calls` calls. With `storable` false the events lack
-/// `data.id`: verified, then refused (`400`) before any storage, which shows what the
-/// runtime and the verification cost alone.
+/// new event, `events_per_call` to each call (a call's events go out round robin with
+/// the other calls', spaced as a real call's are, not at once). With `storable` false
+/// the events lack `data.id`: verified, then refused (`400`) before any storage, which
+/// shows what the runtime and the verification cost alone.
 #[derive(Clone, Copy)]
 struct Workload {
     requests: usize,
     concurrency: usize,
-    calls: usize,
+    events_per_call: usize,
     storable: bool,
 }
 
@@ -369,9 +467,10 @@ fn load(target: &Target, signer: &WebhookSigner, tag: &str, workload: Workload) 
     let Workload {
         requests,
         concurrency,
-        calls,
+        events_per_call,
         storable,
     } = workload;
+    let calls = requests.div_ceil(events_per_call.max(1)).max(1);
     let bodies: Vec<Vec<u8>> = (0..requests)
         .map(|n| {
             let mut delivery = body(&Delivery {
@@ -395,16 +494,8 @@ fn load(target: &Target, signer: &WebhookSigner, tag: &str, workload: Workload) 
     let cpu_before = target.dev.cpu_seconds();
     let started = Instant::now();
     let mut latencies = in_parallel(&signed, concurrency, |(headers, body)| {
-        let mut request = target.agent.post(&url);
-        for (name, value) in headers {
-            request = request.set(name, value);
-        }
         let sent = Instant::now();
-        let status = match request.send_bytes(body) {
-            Ok(response) => response.status(),
-            Err(ureq::Error::Status(status, _)) => status,
-            Err(e) => panic!("{}: {e}", target.name),
-        };
+        let status = post(target, &url, headers, body);
         let expected = if storable || target.name == "empty" {
             200
         } else {
@@ -422,6 +513,45 @@ fn load(target: &Target, signer: &WebhookSigner, tag: &str, workload: Workload) 
     }
 }
 
+/// Sends one webhook; its status.
+fn post(target: &Target, url: &str, headers: &[(String, String)], body: &[u8]) -> u16 {
+    let mut request = target.agent.post(url);
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    match request.send_bytes(body) {
+        Ok(response) => response.status(),
+        Err(ureq::Error::Status(status, _)) => status,
+        Err(e) => panic!("{}: {e}", target.name),
+    }
+}
+
+/// Every Worker but the empty one must refuse a delivery whose signature is another
+/// body's: one that did not verify would be measured doing less than the others.
+fn check_forgery_refused(targets: &[Target], signer: &WebhookSigner) {
+    let delivery = |id: &str| {
+        body(&Delivery {
+            event_type: "call.refer.completed",
+            event_id: id,
+            call_control_id: "v3:bench-forged",
+            occurred_at: &occurred_at(6),
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let (signed, sent) = (delivery("bench-forged-a"), delivery("bench-forged-b"));
+    let headers = signer.headers(unix_now(), &signed);
+    for target in targets.iter().filter(|target| target.name != "empty") {
+        let url = format!("{}/webhooks/telnyx", target.dev.base_url);
+        let status = post(target, &url, &headers, &sent);
+        assert!(
+            (400..500).contains(&status),
+            "{} answered {status} to a forged signature",
+            target.name
+        );
+    }
+}
+
 struct Figures {
     per_second: f64,
     p50_ms: f64,
@@ -430,131 +560,144 @@ struct Figures {
     cpu_ms: f64,
 }
 
-/// p50 latency of verified deliveries refused before storage, concurrency 1.
-fn no_storage_row(targets: &[Target], signer: &WebhookSigner) -> Row {
-    let requests = setting("BENCH_REQUESTS", 2000) / 4;
-    let mut latencies = vec![Vec::new(); targets.len()];
-    for round in 0..2 {
+/// Sends `workload` to every target in `rounds` interleaved rounds (each round a slice
+/// to each target, in rotating order, so that machine noise falls on all alike); the
+/// figures of each target, in the order of `targets`.
+fn interleaved(
+    targets: &[Target],
+    signer: &WebhookSigner,
+    tag: &str,
+    rounds: usize,
+    workload: Workload,
+) -> Vec<Figures> {
+    let slice = Workload {
+        requests: workload.requests / rounds,
+        ..workload
+    };
+    let mut totals = vec![(Duration::ZERO, Vec::new(), 0.0); targets.len()];
+    for round in 0..rounds {
         for offset in 0..targets.len() {
             let index = (round + offset) % targets.len();
-            let tag = format!("refused-r{round}");
-            let workload = Workload {
-                requests: requests / 2,
-                concurrency: 1,
-                calls: 100,
-                storable: false,
-            };
-            latencies[index].append(&mut load(&targets[index], signer, &tag, workload).latencies);
+            let measured = load(&targets[index], signer, &format!("{tag}-r{round}"), slice);
+            totals[index].0 += measured.elapsed;
+            totals[index].1.extend(measured.latencies);
+            totals[index].2 += measured.cpu_seconds;
         }
     }
-    let p50 = |mut sample: Vec<Duration>| {
-        sample.sort_unstable();
-        percentile(&sample, 50).as_secs_f64() * 1000.0
-    };
-    let p50s: Vec<f64> = latencies.into_iter().map(p50).collect();
-    Row::new(
-        format!(
-            "verified, refused before storage (400), concurrency 1: latency p50 ({requests} requests)"
-        ),
-        p50s[0],
-        "ms",
-    )
-    .against(Others::of(&p50s))
+    totals
+        .into_iter()
+        .map(|(elapsed, mut latencies, cpu_seconds)| {
+            latencies.sort_unstable();
+            Figures {
+                per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+                p50_ms: percentile(&latencies, 50).as_secs_f64() * 1000.0,
+                p99_ms: percentile(&latencies, 99).as_secs_f64() * 1000.0,
+                cpu_ms: cpu_seconds * 1000.0 / latencies.len() as f64,
+            }
+        })
+        .collect()
 }
 
-/// Throughput at concurrency 16 when every webhook starts a new call: what creating a
-/// call's object costs (the JavaScript Workers do the same work for any webhook).
-fn new_call_row(targets: &[Target], signer: &WebhookSigner) -> Row {
-    let requests = setting("BENCH_REQUESTS", 2000) / 4;
-    let mut totals = vec![(Duration::ZERO, 0); targets.len()];
-    for round in 0..2 {
-        for offset in 0..targets.len() {
-            let index = (round + offset) % targets.len();
-            let workload = Workload {
-                requests: requests / 2,
-                concurrency: 16,
-                calls: requests / 2,
-                storable: true,
-            };
-            let tag = format!("new-calls-r{round}");
-            let measured = load(&targets[index], signer, &tag, workload);
-            totals[index].0 += measured.elapsed;
-            totals[index].1 += measured.latencies.len();
-        }
-    }
-    let per_second: Vec<f64> = totals
-        .iter()
-        .map(|(elapsed, count)| *count as f64 / elapsed.as_secs_f64())
-        .collect();
-    Row::new(
-        format!("end to end, concurrency 16, every webhook a new call: throughput ({requests} requests)"),
-        per_second[0],
-        "req/s",
-    )
-    .against(Others::of(&per_second))
+/// One figure of every target, ours first.
+fn each(figures: &[Figures], of: fn(&Figures) -> f64) -> Vec<f64> {
+    figures.iter().map(of).collect()
+}
+
+/// Throughput, p50, p99 and CPU per webhook of every target, with the goal on all but
+/// p50 when `goals`.
+fn figure_rows(label: impl Fn(&str) -> String, figures: &[Figures], goals: bool) -> Vec<Row> {
+    let goal = |row: Row, goal: Goal| if goals { row.with_goal(goal) } else { row };
+    vec![
+        goal(
+            Row::of_all(
+                label("throughput"),
+                &each(figures, |f| f.per_second),
+                "req/s",
+            ),
+            Goal::AtLeastOne,
+        ),
+        Row::of_all(label("latency p50"), &each(figures, |f| f.p50_ms), "ms"),
+        goal(
+            Row::of_all(label("latency p99"), &each(figures, |f| f.p99_ms), "ms"),
+            Goal::AtMostOne,
+        ),
+        goal(
+            Row::of_all(
+                label("CPU per webhook, whole local runtime"),
+                &each(figures, |f| f.cpu_ms),
+                "ms",
+            ),
+            Goal::AtMostOne,
+        ),
+    ]
 }
 
 fn end_to_end_rows(targets: &[Target], signer: &WebhookSigner) -> Vec<Row> {
     let requests = setting("BENCH_REQUESTS", 2000);
     let rounds = setting("BENCH_ROUNDS", 4).max(1);
-    let mut rows = vec![no_storage_row(targets, signer)];
-    for concurrency in [1, 16] {
-        // Interleaved: every round sends a slice to each worker, in rotating order.
-        let mut totals = vec![(Duration::ZERO, Vec::new(), 0.0); targets.len()];
-        for round in 0..rounds {
-            for offset in 0..targets.len() {
-                let index = (round + offset) % targets.len();
-                let tag = format!("c{concurrency}-r{round}");
-                let workload = Workload {
-                    requests: requests / rounds,
-                    concurrency,
-                    calls: 100,
-                    storable: true,
-                };
-                let measured = load(&targets[index], signer, &tag, workload);
-                totals[index].0 += measured.elapsed;
-                totals[index].1.extend(measured.latencies);
-                totals[index].2 += measured.cpu_seconds;
-            }
-        }
-        let figures: Vec<Figures> = totals
-            .into_iter()
-            .map(|(elapsed, mut latencies, cpu_seconds)| {
-                latencies.sort_unstable();
-                Figures {
-                    per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-                    p50_ms: percentile(&latencies, 50).as_secs_f64() * 1000.0,
-                    p99_ms: percentile(&latencies, 99).as_secs_f64() * 1000.0,
-                    cpu_ms: cpu_seconds * 1000.0 / latencies.len() as f64,
-                }
-            })
-            .collect();
-        let figure = |of: fn(&Figures) -> f64| {
-            let all: Vec<f64> = figures.iter().map(of).collect();
-            (all[0], Others::of(&all))
-        };
-        let label = |what: &str| {
-            format!("end to end, concurrency {concurrency}: {what} ({requests} requests)")
-        };
-        let (throughput, others_throughput) = figure(|f| f.per_second);
-        let (p50, others_p50) = figure(|f| f.p50_ms);
-        let (p99, others_p99) = figure(|f| f.p99_ms);
-        let (cpu, others_cpu) = figure(|f| f.cpu_ms);
-        rows.push(Row::new(label("throughput"), throughput, "req/s").against(others_throughput));
-        rows.push(Row::new(label("latency p50"), p50, "ms").against(others_p50));
-        rows.push(Row::new(label("latency p99"), p99, "ms").against(others_p99));
-        rows.push(
-            Row::new(label("CPU per webhook, whole local runtime"), cpu, "ms").against(others_cpu),
-        );
-        // The target: at least what JavaScript doing a KV-based worker's storage work
-        // gives, on both throughput and p99.
-        if concurrency == 16 {
-            let last = rows.len();
-            rows[last - 4].target = Some((others_throughput.same_work, false));
-            rows[last - 2].target = Some((others_p99.same_work, true));
-        }
-    }
-    rows.push(new_call_row(targets, signer));
+    let main = |concurrency| Workload {
+        requests,
+        concurrency,
+        events_per_call: EVENTS_PER_CALL,
+        storable: true,
+    };
+    let mut rows = Vec::new();
+
+    // Verified deliveries refused before storage: the runtime and verification alone.
+    let refused = requests / 4;
+    let figures = interleaved(
+        targets,
+        signer,
+        "refused",
+        2,
+        Workload {
+            requests: refused,
+            concurrency: 1,
+            events_per_call: EVENTS_PER_CALL,
+            storable: false,
+        },
+    );
+    rows.push(Row::of_all(
+        format!("end to end, verified, refused before storage (400), concurrency 1: latency p50 ({refused} requests)"),
+        &each(&figures, |f| f.p50_ms),
+        "ms",
+    ));
+
+    let figures = interleaved(targets, signer, "c1", rounds, main(1));
+    rows.push(Row::of_all(
+        format!("end to end, {EVENTS_PER_CALL} webhooks per call, concurrency 1: latency p50 ({requests} requests)"),
+        &each(&figures, |f| f.p50_ms),
+        "ms",
+    ));
+
+    // The main workload, where the goal is set (bench/README.md).
+    let figures = interleaved(targets, signer, "c16", rounds, main(16));
+    let label = |what: &str| {
+        format!("end to end, {EVENTS_PER_CALL} webhooks per call, concurrency 16: {what} ({requests} requests)")
+    };
+    rows.extend(figure_rows(label, &figures, true));
+
+    // What creating a call's object costs (the KV Workers do the same work for any
+    // webhook).
+    let new_calls = requests / 4;
+    let figures = interleaved(
+        targets,
+        signer,
+        "new-calls",
+        2,
+        Workload {
+            requests: new_calls,
+            concurrency: 16,
+            events_per_call: 1,
+            storable: true,
+        },
+    );
+    let label = |what: &str| {
+        format!(
+            "end to end, every webhook a new call, concurrency 16: {what} ({new_calls} requests)"
+        )
+    };
+    rows.extend(figure_rows(label, &figures, false));
     rows
 }
 
@@ -581,7 +724,7 @@ fn forwarding_rows(
                 let workload = Workload {
                     requests: requests / rounds,
                     concurrency,
-                    calls: 100,
+                    events_per_call: EVENTS_PER_CALL,
                     storable: true,
                 };
                 let tag = format!("fwd-c{concurrency}-r{round}");
@@ -623,7 +766,7 @@ fn forwarding_rows(
     let workload = Workload {
         requests: requests / 2,
         concurrency: 16,
-        calls: 100,
+        events_per_call: EVENTS_PER_CALL,
         storable: true,
     };
     let Measured {
@@ -749,28 +892,44 @@ fn choose_state_dir() {
 }
 
 fn print_table(rows: &[Row]) {
-    println!(
-        "| figure | ours | JS baseline | ours / baseline | JS, same work | ours / same work \
-         | empty Worker | target |"
-    );
-    println!("|---|---|---|---|---|---|---|---|");
+    // Every peer's figure; a ratio column beside each main peer's.
+    let mut heading = vec!["figure".to_owned(), "ours".to_owned()];
+    for peer in &PEERS {
+        heading.push(peer.title.to_owned());
+        if peer.main {
+            heading.push(format!("ours ÷ {}", peer.title));
+        }
+    }
+    heading.push("target or goal".to_owned());
+    println!("| {} |", heading.join(" | "));
+    println!("|{}", "---|".repeat(heading.len()));
     for row in rows {
         let with_unit = |value: f64| format!("{value:.1} {}", row.unit);
-        let (baseline, to_baseline, same_work, to_same_work, empty) = match row.others {
-            Some(o) => (
-                with_unit(o.baseline),
-                format!("{:.2}", row.value / o.baseline),
-                with_unit(o.same_work),
-                format!("{:.2}", row.value / o.same_work),
-                with_unit(o.empty),
-            ),
-            None => Default::default(),
-        };
+        let mut cells = vec![row.name.clone(), with_unit(row.value)];
+        let ratios = row.ratios();
+        for (index, peer) in PEERS.iter().enumerate() {
+            let value = row.peers.as_ref().map(|peers| peers[index]);
+            cells.push(value.map(with_unit).unwrap_or_default());
+            if peer.main {
+                let ratio = ratios.as_ref().map(|ratios| ratios[index]);
+                cells.push(ratio.map(|r| format!("{r:.2}")).unwrap_or_default());
+            }
+        }
+        cells.push(row.verdict());
+        println!("| {} |", cells.join(" | "));
+    }
+    let goals: Vec<bool> = rows
+        .iter()
+        .flat_map(|row| row.goal_met().into_iter().map(|(_, met)| met))
+        .collect();
+    if !goals.is_empty() {
+        let main: Vec<&str> = PEERS.iter().filter(|p| p.main).map(|p| p.title).collect();
         println!(
-            "| {} | {} | {baseline} | {to_baseline} | {same_work} | {to_same_work} | {empty} | {} |",
-            row.name,
-            with_unit(row.value),
-            row.verdict()
+            "\ngoal at {EVENTS_PER_CALL} per call, concurrency 16, ours ÷ {}: throughput ≥ 1.0, \
+             p99 ≤ 1.0, CPU per webhook ≤ 1.0: {} of {} met",
+            main.join(" and ÷ "),
+            goals.iter().filter(|met| **met).count(),
+            goals.len()
         );
     }
 }
@@ -824,16 +983,19 @@ fn main() -> ExitCode {
     rows.extend(cold_start_rows());
     rows.extend(core_rows());
     let signer = WebhookSigner::from_seed(END_TO_END_SEED);
+    let names: Vec<&str> = PEERS.iter().map(|peer| peer.name).collect();
     println!(
-        "bench: starting four workers under wrangler dev (ours, the JS baseline, \
-         the JS doing our storage work, an empty one)"
+        "bench: starting {} workers under wrangler dev: ours, {}",
+        PEERS.len() + 1,
+        names.join(", ")
     );
     let mut targets = vec![start("ours", None, &signer)];
     targets.extend(
-        OTHER_WORKERS
+        PEERS
             .iter()
-            .map(|(name, config)| start(name, Some(config), &signer)),
+            .map(|peer| start(peer.name, Some(&peer.config()), &signer)),
     );
+    check_forgery_refused(&targets, &signer);
     rows.extend(end_to_end_rows(&targets, &signer));
     // Stopped before the next two start: the machine has two cores.
     let ours = targets.swap_remove(0);

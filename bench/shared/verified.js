@@ -1,6 +1,7 @@
-// What both JavaScript Workers of `make bench` do before storage, as a user would write
-// it: route, check the two headers and the 300 s window, verify the Ed25519 signature
-// over `timestamp|body` with WebCrypto, parse the JSON.
+// What the hand-written JavaScript Workers of `make bench` (plain-js, js-object) do
+// before storage, as a user would write it: route, check the two headers and the 300 s
+// window, verify the Ed25519 signature over `timestamp|body` with WebCrypto, parse the
+// JSON. The routing and the answers are shared with the Telnyx SDK's Worker too.
 
 const encoder = new TextEncoder();
 let keyPromise;
@@ -25,14 +26,25 @@ export function reply(status, body) {
   return Response.json(body, { status });
 }
 
-/// `{ event, body }` for a verified webhook, or `{ response }` to answer at once.
-export async function verifiedEvent(request, env) {
+/// An answer for anything but a webhook delivery (`/health` included, which the bench
+/// waits on), or undefined for `POST /webhooks/telnyx`.
+export function notAWebhook(request) {
   const url = new URL(request.url);
   if (url.pathname === "/health") {
-    return { response: reply(200, { status: "ok" }) };
+    return reply(200, { status: "ok" });
   }
   if (url.pathname !== "/webhooks/telnyx" || request.method !== "POST") {
-    return { response: reply(404, { errors: [{ code: "not_found" }] }) };
+    return reply(404, { errors: [{ code: "not_found" }] });
+  }
+  return undefined;
+}
+
+/// `{ event, text }` for a verified webhook (`text` the body as received), or
+/// `{ response }` to answer at once.
+export async function verifiedEvent(request, env) {
+  const response = notAWebhook(request);
+  if (response) {
+    return { response };
   }
   const signature = request.headers.get("telnyx-signature-ed25519");
   const timestamp = request.headers.get("telnyx-timestamp");
@@ -56,8 +68,9 @@ export async function verifiedEvent(request, env) {
   if (!valid) {
     return { response: reply(401, { errors: [{ code: "invalid_signature" }] }) };
   }
+  const text = new TextDecoder().decode(body);
   try {
-    return { event: JSON.parse(new TextDecoder().decode(body)), body };
+    return { event: JSON.parse(text), text };
   } catch {
     return { response: reply(400, { errors: [{ code: "invalid_envelope" }] }) };
   }
