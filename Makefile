@@ -14,7 +14,7 @@ help:
 	@echo "make build      release build of the worker into build/, the console's uPlot into public/console/vendor/"
 	@echo "make fuzz       run each cargo-fuzz target (nightly) for FUZZ_SECONDS (600) each"
 	@echo "make resilience the full load, loss and fault run against wrangler dev, with figures, and 300 generated runs of the dashboard's counting"
-	@echo "make bench      size, cold start, core and end-to-end figures against a JS Worker"
+	@echo "make bench      size, cold start, core and end-to-end figures against the JS Workers a user would pick (plain JS, the Telnyx SDK)"
 
 bootstrap:
 	@scripts/bootstrap.sh
