@@ -925,7 +925,7 @@ fn print_table(rows: &[Row]) {
     if !goals.is_empty() {
         let main: Vec<&str> = PEERS.iter().filter(|p| p.main).map(|p| p.title).collect();
         println!(
-            "\ngoal at {EVENTS_PER_CALL} per call, concurrency 16, ours ÷ {}: throughput ≥ 1.0, \
+            "\ngoal at {EVENTS_PER_CALL} webhooks per call, concurrency 16, ours ÷ {}: throughput ≥ 1.0, \
              p99 ≤ 1.0, CPU per webhook ≤ 1.0: {} of {} met",
             main.join(" and ÷ "),
             goals.iter().filter(|met| **met).count(),
