@@ -1,12 +1,12 @@
 // What a Durable Object per call costs by itself: the floor of any design that sends
 // each webhook to its call's object. The Worker verifies like plain-js
-// (../shared/verified.js) and calls the object of the event's call_control_id; the
+// (../common/verified.js) and calls the object of the event's call_control_id; the
 // object (SQLite-backed) claims the event id with one INSERT, keeping the body in the
 // same row, and answers accepted or duplicate. Its answer waits for the write to be
 // durable (the object's output gate), as telnyx-edge's does. No log line.
 
 import { DurableObject } from "cloudflare:workers";
-import { reply, verifiedEvent } from "../shared/verified.js";
+import { reply, verifiedEvent } from "../common/verified.js";
 
 export class CallObject extends DurableObject {
   constructor(ctx, env) {

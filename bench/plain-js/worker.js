@@ -1,10 +1,10 @@
 // The Telnyx webhook handler a user would write as a plain JavaScript Worker: WebCrypto
-// Ed25519 over `timestamp|body` (../shared/verified.js), then KV: a read of the
+// Ed25519 over `timestamp|body` (../common/verified.js), then KV: a read of the
 // `event:{id}` marker for repeats, the event put under its call, the marker put
-// (../shared/kv-once.js). No log line.
+// (../common/kv-once.js). No log line.
 
-import { storeOnce } from "../shared/kv-once.js";
-import { verifiedEvent } from "../shared/verified.js";
+import { storeOnce } from "../common/kv-once.js";
+import { verifiedEvent } from "../common/verified.js";
 
 export default {
   async fetch(request, env) {

@@ -2,12 +2,12 @@
 // `telnyx`, pinned in the project's package.json): `client.webhooks.unwrap` verifies
 // the Ed25519 signature over `timestamp|body` (WebCrypto, the key imported on every
 // call), refuses a timestamp more than 300 s away and parses the body; then the same
-// KV work as plain-js (../shared/kv-once.js). No log line. wrangler bundles the SDK
+// KV work as plain-js (../common/kv-once.js). No log line. wrangler bundles the SDK
 // with esbuild; bench/README.md says what that needs.
 
 import Telnyx, { TelnyxError } from "telnyx";
-import { storeOnce } from "../shared/kv-once.js";
-import { notAWebhook, reply } from "../shared/verified.js";
+import { storeOnce } from "../common/kv-once.js";
+import { notAWebhook, reply } from "../common/verified.js";
 
 let client;
 
