@@ -404,10 +404,19 @@ impl<S: ObjectStorage> Store<'_, S> {
     /// Creates the role's tables that are missing (all of them at first; a table a later
     /// version added, for an object stored by an earlier one).
     pub fn create(&self, role: Role) -> Result<(), StoreError> {
+        // One script per role: each call to the runtime's SQL crosses into it.
         match role {
             Role::Call => {
-                self.0.execute_script(CALL_SCHEMA)?;
-                self.0.execute_script(CALL_LEG_TABLES)?;
+                self.0.execute_script(
+                    &[
+                        CALL_SCHEMA,
+                        CALL_LEG_TABLES,
+                        SETTLED_SCHEMA,
+                        DUPLICATES_SCHEMA,
+                        FORWARDS_SCHEMA,
+                    ]
+                    .join("; "),
+                )?;
                 // Objects an earlier version stored have actions without who asked.
                 if !self.exists(
                     "SELECT name FROM sqlite_master WHERE name = 'actions' \
@@ -416,15 +425,15 @@ impl<S: ObjectStorage> Store<'_, S> {
                     self.0
                         .execute_script("ALTER TABLE actions ADD COLUMN operator TEXT")?;
                 }
-                self.0.execute_script(SETTLED_SCHEMA)?;
+                Ok(())
             }
-            Role::Loose => self.0.execute_script(LOOSE_SCHEMA)?,
+            Role::Loose => self
+                .0
+                .execute_script(&[LOOSE_SCHEMA, DUPLICATES_SCHEMA, FORWARDS_SCHEMA].join("; ")),
             // A session forwards nothing, and counts nothing.
-            Role::Session => return self.0.execute_script(SESSION_SCHEMA),
-            Role::Stats => return self.0.execute_script(STATS_SCHEMA),
+            Role::Session => self.0.execute_script(SESSION_SCHEMA),
+            Role::Stats => self.0.execute_script(STATS_SCHEMA),
         }
-        self.0.execute_script(DUPLICATES_SCHEMA)?;
-        self.0.execute_script(FORWARDS_SCHEMA)
     }
 
     /// Claims the event's id and stores it, in one statement: its place among the
