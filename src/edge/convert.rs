@@ -9,8 +9,8 @@ use crate::domain::problem::Problem;
 use crate::ports::http::{Request, Response};
 use crate::ports::StoreError;
 
-/// Reads the request into plain values. The body is read chunk by chunk and refused as
-/// soon as it passes the limit, so a chunked upload without a length cannot exhaust
+/// Reads the request into plain values. A body of no declared length is read chunk by
+/// chunk and refused as soon as it passes the limit, so a chunked upload cannot exhaust
 /// memory.
 pub(super) async fn read_request(mut request: worker::Request) -> Result<Request, Problem> {
     let too_large = || {
@@ -28,8 +28,11 @@ pub(super) async fn read_request(mut request: worker::Request) -> Result<Request
         return Err(too_large());
     }
     let mut body = Vec::new();
-    // A request without a body has no stream to read.
-    if request.inner().body().is_some() {
+    // A declared length within the limit is what the runtime reads, so the body is read
+    // at once. A request without a body has no stream to read.
+    if declared_length.is_some() {
+        body = request.bytes().await.map_err(unreadable)?;
+    } else if request.inner().body().is_some() {
         let mut chunks = request.stream().map_err(unreadable)?;
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk.map_err(unreadable)?;
