@@ -57,8 +57,11 @@ impl CallObjects for WorkerObjects {
             .iter()
             .filter_map(|name| Some((*name, answer.headers().get(name).ok()??)))
             .collect();
-        // A delivery's outcome is all in its headers: its body is not read.
-        let body = if headers.iter().any(|(name, _)| *name == OUTCOME_HEADER) {
+        // A delivery's outcome is all in its headers, and a 204 has no body: neither
+        // body is read.
+        let body = if answer.status_code() == 204
+            || headers.iter().any(|(name, _)| *name == OUTCOME_HEADER)
+        {
             String::new()
         } else {
             answer.text().await.map_err(store_error)?

@@ -51,6 +51,15 @@ impl Response {
         }
     }
 
+    /// `204`: done, with nothing to say.
+    pub fn no_content() -> Self {
+        Self {
+            status: 204,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self

@@ -72,7 +72,10 @@ const WORKER_INDEX_MARGIN_MS: i64 = 1_000;
 /// The most streams of a call's states (`GET /calls/{id}/live`) one object keeps open.
 pub const MAX_LIVE_STREAMS: usize = 32;
 /// The least time between two reports of an object's part of the dashboard's figures.
-pub const TALLY_INTERVAL_MS: i64 = 4_000;
+pub const TALLY_INTERVAL_MS: i64 = 3_000;
+/// How long a change waits for the ones that follow it before it is reported: a burst
+/// of a call's events goes in one report.
+pub const TALLY_GATHER_MS: i64 = 2_500;
 /// How long such a report waits for the alarm when the instance, and its timer, is gone.
 pub const TALLY_BACKSTOP_MS: i64 = 60_000;
 /// How long a failed KV write waits before the next try.
@@ -111,6 +114,8 @@ pub struct ObjectMemory {
     /// The tally mark this instance last reported the object's contribution at, and when.
     tallied: Cell<Option<i64>>,
     tallied_at: Cell<Option<i64>>,
+    /// When this instance first saw a change it has not reported yet.
+    tally_changed_at: Cell<Option<i64>>,
     /// No report of the contribution is tried before this, after failures in a row.
     tally_retry_at: Cell<i64>,
     tally_failures: Cell<u32>,
@@ -141,6 +146,7 @@ impl ObjectMemory {
     fn forget_tally(&self) {
         self.tallied.set(None);
         self.tallied_at.set(None);
+        self.tally_changed_at.set(None);
     }
 
     /// The time of a tick the runtime should start a timer for: one is wanted, and no
@@ -316,6 +322,7 @@ impl<P: Ports> CallObject<'_, P> {
                 return storage_problem().into();
             }
         };
+        self.tally_changed(accepted_at);
         // An event a rule listens to and one that changes the call's status (the index
         // entry may be due, and after a hangup the archive) set the alarm for what is due
         // next; so does any event on an instance that does not know it set, as a
@@ -371,19 +378,10 @@ impl<P: Ports> CallObject<'_, P> {
 
     /// The call's state as the operator API shows it, read from this object.
     pub fn state(&self) -> Result<Option<CallState>, StoreError> {
-        if self.role()? != Some(Role::Call) {
-            return Ok(None);
-        }
-        let store = self.store();
-        let events = store.events()?;
-        let actions = store
-            .actions()?
-            .into_iter()
-            .map(|row| row.stored())
-            .collect();
-        let Some(mut state) = fold(events, actions, Effects::Succeeded) else {
+        let Some(mut state) = self.folded()? else {
             return Ok(None);
         };
+        let store = self.store();
         state.forwards = store.forwards()?;
         state.supervisors = store
             .reports(leg_rows::Reports::Supervisors)?
@@ -397,6 +395,22 @@ impl<P: Ports> CallObject<'_, P> {
             .map(LegReport::leg)
             .collect();
         Ok(Some(state))
+    }
+
+    /// The call's state from its events and actions alone: without the forwards and the
+    /// other legs' reports, which only the operator API shows.
+    fn folded(&self) -> Result<Option<CallState>, StoreError> {
+        if self.role()? != Some(Role::Call) {
+            return Ok(None);
+        }
+        let store = self.store();
+        let events = store.events()?;
+        let actions = store
+            .actions()?
+            .into_iter()
+            .map(|row| row.stored())
+            .collect();
+        Ok(fold(events, actions, Effects::Succeeded))
     }
 
     /// The call's state as one Server-Sent Events message (`event: state`), for the

@@ -77,7 +77,8 @@ impl<P: Ports> CallObject<'_, P> {
             Ok(())
         });
         match kept {
-            Ok(()) => Response::json(200, "{}".into()),
+            // No body: the reporter has no answer to read.
+            Ok(()) => Response::no_content(),
             Err(error) => {
                 // What storage holds now is read again rather than guessed.
                 *self.memory.stats_pending.borrow_mut() = None;

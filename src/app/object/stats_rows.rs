@@ -91,14 +91,17 @@ pub struct Pending {
 #[derive(Deserialize)]
 struct Counted {
     minute: Minute,
-    text: Option<String>,
     n: i64,
 }
 
+/// A row of a call's contribution: which part of it, its minute, and a count (or a
+/// reaction's milliseconds).
 #[derive(Deserialize)]
-struct Reaction {
+struct Part {
+    part: String,
     minute: Minute,
-    ms: i64,
+    text: Option<String>,
+    n: i64,
 }
 
 #[derive(Deserialize)]
@@ -162,7 +165,14 @@ impl<S: ObjectStorage> Store<'_, S> {
         Ok(())
     }
 
-    /// The loose events' mark ([`LOOSE_MARK`]); a call's is in its summary.
+    /// A call's mark ([`CALL_MARK`]), which its summary also reads.
+    pub fn call_tally_mark(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .number(&format!("SELECT {CALL_MARK} AS n"), &[])?
+            .unwrap_or(0))
+    }
+
+    /// The loose events' mark ([`LOOSE_MARK`]).
     pub fn loose_tally_mark(&self) -> Result<i64, StoreError> {
         Ok(self
             .number(&format!("SELECT {LOOSE_MARK} AS n"), &[])?
@@ -186,50 +196,41 @@ impl<S: ObjectStorage> Store<'_, S> {
             live,
             ..Contribution::default()
         };
-        let events = self.0.query::<Counted>(
-            "SELECT accepted_at / 60000 AS minute, event_type AS text, COUNT(*) AS n \
-             FROM events WHERE accepted_at >= ? GROUP BY minute, event_type",
-            &[since.into()],
-        )?;
-        for row in events {
-            contribution
-                .minute(row.minute)
-                .event(row.text.as_deref().unwrap_or_default(), row.n);
-        }
-        let started = self.number(
-            "SELECT MIN(accepted_at) / 60000 AS n FROM events HAVING MIN(accepted_at) >= ?",
-            &[since.into()],
-        )?;
-        if let Some(minute) = started {
-            contribution.minute(minute).calls_started += 1;
-        }
-        self.add_duplicates(&mut contribution, first)?;
-        let outcomes = self.0.query::<Counted>(
-            "SELECT updated_at / 60000 AS minute, status AS text, COUNT(*) AS n FROM actions \
+        // One statement: each call into the runtime's SQL costs more than the rows.
+        let rows = self.0.query::<Part>(
+            "SELECT 'event' AS part, accepted_at / 60000 AS minute, event_type AS text, \
+             COUNT(*) AS n FROM events WHERE accepted_at >= ? GROUP BY minute, event_type \
+             UNION ALL SELECT 'started', MIN(accepted_at) / 60000, NULL, 1 FROM events \
+             HAVING MIN(accepted_at) >= ? \
+             UNION ALL SELECT 'duplicates', minute, NULL, n FROM duplicates WHERE minute >= ? \
+             UNION ALL SELECT 'outcome', updated_at / 60000, status, COUNT(*) FROM actions \
              WHERE status IN ('succeeded', 'failed') AND id NOT LIKE 'dial/%' \
-             AND updated_at >= ? GROUP BY minute, status",
-            &[since.into()],
-        )?;
-        for row in outcomes {
-            let actions = &mut contribution.minute(row.minute).actions;
-            match row.text.as_deref() {
-                Some("succeeded") => actions.succeeded += row.n,
-                _ => actions.failed += row.n,
-            }
-        }
-        let reactions = self.0.query::<Reaction>(
-            "SELECT a.updated_at / 60000 AS minute, a.updated_at - e.accepted_at AS ms \
-             FROM actions a JOIN events e ON e.id = a.trigger \
+             AND updated_at >= ? GROUP BY 2, 3 \
+             UNION ALL SELECT 'reaction', a.updated_at / 60000, NULL, \
+             a.updated_at - e.accepted_at FROM actions a JOIN events e ON e.id = a.trigger \
              WHERE a.origin = 'automation' AND a.status = 'succeeded' AND a.updated_at >= ?",
-            &[since.into()],
+            &[
+                since.into(),
+                since.into(),
+                first.into(),
+                since.into(),
+                since.into(),
+            ],
         )?;
-        for row in reactions {
-            let ms = u64::try_from(row.ms).unwrap_or(0);
-            *contribution
-                .minute(row.minute)
-                .reaction_ms
-                .entry(ms)
-                .or_default() += 1;
+        for row in rows {
+            let minute = contribution.minute(row.minute);
+            match (row.part.as_str(), row.text.as_deref()) {
+                ("event", text) => minute.event(text.unwrap_or_default(), row.n),
+                ("started", _) => minute.calls_started += 1,
+                ("duplicates", _) => minute.duplicates += row.n,
+                ("outcome", Some("succeeded")) => minute.actions.succeeded += row.n,
+                ("outcome", _) => minute.actions.failed += row.n,
+                // `n` is the reaction's milliseconds.
+                _ => {
+                    let ms = u64::try_from(row.n).unwrap_or(0);
+                    *minute.reaction_ms.entry(ms).or_default() += 1;
+                }
+            }
         }
         Ok(contribution)
     }
@@ -238,7 +239,7 @@ impl<S: ObjectStorage> Store<'_, S> {
     pub fn loose_contribution(&self, first: Minute) -> Result<Contribution, StoreError> {
         let mut contribution = Contribution::default();
         let events = self.0.query::<Counted>(
-            "SELECT accepted_at / 60000 AS minute, NULL AS text, COUNT(*) AS n \
+            "SELECT accepted_at / 60000 AS minute, COUNT(*) AS n \
              FROM loose_events WHERE accepted_at >= ? GROUP BY minute",
             &[(first * MINUTE_MS).into()],
         )?;
@@ -255,7 +256,7 @@ impl<S: ObjectStorage> Store<'_, S> {
         first: Minute,
     ) -> Result<(), StoreError> {
         let duplicates = self.0.query::<Counted>(
-            "SELECT minute, NULL AS text, n FROM duplicates WHERE minute >= ?",
+            "SELECT minute, n FROM duplicates WHERE minute >= ?",
             &[first.into()],
         )?;
         for row in duplicates {

@@ -21,7 +21,7 @@ use super::protocol::{
 };
 use super::stats_rows::late_reporter;
 use super::store::{Role, Summary};
-use super::{CallObject, TALLY_BACKSTOP_MS, TALLY_INTERVAL_MS};
+use super::{CallObject, TALLY_BACKSTOP_MS, TALLY_GATHER_MS, TALLY_INTERVAL_MS};
 use crate::domain::call_state::{CallState, SiprecStatus, SuppressionStatus};
 use crate::domain::stats::{minute_of, Contribution, Live, KEPT_MINUTES};
 use crate::ports::{CallObjects, LogLine, Logger, Ports, StoreError};
@@ -61,15 +61,29 @@ impl<P: Ports> CallObject<'_, P> {
     /// When the contribution is due to be reported, if it may have changed since this
     /// instance last reported it (`mark` grows with every change).
     pub(super) fn tally_due(&self, mark: i64) -> Option<i64> {
-        if self.memory.tallied.get() == Some(mark) {
+        let memory = self.memory;
+        if memory.tallied.get() == Some(mark) {
             return None;
         }
-        let interval = self
-            .memory
+        // A change an earlier instance made, found in storage, has waited long enough.
+        let gathered = memory
+            .tally_changed_at
+            .get()
+            .map_or(0, |at| at + TALLY_GATHER_MS);
+        let interval = memory
             .tallied_at
             .get()
             .map_or(0, |at| at + TALLY_INTERVAL_MS);
-        Some(interval.max(self.memory.tally_retry_at.get()))
+        Some(gathered.max(interval).max(memory.tally_retry_at.get()))
+    }
+
+    /// A delivery was just accepted or counted as a duplicate: its report waits
+    /// [`TALLY_GATHER_MS`] for the deliveries that follow it.
+    pub(super) fn tally_changed(&self, at: i64) {
+        let memory = self.memory;
+        if memory.tally_changed_at.get().is_none() {
+            memory.tally_changed_at.set(Some(at));
+        }
     }
 
     /// Asks for a tick when a report is due, and for the alarm no later than the
@@ -99,7 +113,7 @@ impl<P: Ports> CallObject<'_, P> {
         let ran = async {
             let role = self.role()?;
             let mark = match role {
-                Some(Role::Call) => self.store().summary()?.tally_mark,
+                Some(Role::Call) => self.store().call_tally_mark()?,
                 Some(Role::Loose) => self.store().loose_tally_mark()?,
                 _ => return Ok(()),
             };
@@ -165,7 +179,7 @@ impl<P: Ports> CallObject<'_, P> {
                 store.loose_contribution(first)?,
             ),
             Role::Call => {
-                let state = self.state()?;
+                let state = self.folded()?;
                 let live = match (&state, report) {
                     (Some(state), Report::Change) => live_of(state),
                     _ => Live::default(),
@@ -219,7 +233,7 @@ impl<P: Ports> CallObject<'_, P> {
             .request(&shard, stats_report_request(&request)?)
             .await;
         match answer {
-            Ok(response) if response.status == 200 => {
+            Ok(response) if response.status == 204 => {
                 if report == Report::Settle && settled.is_none() {
                     store.set_settled_tally(&request.contribution)?;
                 }
@@ -240,6 +254,7 @@ impl<P: Ports> CallObject<'_, P> {
     fn tallied(&self, mark: i64) {
         self.memory.tallied.set(Some(mark));
         self.memory.tallied_at.set(Some(self.now()));
+        self.memory.tally_changed_at.set(None);
         self.memory.tally_failures.set(0);
         self.memory.tally_retry_at.set(0);
     }
