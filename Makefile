@@ -3,8 +3,9 @@ SHELL := bash
 .DEFAULT_GOAL := help
 WORKER_SOURCES := Cargo.toml Cargo.lock scripts/build-worker.sh $(shell find src -type f -name '*.rs')
 BUNDLE := build/worker/shim.mjs
+PROFILE_BUNDLE := target/profile-build/worker/shim.mjs
 
-.PHONY: help bootstrap build console-vendor dev test console lint fuzz resilience bench
+.PHONY: help bootstrap build console-vendor dev test console lint fuzz resilience bench profile
 
 help:
 	@echo "make dev        the worker under wrangler dev (local KV and Durable Objects, the example rules) and the local Telnyx"
@@ -15,6 +16,7 @@ help:
 	@echo "make fuzz       run each cargo-fuzz target (nightly) for FUZZ_SECONDS (600) each"
 	@echo "make resilience the full load, loss and fault run against wrangler dev, with figures, and 300 generated runs of the dashboard's counting"
 	@echo "make bench      size, cold start, core and end-to-end figures against the JS Workers a user would pick (plain JS, the Telnyx SDK)"
+	@echo "make profile    a CPU profile of both halves of a webhook under wrangler dev, by part"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -62,3 +64,12 @@ resilience: bootstrap build
 bench: bootstrap build
 	cargo bench --bench core
 	cargo bench --bench report
+
+# The release wasm with its function names, in target/profile-build/ (build/ untouched).
+$(PROFILE_BUNDLE): $(WORKER_SOURCES) scripts/build-profile.sh
+	@scripts/build-profile.sh
+
+# Prints where a webhook's time goes and writes it to bench/results/ (see bench/README.md).
+# The test harness that starts wrangler dev looks for build/ as well.
+profile: bootstrap build $(PROFILE_BUNDLE)
+	cargo bench --bench profile

@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 use support::access::{claims, header, key_set, TestKey, AUD};
 use support::deliveries::{body, occurred_at, remove, Delivery};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Reply};
-use support::load::{in_parallel, percentile, setting};
+use support::load::{choose_state_dir, in_parallel, percentile, setting};
 use support::wrangler::WranglerDev;
 use telnyx_edge::simulator::loopback::LoopbackServer;
 use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
@@ -874,23 +874,6 @@ fn machine() -> Value {
     })
 }
 
-/// Puts every worker's local state where BENCH_STATE_DIR says (see the module docs).
-fn choose_state_dir() {
-    let chosen = match std::env::var("BENCH_STATE_DIR") {
-        Ok(dir) if dir == "disk" => None,
-        Ok(dir) => Some(PathBuf::from(dir)),
-        Err(_) => Some(PathBuf::from("/dev/shm")).filter(|shm| shm.is_dir()),
-    };
-    if let Some(dir) = chosen {
-        // Read by WranglerDev through `std::env::temp_dir`; set before any thread starts.
-        std::env::set_var("TMPDIR", dir);
-    }
-    println!(
-        "bench: wrangler dev keeps its local state under {}",
-        std::env::temp_dir().display()
-    );
-}
-
 fn print_table(rows: &[Row]) {
     // Every peer's figure; a ratio column beside each main peer's.
     let mut heading = vec!["figure".to_owned(), "ours".to_owned()];
@@ -975,7 +958,7 @@ fn main() -> ExitCode {
         println!("report: run through `make bench` (cargo bench --bench report)");
         return ExitCode::SUCCESS;
     }
-    choose_state_dir();
+    choose_state_dir("bench");
     let mut rows = size_rows();
     if std::env::var_os("BENCH_BUILD").is_none() {
         rows.extend(composition_rows());

@@ -1,5 +1,6 @@
 //! Driving a worker from many threads at once, and reading latencies.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -44,4 +45,25 @@ pub fn percentile(sorted: &[Duration], percent: usize) -> Duration {
         return Duration::ZERO;
     }
     sorted[(sorted.len() * percent / 100).min(sorted.len() - 1)]
+}
+
+/// Puts the local state of every `wrangler dev` this process starts where
+/// BENCH_STATE_DIR says: `/dev/shm` when there is one (so that the machine's disk
+/// flushes, which production storage has nothing like, do not decide the figures),
+/// `disk` for the system's temporary directory, or any directory. Call before any
+/// thread starts; `tool` names the caller in what it prints.
+pub fn choose_state_dir(tool: &str) {
+    let chosen = match std::env::var("BENCH_STATE_DIR") {
+        Ok(dir) if dir == "disk" => None,
+        Ok(dir) => Some(PathBuf::from(dir)),
+        Err(_) => Some(PathBuf::from("/dev/shm")).filter(|shm| shm.is_dir()),
+    };
+    if let Some(dir) = chosen {
+        // Read by WranglerDev through `std::env::temp_dir`.
+        std::env::set_var("TMPDIR", dir);
+    }
+    println!(
+        "{tool}: wrangler dev keeps its local state under {}",
+        std::env::temp_dir().display()
+    );
 }

@@ -19,6 +19,9 @@ pub struct WranglerDev {
     child: Child,
     watchdog_pipe: Option<ChildStdin>,
     pub base_url: String,
+    /// Where the Worker's isolate is open to the Chrome DevTools Protocol (wrangler's
+    /// inspector proxy): `make profile` records its CPU profile there.
+    pub inspector_port: u16,
     pub log_path: PathBuf,
     state_dir: PathBuf,
     /// A generated `wrangler.toml`, removed on drop.
@@ -155,6 +158,7 @@ impl WranglerDev {
             child,
             watchdog_pipe,
             base_url: format!("http://127.0.0.1:{port}"),
+            inspector_port,
             log_path,
             state_dir,
             config,
@@ -229,6 +233,11 @@ impl WranglerDev {
             }
             std::thread::sleep(Duration::from_millis(250));
         }
+    }
+
+    /// The process group of wrangler and every process it started.
+    pub fn process_group(&self) -> u32 {
+        self.child.id()
     }
 
     /// CPU time (user and system) that wrangler and every process it started have
