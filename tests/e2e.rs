@@ -1193,6 +1193,8 @@ fn main() -> ExitCode {
             ("TELNYX_API_BASE", telnyx.api_base.clone()),
             ("WEBHOOK_TOLERANCE_SECS", "300".to_owned()),
             ("DEBUG_PANIC", "true".to_owned()),
+            // Every webhook's line, so the log checks read them all.
+            ("LOG_WEBHOOKS", "all".to_owned()),
         ];
         // `Some("")` overrides whatever a developer's .dev.vars holds; `None` leaves the
         // rules to the TOML table (which a .dev.vars AUTOMATIONS would override).

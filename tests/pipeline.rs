@@ -71,6 +71,36 @@ fn a_call_whose_first_event_is_no_status_is_indexed_as_initiated() {
 }
 
 #[test]
+fn an_accepted_webhook_is_logged_when_log_webhooks_is_all_and_a_repeat_always() {
+    let webhook_lines = |h: &Harness| {
+        h.log
+            .text()
+            .lines()
+            .filter(|line| line.contains("\"msg\":\"webhook\""))
+            .map(|line| serde_json::from_str::<Value>(line).unwrap()["outcome"].clone())
+            .collect::<Vec<_>>()
+    };
+    let quiet = Harness::new();
+    quiet.deliver(&event("call.answered", "ev-1", 2));
+    quiet.deliver(&event("call.answered", "ev-1", 2));
+    assert_eq!(webhook_lines(&quiet), [json!("duplicate")]);
+    let all = Harness::with_vars(&[("LOG_WEBHOOKS", "all")]);
+    all.deliver(&event("call.answered", "ev-1", 2));
+    all.deliver(&event("call.answered", "ev-1", 2));
+    assert_eq!(webhook_lines(&all), [json!("accepted"), json!("duplicate")]);
+    let line = all.log.text();
+    assert!(line.contains("\"event_id\":\"ev-1\"") && line.contains(CALL));
+    // Any other value is reported, and logs as unset does.
+    let wrong = Harness::with_vars(&[("LOG_WEBHOOKS", "every")]);
+    wrong.deliver(&event("call.answered", "ev-1", 2));
+    assert!(webhook_lines(&wrong).is_empty());
+    let health = json_of(&wrong.get("/health", None));
+    assert!(health
+        .to_string()
+        .contains("LOG_WEBHOOKS must be `all` or `problems`"));
+}
+
+#[test]
 fn a_redelivered_event_is_a_duplicate_and_stores_nothing_but_its_count() {
     let h = Harness::new();
     let mut body = event("call.answered", "ev-1", 2);

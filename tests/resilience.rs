@@ -82,6 +82,8 @@ impl Worker {
             ("TELNYX_API_KEY", API_KEY.to_owned()),
             ("TELNYX_API_BASE", telnyx.api_base.clone()),
             ("AUTOMATIONS", automations.to_owned()),
+            // Every webhook's line, so the secrets check reads them all.
+            ("LOG_WEBHOOKS", "all".to_owned()),
         ];
         let dev = WranglerDev::start(&vars).unwrap_or_else(|e| panic!("{e}"));
         Self {

@@ -133,17 +133,23 @@ impl<P: Ports> App<'_, P> {
         Ok((keys, tolerance))
     }
 
+    /// Answers a stored or repeated delivery. An accepted one is logged only when
+    /// `LOG_WEBHOOKS` asks: a line per webhook is most of what a webhook costs the
+    /// runtime besides the claim (docs/performance.md), and the call's state and the
+    /// dashboard hold the same facts.
     fn answer(&self, delivery: &Delivery, status: &'static str) -> Response {
-        self.log.log(LogLine {
-            level: "info",
-            msg: "webhook",
-            event_id: Some(delivery.event_id.clone()),
-            event_type: Some(delivery.event_type.clone()),
-            call_control_id: delivery.record.as_ref().map(|r| r.call_control_id.clone()),
-            outcome: Some(status),
-            status: Some(200),
-            ..LogLine::default()
-        });
+        if status != "accepted" || self.config.log_accepted == Ok(true) {
+            self.log.log(LogLine {
+                level: "info",
+                msg: "webhook",
+                event_id: Some(delivery.event_id.clone()),
+                event_type: Some(delivery.event_type.clone()),
+                call_control_id: delivery.record.as_ref().map(|r| r.call_control_id.clone()),
+                outcome: Some(status),
+                status: Some(200),
+                ..LogLine::default()
+            });
+        }
         let body = serde_json::to_string(&Answer {
             status,
             event_id: &delivery.event_id,

@@ -22,12 +22,14 @@ pub const FORWARD_SECRET_VAR: &str = "FORWARD_SECRET";
 pub const CONNECTION_ID_VAR: &str = "TELNYX_CONNECTION_ID";
 pub const ACCESS_TEAM_DOMAIN_VAR: &str = "ACCESS_TEAM_DOMAIN";
 pub const ACCESS_AUD_VAR: &str = "ACCESS_AUD";
+/// `all` logs every webhook; unset, only those refused, repeated or not stored.
+pub const LOG_WEBHOOKS_VAR: &str = "LOG_WEBHOOKS";
 /// Development only: `true` opens `GET /debug/panic` to the operator (the edge's
 /// panic-recovery test).
 pub const DEBUG_PANIC_VAR: &str = "DEBUG_PANIC";
 
 /// Every var the configuration reads.
-pub const VARS: [&str; 13] = [
+pub const VARS: [&str; 14] = [
     PUBLIC_KEY_VAR,
     API_KEY_VAR,
     API_BASE_VAR,
@@ -40,6 +42,7 @@ pub const VARS: [&str; 13] = [
     CONNECTION_ID_VAR,
     ACCESS_TEAM_DOMAIN_VAR,
     ACCESS_AUD_VAR,
+    LOG_WEBHOOKS_VAR,
     DEBUG_PANIC_VAR,
 ];
 
@@ -88,6 +91,10 @@ pub struct Config {
     /// `Ok(None)`: nothing is forwarded. Unusable settings forward nothing and are
     /// reported; webhooks are still accepted.
     pub forward: Result<Option<ForwardConfig>, Vec<String>>,
+    /// Whether an accepted webhook is logged (`LOG_WEBHOOKS` is `all`); a refused,
+    /// repeated or unstored one always is. An unknown value is reported and logs as
+    /// unset does.
+    pub log_accepted: Result<bool, String>,
     /// `DEBUG_PANIC` is `true`.
     pub debug_panic: bool,
 }
@@ -124,6 +131,13 @@ impl Config {
                 var(FORWARD_EVENTS_VAR).as_deref(),
                 var(FORWARD_SECRET_VAR).as_deref(),
             ),
+            log_accepted: match var(LOG_WEBHOOKS_VAR).as_deref().map(str::trim) {
+                None | Some("problems") => Ok(false),
+                Some("all") => Ok(true),
+                Some(_) => Err(format!(
+                    "{LOG_WEBHOOKS_VAR} must be `all` or `problems`; accepted webhooks are not logged"
+                )),
+            },
             debug_panic: var(DEBUG_PANIC_VAR).is_some_and(|value| value.trim() == "true"),
         }
     }
@@ -144,6 +158,9 @@ impl Config {
             problems.extend(errors.iter().cloned());
         }
         if let Err(error) = &self.access {
+            problems.push(error.clone());
+        }
+        if let Err(error) = &self.log_accepted {
             problems.push(error.clone());
         }
         problems
