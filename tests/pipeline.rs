@@ -819,3 +819,33 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .decode(text)
         .unwrap()
 }
+
+#[test]
+fn each_role_lists_the_tables_it_creates() {
+    use telnyx_edge::app::object::store::Role;
+    // A call with a session, its report to a stats object, and an event of no call.
+    let h = Harness::new();
+    h.deliver(&event("call.initiated", "ev-1", 1));
+    h.deliver(
+        &json!({"data": {"id": "loose-1", "event_type": "fax.received",
+        "occurred_at": occurred_at(1), "payload": {"fax_id": "f1"}}, "meta": {"attempt": 1}}),
+    );
+    h.advance(10_000);
+    let mut seen = Vec::new();
+    for name in h.objects.with_tables() {
+        let role = match name.split('/').next() {
+            Some("stats") => Role::Stats,
+            Some("session") => Role::Session,
+            Some("loose-events") => Role::Loose,
+            _ => Role::Call,
+        };
+        let mut listed: Vec<&str> = role.tables().to_vec();
+        listed.sort_unstable();
+        let tables = h.slot(&name).unwrap().storage.tables();
+        assert_eq!(tables, listed, "{name}");
+        seen.push(role);
+    }
+    for role in [Role::Call, Role::Loose, Role::Session, Role::Stats] {
+        assert!(seen.contains(&role), "no {role:?} object in {seen:?}");
+    }
+}

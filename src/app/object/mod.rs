@@ -245,10 +245,15 @@ impl<P: Ports> CallObject<'_, P> {
         if let Some(role) = self.memory.role.get() {
             return Ok(Some(role));
         }
-        let role = self.store().role()?;
-        if let Some(role) = role {
-            self.store().create(role)?;
-        }
+        let role = match self.store().role()? {
+            Some((role, current)) => {
+                if !current {
+                    self.store().create(role)?;
+                }
+                Some(role)
+            }
+            None => None,
+        };
         self.memory.role.set(role);
         Ok(role)
     }

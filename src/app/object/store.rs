@@ -62,6 +62,28 @@ pub enum Role {
     Stats,
 }
 
+impl Role {
+    /// The tables [`Store::create`] makes for the role.
+    pub fn tables(self) -> &'static [&'static str] {
+        match self {
+            Role::Call => &[
+                "events",
+                "actions",
+                "meta",
+                "supervisors",
+                "peers",
+                "dials",
+                "settled_tally",
+                "duplicates",
+                "forwards",
+            ],
+            Role::Loose => &["loose_events", "duplicates", "forwards"],
+            Role::Session => &["members"],
+            Role::Stats => &["reporters", "minutes", "totals"],
+        }
+    }
+}
+
 /// Who asked for an action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
@@ -383,22 +405,32 @@ impl<S: ObjectStorage> Store<'_, S> {
             .unwrap_or(0))
     }
 
-    /// Which role the object's tables are for, if it has any.
-    pub fn role(&self) -> Result<Option<Role>, StoreError> {
-        let tables = self.0.query::<Text>(
-            "SELECT name AS text FROM sqlite_master WHERE type = 'table' \
-             AND name IN ('events', 'loose_events', 'members', 'reporters')",
-            &[],
-        )?;
-        Ok(tables
+    /// Which role the object's tables are for, if it has any, and whether it has every
+    /// table of that role this version creates (an object an earlier version stored may
+    /// lack the newer ones).
+    pub fn role(&self) -> Result<Option<(Role, bool)>, StoreError> {
+        let tables: Vec<String> = self
+            .0
+            .query::<Text>(
+                "SELECT name AS text FROM sqlite_master WHERE type = 'table'",
+                &[],
+            )?
             .into_iter()
-            .next()
-            .map(|table| match table.text.as_deref() {
-                Some("loose_events") => Role::Loose,
-                Some("members") => Role::Session,
-                Some("reporters") => Role::Stats,
-                _ => Role::Call,
-            }))
+            .filter_map(|table| table.text)
+            .collect();
+        let has = |name: &str| tables.iter().any(|table| table == name);
+        let role = if has("loose_events") {
+            Role::Loose
+        } else if has("members") {
+            Role::Session
+        } else if has("reporters") {
+            Role::Stats
+        } else if has("events") {
+            Role::Call
+        } else {
+            return Ok(None);
+        };
+        Ok(Some((role, role.tables().iter().all(|name| has(name)))))
     }
 
     /// Creates the role's tables that are missing (all of them at first; a table a later
