@@ -1,7 +1,9 @@
 # Entry points; README names `make dev` and `make test`.
 SHELL := bash
 .DEFAULT_GOAL := help
-WORKER_SOURCES := Cargo.toml Cargo.lock scripts/build-worker.sh $(shell find src -type f -name '*.rs')
+# public/ too: the wasm embeds the console's files (src/edge/console.rs).
+WORKER_SOURCES := Cargo.toml Cargo.lock scripts/build-worker.sh $(shell find src -type f -name '*.rs') \
+	$(shell find public -type f)
 BUNDLE := build/worker/shim.mjs
 PROFILE_BUNDLE := target/profile-build/worker/shim.mjs
 
@@ -12,7 +14,7 @@ help:
 	@echo "make test       run every test: lint, native unit and pipeline tests, end to end, console, and the native tests again in a fresh clone"
 	@echo "make console    the operator console's browser test alone (screenshots in target/)"
 	@echo "make bootstrap  install the pinned tools (done by dev and test)"
-	@echo "make build      release build of the worker into build/, the console's uPlot into public/console/vendor/"
+	@echo "make build      the console's uPlot into public/console/vendor/, then the release build of the worker (which embeds the console) into build/"
 	@echo "make fuzz       run each cargo-fuzz target (nightly) for FUZZ_SECONDS (600) each"
 	@echo "make resilience the full load, loss and fault run against wrangler dev, with figures, and 300 generated runs of the dashboard's counting"
 	@echo "make bench      size, cold start, core and end-to-end figures against the JS Workers a user would pick (plain JS, the Telnyx SDK)"
@@ -21,14 +23,15 @@ help:
 bootstrap:
 	@scripts/bootstrap.sh
 
-# The console's chart library is copied from node_modules here too: wrangler deploy
-# runs `make build` and then uploads public/.
-build: $(BUNDLE) console-vendor
+build: $(BUNDLE)
 
 console-vendor:
 	@scripts/console-vendor.sh
 
-$(BUNDLE): $(WORKER_SOURCES)
+# The console's chart library is copied from node_modules before the wasm is compiled,
+# which embeds it (order-only: a copy that changes nothing rebuilds nothing, and -j
+# cannot start the compile first).
+$(BUNDLE): $(WORKER_SOURCES) | console-vendor
 	@scripts/build-worker.sh
 
 dev: bootstrap

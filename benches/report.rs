@@ -932,13 +932,12 @@ fn start_with(
     let dev = match config {
         Some(config) => WranglerDev::start_config(config, &vars),
         None => {
-            // Ours as users run it: no operator token or rules needed for webhooks. The
-            // console's [assets] table stays out: under wrangler dev it puts Miniflare's
-            // router worker in front of every request (bench/README.md).
+            // Ours as users run it, console included: no operator token or rules
+            // needed for webhooks.
             vars.push(("AUTOMATIONS", String::new()));
             match std::env::var_os("BENCH_BUILD") {
                 Some(bundle) => WranglerDev::start_bundle(Path::new(&bundle), &vars),
-                None => WranglerDev::start_without_assets(&vars),
+                None => WranglerDev::start(&vars),
             }
         }
     }

@@ -2,8 +2,9 @@
 //! `public/console/*.js` is at most 400 lines, each static import names a module next to
 //! it or a vendored file (`./vendor/…`, which `make bootstrap` and `make build` copy from
 //! node_modules, so a fresh clone has none), the imports have no cycle (a lower module
-//! never imports a higher one), every module is reached from `app.js`, and
-//! `public/console.html` loads `app.js` as a module.
+//! never imports a higher one), every module is reached from `app.js`,
+//! `public/console.html` loads `app.js` as a module, and the Worker embeds every file
+//! the page can load (`src/edge/console.rs`, which only the wasm build compiles).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -294,6 +295,39 @@ fn the_page_names_only_vendored_files_under_vendor() {
         unknown.is_empty(),
         "public/console.html names /console/vendor/ files that CONSOLE_VENDOR in \
          scripts/toolchain.sh does not copy: {unknown:?}"
+    );
+}
+
+#[test]
+fn the_worker_embeds_every_console_file() {
+    let path = project_root().join("src/edge/console.rs");
+    let code = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let embedded: BTreeSet<String> = code
+        .split("embedded!(")
+        .skip(1)
+        .filter_map(string_literal)
+        .collect();
+    let dir = console_dir();
+    let entries = fs::read_dir(&dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display()));
+    // The vendored files by the names the bootstrap gives them: a fresh clone has none.
+    let files: BTreeSet<String> = entries
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.is_file())
+        .map(|path| {
+            path.file_name()
+                .expect("a file name")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .chain(vendored().into_iter().map(|name| format!("vendor/{name}")))
+        .collect();
+    assert_eq!(
+        embedded, files,
+        "src/edge/console.rs must embed each file under public/console/ (and no other)"
+    );
+    assert!(
+        code.contains("include_str!(\"../../public/console.html\")"),
+        "src/edge/console.rs embeds the page"
     );
 }
 

@@ -325,6 +325,61 @@ fn wrong_methods_and_paths(ctx: &Ctx) {
     assert_eq!(ctx.call("GET", "/nope", &[], b"").status, 404);
 }
 
+/// The Worker serves the console's files itself (embedded in the wasm), with their
+/// headers, and revalidates them by `ETag`.
+fn the_console_is_served_by_the_worker(ctx: &Ctx) {
+    let send = |method: &str, path: &str, if_none_match: Option<&str>| {
+        let mut request = ctx
+            .agent
+            .request(method, &format!("{}{path}", ctx.base_url));
+        if let Some(tags) = if_none_match {
+            request = request.set("if-none-match", tags);
+        }
+        match request.call() {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("{method} {path} did not complete: {error}"),
+        }
+    };
+    for (path, content_type) in [
+        ("/console", "text/html; charset=utf-8"),
+        ("/console/app.js", "text/javascript"),
+        ("/console/style.css", "text/css"),
+        ("/console/vendor/uplot.esm.js", "text/javascript"),
+        ("/console/vendor/uplot.min.css", "text/css"),
+    ] {
+        let served = send("GET", path, None);
+        assert_eq!(served.status(), 200, "{path}");
+        assert_eq!(served.header("content-type"), Some(content_type), "{path}");
+        assert_eq!(served.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(served.header("cache-control"), Some("no-cache"));
+        let csp = served.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+        let etag = served.header("etag").unwrap_or_default().to_owned();
+        assert!(
+            !served.into_string().unwrap_or_default().is_empty(),
+            "{path}"
+        );
+        assert_eq!(
+            send("GET", path, Some(&etag)).status(),
+            304,
+            "{path} {etag}"
+        );
+        let head = send("HEAD", path, None);
+        assert_eq!(head.status(), 200, "{path}");
+        assert_eq!(head.header("etag"), Some(etag.as_str()));
+    }
+    let reply = ctx.call("POST", "/console", &[], b"");
+    assert_eq!(
+        (reply.status, reply.allow.as_deref()),
+        (405, Some("GET, HEAD"))
+    );
+    let reply = ctx.call("GET", "/console/nope.js", &[], b"");
+    assert_eq!(
+        (reply.status, reply.error_code().as_str()),
+        (404, "not_found")
+    );
+}
+
 fn operator_api_wants_the_bearer_token(ctx: &Ctx) {
     let call = "v3:e2e-auth";
     ctx.deliver(&event(call, "call.answered", "e2e-auth-1", 1));
@@ -1090,6 +1145,10 @@ const CASES: &[(&str, Case)] = &[
         oversized_chunked_bodies_without_a_length_are_413,
     ),
     ("wrong_methods_and_paths", wrong_methods_and_paths),
+    (
+        "the_console_is_served_by_the_worker",
+        the_console_is_served_by_the_worker,
+    ),
     (
         "operator_api_wants_the_bearer_token",
         operator_api_wants_the_bearer_token,

@@ -7,6 +7,7 @@ pub mod access;
 pub mod access_keys;
 pub mod archive;
 pub mod calls;
+pub mod console;
 mod dial;
 pub mod object;
 mod operator;
@@ -159,6 +160,10 @@ pub fn rejection_log(msg: &'static str, problem: &Problem) -> LogLine {
     }
 }
 
+pub(crate) fn no_such_route() -> Response {
+    Problem::new(404, "not_found", "no such route").into()
+}
+
 pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
     Response::from(Problem::new(
         405,
@@ -244,7 +249,7 @@ impl<P: Ports> App<'_, P> {
                 Route::Health | Route::Operator | Route::Stats | Route::Call(_) | Route::Live(_),
                 _,
             ) => method_not_allowed("GET"),
-            (Route::NotFound, _) => Problem::new(404, "not_found", "no such route").into(),
+            (Route::NotFound, _) => no_such_route(),
         };
         response.into()
     }
@@ -273,7 +278,7 @@ impl<P: Ports> App<'_, P> {
                 Ok(id) => self.replay(&id, &event_id, by).await,
                 Err(refused) => refused,
             },
-            _ => Problem::new(404, "not_found", "no such route").into(),
+            _ => no_such_route(),
         }
     }
 

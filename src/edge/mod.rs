@@ -6,6 +6,7 @@
 mod access;
 mod bindings;
 mod call_object;
+mod console;
 mod convert;
 mod http;
 mod kv;
@@ -20,6 +21,7 @@ use std::panic;
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::{event, Context, Env};
 
+use crate::app::console::is_console_path;
 use crate::app::{rejection_log, run_after, App};
 use crate::domain::auth::bearer_matches;
 use crate::domain::config::Config;
@@ -57,6 +59,17 @@ async fn fetch(
     env: Env,
     ctx: Context,
 ) -> worker::Result<worker::Response> {
+    let request = match read_request(request).await {
+        Ok(request) => request,
+        Err(problem) => {
+            ConsoleLog.log(rejection_log("request", &problem));
+            return into_worker_response(problem.into());
+        }
+    };
+    // The console's files need no configuration and no binding.
+    if is_console_path(&request.path) {
+        return into_worker_response(console::answer(&request));
+    }
     let config = config(&env);
     let (Some(kv), Some(objects)) = (bound_kv(&env), bound_objects(&env)) else {
         return into_worker_response(
@@ -67,13 +80,6 @@ async fn fetch(
             )
             .into(),
         );
-    };
-    let request = match read_request(request).await {
-        Ok(request) => request,
-        Err(problem) => {
-            ConsoleLog.log(rejection_log("request", &problem));
-            return into_worker_response(problem.into());
-        }
     };
     if let Some(answer) = panic_probe(&config, &request) {
         return answer;

@@ -53,16 +53,9 @@ impl WranglerDev {
         Self::launch(vars, extra_toml, None)
     }
 
-    /// Like [`Self::start`], without the `[assets]` table (the console's files): the
-    /// webhook pipeline alone. Under `wrangler dev`, assets put Miniflare's router
-    /// worker in front of every request, which the benchmark keeps out of its figures.
-    pub fn start_without_assets(vars: &[(&str, String)]) -> Result<Self, String> {
-        Self::launch_with(vars, |base| without_table(base, "assets"))
-    }
-
-    /// Like [`Self::start_without_assets`], running the release build in `bundle` (a
-    /// directory laid out as `build/` is) as it is, with no build step: the benchmark
-    /// measures an earlier build this way beside the current one.
+    /// Like [`Self::start`], running the release build in `bundle` (a directory laid
+    /// out as `build/` is) as it is, with no build step: the benchmark measures an
+    /// earlier build this way beside the current one.
     pub fn start_bundle(bundle: &Path, vars: &[(&str, String)]) -> Result<Self, String> {
         let main = bundle.join("worker/shim.mjs");
         if !main.exists() {
@@ -70,7 +63,6 @@ impl WranglerDev {
         }
         Self::launch_with(vars, |base| match base.parse::<toml::Table>() {
             Ok(mut config) => {
-                config.remove("assets");
                 config.remove("build");
                 config.insert("main".into(), main.display().to_string().into());
                 config.to_string()
@@ -324,16 +316,4 @@ fn spawn(args: &[String], log_path: &Path) -> Result<(Child, Option<ChildStdin>)
         .map_err(|e| format!("could not start wrangler: {e}"))?;
     let pipe = child.stdin.take();
     Ok((child, pipe))
-}
-
-/// `wrangler.toml` without one of its top-level tables.
-fn without_table(text: &str, table: &str) -> String {
-    match text.parse::<toml::Table>() {
-        Ok(mut config) => {
-            config.remove(table);
-            config.to_string()
-        }
-        // wrangler reports what is wrong with it.
-        Err(_) => text.to_owned(),
-    }
 }
