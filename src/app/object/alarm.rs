@@ -77,8 +77,11 @@ impl<P: Ports> CallObject<'_, P> {
                 // what the awaits before it may have changed.
                 let summary = self.store().summary()?;
                 self.index_when_stale(&summary).await?;
-                self.archive_when_settled(&summary).await?;
-                self.settle_when_archived().await?;
+                let archived_now = self.archive_when_settled(&summary).await?;
+                // Settling reads the summary again, which only an archived call needs.
+                if summary.archived.is_some() || archived_now {
+                    self.settle_when_archived().await?;
+                }
                 self.tally_when_due(Role::Call, summary.tally_mark).await?;
                 self.retire_when_due(&summary).await
             }
@@ -259,8 +262,8 @@ impl<P: Ports> CallObject<'_, P> {
     }
 
     /// Archives a hung-up call in KV once nothing is open and it has been quiet for
-    /// [`ARCHIVE_DELAY_MS`].
-    async fn archive_when_settled(&self, summary: &Summary) -> Result<(), StoreError> {
+    /// [`ARCHIVE_DELAY_MS`]; `Ok(true)` when this run archived it.
+    async fn archive_when_settled(&self, summary: &Summary) -> Result<bool, StoreError> {
         let now = self.now();
         let settled = |summary: &Summary| {
             let quiet_since = summary.last_change.unwrap_or(i64::MAX);
@@ -273,9 +276,9 @@ impl<P: Ports> CallObject<'_, P> {
             && now >= self.memory.kv_retry_at.get()
             && settled(&self.store().summary()?)
         {
-            self.archive(now).await?;
+            return self.archive(now).await;
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Writes the index entry, then the archive; `Ok(false)` when KV failed (a later
