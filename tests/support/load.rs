@@ -67,3 +67,65 @@ pub fn choose_state_dir(tool: &str) {
         std::env::temp_dir().display()
     );
 }
+
+/// The UTC time a benchmark record is named by (`2026-12-07T04-53-23Z`).
+pub fn record_stamp() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H-%M-%SZ"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|_| "unknown-time".into())
+}
+
+/// The load average now, as `/proc/loadavg` says it.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// What a benchmark record says of the machine and the tools it ran with.
+pub fn machine_facts() -> serde_json::Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|name| name.trim().to_owned())
+        })
+        .unwrap_or_default();
+    let bin = project_bin();
+    serde_json::json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "os": tool_version(std::path::Path::new("uname"), &["-srm"]),
+        "rustc": tool_version(std::path::Path::new("rustc"), &["--version"]),
+        "node": tool_version(&bin.join("node"), &["--version"]),
+        "wrangler": tool_version(&bin.join("wrangler"), &["--version"]),
+        "wasm-opt": tool_version(&bin.join("wasm-opt"), &["--version"]),
+        "wrangler_state": std::env::temp_dir().display().to_string(),
+    })
+}
+
+/// The project's pinned npm tools.
+fn project_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node_modules/.bin")
+}
+
+/// What `program args` prints, run with the pinned Node first on the path (wrangler
+/// needs Node 22, whatever the system has).
+fn tool_version(program: &std::path::Path, args: &[&str]) -> String {
+    let path = format!(
+        "{}:{}",
+        project_bin().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    std::process::Command::new(program)
+        .args(args)
+        .env("PATH", path)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|e| format!("unavailable: {e}"))
+}

@@ -75,7 +75,7 @@ pub const MAX_LIVE_STREAMS: usize = 32;
 pub const TALLY_INTERVAL_MS: i64 = 3_000;
 /// How long a change waits for the ones that follow it before it is reported: a burst
 /// of a call's events goes in one report.
-pub const TALLY_GATHER_MS: i64 = 2_500;
+pub const TALLY_GATHER_MS: i64 = 1_500;
 /// How long such a report waits for the alarm when the instance, and its timer, is gone.
 pub const TALLY_BACKSTOP_MS: i64 = 60_000;
 /// How long a failed KV write waits before the next try.
