@@ -33,7 +33,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use support::deliveries::{body, occurred_at, Delivery};
-use support::load::{choose_state_dir, in_parallel, setting};
+use support::load::{
+    choose_state_dir, in_parallel, load_average, machine_facts, record_stamp, setting,
+};
 use support::wrangler::WranglerDev;
 use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
@@ -1107,58 +1109,12 @@ fn runtime_json(webhooks: usize, measured: &Pass) -> Value {
     })
 }
 
-fn stamp() -> String {
-    Command::new("date")
-        .args(["-u", "+%Y-%m-%dT%H-%M-%SZ"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|_| "unknown-time".into())
-}
-
-fn version(program: &Path, args: &[&str]) -> String {
-    // wrangler runs on the pinned Node, not whichever the system has.
-    let path = format!(
-        "{}:{}",
-        root().join("node_modules/.bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    Command::new(program)
-        .args(args)
-        .env("PATH", path)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|e| format!("unavailable: {e}"))
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
-}
-
-fn machine(load_at_start: &str) -> Value {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|name| name.trim().to_owned())
-        })
-        .unwrap_or_default();
-    let bin = root().join("node_modules/.bin");
-    json!({
-        "cpu": cpu,
-        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-        "load_average_at_start": load_at_start,
-        "load_average_at_end": load_average(),
-        "os": version(Path::new("uname"), &["-srm"]),
-        "rustc": version(Path::new("rustc"), &["--version"]),
-        "node": version(&bin.join("node"), &["--version"]),
-        "wrangler": version(&bin.join("wrangler"), &["--version"]),
-        "wrangler_state": std::env::temp_dir().display().to_string(),
-    })
+/// The machine, with the load average at the start and the end of the run.
+fn machine_at(load_at_start: &str) -> Value {
+    let mut machine = machine_facts();
+    machine["load_average_at_start"] = load_at_start.into();
+    machine["load_average_at_end"] = load_average().into();
+    machine
 }
 
 /// `PROFILE_READ`: a kept profile summarised again, for the webhooks its run record
@@ -1208,7 +1164,7 @@ fn main() -> ExitCode {
     };
     send(&dev, &signer, "warm-up", warm_up, 16);
 
-    let taken_at = stamp();
+    let taken_at = record_stamp();
     let dir = root().join("target/profile");
     std::fs::create_dir_all(&dir).expect("target/profile");
     let mut runs = vec![Run {
@@ -1311,7 +1267,7 @@ fn main() -> ExitCode {
 
     println!("\nThe Worker's log: {lines} info lines, {warnings} warnings, {errors} errors.");
     let results = root().join("bench/results");
-    let record = json!({"taken_at": taken_at, "machine": machine(&load_at_start),
+    let record = json!({"taken_at": taken_at, "machine": machine_at(&load_at_start),
         "build": build.display().to_string(), "sampling_interval_us": interval_us,
         "log": {"info": lines, "warnings": warnings, "errors": errors},
         "runs": records});

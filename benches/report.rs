@@ -29,7 +29,9 @@ use serde_json::{json, Value};
 use support::access::{claims, header, key_set, TestKey, AUD};
 use support::deliveries::{body, occurred_at, remove, Delivery};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Reply};
-use support::load::{choose_state_dir, in_parallel, percentile, setting};
+use support::load::{
+    choose_state_dir, in_parallel, machine_facts, percentile, record_stamp, setting,
+};
 use support::wrangler::WranglerDev;
 use telnyx_edge::simulator::loopback::LoopbackServer;
 use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
@@ -843,37 +845,6 @@ fn load_rows(label: impl Fn(&str) -> String, elapsed: Duration, sorted: &[Durati
     ]
 }
 
-fn version(program: &Path, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|e| format!("unavailable: {e}"))
-}
-
-fn machine() -> Value {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|name| name.trim().to_owned())
-        })
-        .unwrap_or_default();
-    let bin = root().join("node_modules/.bin");
-    json!({
-        "cpu": cpu,
-        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-        "os": version(Path::new("uname"), &["-srm"]),
-        "rustc": version(Path::new("rustc"), &["--version"]),
-        "node": version(&bin.join("node"), &["--version"]),
-        "wrangler": version(&bin.join("wrangler"), &["--version"]),
-        "wasm-opt": version(&bin.join("wasm-opt"), &["--version"]),
-        "wrangler_state": std::env::temp_dir().display().to_string(),
-    })
-}
-
 fn print_table(rows: &[Row]) {
     // Every peer's figure; a ratio column beside each main peer's.
     let mut heading = vec!["figure".to_owned(), "ours".to_owned()];
@@ -1033,14 +1004,10 @@ fn main() -> ExitCode {
 
 /// Writes the table, with the machine and what was measured, to `bench/results/`.
 fn write_record(rows: &[Row]) -> ExitCode {
-    let stamp = Command::new("date")
-        .args(["-u", "+%Y-%m-%dT%H-%M-%SZ"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|_| "unknown-time".into());
+    let stamp = record_stamp();
     let dir = root().join("bench/results");
     let path: PathBuf = dir.join(format!("{stamp}.json"));
-    let report = json!({"taken_at": stamp, "machine": machine(),
+    let report = json!({"taken_at": stamp, "machine": machine_facts(),
         "build": build_dir().display().to_string(),
         "figures": rows.iter().map(Row::json).collect::<Vec<_>>()});
     let written = std::fs::create_dir_all(&dir).and_then(|()| {
