@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 use support::deliveries::{self, occurred_at, TRACKED_EVENT_TYPES};
 use support::harness::*;
 use telnyx_edge::app::archive::{index_key, ARCHIVE_TTL_SECS};
-use telnyx_edge::app::object::{TALLY_BACKSTOP_MS, TALLY_GATHER_MS};
 use telnyx_edge::ports::http::Request;
 use telnyx_edge::simulator::signing::{signature_headers as headers, WebhookSigner};
 
@@ -25,14 +24,13 @@ fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_once_per_status(
     );
     assert_eq!(event_ids(&h.state(CALL)), ["ev-1"], "read your writes");
     // Indexed by the Worker after its answer. The object's alarm, right after the
-    // answer, tells the call's session object of it; then it is the backstop of the
-    // call's report to the dashboard, which the instance's tick sends sooner.
+    // answer, tells the call's session object of it; then it waits for the retention.
     assert_eq!(h.kv.keys(), [index_key(NOW * 1000, CALL)]);
     assert_eq!(h.objects.alarm_runs(), 0);
     assert_eq!(h.run_alarms(), 1);
     assert_eq!(
         h.slot(CALL).unwrap().storage.alarm(),
-        Some(NOW * 1000 + TALLY_GATHER_MS + TALLY_BACKSTOP_MS)
+        Some(NOW * 1000 + telnyx_edge::app::object::RETENTION_MS)
     );
     let entry = h.kv.entry(&h.kv.keys()[0]).unwrap();
     assert_eq!(entry.expires_at, NOW as u64 + ARCHIVE_TTL_SECS);

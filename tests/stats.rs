@@ -16,7 +16,7 @@ use support::harness::*;
 use telnyx_edge::app::archive::archive_key;
 use telnyx_edge::app::object::{
     stats_object_of, ARCHIVE_DELAY_MS, RETENTION_MS, STATS_SHARDS, TALLY_BACKSTOP_MS,
-    TALLY_GATHER_MS, TALLY_INTERVAL_MS,
+    TALLY_INTERVAL_MS,
 };
 use telnyx_edge::domain::time::Instant;
 use telnyx_edge::ports::Clock;
@@ -469,7 +469,6 @@ fn a_report_seen_twice_or_late_after_an_eviction_adds_nothing_twice() {
 fn reports_that_fail_are_tried_again_and_counted_once() {
     let h = Harness::new();
     h.deliver_for(CALL, "call.initiated", "ev-1", 1);
-    h.advance(TALLY_GATHER_MS as u64);
     let shard = h
         .objects
         .with_tables()

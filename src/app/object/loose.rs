@@ -42,7 +42,6 @@ impl<P: Ports> CallObject<'_, P> {
                 return super::storage_problem().into();
             }
         };
-        self.tally_changed(self.now());
         if let Err(error) = self.wake().await {
             self.log_storage_error("alarm", &error);
             return super::storage_problem().into();

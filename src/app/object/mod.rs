@@ -72,10 +72,7 @@ const WORKER_INDEX_MARGIN_MS: i64 = 1_000;
 /// The most streams of a call's states (`GET /calls/{id}/live`) one object keeps open.
 pub const MAX_LIVE_STREAMS: usize = 32;
 /// The least time between two reports of an object's part of the dashboard's figures.
-pub const TALLY_INTERVAL_MS: i64 = 3_000;
-/// How long a change waits for the ones that follow it before it is reported: a burst
-/// of a call's events goes in one report.
-pub const TALLY_GATHER_MS: i64 = 1_500;
+pub const TALLY_INTERVAL_MS: i64 = 4_000;
 /// How long such a report waits for the alarm when the instance, and its timer, is gone.
 pub const TALLY_BACKSTOP_MS: i64 = 60_000;
 /// How long a failed KV write waits before the next try.
@@ -114,8 +111,6 @@ pub struct ObjectMemory {
     /// The tally mark this instance last reported the object's contribution at, and when.
     tallied: Cell<Option<i64>>,
     tallied_at: Cell<Option<i64>>,
-    /// When this instance first saw a change it has not reported yet.
-    tally_changed_at: Cell<Option<i64>>,
     /// No report of the contribution is tried before this, after failures in a row.
     tally_retry_at: Cell<i64>,
     tally_failures: Cell<u32>,
@@ -146,7 +141,6 @@ impl ObjectMemory {
     fn forget_tally(&self) {
         self.tallied.set(None);
         self.tallied_at.set(None);
-        self.tally_changed_at.set(None);
     }
 
     /// The time of a tick the runtime should start a timer for: one is wanted, and no
@@ -327,7 +321,6 @@ impl<P: Ports> CallObject<'_, P> {
                 return storage_problem().into();
             }
         };
-        self.tally_changed(accepted_at);
         // An event a rule listens to and one that changes the call's status (the index
         // entry may be due, and after a hangup the archive) set the alarm for what is due
         // next; so does any event on an instance that does not know it set, as a

@@ -21,7 +21,7 @@ use super::protocol::{
 };
 use super::stats_rows::late_reporter;
 use super::store::{Role, Summary};
-use super::{CallObject, TALLY_BACKSTOP_MS, TALLY_GATHER_MS, TALLY_INTERVAL_MS};
+use super::{CallObject, TALLY_BACKSTOP_MS, TALLY_INTERVAL_MS};
 use crate::domain::call_state::{CallState, SiprecStatus, SuppressionStatus};
 use crate::domain::stats::{minute_of, Contribution, Live, KEPT_MINUTES};
 use crate::ports::{CallObjects, LogLine, Logger, Ports, StoreError};
@@ -65,25 +65,11 @@ impl<P: Ports> CallObject<'_, P> {
         if memory.tallied.get() == Some(mark) {
             return None;
         }
-        // A change an earlier instance made, found in storage, has waited long enough.
-        let gathered = memory
-            .tally_changed_at
-            .get()
-            .map_or(0, |at| at + TALLY_GATHER_MS);
         let interval = memory
             .tallied_at
             .get()
             .map_or(0, |at| at + TALLY_INTERVAL_MS);
-        Some(gathered.max(interval).max(memory.tally_retry_at.get()))
-    }
-
-    /// A delivery was just accepted or counted as a duplicate: its report waits
-    /// [`TALLY_GATHER_MS`] for the deliveries that follow it.
-    pub(super) fn tally_changed(&self, at: i64) {
-        let memory = self.memory;
-        if memory.tally_changed_at.get().is_none() {
-            memory.tally_changed_at.set(Some(at));
-        }
+        Some(interval.max(memory.tally_retry_at.get()))
     }
 
     /// Asks for a tick when a report is due, and for the alarm no later than the
@@ -254,7 +240,6 @@ impl<P: Ports> CallObject<'_, P> {
     fn tallied(&self, mark: i64) {
         self.memory.tallied.set(Some(mark));
         self.memory.tallied_at.set(Some(self.now()));
-        self.memory.tally_changed_at.set(None);
         self.memory.tally_failures.set(0);
         self.memory.tally_retry_at.set(0);
     }
