@@ -69,8 +69,8 @@ bench: bootstrap build
 	cargo bench --bench report
 
 # The release wasm with its function names, in target/profile-build/ (build/ untouched).
-$(PROFILE_BUNDLE): $(WORKER_SOURCES) scripts/build-profile.sh
-	@scripts/build-profile.sh
+$(PROFILE_BUNDLE): $(WORKER_SOURCES)
+	@scripts/build-worker.sh profile
 
 # Prints where a webhook's time goes and writes it to bench/results/ (see bench/README.md).
 # The test harness that starts wrangler dev looks for build/ as well.

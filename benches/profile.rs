@@ -2,7 +2,7 @@
 //! Worker verifies, parses and hands the event to the call's object; the object, in the
 //! same isolate (workerd runs a script's Durable Objects in its Worker's isolate), claims
 //! it in SQLite, sets its alarm and answers. The profiling build (`target/profile-build/`,
-//! `scripts/build-profile.sh`) is the release wasm with its name section kept.
+//! `scripts/build-worker.sh profile`) is the release wasm with its name section kept.
 //!
 //! One `wrangler dev` with the inspector on; `bench/profile-cdp.mjs` (Node 22) records
 //! the isolate's CPU profile over the Chrome DevTools Protocol while signed
