@@ -33,7 +33,7 @@ use support::load::{
     choose_state_dir, in_parallel, machine_facts, percentile, record_stamp, setting,
 };
 use support::wrangler::WranglerDev;
-use telnyx_edge::simulator::loopback::LoopbackServer;
+use telnyx_edge::simulator::loopback::{LoopbackServer, Response};
 use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
 /// The bundle's ceiling (`scripts/size-check.sh`): a guard against runaway growth.
@@ -976,10 +976,8 @@ fn main() -> ExitCode {
     drop((ours, forwarding));
     println!("bench: ours with Cloudflare Access, its keys served on loopback");
     let key = TestKey::first();
-    let certs = LoopbackServer::start(0, move |request| {
-        let _ = request.respond(tiny_http::Response::from_string(key_set(&[
-            &TestKey::first(),
-        ])));
+    let certs = LoopbackServer::start(0, move |_| {
+        Response::json(200, key_set(&[&TestKey::first()]))
     })
     .expect("bind loopback");
     let admin_token = "bench-admin-token";

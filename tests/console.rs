@@ -17,8 +17,6 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
@@ -29,7 +27,7 @@ use support::access::{claims, header, key_set, TestKey, AUD};
 use support::deliveries::{self, occurred_at, set_payload, Delivery};
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply};
 use support::wrangler::WranglerDev;
-use telnyx_edge::simulator::loopback::LoopbackServer;
+use telnyx_edge::simulator::loopback::{LoopbackServer, Response};
 use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
 const ADMIN_TOKEN: &str = "console-admin-token-6e1f02";
@@ -59,37 +57,31 @@ fn required(path: PathBuf, how: &str) -> Result<PathBuf, String> {
 /// refuse its next request with Telnyx's 422 [`CALL_ENDED`].
 /// `{"telnyx_requests": true}` answers every request the fake Telnyx received so far,
 /// in order: `[{"method","path","body"}]`, the path still percent-encoded.
-fn start_sender(worker_url: String, signer: WebhookSigner, telnyx: FakeTelnyx) -> String {
-    let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
-    let port = server.server_addr().to_ip().expect("an IP listener").port();
-    thread::spawn(move || {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(30))
-            .build();
-        for mut request in server.incoming_requests() {
-            let mut text = String::new();
-            let _ = request.as_reader().read_to_string(&mut text);
-            let asked = serde_json::from_str::<Value>(&text).unwrap_or_default();
-            let answer = if let Some(millis) = asked["telnyx_delay_ms"].as_u64() {
-                telnyx.then(Reply::ok().delayed(millis));
-                json!({"status": 200})
-            } else if asked["telnyx_refuses"] == json!(true) {
-                telnyx.then(Reply::error(422, CALL_ENDED, "Call has already ended"));
-                json!({"status": 200})
-            } else if asked["telnyx_requests"] == json!(true) {
-                let requests: Vec<Value> = telnyx
-                    .requests()
-                    .iter()
-                    .map(|r| json!({"method": r.method, "path": r.path, "body": r.json()}))
-                    .collect();
-                Value::Array(requests)
-            } else {
-                send(&agent, &worker_url, &signer, &text)
-            };
-            let _ = request.respond(tiny_http::Response::from_string(answer.to_string()));
-        }
-    });
-    format!("http://127.0.0.1:{port}/")
+fn start_sender(worker_url: String, signer: WebhookSigner, telnyx: FakeTelnyx) -> LoopbackServer {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build();
+    LoopbackServer::start(0, move |request| {
+        let asked = serde_json::from_str::<Value>(&request.body).unwrap_or_default();
+        let answer = if let Some(millis) = asked["telnyx_delay_ms"].as_u64() {
+            telnyx.then(Reply::ok().delayed(millis));
+            json!({"status": 200})
+        } else if asked["telnyx_refuses"] == json!(true) {
+            telnyx.then(Reply::error(422, CALL_ENDED, "Call has already ended"));
+            json!({"status": 200})
+        } else if asked["telnyx_requests"] == json!(true) {
+            let requests: Vec<Value> = telnyx
+                .requests()
+                .iter()
+                .map(|r| json!({"method": r.method, "path": r.path, "body": r.json()}))
+                .collect();
+            Value::Array(requests)
+        } else {
+            send(&agent, &worker_url, &signer, &request.body)
+        };
+        Response::json(200, answer.to_string())
+    })
+    .expect("bind loopback")
 }
 
 fn send(agent: &ureq::Agent, worker_url: &str, signer: &WebhookSigner, asked: &str) -> Value {
@@ -310,7 +302,8 @@ fn admin_token_run(browser: &Browser) -> Result<(), String> {
     ];
     println!("console: starting the release build under wrangler dev (admin token)");
     let worker = WranglerDev::start(&vars)?;
-    let sender = start_sender(worker.base_url.clone(), signer, telnyx.fake.clone());
+    let sender_server = start_sender(worker.base_url.clone(), signer, telnyx.fake.clone());
+    let sender = format!("{}/", sender_server.base);
     browser.run(
         "admin-token",
         &worker,
@@ -413,12 +406,9 @@ fn admin_token_run(browser: &Browser) -> Result<(), String> {
 /// `{team}/cdn-cgi/access/certs` on loopback, serving the test's first key.
 fn start_certs() -> Result<LoopbackServer, String> {
     let served = key_set(&[&TestKey::first()]);
-    LoopbackServer::start(0, move |request| {
-        let (status, body) = match request.url() {
-            "/cdn-cgi/access/certs" => (200, served.clone()),
-            _ => (404, "{}".to_owned()),
-        };
-        let _ = request.respond(tiny_http::Response::from_string(body).with_status_code(status));
+    LoopbackServer::start(0, move |request| match request.url.as_str() {
+        "/cdn-cgi/access/certs" => Response::json(200, served.clone()),
+        _ => Response::json(404, "{}"),
     })
     .map_err(|e| format!("the certs server did not start: {e}"))
 }
@@ -441,7 +431,8 @@ fn access_run(browser: &Browser) -> Result<(), String> {
     ];
     println!("console: starting the release build under wrangler dev (Cloudflare Access)");
     let worker = WranglerDev::start(&vars)?;
-    let sender = start_sender(worker.base_url.clone(), signer, telnyx.fake.clone());
+    let sender_server = start_sender(worker.base_url.clone(), signer, telnyx.fake.clone());
+    let sender = format!("{}/", sender_server.base);
     // A token Access would issue to ana for this team (valid for an hour).
     let key = TestKey::first();
     let mut claims = claims(ANA, unix_now());

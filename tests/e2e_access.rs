@@ -23,7 +23,7 @@ use support::json_http::{deliver_signed, exchange};
 use support::runner::run_case;
 use support::secrets::leaks;
 use support::wrangler::WranglerDev;
-use telnyx_edge::simulator::loopback::LoopbackServer;
+use telnyx_edge::simulator::loopback::{LoopbackServer, Response};
 use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 
 const ADMIN_TOKEN: &str = "e2e-access-admin-token-5c2e";
@@ -60,12 +60,11 @@ fn start_certs(certs: Certs) -> LoopbackServer {
             (state.0.clone(), state.2)
         };
         thread::sleep(delay);
-        let (status, body) = match (request.url(), served) {
-            ("/cdn-cgi/access/certs", Some(body)) => (200, body),
-            (_, Some(_)) => (404, "{}".to_owned()),
-            (_, None) => (503, "down".to_owned()),
-        };
-        let _ = request.respond(tiny_http::Response::from_string(body).with_status_code(status));
+        match (request.url.as_str(), served) {
+            ("/cdn-cgi/access/certs", Some(body)) => Response::json(200, body),
+            (_, Some(_)) => Response::json(404, "{}"),
+            (_, None) => Response::text(503, "down"),
+        }
     })
     .expect("bind loopback")
 }

@@ -12,7 +12,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
 use super::core::{envelope, random_uuid, Answer, Emit, Simulator};
-use super::loopback::LoopbackServer;
+use super::loopback::{LoopbackServer, Request, Response};
 use super::signing::{unix_now, WebhookSigner};
 use crate::domain::time::Instant;
 
@@ -74,34 +74,23 @@ fn now_ms() -> i64 {
         .map_or(0, |since| since.as_millis() as i64)
 }
 
-fn handle(shared: &Arc<Shared>, mut request: tiny_http::Request) {
-    let mut body = String::new();
-    let _ = request.as_reader().read_to_string(&mut body);
-    let method = request.method().as_str().to_owned();
-    let path = request
-        .url()
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let authorized = request.headers().iter().any(|h| {
-        h.field.equiv("authorization")
-            && h.value
-                .as_str()
-                .strip_prefix("Bearer ")
-                .is_some_and(|key| !key.trim().is_empty())
-    });
-    let answer = route(shared, &method, &path, &body, authorized);
-    let response = tiny_http::Response::from_string(answer.body.to_string())
-        .with_status_code(answer.status)
-        .with_header(
-            tiny_http::Header::from_bytes("content-type", "application/json").expect("header"),
-        );
-    let _ = request.respond(response);
+fn handle(shared: &Arc<Shared>, request: Request) -> Response {
+    let authorized = request
+        .header("authorization")
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .is_some_and(|key| !key.trim().is_empty());
+    let answer = route(
+        shared,
+        &request.method,
+        request.path(),
+        &request.body,
+        authorized,
+    );
     for emit in answer.emits {
         let shared = Arc::clone(shared);
         thread::spawn(move || deliver(&shared, &emit));
     }
+    Response::json(answer.status, answer.body.to_string())
 }
 
 fn route(shared: &Shared, method: &str, path: &str, body: &str, authorized: bool) -> Answer {

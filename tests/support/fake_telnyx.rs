@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 use telnyx_edge::ports::memory::ManualClock;
 use telnyx_edge::ports::{find_header, HttpClient, HttpError, HttpRequest, HttpResponse};
-use telnyx_edge::simulator::loopback::LoopbackServer;
+use telnyx_edge::simulator::loopback::{LoopbackServer, Request, Response};
 
 /// How the fake answers one request.
 #[derive(Clone, Debug)]
@@ -409,33 +409,17 @@ impl FakeTelnyxServer {
     }
 }
 
-fn answer(fake: &FakeTelnyx, mut request: tiny_http::Request) {
-    let mut body = String::new();
-    let _ = request.as_reader().read_to_string(&mut body);
+fn answer(fake: &FakeTelnyx, request: Request) -> Response {
     let reply = fake.receive(Recorded {
-        method: request.method().as_str().to_owned(),
-        path: request.url().to_owned(),
-        headers: request
-            .headers()
-            .iter()
-            .map(|h| {
-                (
-                    h.field.as_str().as_str().to_owned(),
-                    h.value.as_str().to_owned(),
-                )
-            })
-            .collect(),
-        body,
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+        body: request.body,
     });
     std::thread::sleep(Duration::from_millis(reply.delay_ms));
-    let mut response = tiny_http::Response::from_string(reply.body)
-        .with_status_code(reply.status)
-        .with_header(
-            tiny_http::Header::from_bytes("content-type", "application/json").expect("header"),
-        );
-    if let Some(after) = reply.retry_after {
-        response.add_header(tiny_http::Header::from_bytes("retry-after", after).expect("header"));
+    let response = Response::json(reply.status, reply.body);
+    match reply.retry_after {
+        Some(after) => response.with_header("retry-after", &after),
+        None => response,
     }
-    // The worker may have given up (timeout) and closed the connection.
-    let _ = request.respond(response);
 }
