@@ -42,7 +42,7 @@ use telnyx_edge::simulator::signing::{unix_now, WebhookSigner, END_TO_END_SEED};
 /// How long after its first event a call's backstop alarm fires
 /// (`TALLY_BACKSTOP_MS`), and a little more: a run is profiled until then.
 const ALARM_WAIT: Duration = Duration::from_secs(66);
-/// After the last answer: the objects' timers report the last events within 4 s.
+/// After the last answer: the objects' timers report the last events within 3.5 s.
 const TAIL: Duration = Duration::from_secs(5);
 /// Webhooks sent before the first run, to create the isolate and warm its code.
 const WARM_UP: usize = 100;

@@ -72,7 +72,7 @@ const WORKER_INDEX_MARGIN_MS: i64 = 1_000;
 /// The most streams of a call's states (`GET /calls/{id}/live`) one object keeps open.
 pub const MAX_LIVE_STREAMS: usize = 32;
 /// The least time between two reports of an object's part of the dashboard's figures.
-pub const TALLY_INTERVAL_MS: i64 = 4_000;
+pub const TALLY_INTERVAL_MS: i64 = 3_500;
 /// How long such a report waits for the alarm when the instance, and its timer, is gone.
 pub const TALLY_BACKSTOP_MS: i64 = 60_000;
 /// How long a failed KV write waits before the next try.
