@@ -818,6 +818,39 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .unwrap()
 }
 
+/// An object an earlier version stored, without a table this version added and without
+/// `actions.operator`, gets both when a new instance first reads it, and its call goes on.
+#[test]
+fn an_object_an_earlier_version_stored_gets_the_newer_tables() {
+    use telnyx_edge::ports::ObjectStorage;
+    let h = Harness::new();
+    h.deliver(&event("call.initiated", "ev-1", 1));
+    let slot = h.slot(CALL).unwrap();
+    let complete = slot.storage.tables();
+    slot.storage
+        .execute_script("DROP TABLE duplicates; ALTER TABLE actions DROP COLUMN operator")
+        .unwrap();
+    assert!(!slot.storage.tables().contains(&"duplicates".to_owned()));
+    h.objects.evict_all();
+    let answered = h.deliver(&event("call.answered", "ev-2", 2));
+    assert_eq!(
+        json_of(&answered)["status"],
+        "accepted",
+        "{}",
+        answered.body
+    );
+    assert_eq!(slot.storage.tables(), complete);
+    let columns: Vec<Value> = slot
+        .storage
+        .query(
+            "SELECT name FROM pragma_table_info('actions') WHERE name = 'operator'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(columns.len(), 1, "actions.operator is back");
+    assert_eq!(h.state(CALL)["status"], "answered");
+}
+
 #[test]
 fn each_role_lists_the_tables_it_creates() {
     use telnyx_edge::app::object::store::Role;

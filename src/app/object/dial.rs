@@ -357,7 +357,7 @@ impl<P: Ports> CallObject<'_, P> {
         };
         let stored = self
             .ensure_role(Role::Call)
-            .and_then(|()| self.store().insert_dialed(&registration));
+            .and_then(|_| self.store().insert_dialed(&registration));
         let stored = match stored {
             // What the leg reports of itself has changed: the alarm tells the others.
             Ok(true) => self.wake().await,

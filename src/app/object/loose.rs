@@ -22,7 +22,7 @@ impl<P: Ports> CallObject<'_, P> {
             Err(problem) => return problem.into(),
         };
         let body = std::str::from_utf8(&request.body).unwrap_or_default();
-        let claimed = self.ensure_role(Role::Loose).and_then(|()| {
+        let claimed = self.ensure_role(Role::Loose).and_then(|_| {
             self.store()
                 .claim_loose(&delivery.event_id, body, self.now())
         });

@@ -222,15 +222,20 @@ impl<P: Ports> CallObject<'_, P> {
         self.clock.now_millis()
     }
 
-    /// Creates the tables of the object's role on its first write in this instance
-    /// (`IF NOT EXISTS`: they may be there from an earlier one). The two roles' objects
-    /// have different names, so one never takes the other's tables.
-    fn ensure_role(&self, role: Role) -> Result<(), StoreError> {
-        if self.memory.role.get() != Some(role) {
+    /// Makes sure the object's tables are there for `role` before its first write in
+    /// this instance: creates them in a new object (the roles' objects have different
+    /// names, so one never takes the other's tables). `true` when the object had
+    /// stored nothing before.
+    fn ensure_role(&self, role: Role) -> Result<bool, StoreError> {
+        if self.memory.role.get() == Some(role) {
+            return Ok(false);
+        }
+        let stored = self.role()?;
+        if stored != Some(role) {
             self.store().create(role)?;
             self.memory.role.set(Some(role));
         }
-        Ok(())
+        Ok(stored.is_none())
     }
 
     /// The role its tables are for; `None` when nothing was ever stored. Tables a later
@@ -242,7 +247,7 @@ impl<P: Ports> CallObject<'_, P> {
         let role = match self.store().role()? {
             Some((role, current)) => {
                 if !current {
-                    self.store().create(role)?;
+                    self.store().upgrade(role)?;
                 }
                 Some(role)
             }
@@ -291,8 +296,8 @@ impl<P: Ports> CallObject<'_, P> {
         // Parsed as JSON, so it is UTF-8.
         let body = std::str::from_utf8(&request.body).unwrap_or_default();
         let accepted_at = self.now();
-        let claimed = self.ensure_role(Role::Call).and_then(|()| {
-            self.store().claim(&NewEvent {
+        let claimed = self.ensure_role(Role::Call).and_then(|new_object| {
+            let seq = self.store().claim(&NewEvent {
                 id: &record.id,
                 event_type: &record.event_type,
                 accepted_at,
@@ -300,11 +305,12 @@ impl<P: Ports> CallObject<'_, P> {
                 needs_plan,
                 record: &record_json,
                 body,
-            })
+            })?;
+            Ok((seq, new_object))
         });
         // Queued in the claim's synchronous step: a duplicate is never forwarded, and
         // counted for the dashboard instead.
-        let claimed = claimed.and_then(|seq| {
+        let claimed = claimed.and_then(|(seq, new_object)| {
             let forwarded = match seq {
                 Some(_) => self.queue_forwards(&record.id, &record.event_type, body)?,
                 None => {
@@ -312,9 +318,9 @@ impl<P: Ports> CallObject<'_, P> {
                     false
                 }
             };
-            Ok((seq, forwarded))
+            Ok((seq, forwarded, new_object))
         });
-        let (seq, forwarded) = match claimed {
+        let (seq, forwarded, new_object) = match claimed {
             Ok(claimed) => claimed,
             Err(error) => {
                 self.log_storage_error("claim", &error);
@@ -350,8 +356,16 @@ impl<P: Ports> CallObject<'_, P> {
         }
         // Whatever else is due, the accepted event (or the duplicate) is due in the
         // dashboard's figures within seconds: a tick of this instance reports it, with
-        // the alarm only as the backstop.
-        let alarm = if owes || !self.memory.alarm_is_set() {
+        // the alarm only as the backstop. In a new object the event is all there is, so
+        // what is due takes no reading: what it owes (and its forwards) now, else the
+        // report; the alarm reads the rest when it runs.
+        let alarm = if new_object {
+            if owes || forwarded {
+                self.ensure_alarm(accepted_at).await
+            } else {
+                self.want_tally_soon().await
+            }
+        } else if owes || !self.memory.alarm_is_set() {
             self.wake().await
         } else if self.memory.alarm_running.get() {
             Ok(())

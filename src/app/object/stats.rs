@@ -51,7 +51,7 @@ impl<P: Ports> CallObject<'_, P> {
             }
         };
         let first = self.first_kept_minute();
-        let kept = self.ensure_role(Role::Stats).and_then(|()| {
+        let kept = self.ensure_role(Role::Stats).and_then(|_| {
             let store = self.store();
             let version = Version {
                 ms: report.version_ms,

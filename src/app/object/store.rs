@@ -406,13 +406,15 @@ impl<S: ObjectStorage> Store<'_, S> {
     }
 
     /// Which role the object's tables are for, if it has any, and whether it has every
-    /// table of that role this version creates (an object an earlier version stored may
-    /// lack the newer ones).
+    /// table of that role this version creates as this version creates it (an object an
+    /// earlier version stored may lack the newer tables, or `actions.operator`).
     pub fn role(&self) -> Result<Option<(Role, bool)>, StoreError> {
+        // `actions` without the column counts as missing, so it is upgraded.
         let tables: Vec<String> = self
             .0
             .query::<Text>(
-                "SELECT name AS text FROM sqlite_master WHERE type = 'table'",
+                "SELECT name AS text FROM sqlite_master WHERE type = 'table' \
+                 AND (name <> 'actions' OR sql LIKE '%operator TEXT%')",
                 &[],
             )?
             .into_iter()
@@ -433,32 +435,20 @@ impl<S: ObjectStorage> Store<'_, S> {
         Ok(Some((role, role.tables().iter().all(|name| has(name)))))
     }
 
-    /// Creates the role's tables that are missing (all of them at first; a table a later
-    /// version added, for an object stored by an earlier one).
+    /// Creates the role's tables that are missing: all of them in a new object.
     pub fn create(&self, role: Role) -> Result<(), StoreError> {
         // One script per role: each call to the runtime's SQL crosses into it.
         match role {
-            Role::Call => {
-                self.0.execute_script(
-                    &[
-                        CALL_SCHEMA,
-                        CALL_LEG_TABLES,
-                        SETTLED_SCHEMA,
-                        DUPLICATES_SCHEMA,
-                        FORWARDS_SCHEMA,
-                    ]
-                    .join("; "),
-                )?;
-                // Objects an earlier version stored have actions without who asked.
-                if !self.exists(
-                    "SELECT name FROM sqlite_master WHERE name = 'actions' \
-                     AND sql LIKE '%operator TEXT%'",
-                )? {
-                    self.0
-                        .execute_script("ALTER TABLE actions ADD COLUMN operator TEXT")?;
-                }
-                Ok(())
-            }
+            Role::Call => self.0.execute_script(
+                &[
+                    CALL_SCHEMA,
+                    CALL_LEG_TABLES,
+                    SETTLED_SCHEMA,
+                    DUPLICATES_SCHEMA,
+                    FORWARDS_SCHEMA,
+                ]
+                .join("; "),
+            ),
             Role::Loose => self
                 .0
                 .execute_script(&[LOOSE_SCHEMA, DUPLICATES_SCHEMA, FORWARDS_SCHEMA].join("; ")),
@@ -466,6 +456,22 @@ impl<S: ObjectStorage> Store<'_, S> {
             Role::Session => self.0.execute_script(SESSION_SCHEMA),
             Role::Stats => self.0.execute_script(STATS_SCHEMA),
         }
+    }
+
+    /// Brings an object an earlier version stored up to this version's tables: those
+    /// it lacks, and who asked for each action.
+    pub fn upgrade(&self, role: Role) -> Result<(), StoreError> {
+        self.create(role)?;
+        if role == Role::Call
+            && !self.exists(
+                "SELECT name FROM sqlite_master WHERE name = 'actions' \
+                 AND sql LIKE '%operator TEXT%'",
+            )?
+        {
+            self.0
+                .execute_script("ALTER TABLE actions ADD COLUMN operator TEXT")?;
+        }
+        Ok(())
     }
 
     /// Claims the event's id and stores it, in one statement: its place among the
