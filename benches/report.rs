@@ -15,7 +15,8 @@
 //! BENCH_BUILD (a directory laid out as `build/`, such as a copy of an earlier
 //! commit's: measured as ours instead of `build/`, with no build step), and
 //! BENCH_SECTIONS (`webhooks`: stop after the webhook rows, without the forwarding
-//! and Access runs).
+//! and Access runs). BENCH_AB (builds laid out as `build/`, comma-separated): only
+//! those builds of ours, against each other ([`compare_builds`]).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -913,6 +914,10 @@ fn start_with(
         }
     }
     .unwrap_or_else(|e| panic!("{name}: {e}"));
+    target(name, dev)
+}
+
+fn target(name: &'static str, dev: WranglerDev) -> Target {
     Target {
         name,
         dev,
@@ -922,6 +927,50 @@ fn start_with(
     }
 }
 
+/// `BENCH_AB=dir,dir,…`: those builds of ours alone, on the main workload and the one
+/// where every webhook starts a call, interleaved, twice over; one line per build and
+/// run, no table, no record. For trying a change against the build before it.
+fn compare_builds(builds: &str) -> ExitCode {
+    let signer = WebhookSigner::from_seed(END_TO_END_SEED);
+    let dirs: Vec<&str> = builds.split(',').filter(|dir| !dir.is_empty()).collect();
+    let targets: Vec<Target> = dirs
+        .iter()
+        .map(|dir| {
+            let vars = vec![
+                ("TELNYX_PUBLIC_KEY", signer.public_key_base64()),
+                ("AUTOMATIONS", String::new()),
+            ];
+            let dev = WranglerDev::start_bundle(Path::new(dir), &vars);
+            target("ours", dev.unwrap_or_else(|e| panic!("{dir}: {e}")))
+        })
+        .collect();
+    let requests = setting("BENCH_REQUESTS", 2000);
+    let rounds = setting("BENCH_ROUNDS", 4).max(1);
+    for run in 1..=2 {
+        for (what, events_per_call, requests) in [
+            ("9 per call", EVENTS_PER_CALL, requests),
+            ("each a new call", 1, requests / 4),
+        ] {
+            let workload = Workload {
+                requests,
+                concurrency: 16,
+                events_per_call,
+                storable: true,
+            };
+            let tag = format!("ab{run}-{events_per_call}-{}", unix_now());
+            let figures = interleaved(&targets, &signer, &tag, rounds, workload);
+            for (dir, f) in dirs.iter().zip(&figures) {
+                println!(
+                    "run {run}, {what}, concurrency 16, {dir}: {:.0} webhooks/s, p50 {:.1} ms, \
+                     p99 {:.1} ms, CPU {:.2} ms per webhook",
+                    f.per_second, f.p50_ms, f.p99_ms, f.cpu_ms
+                );
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     // `cargo test --all-targets` runs benches without `--bench`: nothing to measure then.
     if !std::env::args().any(|arg| arg == "--bench") {
@@ -929,6 +978,9 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     choose_state_dir("bench");
+    if let Ok(builds) = std::env::var("BENCH_AB") {
+        return compare_builds(&builds);
+    }
     let mut rows = size_rows();
     if std::env::var_os("BENCH_BUILD").is_none() {
         rows.extend(composition_rows());
