@@ -16,7 +16,7 @@ use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer, Recorded, Reply};
 use support::json_http::{deliver_signed, exchange};
 use support::runner::run_case;
 use support::secrets::leaks;
-use support::wrangler::WranglerDev;
+use support::wrangler::start_acting_worker;
 use telnyx_edge::domain::automations::command_id;
 use telnyx_edge::simulator::signing::{WebhookSigner, END_TO_END_SEED};
 
@@ -396,22 +396,16 @@ fn main() -> ExitCode {
             "supervise_call_control_id": "{{payload.call_control_id}}",
             "supervisor_role": "monitor"}}],
         "limit_per_call": 1}]});
-    let vars = [
-        ("TELNYX_PUBLIC_KEY", signer.public_key_base64()),
-        ("ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
-        ("TELNYX_API_KEY", API_KEY.to_owned()),
-        ("TELNYX_API_BASE", telnyx.api_base.clone()),
-        ("TELNYX_CONNECTION_ID", "conn-e2e".to_owned()),
-        ("AUTOMATIONS", rules.to_string()),
-    ];
-    let worker = match WranglerDev::start(&vars) {
-        Ok(worker) => worker,
-        Err(error) => {
-            eprintln!("e2e_dial: wrangler dev did not start: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(worker) = start_acting_worker(
+        "e2e_dial",
+        signer.public_key_base64(),
+        ADMIN_TOKEN,
+        API_KEY,
+        &telnyx.api_base,
+        &rules,
+    ) else {
+        return ExitCode::FAILURE;
     };
-    println!("e2e_dial: worker at {}", worker.base_url);
     let ctx = Ctx {
         base_url: worker.base_url.clone(),
         agent: ureq::AgentBuilder::new()

@@ -15,7 +15,7 @@ use support::deliveries::call_event;
 use support::fake_telnyx::{FakeTelnyx, FakeTelnyxServer};
 use support::json_http::{deliver_signed, exchange};
 use support::runner::run_case;
-use support::wrangler::WranglerDev;
+use support::wrangler::start_acting_worker;
 use telnyx_edge::simulator::signing::{WebhookSigner, END_TO_END_SEED};
 
 const ADMIN_TOKEN: &str = "e2e-stats-admin-token-5d02";
@@ -321,22 +321,16 @@ fn main() -> ExitCode {
     let telnyx = FakeTelnyxServer::start(FakeTelnyx::new());
     let rules = json!({"rules": [{"name": "answer", "on": ["call.initiated"],
         "do": [{"action": "answer"}]}]});
-    let vars = [
-        ("TELNYX_PUBLIC_KEY", signer.public_key_base64()),
-        ("ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
-        ("TELNYX_API_KEY", "e2e-stats-api-key".to_owned()),
-        ("TELNYX_API_BASE", telnyx.api_base.clone()),
-        ("TELNYX_CONNECTION_ID", "conn-e2e".to_owned()),
-        ("AUTOMATIONS", rules.to_string()),
-    ];
-    let worker = match WranglerDev::start(&vars) {
-        Ok(worker) => worker,
-        Err(error) => {
-            eprintln!("e2e_stats: wrangler dev did not start: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(worker) = start_acting_worker(
+        "e2e_stats",
+        signer.public_key_base64(),
+        ADMIN_TOKEN,
+        "e2e-stats-api-key",
+        &telnyx.api_base,
+        &rules,
+    ) else {
+        return ExitCode::FAILURE;
     };
-    println!("e2e_stats: worker at {}", worker.base_url);
     let ctx = Ctx {
         base_url: worker.base_url.clone(),
         agent: ureq::AgentBuilder::new()

@@ -31,6 +31,37 @@ pub struct WranglerDev {
     restarts: usize,
 }
 
+/// The worker a suite that acts on calls runs against: an operator's `admin_token`,
+/// Telnyx's API at `api_base` (the fake one) with `api_key`, and `rules`. `None`, with
+/// the reason on stderr, when `wrangler dev` did not start.
+pub fn start_acting_worker(
+    suite: &str,
+    public_key: String,
+    admin_token: &str,
+    api_key: &str,
+    api_base: &str,
+    rules: &serde_json::Value,
+) -> Option<WranglerDev> {
+    let vars = [
+        ("TELNYX_PUBLIC_KEY", public_key),
+        ("ADMIN_TOKEN", admin_token.to_owned()),
+        ("TELNYX_API_KEY", api_key.to_owned()),
+        ("TELNYX_API_BASE", api_base.to_owned()),
+        ("TELNYX_CONNECTION_ID", "conn-e2e".to_owned()),
+        ("AUTOMATIONS", rules.to_string()),
+    ];
+    match WranglerDev::start(&vars) {
+        Ok(worker) => {
+            println!("{suite}: worker at {}", worker.base_url);
+            Some(worker)
+        }
+        Err(error) => {
+            eprintln!("{suite}: wrangler dev did not start: {error}");
+            None
+        }
+    }
+}
+
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
