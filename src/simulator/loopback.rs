@@ -178,7 +178,11 @@ fn accept(listener: &TcpListener, handle: &Arc<Handler>, stopping: &AtomicBool, 
         if stopping.load(Ordering::SeqCst) {
             return;
         }
-        let Ok(stream) = stream else { continue };
+        let Ok(stream) = stream else {
+            // Out of descriptors, say: wait a little rather than spin.
+            thread::sleep(std::time::Duration::from_millis(10));
+            continue;
+        };
         let Some(id) = open.add(&stream) else {
             continue;
         };
