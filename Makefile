@@ -37,10 +37,12 @@ $(BUNDLE): $(WORKER_SOURCES) | console-vendor
 dev: bootstrap
 	@scripts/dev.sh
 
+# The fuzz targets compile tests/support/ too: checked here, as `make fuzz` needs nightly.
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -- -D warnings
+	cargo check --manifest-path fuzz/Cargo.toml --bins
 
 test: bootstrap
 	$(MAKE) --no-print-directory lint

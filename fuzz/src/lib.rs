@@ -2,6 +2,8 @@
 //! (the webhook signer they use is the crate's own, `telnyx_edge::simulator::signing`).
 #![allow(dead_code)] // the targets use only part of what the modules offer
 
+#[path = "../../tests/support/access.rs"]
+pub mod access;
 #[path = "../../tests/support/deliveries.rs"]
 pub mod deliveries;
 #[path = "../../tests/support/fake_telnyx.rs"]
