@@ -204,10 +204,7 @@ fn serve(stream: TcpStream, handle: &Handler) {
     loop {
         let (response, keep_alive) = match read_request(&mut reader) {
             Ok(None) => return,
-            Ok(Some(request)) => {
-                let keep_alive = wants_keep_alive(&request);
-                (handle(request), keep_alive)
-            }
+            Ok(Some((request, keep_alive))) => (handle(request), keep_alive),
             Err(refused) => (refused, false),
         };
         if write_response(&mut writer, &response, keep_alive).is_err() || !keep_alive {
@@ -217,17 +214,20 @@ fn serve(stream: TcpStream, handle: &Handler) {
     }
 }
 
-/// HTTP/1.1 keeps the connection unless asked to close it; the version is checked when
-/// the head is read.
-fn wants_keep_alive(request: &Request) -> bool {
-    !request
-        .header("connection")
-        .is_some_and(|value| value.eq_ignore_ascii_case("close"))
+/// Whether the connection stays open after the answer: HTTP/1.1 keeps it unless asked
+/// to close it, HTTP/1.0 closes it unless asked to keep it.
+fn wants_keep_alive(request: &Request, http_1_1: bool) -> bool {
+    match request.header("connection") {
+        Some(value) if value.eq_ignore_ascii_case("close") => false,
+        Some(value) if value.eq_ignore_ascii_case("keep-alive") => true,
+        _ => http_1_1,
+    }
 }
 
-/// The next request, `None` once the client closed the connection between requests, or
-/// the answer that refuses what it sent.
-fn read_request(reader: &mut impl BufRead) -> Result<Option<Request>, Response> {
+/// The next request and whether the connection stays open after it, `None` once the
+/// client closed the connection between requests, or the answer that refuses what it
+/// sent.
+fn read_request(reader: &mut impl BufRead) -> Result<Option<(Request, bool)>, Response> {
     let mut head = Vec::new();
     loop {
         let before = head.len();
@@ -268,9 +268,6 @@ fn read_request(reader: &mut impl BufRead) -> Result<Option<Request>, Response> 
             return Err(Response::text(400, "the request's head is incomplete"))
         }
         Err(e) => return Err(Response::text(400, format!("not an HTTP request: {e}"))),
-    }
-    if parsed.version != Some(1) {
-        return Err(Response::text(505, "only HTTP/1.1 is served"));
     }
     let headers: Vec<(String, String)> = parsed
         .headers
@@ -319,7 +316,8 @@ fn read_request(reader: &mut impl BufRead) -> Result<Option<Request>, Response> 
         ));
     }
     request.body = String::from_utf8_lossy(&body).into_owned();
-    Ok(Some(request))
+    let keep_alive = wants_keep_alive(&request, parsed.version == Some(1));
+    Ok(Some((request, keep_alive)))
 }
 
 fn write_response(
@@ -350,7 +348,7 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    fn read(raw: &str) -> Result<Option<Request>, Response> {
+    fn read(raw: &str) -> Result<Option<(Request, bool)>, Response> {
         read_request(&mut Cursor::new(raw.as_bytes().to_vec()))
     }
 
@@ -360,15 +358,25 @@ mod tests {
             b"POST /v2/calls?x=1 HTTP/1.1\r\nContent-Length: 4\r\nX-A: b\r\n\r\nabcdGET / HTTP/1.1\r\n\r\n"
                 .to_vec(),
         );
-        let first = read_request(&mut raw).unwrap().unwrap();
+        let (first, kept) = read_request(&mut raw).unwrap().unwrap();
+        assert!(kept, "HTTP/1.1 keeps the connection");
         assert_eq!(first.method, "POST");
         assert_eq!(first.url, "/v2/calls?x=1");
         assert_eq!(first.path(), "/v2/calls");
         assert_eq!(first.header("x-a"), Some("b"));
         assert_eq!(first.body, "abcd");
-        let second = read_request(&mut raw).unwrap().unwrap();
+        let (second, _) = read_request(&mut raw).unwrap().unwrap();
         assert_eq!((second.method.as_str(), second.body.as_str()), ("GET", ""));
         assert_eq!(read_request(&mut raw).unwrap(), None);
+    }
+
+    #[test]
+    fn keeps_the_connection_as_the_version_and_the_client_say() {
+        let kept = |raw: &str| read(raw).unwrap().unwrap().1;
+        assert!(kept("GET / HTTP/1.1\r\n\r\n"));
+        assert!(!kept("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+        assert!(!kept("GET / HTTP/1.0\r\n\r\n"));
+        assert!(kept("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
     }
 
     #[test]
@@ -384,7 +392,6 @@ mod tests {
             status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
             411
         );
-        assert_eq!(status("GET / HTTP/1.0\r\n\r\n"), 505);
         let long = format!(
             "GET / HTTP/1.1\r\nX: {}\r\n\r\n",
             "a".repeat(MAX_HEAD_BYTES)
