@@ -202,7 +202,7 @@ fn serve(stream: TcpStream, handle: &Handler) {
     };
     let mut reader = BufReader::new(stream);
     loop {
-        let (response, keep_alive) = match read_request(&mut reader) {
+        let (response, keep_alive) = match read_request(&mut reader, &mut writer) {
             Ok(None) => return,
             Ok(Some((request, keep_alive))) => (handle(request), keep_alive),
             Err(refused) => (refused, false),
@@ -226,8 +226,12 @@ fn wants_keep_alive(request: &Request, http_1_1: bool) -> bool {
 
 /// The next request and whether the connection stays open after it, `None` once the
 /// client closed the connection between requests, or the answer that refuses what it
-/// sent.
-fn read_request(reader: &mut impl BufRead) -> Result<Option<(Request, bool)>, Response> {
+/// sent. A client that waits for leave to send its body (`Expect: 100-continue`, as
+/// curl does for a large one) gets it on `writer`.
+fn read_request(
+    reader: &mut impl BufRead,
+    writer: &mut impl Write,
+) -> Result<Option<(Request, bool)>, Response> {
     let mut head = Vec::new();
     loop {
         let before = head.len();
@@ -303,6 +307,16 @@ fn read_request(reader: &mut impl BufRead) -> Result<Option<(Request, bool)>, Re
             format!("a body may take at most {MAX_BODY_BYTES} bytes"),
         ));
     }
+    if length > 0
+        && request
+            .header("expect")
+            .is_some_and(|value| value.eq_ignore_ascii_case("100-continue"))
+    {
+        writer
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .and_then(|()| writer.flush())
+            .map_err(|e| Response::text(400, format!("the connection failed: {e}")))?;
+    }
     let mut body = Vec::new();
     reader
         .by_ref()
@@ -349,7 +363,10 @@ mod tests {
     use std::io::Cursor;
 
     fn read(raw: &str) -> Result<Option<(Request, bool)>, Response> {
-        read_request(&mut Cursor::new(raw.as_bytes().to_vec()))
+        read_request(
+            &mut Cursor::new(raw.as_bytes().to_vec()),
+            &mut std::io::sink(),
+        )
     }
 
     #[test]
@@ -358,16 +375,31 @@ mod tests {
             b"POST /v2/calls?x=1 HTTP/1.1\r\nContent-Length: 4\r\nX-A: b\r\n\r\nabcdGET / HTTP/1.1\r\n\r\n"
                 .to_vec(),
         );
-        let (first, kept) = read_request(&mut raw).unwrap().unwrap();
+        let (first, kept) = read_request(&mut raw, &mut std::io::sink())
+            .unwrap()
+            .unwrap();
         assert!(kept, "HTTP/1.1 keeps the connection");
         assert_eq!(first.method, "POST");
         assert_eq!(first.url, "/v2/calls?x=1");
         assert_eq!(first.path(), "/v2/calls");
         assert_eq!(first.header("x-a"), Some("b"));
         assert_eq!(first.body, "abcd");
-        let (second, _) = read_request(&mut raw).unwrap().unwrap();
+        let (second, _) = read_request(&mut raw, &mut std::io::sink())
+            .unwrap()
+            .unwrap();
         assert_eq!((second.method.as_str(), second.body.as_str()), ("GET", ""));
-        assert_eq!(read_request(&mut raw).unwrap(), None);
+        assert_eq!(read_request(&mut raw, &mut std::io::sink()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_client_that_expects_100_continue_is_told_to_go_on() {
+        let mut raw = Cursor::new(
+            b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi".to_vec(),
+        );
+        let mut interim = Vec::new();
+        let (request, _) = read_request(&mut raw, &mut interim).unwrap().unwrap();
+        assert_eq!(interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+        assert_eq!(request.body, "hi");
     }
 
     #[test]
