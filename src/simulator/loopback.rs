@@ -217,10 +217,17 @@ fn serve(stream: TcpStream, handle: &Handler) {
 /// Whether the connection stays open after the answer: HTTP/1.1 keeps it unless asked
 /// to close it, HTTP/1.0 closes it unless asked to keep it.
 fn wants_keep_alive(request: &Request, http_1_1: bool) -> bool {
-    match request.header("connection") {
-        Some(value) if value.eq_ignore_ascii_case("close") => false,
-        Some(value) if value.eq_ignore_ascii_case("keep-alive") => true,
-        _ => http_1_1,
+    let says = |option: &str| {
+        request.header("connection").is_some_and(|value| {
+            value
+                .split(',')
+                .any(|token| token.trim().eq_ignore_ascii_case(option))
+        })
+    };
+    if says("close") {
+        false
+    } else {
+        says("keep-alive") || http_1_1
     }
 }
 
@@ -407,6 +414,7 @@ mod tests {
         let kept = |raw: &str| read(raw).unwrap().unwrap().1;
         assert!(kept("GET / HTTP/1.1\r\n\r\n"));
         assert!(!kept("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+        assert!(!kept("GET / HTTP/1.1\r\nConnection: TE, close\r\n\r\n"));
         assert!(!kept("GET / HTTP/1.0\r\n\r\n"));
         assert!(kept("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
     }
