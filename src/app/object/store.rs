@@ -51,6 +51,10 @@ const FORWARDS_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS forwards (url TEXT NOT
      updated_at INTEGER NOT NULL, first_attempt_at INTEGER, next_attempt_at INTEGER, \
      body TEXT, PRIMARY KEY (url, seq)) WITHOUT ROWID";
 
+/// A `sqlite_master` row's table has `actions.operator`, which objects an earlier
+/// version stored lack.
+const HAS_OPERATOR: &str = "sql LIKE '%operator TEXT%'";
+
 /// Which of its jobs an object's tables are for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -413,8 +417,10 @@ impl<S: ObjectStorage> Store<'_, S> {
         let tables: Vec<String> = self
             .0
             .query::<Text>(
-                "SELECT name AS text FROM sqlite_master WHERE type = 'table' \
-                 AND (name <> 'actions' OR sql LIKE '%operator TEXT%')",
+                &format!(
+                    "SELECT name AS text FROM sqlite_master WHERE type = 'table' \
+                     AND (name <> 'actions' OR {HAS_OPERATOR})"
+                ),
                 &[],
             )?
             .into_iter()
@@ -463,10 +469,9 @@ impl<S: ObjectStorage> Store<'_, S> {
     pub fn upgrade(&self, role: Role) -> Result<(), StoreError> {
         self.create(role)?;
         if role == Role::Call
-            && !self.exists(
-                "SELECT name FROM sqlite_master WHERE name = 'actions' \
-                 AND sql LIKE '%operator TEXT%'",
-            )?
+            && !self.exists(&format!(
+                "SELECT name FROM sqlite_master WHERE name = 'actions' AND {HAS_OPERATOR}"
+            ))?
         {
             self.0
                 .execute_script("ALTER TABLE actions ADD COLUMN operator TEXT")?;
