@@ -899,6 +899,18 @@ fn start_with(
     signer: &WebhookSigner,
     extra: Vec<(&'static str, String)>,
 ) -> Target {
+    let bundle = std::env::var_os("BENCH_BUILD").map(PathBuf::from);
+    launch(name, config, bundle.as_deref(), signer, extra)
+}
+
+/// A peer by its `config`, or ours: the build in `bundle`, or the project's own.
+fn launch(
+    name: &'static str,
+    config: Option<&str>,
+    bundle: Option<&Path>,
+    signer: &WebhookSigner,
+    extra: Vec<(&'static str, String)>,
+) -> Target {
     let mut vars = vec![("TELNYX_PUBLIC_KEY", signer.public_key_base64())];
     vars.extend(extra);
     let dev = match config {
@@ -907,17 +919,13 @@ fn start_with(
             // Ours as users run it, console included: no operator token or rules
             // needed for webhooks.
             vars.push(("AUTOMATIONS", String::new()));
-            match std::env::var_os("BENCH_BUILD") {
-                Some(bundle) => WranglerDev::start_bundle(Path::new(&bundle), &vars),
+            match bundle {
+                Some(bundle) => WranglerDev::start_bundle(bundle, &vars),
                 None => WranglerDev::start(&vars),
             }
         }
     }
     .unwrap_or_else(|e| panic!("{name}: {e}"));
-    target(name, dev)
-}
-
-fn target(name: &'static str, dev: WranglerDev) -> Target {
     Target {
         name,
         dev,
@@ -935,14 +943,7 @@ fn compare_builds(builds: &str) -> ExitCode {
     let dirs: Vec<&str> = builds.split(',').filter(|dir| !dir.is_empty()).collect();
     let targets: Vec<Target> = dirs
         .iter()
-        .map(|dir| {
-            let vars = vec![
-                ("TELNYX_PUBLIC_KEY", signer.public_key_base64()),
-                ("AUTOMATIONS", String::new()),
-            ];
-            let dev = WranglerDev::start_bundle(Path::new(dir), &vars);
-            target("ours", dev.unwrap_or_else(|e| panic!("{dir}: {e}")))
-        })
+        .map(|dir| launch("ours", None, Some(Path::new(dir)), &signer, Vec::new()))
         .collect();
     let requests = setting("BENCH_REQUESTS", 2000);
     let rounds = setting("BENCH_ROUNDS", 4).max(1);
