@@ -69,7 +69,7 @@ impl Harness {
             let answers = jwts.iter().map(|jwt| app.handle(operator_request(jwt)));
             block_on(join_all(answers))
                 .into_iter()
-                .map(|handled| handled.response.status)
+                .map(|response| response.status)
                 .collect()
         })
     }

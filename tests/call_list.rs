@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use support::deliveries::{self, occurred_at, Delivery};
 use support::harness::*;
+use telnyx_edge::app::object::GATHER_MS;
 
 fn call_id(n: usize) -> String {
     format!("v3:list-{n}")
@@ -29,7 +30,7 @@ fn deliver(h: &Harness, n: usize, event_type: &str, second: u32) {
 }
 
 /// Starts calls 0..count, a second apart (call `count - 1` is the newest), and hangs
-/// up those `ended` names.
+/// up those `ended` names; returns once the newest is in the list too.
 fn calls(count: usize, ended: impl Fn(usize) -> bool) -> Harness {
     let h = Harness::new();
     for n in 0..count {
@@ -39,6 +40,7 @@ fn calls(count: usize, ended: impl Fn(usize) -> bool) -> Harness {
         }
         h.advance(1_000);
     }
+    h.advance(GATHER_MS as u64);
     h
 }
 

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use support::deliveries::{self, occurred_at, TRACKED_EVENT_TYPES};
 use support::harness::*;
 use telnyx_edge::app::archive::{index_key, ARCHIVE_TTL_SECS};
+use telnyx_edge::app::object::{GATHER_MS, TALLY_BACKSTOP_MS};
 use telnyx_edge::ports::http::Request;
 use telnyx_edge::simulator::signing::{signature_headers as headers, WebhookSigner};
 
@@ -23,28 +24,32 @@ fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_once_per_status(
         json!({"status": "accepted", "event_id": "ev-1"})
     );
     assert_eq!(event_ids(&h.state(CALL)), ["ev-1"], "read your writes");
-    // Indexed by the Worker after its answer. The object's alarm, right after the
-    // answer, tells the call's session object of it; then it waits for the retention.
-    assert_eq!(h.kv.keys(), [index_key(NOW * 1000, CALL)]);
+    // The object's alarm, right after the answer, tells the call's session object of
+    // it; the index entry waits for the events close behind the first.
+    assert!(h.kv.keys().is_empty(), "nothing in KV before the answer");
     assert_eq!(h.objects.alarm_runs(), 0);
     assert_eq!(h.run_alarms(), 1);
+    assert!(h.kv.keys().is_empty(), "the first entry waits");
+    h.advance(GATHER_MS as u64);
+    assert_eq!(h.kv.keys(), [index_key(NOW * 1000, CALL)]);
+    assert_eq!(h.objects.alarm_runs(), 1, "written by the object's timer");
     assert_eq!(
         h.slot(CALL).unwrap().storage.alarm(),
-        Some(NOW * 1000 + telnyx_edge::app::object::RETENTION_MS)
+        Some(NOW * 1000 + GATHER_MS + TALLY_BACKSTOP_MS),
+        "the alarm stays the timer's backstop, should the instance go first"
     );
     let entry = h.kv.entry(&h.kv.keys()[0]).unwrap();
-    assert_eq!(entry.expires_at, NOW as u64 + ARCHIVE_TTL_SECS);
+    assert_eq!(entry.expires_at, NOW as u64 + 2 + ARCHIVE_TTL_SECS);
     let metadata = entry.metadata.unwrap();
     assert_eq!(metadata["call_control_id"], CALL);
     assert_eq!(metadata["status"], "initiated");
-    // A change of status: the call's object rewrites the entry, no sooner than 2 s
-    // after the call's first event (KV takes one write a second to a key, and the
-    // Worker's write comes after its answer).
+    // A change of status: the call's object rewrites the entry, no sooner than 1 s
+    // after it wrote it (KV takes one write a second to a key).
     h.deliver(&event("call.answered", "ev-2", 2));
-    h.advance(1_999);
+    h.advance(999);
     assert_eq!(h.kv.writes(), 1);
     h.advance(1);
-    assert_eq!(h.kv.writes(), 2, "rewritten once the 2 s have passed");
+    assert_eq!(h.kv.writes(), 2, "rewritten once the second has passed");
     let metadata = h.kv.entry(&h.kv.keys()[0]).unwrap().metadata.unwrap();
     assert_eq!(metadata["status"], "answered");
     // Events that change no status write nothing.
@@ -58,9 +63,29 @@ fn a_genuine_delivery_is_stored_in_its_calls_object_and_indexed_once_per_status(
 }
 
 #[test]
+fn a_call_answered_soon_after_its_first_event_gets_one_index_entry() {
+    let h = Harness::new();
+    h.deliver(&event("call.initiated", "ev-1", 1));
+    h.advance(1_500);
+    h.deliver(&event("call.answered", "ev-2", 2));
+    h.advance(10_000);
+    assert_eq!(h.kv.writes(), 1, "one entry shows both");
+    let metadata = h.kv.entry(&h.kv.keys()[0]).unwrap().metadata.unwrap();
+    assert_eq!(metadata["status"], "answered");
+}
+
+#[test]
 fn a_call_whose_first_event_is_no_status_is_indexed_as_initiated() {
     let h = Harness::new();
     h.deliver(&event("call.refer.completed", "ev-1", 1));
+    // With its first report, from the instance's timer: no alarm runs for it.
+    h.advance(GATHER_MS as u64 - 1);
+    assert_eq!(
+        h.kv.writes(),
+        0,
+        "the first events of a call go in one entry"
+    );
+    h.advance(1);
     let metadata = h.kv.entry(&h.kv.keys()[0]).unwrap().metadata.unwrap();
     assert_eq!(metadata["status"], "initiated");
     h.advance(5_000);

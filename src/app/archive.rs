@@ -16,9 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::call_state::{fold, CallState, Effects};
+use crate::domain::call_state::CallState;
 use crate::domain::call_status::CallStatus;
-use crate::domain::envelope::EventRecord;
 use crate::domain::time::Instant;
 use crate::ports::{kv_limits, KvStore, PutOptions, StoreError};
 
@@ -57,13 +56,6 @@ impl IndexEntry {
             started_at: Instant::from_unix_millis(started_ms).to_rfc3339(),
             updated_at: state.updated_at.clone(),
         }
-    }
-
-    /// The entry of a call whose first event is `first`: the state that event alone
-    /// folds to.
-    pub fn first(first: &EventRecord, started_ms: i64) -> Option<Self> {
-        fold(vec![first.clone()], Vec::new(), Effects::Succeeded)
-            .map(|state| Self::of(&state, started_ms))
     }
 }
 

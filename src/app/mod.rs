@@ -26,7 +26,7 @@ use crate::domain::envelope::{
 use crate::domain::problem::Problem;
 use crate::domain::time::Instant;
 use crate::ports::http::{Request, Response};
-use crate::ports::{CallObjects, Clock, KvStore, LogLine, Logger, Ports, StoreError};
+use crate::ports::{CallObjects, Clock, LogLine, Logger, Ports, StoreError};
 use access_keys::AccessKeys;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -173,55 +173,8 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
     .with_header("allow", allow)
 }
 
-/// Work a request leaves for after its answer (the runtime's `waitUntil`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum After {
-    /// A call's first event was accepted: its KV index entry.
-    Index {
-        started_ms: i64,
-        entry: archive::IndexEntry,
-    },
-}
-
-/// An answer, and what is left for after it.
-pub struct Handled {
-    pub response: Response,
-    pub after: Option<After>,
-}
-
-impl From<Response> for Handled {
-    fn from(response: Response) -> Self {
-        Self {
-            response,
-            after: None,
-        }
-    }
-}
-
-/// Runs what a request left for after its answer. A failure is logged: the call's
-/// object writes the entry at the call's next change of status, or when it archives
-/// the call.
-pub async fn run_after(kv: &impl KvStore, log: &impl Logger, after: After) {
-    match after {
-        After::Index { started_ms, entry } => {
-            if let Err(error) = archive::put_index(kv, started_ms, &entry).await {
-                log.log(LogLine {
-                    level: "warn",
-                    msg: "kv",
-                    call_control_id: Some(entry.call_control_id),
-                    outcome: Some("storage_error"),
-                    detail: Some(format!(
-                        "index entry not written (written by the call's object later): {error}"
-                    )),
-                    ..LogLine::default()
-                });
-            }
-        }
-    }
-}
-
 impl<P: Ports> App<'_, P> {
-    pub async fn handle(&self, request: Request) -> Handled {
+    pub async fn handle(&self, request: Request) -> Response {
         let route = route(&request.path);
         let response = match (&route, request.method.as_str()) {
             (Route::Webhook, "POST") => return self.webhook(request, self.now()).await,
@@ -251,7 +204,7 @@ impl<P: Ports> App<'_, P> {
             ) => method_not_allowed("GET"),
             (Route::NotFound, _) => no_such_route(),
         };
-        response.into()
+        response
     }
 
     /// An authorised operator request (`handle` checked the route and method).

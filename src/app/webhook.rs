@@ -4,10 +4,9 @@
 
 use serde::Serialize;
 
-use super::archive::IndexEntry;
-use super::object::{self, FIRST_EVENT_HEADER, OUTCOME_HEADER};
+use super::object::{self, OUTCOME_HEADER};
 use super::MAX_BODY_BYTES;
-use super::{rejection_log, After, App, Handled};
+use super::{rejection_log, App};
 use crate::domain::envelope::{parse, Delivery};
 use crate::domain::problem::Problem;
 use crate::domain::signature::{
@@ -18,14 +17,13 @@ use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, LogLine, Logger, Ports};
 
 impl<P: Ports> App<'_, P> {
-    pub(super) async fn webhook(&self, request: Request, now: Instant) -> Handled {
+    pub(super) async fn webhook(&self, request: Request, now: Instant) -> Response {
         match self.accept(request, now).await {
-            Ok(handled) => handled,
-            Err(response) => response.into(),
+            Ok(response) | Err(response) => response,
         }
     }
 
-    async fn accept(&self, request: Request, now: Instant) -> Result<Handled, Response> {
+    async fn accept(&self, request: Request, now: Instant) -> Result<Response, Response> {
         if request.body.len() > MAX_BODY_BYTES {
             return Err(self.refuse(Problem::new(
                 413,
@@ -75,22 +73,9 @@ impl<P: Ports> App<'_, P> {
             .request(&name, handover)
             .await
             .map_err(|error| self.storage_failure(error, call))?;
-        // The call's first event: the Worker indexes the call after its answer; the
-        // call's object rewrites the entry at each later change of status.
-        let index = claimed
-            .header(FIRST_EVENT_HEADER)
-            .and_then(|at| at.parse().ok())
-            .zip(delivery.record.as_ref())
-            .and_then(|(started_ms, record)| {
-                let entry = IndexEntry::first(record, started_ms)?;
-                Some(After::Index { started_ms, entry })
-            });
         match claimed.header(OUTCOME_HEADER) {
-            Some("accepted") => Ok(Handled {
-                response: self.answer(&delivery, "accepted"),
-                after: index,
-            }),
-            Some("duplicate") => Ok(self.answer(&delivery, "duplicate").into()),
+            Some("accepted") => Ok(self.answer(&delivery, "accepted")),
+            Some("duplicate") => Ok(self.answer(&delivery, "duplicate")),
             // The object could not store it: Telnyx redelivers.
             _ => {
                 self.log.log(LogLine {

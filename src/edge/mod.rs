@@ -22,7 +22,7 @@ use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::{event, Context, Env};
 
 use crate::app::console::is_console_path;
-use crate::app::{rejection_log, run_after, App};
+use crate::app::{rejection_log, App};
 use crate::domain::auth::bearer_matches;
 use crate::domain::config::Config;
 use crate::domain::problem::Problem;
@@ -57,7 +57,7 @@ fn start() {
 async fn fetch(
     request: worker::Request,
     env: Env,
-    ctx: Context,
+    _ctx: Context,
 ) -> worker::Result<worker::Response> {
     let request = match read_request(request).await {
         Ok(request) => request,
@@ -102,15 +102,7 @@ async fn fetch(
             Err(error) => into_worker_response(app.storage_failure(error, Some(&name))),
         },
         Some(Err(refused)) => into_worker_response(refused),
-        None => {
-            let handled = app.handle(request).await;
-            if let Some(after) = handled.after {
-                ctx.wait_until(async move {
-                    run_after(&kv, &ConsoleLog, after).await;
-                });
-            }
-            into_worker_response(handled.response)
-        }
+        None => into_worker_response(app.handle(request).await),
     }
 }
 

@@ -4,7 +4,7 @@
 use worker::{Headers, Method, ObjectNamespace, RequestInit};
 
 use super::convert::store_error;
-use crate::app::object::{COMMAND_ID_HEADER, FIRST_EVENT_HEADER, OUTCOME_HEADER};
+use crate::app::object::{COMMAND_ID_HEADER, OUTCOME_HEADER};
 use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, StoreError};
 
@@ -12,12 +12,7 @@ use crate::ports::{CallObjects, StoreError};
 pub struct WorkerObjects(pub ObjectNamespace);
 
 /// The headers an object's answer carries back to the Worker.
-const PASSED_ON: [&str; 4] = [
-    "content-type",
-    OUTCOME_HEADER,
-    FIRST_EVENT_HEADER,
-    COMMAND_ID_HEADER,
-];
+const PASSED_ON: [&str; 3] = ["content-type", OUTCOME_HEADER, COMMAND_ID_HEADER];
 
 impl WorkerObjects {
     /// Sends a request to the named object and returns its answer as the runtime's

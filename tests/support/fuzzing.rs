@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort};
 use super::objects::{MemoryObjects, MemoryPorts, ObjectSlots};
 use telnyx_edge::app::access_keys::AccessKeys;
-use telnyx_edge::app::{run_after, App};
+use telnyx_edge::app::App;
 use telnyx_edge::domain::actions::{find, validate, ACTIONS};
 use telnyx_edge::domain::automations::{parse_rules, plan, Trigger};
 use telnyx_edge::domain::config::Config;
@@ -338,12 +338,9 @@ impl World {
                 rs256: &NoAccess,
                 access_keys: &AccessKeys::default(),
             };
-            let handled = block_on(app.handle(request));
-            if let Some(after) = handled.after {
-                block_on(run_after(&self.kv, &self.log, after));
-            }
+            let response = block_on(app.handle(request));
             objects.run_due();
-            handled.response
+            response
         })
     }
 

@@ -10,7 +10,7 @@ use super::deliveries;
 use super::fake_telnyx::{FakeTelnyx, FakeTelnyxPort, Recorded};
 use super::objects::{MemoryObjects, MemoryPorts, ObjectSlots, Slot};
 use telnyx_edge::app::access_keys::AccessKeys;
-use telnyx_edge::app::{run_after, App};
+use telnyx_edge::app::App;
 use telnyx_edge::domain::config::Config;
 use telnyx_edge::ports::http::{Request, Response};
 use telnyx_edge::ports::memory::{ManualClock, MemoryKv, MemoryLog};
@@ -132,15 +132,11 @@ impl Harness {
         })
     }
 
-    /// Handles a request, and runs what it leaves for after its answer (`waitUntil`);
-    /// alarms stay set until [`Self::run_alarms`] or [`Self::advance`].
+    /// Handles a request; alarms and timers stay set until [`Self::run_alarms`] or
+    /// [`Self::advance`].
     pub fn send_only(&self, request: Request) -> Response {
         let port = self.port();
-        let handled = self.with_app(&self.clock, &port, |app| block_on(app.handle(request)));
-        if let Some(after) = handled.after {
-            block_on(run_after(&self.kv, &self.log, after));
-        }
-        handled.response
+        self.with_app(&self.clock, &port, |app| block_on(app.handle(request)))
     }
 
     /// Fires every alarm due now; returns how many ran.

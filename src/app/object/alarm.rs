@@ -8,8 +8,8 @@
 use super::store::{Role, Summary, ARCHIVED, INDEXED_STATUS_EVENTS};
 use super::tally::Report;
 use super::{
-    AlarmKnown, CallObject, ARCHIVE_DELAY_MS, INDEX_INTERVAL_MS, KV_RETRY_MS, OPERATOR_ORPHAN_MS,
-    PLANNING_WAIT_MS, RETENTION_MS, TALLY_BACKSTOP_MS,
+    AlarmKnown, CallObject, ARCHIVE_DELAY_MS, GATHER_MS, INDEX_INTERVAL_MS, KV_RETRY_MS,
+    OPERATOR_ORPHAN_MS, PLANNING_WAIT_MS, RETENTION_MS, TALLY_BACKSTOP_MS,
 };
 use crate::app::archive::{put_archive, put_index, IndexEntry};
 use crate::app::telnyx::{Sent, TelnyxError};
@@ -194,7 +194,15 @@ impl<P: Ports> CallObject<'_, P> {
             next.at(self.links_ready(now));
         }
         if summary.index_is_stale() {
-            next.at(self.index_due().max(now));
+            let due = self.index_due(&summary).max(now);
+            if summary.indexed.is_none() {
+                // A new call's first entry is the tick's, the alarm its backstop.
+                self.memory.index_owed.set(true);
+                self.want_tick(due);
+                next.at(due + TALLY_BACKSTOP_MS);
+            } else {
+                next.at(due);
+            }
         }
         // A report waiting is the tick's, the alarm its backstop; settling is the
         // alarm's, right after the archive.
@@ -202,8 +210,9 @@ impl<P: Ports> CallObject<'_, P> {
             next.at(self.memory.tally_retry_at.get().max(now));
         }
         if let Some(due) = self.tally_due(summary.tally_mark) {
-            self.want_tick(due.max(now));
-            next.at(due.max(now) + TALLY_BACKSTOP_MS);
+            let due = self.gathered(due);
+            self.want_tick(due);
+            next.at(due + TALLY_BACKSTOP_MS);
         }
         // The archive and the retention wait for everything open to end; whatever is
         // open has a time of its own above.
@@ -282,10 +291,9 @@ impl<P: Ports> CallObject<'_, P> {
     }
 
     /// Writes the index entry, then the archive; `Ok(false)` when KV failed (a later
-    /// run tries again). The index entry is written whatever this object wrote before:
-    /// the Worker's write of the first entry is not ordered with the object's, and may
-    /// have failed or landed last. A minute after the call's last change, this write is
-    /// the last.
+    /// run tries again). The index entry is written whatever it showed before: the
+    /// events since its last change of status moved its `updated_at`. A minute after
+    /// the call's last change, this write is the last.
     async fn archive(&self, now: i64) -> Result<bool, StoreError> {
         let Some(state) = self.state()? else {
             return Ok(true);
@@ -306,26 +314,43 @@ impl<P: Ports> CallObject<'_, P> {
         }
     }
 
-    /// Writes the call's index entry once it is stale and KV's limit of one write a
-    /// second to a key allows.
-    async fn index_when_stale(&self, summary: &Summary) -> Result<(), StoreError> {
-        if summary.index_is_stale() && self.now() >= self.index_due() {
-            if let Some(state) = self.state()? {
-                self.index(summary, &state).await?;
-            }
+    /// Writes the call's index entry once it is stale and due; `Ok(true)` when the
+    /// entry is current.
+    async fn index_when_stale(&self, summary: &Summary) -> Result<bool, StoreError> {
+        if !summary.index_is_stale() {
+            return Ok(true);
         }
+        if self.now() < self.index_due(summary) {
+            return Ok(false);
+        }
+        match self.state()? {
+            Some(state) => self.index(summary, &state).await,
+            None => Ok(true),
+        }
+    }
+
+    /// A new call's first index entry, from a tick: asks for another tick while it
+    /// waits, or after KV failed. Should the instance go first, the alarm writes it.
+    pub(super) async fn index_first(&self) -> Result<(), StoreError> {
+        let summary = self.store().summary()?;
+        if summary.indexed.is_none() && !self.index_when_stale(&summary).await? {
+            self.want_tick(self.index_due(&summary));
+            return Ok(());
+        }
+        self.memory.index_owed.set(false);
         Ok(())
     }
 
-    /// When the index entry may next be written. When this instance last wrote it is
-    /// kept in memory only: a new instance may write once more within the second, and
-    /// KV's refusal of that is retried like any failed write.
-    fn index_due(&self) -> i64 {
-        let written = self
-            .memory
-            .indexed_at
-            .get()
-            .map_or(0, |at| at + INDEX_INTERVAL_MS);
+    /// When the index entry may next be written: KV takes one write a second to a key,
+    /// and a call's first entry waits [`GATHER_MS`] for the events close behind its
+    /// first (an answer, a bridge), so one entry shows them. When this instance last
+    /// wrote it is kept in memory only: a new instance may write once more within the
+    /// second, and KV's refusal of that is retried like any failed write.
+    fn index_due(&self, summary: &Summary) -> i64 {
+        let written = match (summary.indexed, self.memory.indexed_at.get()) {
+            (None, _) => summary.first_accepted.map_or(0, |at| at + GATHER_MS),
+            (Some(_), at) => at.map_or(0, |at| at + INDEX_INTERVAL_MS),
+        };
         written.max(self.memory.kv_retry_at.get())
     }
 

@@ -28,8 +28,8 @@ pub use protocol::{
     action_request, deliver_request, dial_object, dial_request, live_request, loose_object_name,
     loose_request, random_uuid, repeated_dial_request, replay_request, route, session_object,
     state_request, stats_object, stats_object_of, stats_read_request, supervise_request,
-    CALL_HEADER, COMMAND_ID_HEADER, FIRST_EVENT_HEADER, NOT_DIALED, OUTCOME_HEADER,
-    SIGNED_AT_HEADER, STATS_SHARDS, UNKNOWN_CALL,
+    CALL_HEADER, COMMAND_ID_HEADER, NOT_DIALED, OUTCOME_HEADER, SIGNED_AT_HEADER, STATS_SHARDS,
+    UNKNOWN_CALL,
 };
 
 use std::cell::{Cell, RefCell};
@@ -66,15 +66,15 @@ pub const RETENTION_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 /// The least time between two writes of a call's index entry: KV takes one write a
 /// second to a key.
 pub const INDEX_INTERVAL_MS: i64 = 1_000;
-/// How much later than the call's first event the Worker's write of its first index
-/// entry is assumed done: after its answer, so later than the claim.
-const WORKER_INDEX_MARGIN_MS: i64 = 1_000;
 /// The most streams of a call's states (`GET /calls/{id}/live`) one object keeps open.
 pub const MAX_LIVE_STREAMS: usize = 32;
 /// The least time between two reports of an object's part of the dashboard's figures.
 pub const TALLY_INTERVAL_MS: i64 = 3_500;
 /// How long such a report waits for the alarm when the instance, and its timer, is gone.
 pub const TALLY_BACKSTOP_MS: i64 = 60_000;
+/// How long a change waits for the report that carries it, and a new call for its
+/// first index entry: a call's first events come close together, and go in one of each.
+pub const GATHER_MS: i64 = 2_000;
 /// How long a failed KV write waits before the next try.
 const KV_RETRY_MS: i64 = 10_000;
 
@@ -101,6 +101,8 @@ pub struct ObjectMemory {
     kv_retry_at: Cell<i64>,
     /// When this instance last wrote the call's index entry.
     indexed_at: Cell<Option<i64>>,
+    /// The call's first index entry may be unwritten: the tick writes it.
+    index_owed: Cell<bool>,
     /// The report mark this instance last reported the call at.
     reported: Cell<Option<i64>>,
     /// This instance told the call's session of it.
@@ -343,11 +345,8 @@ impl<P: Ports> CallObject<'_, P> {
                     | EventKind::CallHangup
             );
         if seq == Some(1) {
-            // The Worker writes the first index entry after its answer; this object's own
-            // write of a later status waits a second more than KV's second after it.
-            self.memory
-                .indexed_at
-                .set(Some(accepted_at + WORKER_INDEX_MARGIN_MS));
+            // Written with the call's first report, unless an alarm runs first.
+            self.memory.index_owed.set(true);
             if self.memory.alarm.get() == AlarmKnown::Unknown {
                 // A new call: the alarm is set for whatever its state says is next, with
                 // no read first, so it commits with the claim.
@@ -380,9 +379,6 @@ impl<P: Ports> CallObject<'_, P> {
         }
         let answer = Response::json(200, String::new());
         match seq {
-            Some(1) => answer
-                .with_header(OUTCOME_HEADER, "accepted")
-                .with_header(FIRST_EVENT_HEADER, accepted_at.to_string()),
             Some(_) => answer.with_header(OUTCOME_HEADER, "accepted"),
             None => answer.with_header(OUTCOME_HEADER, "duplicate"),
         }

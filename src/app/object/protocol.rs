@@ -51,9 +51,6 @@ pub(super) const OPERATOR_HEADER: &str = "x-telnyx-edge-operator";
 pub const SIGNED_AT_HEADER: &str = "x-telnyx-edge-signed-at";
 /// `accepted` or `duplicate`, on a delivery's answer.
 pub const OUTCOME_HEADER: &str = "x-telnyx-edge-outcome";
-/// On the answer to a call's first accepted event: when it was accepted (Unix ms), so
-/// the Worker writes the call's first index entry after its own answer.
-pub const FIRST_EVENT_HEADER: &str = "x-telnyx-edge-first-event";
 
 /// How many objects share the events that belong to no call.
 const LOOSE_SHARDS: u8 = 16;

@@ -247,12 +247,9 @@ pub struct Summary {
     pub hung_up: bool,
     /// How many events that can change the call's status were accepted.
     pub status_events: i64,
-    /// How many status events the index entry this object wrote last had seen; `None`
-    /// while the only entry is the Worker's, written for the call's first event.
+    /// How many status events the index entry written last had seen; `None` before
+    /// the first is written.
     pub indexed: Option<i64>,
-    /// Whether the call's first event is a status event (1) or not (0): what the
-    /// Worker's entry has seen.
-    pub first_status_events: i64,
     /// Deliveries to forwarding URLs still open.
     pub forwards_pending: u64,
     /// When the first head of a forwarding queue is due.
@@ -276,8 +273,7 @@ impl Summary {
 
     /// The call's KV index entry does not show its latest status.
     pub fn index_is_stale(&self) -> bool {
-        self.first_accepted.is_some()
-            && self.indexed.unwrap_or(self.first_status_events) != self.status_events
+        self.first_accepted.is_some() && self.indexed != Some(self.status_events)
     }
 }
 
@@ -307,7 +303,6 @@ struct SummaryRow {
     #[serde(deserialize_with = "sql_flag")]
     hung_up: bool,
     status_events: i64,
-    first_status_events: Option<i64>,
     indexed_status_events: Option<i64>,
 }
 
@@ -368,8 +363,6 @@ impl<S: ObjectStorage> Store<'_, S> {
                  EXISTS (SELECT 1 FROM events WHERE event_type = 'call.hangup') AS hung_up, \
                  (SELECT COUNT(*) FROM events WHERE event_type IN ({STATUS_EVENTS})) \
                  AS status_events, \
-                 (SELECT event_type IN ({STATUS_EVENTS}) FROM events ORDER BY seq LIMIT 1) \
-                 AS first_status_events, \
                  (SELECT value FROM meta WHERE key = '{INDEXED_STATUS_EVENTS}') \
                  AS indexed_status_events"
             ),
@@ -392,7 +385,6 @@ impl<S: ObjectStorage> Store<'_, S> {
             hung_up: row.hung_up,
             status_events: row.status_events,
             indexed: row.indexed_status_events,
-            first_status_events: row.first_status_events.unwrap_or(0),
             forwards_pending: row.forwards_pending,
             forward_due: row.forward_due,
             report_mark: row.report_mark,

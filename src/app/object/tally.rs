@@ -1,6 +1,6 @@
 //! What an object contributes to the dashboard's figures ([`crate::domain::stats`]),
-//! reported to its stats object at most every [`TALLY_INTERVAL_MS`] while it changes,
-//! from a timer of the object's instance ([`CallObject::tick`]), with the alarm as the
+//! reported to its stats object [`GATHER_MS`] after a change a request stored, and at
+//! most every [`TALLY_INTERVAL_MS`] while it changes, from a timer of the object's instance ([`CallObject::tick`]), with the alarm as the
 //! backstop should the instance go first: a call's events, answers and outcomes go in
 //! a few reports, and each is in the figures within five seconds of its acceptance. A
 //! report that fails is tried again with backoff; one sent twice, or two sent at once,
@@ -21,7 +21,7 @@ use super::protocol::{
 };
 use super::stats_rows::late_reporter;
 use super::store::{Role, Summary};
-use super::{CallObject, TALLY_BACKSTOP_MS, TALLY_INTERVAL_MS};
+use super::{CallObject, GATHER_MS, TALLY_BACKSTOP_MS, TALLY_INTERVAL_MS};
 use crate::domain::call_state::{CallState, SiprecStatus, SuppressionStatus};
 use crate::domain::stats::{minute_of, Contribution, Live, KEPT_MINUTES};
 use crate::ports::{CallObjects, LogLine, Logger, Ports, StoreError};
@@ -73,12 +73,17 @@ impl<P: Ports> CallObject<'_, P> {
     }
 
     /// Asks for a tick when a report is due, and for the alarm no later than the
-    /// backstop: a change a request just stored.
+    /// backstop: a change a request just stored, which waits a little for more.
     pub(super) async fn want_tally_soon(&self) -> Result<(), StoreError> {
-        let now = self.now();
-        let due = self.tally_due(i64::MIN).unwrap_or_default().max(now);
+        let due = self.gathered(self.tally_due(i64::MIN).unwrap_or_default());
         self.want_tick(due);
         self.ensure_alarm(due + TALLY_BACKSTOP_MS).await
+    }
+
+    /// When something due at `due` that a change just asked for goes: no sooner than
+    /// [`GATHER_MS`] from now, so the changes that follow close behind go with it.
+    pub(super) fn gathered(&self, due: i64) -> i64 {
+        due.max(self.now() + GATHER_MS)
     }
 
     /// Asks the runtime for a tick at `at` (or earlier, if one is wanted already).
@@ -99,7 +104,12 @@ impl<P: Ports> CallObject<'_, P> {
         let ran = async {
             let role = self.role()?;
             let mark = match role {
-                Some(Role::Call) => self.store().call_tally_mark()?,
+                Some(Role::Call) => {
+                    if self.memory.index_owed.get() {
+                        self.index_first().await?;
+                    }
+                    self.store().call_tally_mark()?
+                }
                 Some(Role::Loose) => self.store().loose_tally_mark()?,
                 _ => return Ok(()),
             };
