@@ -323,7 +323,8 @@ impl<P: Ports> CallObject<'_, P> {
         if self.now() < self.index_due(summary) {
             return Ok(false);
         }
-        match self.state()? {
+        // The entry's fields are the folded state's: no forwards or legs needed.
+        match self.folded()? {
             Some(state) => self.index(summary, &state).await,
             None => Ok(true),
         }

@@ -407,7 +407,7 @@ impl<P: Ports> CallObject<'_, P> {
 
     /// The call's state from its events and actions alone: without the forwards and the
     /// other legs' reports, which only the operator API shows.
-    fn folded(&self) -> Result<Option<CallState>, StoreError> {
+    pub(super) fn folded(&self) -> Result<Option<CallState>, StoreError> {
         if self.role()? != Some(Role::Call) {
             return Ok(None);
         }
