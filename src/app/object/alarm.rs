@@ -332,14 +332,47 @@ impl<P: Ports> CallObject<'_, P> {
 
     /// A new call's first index entry, from a tick: asks for another tick while it
     /// waits, or after KV failed. Should the instance go first, the alarm writes it.
-    pub(super) async fn index_first(&self) -> Result<(), StoreError> {
+    /// `Ok(true)` when this wrote it.
+    pub(super) async fn index_first(&self) -> Result<bool, StoreError> {
         let summary = self.store().summary()?;
-        if summary.indexed.is_none() && !self.index_when_stale(&summary).await? {
-            self.want_tick(self.index_due(&summary));
+        let written = match summary.indexed {
+            Some(_) => false,
+            None if self.index_when_stale(&summary).await? => true,
+            None => {
+                self.want_tick(self.index_due(&summary));
+                return Ok(false);
+            }
+        };
+        self.memory.index_owed.set(false);
+        Ok(written)
+    }
+
+    /// Once a new call's first tick has done all it was asked, moves the alarm, set as
+    /// its backstop, on to what is due next: fired, it would only read the call again,
+    /// a minute later, in an instance that has usually gone by then. One alarm set
+    /// instead of an alarm run, for a call whose events all came at its start.
+    pub(super) async fn alarm_past_backstop(&self) -> Result<(), StoreError> {
+        let AlarmKnown::At(Some(current)) = self.memory.alarm.get() else {
+            return Ok(());
+        };
+        if self.memory.tick_wanted.get().is_some() || self.memory.alarm_running.get() {
             return Ok(());
         }
-        self.memory.index_owed.set(false);
-        Ok(())
+        let Some(next) = self.next_wake()? else {
+            return Ok(());
+        };
+        // A tick wanted again means a change came meanwhile: the alarm stays its backstop.
+        if next <= current || self.memory.tick_wanted.get().is_some() {
+            return Ok(());
+        }
+        // Known before the await, as in `ensure_alarm`: a request meanwhile sets its
+        // earlier time after this one.
+        self.memory.alarm.set(AlarmKnown::At(Some(next)));
+        let set = self.storage.set_alarm(next).await;
+        if set.is_err() {
+            self.memory.alarm.set(AlarmKnown::Unknown);
+        }
+        set
     }
 
     /// When the index entry may next be written: KV takes one write a second to a key,

@@ -103,10 +103,11 @@ impl<P: Ports> CallObject<'_, P> {
         self.memory.tick_scheduled.set(None);
         let ran = async {
             let role = self.role()?;
+            let mut indexed_first = false;
             let mark = match role {
                 Some(Role::Call) => {
                     if self.memory.index_owed.get() {
-                        self.index_first().await?;
+                        indexed_first = self.index_first().await?;
                     }
                     self.store().call_tally_mark()?
                 }
@@ -115,6 +116,9 @@ impl<P: Ports> CallObject<'_, P> {
             };
             if let Some(role) = role {
                 self.tally_when_due(role, mark).await?;
+            }
+            if indexed_first {
+                self.alarm_past_backstop().await?;
             }
             Ok::<(), StoreError>(())
         };
