@@ -108,7 +108,12 @@ impl<P: Ports> CallObject<'_, P> {
         if current.is_some_and(|set| set <= at) && !overdue {
             return Ok(());
         }
-        // Known before the await, so a request that comes in meanwhile decides on it.
+        self.set_alarm(at).await
+    }
+
+    /// Sets the alarm for `at`, known before the await, so a request that comes in
+    /// meanwhile decides on it (and sets its own, earlier time after this one).
+    async fn set_alarm(&self, at: i64) -> Result<(), StoreError> {
         self.memory.alarm.set(AlarmKnown::At(Some(at)));
         let set = self.storage.set_alarm(at).await;
         if set.is_err() {
@@ -365,14 +370,7 @@ impl<P: Ports> CallObject<'_, P> {
         if next <= current || self.memory.tick_wanted.get().is_some() {
             return Ok(());
         }
-        // Known before the await, as in `ensure_alarm`: a request meanwhile sets its
-        // earlier time after this one.
-        self.memory.alarm.set(AlarmKnown::At(Some(next)));
-        let set = self.storage.set_alarm(next).await;
-        if set.is_err() {
-            self.memory.alarm.set(AlarmKnown::Unknown);
-        }
-        set
+        self.set_alarm(next).await
     }
 
     /// When the index entry may next be written: KV takes one write a second to a key,
