@@ -612,8 +612,6 @@ const RULES: &[Rule] = &[
 
     Rule { tasks: WORKER, frames: "ConsoleLog|rejection_log", leaf: "",
         part: "log line (JSON, console.log)" },
-    Rule { tasks: WORKER, frames: "put_index|run_after|telnyx_edge::edge::kv", leaf: "",
-        part: "after the answer: the call's index entry put to KV" },
     Rule { tasks: WORKER,
         frames: "WorkerObjects|protocol::deliver_request|ObjectNamespace|durable::Stub",
         leaf: "idFromName",
@@ -645,6 +643,8 @@ const RULES: &[Rule] = &[
         part: "log lines (JSON, console.log)" },
     Rule { tasks: TICK, frames: "WorkerObjects", leaf: "",
         part: "tally tick: report sent to a stats object (request, answer read)" },
+    Rule { tasks: TICK, frames: "index_first|put_index|telnyx_edge::edge::kv", leaf: "",
+        part: "tally tick: a new call's first index entry (summary, fold, KV put)" },
     Rule { tasks: TICK, frames: "", leaf: "",
         part: "tally tick: the call's state and contribution (SQL, fold, JSON)" },
     Rule { tasks: ALARM, frames: "WorkerObjects", leaf: "",
