@@ -1,8 +1,9 @@
 //! What an object contributes to the dashboard's figures ([`crate::domain::stats`]),
 //! reported to its stats object [`GATHER_MS`] after a change a request stored, and at
-//! most every [`TALLY_INTERVAL_MS`] while it changes, from a timer of the object's instance ([`CallObject::tick`]), with the alarm as the
-//! backstop should the instance go first: a call's events, answers and outcomes go in
-//! a few reports, and each is in the figures within five seconds of its acceptance. A
+//! most every [`TALLY_INTERVAL_MS`] while it changes, from a timer of the object's
+//! instance ([`CallObject::tick`]), with the alarm as the backstop should the instance
+//! go first: a call's events, answers and outcomes go in a few reports, and each is in
+//! the figures within five seconds of its acceptance. A
 //! report that fails is tried again with backoff; one sent twice, or two sent at once,
 //! add nothing twice (the stats object orders a reporter's reports by when they were
 //! made and by the mark).
