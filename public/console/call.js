@@ -187,8 +187,8 @@ function startPolling(session) {
   if (session.closed) return;
   stopPolling(session);
   setLinkState('polling');
-  pollOnce(session);
   session.pollTimer = setInterval(() => pollOnce(session), POLL_MS);
+  pollOnce(session);
   session.retryTimer = setTimeout(() => connectStream(session), STREAM_RETRY_MS);
 }
 
@@ -199,19 +199,23 @@ function stopPolling(session) {
   session.retryTimer = 0;
 }
 
+// Reads the call once, while its stream is down. While the stream is up it alone draws
+// the call: a read served before a change can answer after the stream has shown that
+// change, and the same `updated_at` (a supervisor's or a forward's change does not move
+// it) could not tell the two apart.
 export async function pollOnce(session) {
-  if (session.closed || session.pollBusy) return;
+  if (session.closed || session.pollBusy || !session.pollTimer) return;
   session.pollBusy = true;
   try {
     const { status, json } = await api('GET', callPath(session.id));
-    if (session.closed) return;
-    if (session.pollTimer) setLinkState('polling');
+    if (session.closed || !session.pollTimer) return;
+    setLinkState('polling');
     if (status === 200) applyState(session, json);
     else if (status === 404) setMessage($('detail-msg'), 'This call is not known to the worker (404).');
     else if (status !== 401) setMessage($('detail-msg'), `Could not load the call: ${describeErrors(errorsOf(json), status)}`);
   } catch {
-    if (session.closed) return;
-    if (session.pollTimer) setLinkState('offline');
+    if (session.closed || !session.pollTimer) return;
+    setLinkState('offline');
     setMessage($('detail-msg'), MSG_NETWORK);
   } finally {
     session.pollBusy = false;

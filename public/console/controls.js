@@ -70,7 +70,8 @@ export async function onControlSubmit(event) {
 }
 
 // Sends one request for a control group's button: the button is busy meanwhile, a
-// refusal shows next to the fields it names, and the call is read again after success.
+// refusal shows next to the fields it names, and after success the call is read again
+// (while it is polled: a live stream shows the change by itself).
 async function send(form, button, action, request, onSuccess) {
   const session = state.current;
   const message = form.querySelector('.group-msg');
@@ -83,7 +84,7 @@ async function send(form, button, action, request, onSuccess) {
     if (session !== state.current) return;
     if (result.status >= 200 && result.status < 300) {
       onSuccess(result);
-      pollOnce(session); // show the effect now rather than at the next tick
+      pollOnce(session); // while polled, show the effect now rather than at the next poll
     } else if (result.status !== 401) {
       showActionErrors(form, message, action, result);
     }

@@ -352,11 +352,27 @@ async function run(browser) {
   await switched('Whisper', 'whisper');
   ok('Whisper switches the leg\'s role (busy and disabled until Telnyx answers), and the page shows whisper');
 
+  // A read of the call served before a switch can answer after the stream has shown it:
+  // here every read the page makes answers 1.5 s late with the state before the click,
+  // and the page must keep showing the switch.
+  const STALE_MS = 1500;
+  const callPathname = `/calls/${encodeURIComponent(CALL)}`;
+  const readOfCall = (url) => url.pathname === callPathname;
   for (const [name, role] of [['Barge', 'barge'], ['Monitor', 'monitor']]) {
+    const before = await stateOf(CALL);
+    const stale = async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, STALE_MS));
+      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(before) })
+        .catch(() => {}); // the page went on meanwhile
+    };
+    await page.route(readOfCall, stale);
     mark = (await telnyxRequests()).length;
     await button(name).click();
     await eventually(async () => (await telnyxSince(mark)).length > 0, 5000, `${name} reaches Telnyx`);
     await switched(name, role);
+    await new Promise((resolve) => setTimeout(resolve, STALE_MS + 500));
+    await shows(LEG, role, 'answered', 0);
+    await page.unroute(readOfCall, stale);
     if (role === 'barge') {
       // The call from its heading to the Supervisor controls; at 375 px, its supervisors
       // and the controls.
@@ -368,7 +384,7 @@ async function run(browser) {
       await page.setViewportSize({ width: 1280, height: 860 });
     }
   }
-  ok('Barge and Monitor switch the role of the supervisor leg, never of the call');
+  ok('Barge and Monitor switch the role of the supervisor leg, never of the call, and a late read does not undo it');
 
   // --- Leave hangs the leg up; then the buttons dial again --------------------------------
   mark = (await telnyxRequests()).length;
