@@ -505,6 +505,32 @@ fn a_5xx_is_resent_by_the_alarm_with_the_same_command_id() {
 }
 
 #[test]
+fn an_alarm_that_is_late_is_not_put_off_by_the_next_event() {
+    let h =
+        Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));
+    h.telnyx.then(fail_503());
+    h.accepted(&event("call.answered", "ev-1", 1));
+    let retry_at = h
+        .slot(CALL)
+        .unwrap()
+        .storage
+        .alarm()
+        .expect("the resend's alarm");
+    // The runtime is late with that alarm (under load, or `wrangler dev` dropped it);
+    // meanwhile an event that owes nothing asks for the dashboard's backstop, a minute
+    // on. The alarm stays due, and runs right after that event's answer.
+    h.clock.advance(2_500);
+    h.accepted(&event("call.dtmf.received", "ev-2", 2));
+    assert_eq!(
+        h.sent().len(),
+        2,
+        "the resend due {} ms ago was put off",
+        h.clock.now_millis() - retry_at
+    );
+    assert_eq!(h.actions()[0]["status"], "succeeded");
+}
+
+#[test]
 fn a_command_that_may_have_run_is_resent_only_within_the_command_id_window() {
     let h =
         Harness::with_rules(json!([{"name": "record", "on": ["call.answered"], "do": [answer()]}]));

@@ -301,10 +301,22 @@ impl WranglerDev {
         text
     }
 
+    /// The log's last lines, for a failure: the whole log is kept under
+    /// `target/wrangler-logs/`, named in the last line, since the state directory goes.
     pub fn log_tail(&self) -> String {
         let log = self.log();
         let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/wrangler-logs");
+        let name = self.state_dir.file_name().map_or_else(
+            || "wrangler".into(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        let kept = dir.join(format!("{name}.log"));
+        match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&kept, &log)) {
+            Ok(()) => format!("{tail}\n(the whole log: {})", kept.display()),
+            Err(error) => format!("{tail}\n(the whole log could not be kept: {error})"),
+        }
     }
 }
 

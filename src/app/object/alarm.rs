@@ -100,15 +100,18 @@ impl<P: Ports> CallObject<'_, P> {
         }
     }
 
-    /// Sets the alarm for `at` unless it is already set no later (and not overdue: an
-    /// alarm that should long have fired, as after `wrangler dev` restarts, is set again).
+    /// Sets the alarm for `at` unless it is already set no later. An alarm that should
+    /// have fired by now and has not (`wrangler dev` dropped it on a restart, or the
+    /// runtime is late) is set again for now at the latest: what it was for is due, and
+    /// putting it off to `at` would hold a resend back past Telnyx's window.
     pub(super) async fn ensure_alarm(&self, at: i64) -> Result<(), StoreError> {
         let current = self.known_alarm().await?;
-        let overdue = current.is_some_and(|set| set + OVERDUE_MS < self.now());
-        if current.is_some_and(|set| set <= at) && !overdue {
-            return Ok(());
+        let now = self.now();
+        match current {
+            Some(set) if set + OVERDUE_MS < now => self.set_alarm(at.min(now)).await,
+            Some(set) if set <= at => Ok(()),
+            _ => self.set_alarm(at).await,
         }
-        self.set_alarm(at).await
     }
 
     /// Sets the alarm for `at`, known before the await, so a request that comes in
