@@ -69,7 +69,7 @@ impl Peer {
 }
 
 /// The Workers measured beside ours, in the order of a row's peer figures.
-const PEERS: [Peer; 4] = [
+const PEERS: [Peer; 5] = [
     Peer {
         name: "plain-js",
         title: "plain JS",
@@ -83,6 +83,11 @@ const PEERS: [Peer; 4] = [
     Peer {
         name: "js-object",
         title: "JS + object",
+        main: false,
+    },
+    Peer {
+        name: "js-object-fetch",
+        title: "JS + object (fetch)",
         main: false,
     },
     Peer {
