@@ -1,4 +1,5 @@
-// What the hand-written JavaScript Workers of `make bench` (plain-js, js-object) do
+// What the hand-written JavaScript Workers of `make bench` (plain-js, js-object,
+// js-object-fetch) do
 // before storage, as a user would write it: route, check the two headers and the 300 s
 // window, verify the Ed25519 signature over `timestamp|body` with WebCrypto, parse the
 // JSON. The routing and the answers are shared with the Telnyx SDK's Worker too.
@@ -74,4 +75,20 @@ export async function verifiedEvent(request, env) {
   } catch {
     return { response: reply(400, { errors: [{ code: "invalid_envelope" }] }) };
   }
+}
+
+/// `{ id, call, text }` for a verified webhook (its event id, its `call_control_id` and
+/// the body as received), or `{ response }` to answer at once: what a Worker with an
+/// object per call routes by.
+export async function verifiedCallEvent(request, env) {
+  const { event, text, response } = await verifiedEvent(request, env);
+  if (response) {
+    return { response };
+  }
+  const id = event?.data?.id;
+  const call = event?.data?.payload?.call_control_id;
+  if (typeof id !== "string" || typeof call !== "string") {
+    return { response: reply(400, { errors: [{ code: "invalid_envelope" }] }) };
+  }
+  return { id, call, text };
 }

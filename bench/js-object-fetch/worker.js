@@ -3,7 +3,7 @@
 // method. The difference between the two is what the hop's HTTP form costs.
 
 import { DurableObject } from "cloudflare:workers";
-import { reply, verifiedEvent } from "../common/verified.js";
+import { reply, verifiedCallEvent } from "../common/verified.js";
 
 export class CallObject extends DurableObject {
   constructor(ctx, env) {
@@ -23,14 +23,9 @@ export class CallObject extends DurableObject {
 
 export default {
   async fetch(request, env) {
-    const { event, text, response } = await verifiedEvent(request, env);
+    const { id, call, text, response } = await verifiedCallEvent(request, env);
     if (response) {
       return response;
-    }
-    const id = event?.data?.id;
-    const call = event?.data?.payload?.call_control_id;
-    if (typeof id !== "string" || typeof call !== "string") {
-      return reply(400, { errors: [{ code: "invalid_envelope" }] });
     }
     const object = env.CALLS.get(env.CALLS.idFromName(call));
     const answer = await object.fetch("https://object/deliver", {

@@ -6,7 +6,7 @@
 // durable (the object's output gate), as telnyx-edge's does. No log line.
 
 import { DurableObject } from "cloudflare:workers";
-import { reply, verifiedEvent } from "../common/verified.js";
+import { reply, verifiedCallEvent } from "../common/verified.js";
 
 export class CallObject extends DurableObject {
   constructor(ctx, env) {
@@ -25,14 +25,9 @@ export class CallObject extends DurableObject {
 
 export default {
   async fetch(request, env) {
-    const { event, text, response } = await verifiedEvent(request, env);
+    const { id, call, text, response } = await verifiedCallEvent(request, env);
     if (response) {
       return response;
-    }
-    const id = event?.data?.id;
-    const call = event?.data?.payload?.call_control_id;
-    if (typeof id !== "string" || typeof call !== "string") {
-      return reply(400, { errors: [{ code: "invalid_envelope" }] });
     }
     const object = env.CALLS.get(env.CALLS.idFromName(call));
     const claimed = await object.claim(id, text);
