@@ -469,6 +469,9 @@ struct Workload {
 struct Measured {
     elapsed: Duration,
     latencies: Vec<Duration>,
+    /// The latencies of each call's first webhook, which creates its object (empty when
+    /// every webhook is a new call).
+    first: Vec<Duration>,
     cpu_seconds: f64,
 }
 
@@ -516,10 +519,17 @@ fn load(target: &Target, signer: &WebhookSigner, tag: &str, workload: Workload) 
     });
     let elapsed = started.elapsed();
     settle(target);
+    // In send order: the first `calls` are each call's first webhook.
+    let first = if events_per_call > 1 {
+        latencies[..calls.min(latencies.len())].to_vec()
+    } else {
+        Vec::new()
+    };
     latencies.sort_unstable();
     Measured {
         elapsed,
         latencies,
+        first,
         cpu_seconds: target.dev.cpu_seconds() - cpu_before,
     }
 }
@@ -588,6 +598,11 @@ struct Figures {
     per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// p50 and p99 of a call's first webhook, and p99 of the later ones (0 when every
+    /// webhook is a new call).
+    first_p50_ms: f64,
+    first_p99_ms: f64,
+    later_p99_ms: f64,
     /// CPU time of the whole local runtime per webhook.
     cpu_ms: f64,
 }
@@ -606,24 +621,42 @@ fn interleaved(
         requests: workload.requests / rounds,
         ..workload
     };
-    let mut totals = vec![(Duration::ZERO, Vec::new(), 0.0); targets.len()];
+    let mut totals = vec![(Duration::ZERO, Vec::new(), Vec::new(), 0.0); targets.len()];
     for round in 0..rounds {
         for offset in 0..targets.len() {
             let index = (round + offset) % targets.len();
             let measured = load(&targets[index], signer, &format!("{tag}-r{round}"), slice);
             totals[index].0 += measured.elapsed;
             totals[index].1.extend(measured.latencies);
-            totals[index].2 += measured.cpu_seconds;
+            totals[index].2.extend(measured.first);
+            totals[index].3 += measured.cpu_seconds;
         }
     }
+    let ms = |latency: Duration| latency.as_secs_f64() * 1000.0;
     totals
         .into_iter()
-        .map(|(elapsed, mut latencies, cpu_seconds)| {
+        .map(|(elapsed, mut latencies, mut first, cpu_seconds)| {
             latencies.sort_unstable();
+            first.sort_unstable();
+            // The later webhooks: every latency but one of each first webhook's.
+            let mut later = latencies.clone();
+            for latency in &first {
+                if let Ok(at) = later.binary_search(latency) {
+                    later.remove(at);
+                }
+            }
+            let has_first = !first.is_empty();
             Figures {
                 per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-                p50_ms: percentile(&latencies, 50).as_secs_f64() * 1000.0,
-                p99_ms: percentile(&latencies, 99).as_secs_f64() * 1000.0,
+                p50_ms: ms(percentile(&latencies, 50)),
+                p99_ms: ms(percentile(&latencies, 99)),
+                first_p50_ms: ms(percentile(&first, 50)),
+                first_p99_ms: ms(percentile(&first, 99)),
+                later_p99_ms: if has_first {
+                    ms(percentile(&later, 99))
+                } else {
+                    0.0
+                },
                 cpu_ms: cpu_seconds * 1000.0 / latencies.len() as f64,
             }
         })
@@ -708,6 +741,25 @@ fn end_to_end_rows(targets: &[Target], signer: &WebhookSigner) -> Vec<Row> {
         format!("end to end, {EVENTS_PER_CALL} webhooks per call, concurrency 16: {what} ({requests} requests)")
     };
     rows.extend(figure_rows(label, &figures, true));
+    // Where the slowest come from: a call's first webhook creates its object.
+    let calls = (requests / rounds).div_ceil(EVENTS_PER_CALL);
+    rows.push(Row::of_all(
+        label(&format!(
+            "latency p50 of a call's first webhook ({calls} a round)"
+        )),
+        &each(&figures, |f| f.first_p50_ms),
+        "ms",
+    ));
+    rows.push(Row::of_all(
+        label("latency p99 of a call's first webhook"),
+        &each(&figures, |f| f.first_p99_ms),
+        "ms",
+    ));
+    rows.push(Row::of_all(
+        label("latency p99 of a call's later webhooks"),
+        &each(&figures, |f| f.later_p99_ms),
+        "ms",
+    ));
 
     // What creating a call's object costs (the KV Workers do the same work for any
     // webhook).
