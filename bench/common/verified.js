@@ -77,9 +77,9 @@ export async function verifiedEvent(request, env) {
   }
 }
 
-/// `{ id, call, text }` for a verified webhook (its event id, its `call_control_id` and
-/// the body as received), or `{ response }` to answer at once: what a Worker with an
-/// object per call routes by.
+/// `{ id, text, object }` for a verified webhook (its event id, the body as received,
+/// and the stub of the Durable Object named by its `call_control_id`), or
+/// `{ response }` to answer at once: what a Worker with an object per call starts with.
 export async function verifiedCallEvent(request, env) {
   const { event, text, response } = await verifiedEvent(request, env);
   if (response) {
@@ -90,5 +90,5 @@ export async function verifiedCallEvent(request, env) {
   if (typeof id !== "string" || typeof call !== "string") {
     return { response: reply(400, { errors: [{ code: "invalid_envelope" }] }) };
   }
-  return { id, call, text };
+  return { id, text, object: env.CALLS.get(env.CALLS.idFromName(call)) };
 }

@@ -23,11 +23,10 @@ export class CallObject extends DurableObject {
 
 export default {
   async fetch(request, env) {
-    const { id, call, text, response } = await verifiedCallEvent(request, env);
+    const { id, text, object, response } = await verifiedCallEvent(request, env);
     if (response) {
       return response;
     }
-    const object = env.CALLS.get(env.CALLS.idFromName(call));
     const answer = await object.fetch("https://object/deliver", {
       method: "POST",
       headers: { "x-event-id": id },

@@ -25,11 +25,10 @@ export class CallObject extends DurableObject {
 
 export default {
   async fetch(request, env) {
-    const { id, call, text, response } = await verifiedCallEvent(request, env);
+    const { id, text, object, response } = await verifiedCallEvent(request, env);
     if (response) {
       return response;
     }
-    const object = env.CALLS.get(env.CALLS.idFromName(call));
     const claimed = await object.claim(id, text);
     return reply(200, { status: claimed ? "accepted" : "duplicate", event_id: id });
   },
