@@ -882,6 +882,32 @@ fn an_object_an_earlier_version_stored_gets_the_newer_tables() {
     assert_eq!(h.state(CALL)["status"], "answered");
 }
 
+/// A call's first webhook waits for one table: the claim's. The object makes the rest
+/// before any other statement: a repeat's count, or the tick that reports the call.
+#[test]
+fn a_new_calls_first_webhook_makes_its_events_table_alone() {
+    use telnyx_edge::app::object::store::Role;
+    let mut complete: Vec<&str> = Role::Call.tables().to_vec();
+    complete.sort_unstable();
+    let h = Harness::new();
+    h.accepted(&event("call.refer.completed", "ev-1", 1));
+    assert_eq!(h.slot(CALL).unwrap().storage.tables(), ["events"]);
+    h.advance(GATHER_MS as u64);
+    assert_eq!(h.slot(CALL).unwrap().storage.tables(), complete);
+    assert_eq!(
+        h.kv.keys(),
+        [index_key(NOW * 1000, CALL)],
+        "the tick indexed the call"
+    );
+
+    let h = Harness::new();
+    let first = event("call.refer.completed", "ev-1", 1);
+    h.accepted(&first);
+    assert_eq!(json_of(&h.deliver(&first))["status"], "duplicate");
+    assert_eq!(h.slot(CALL).unwrap().storage.tables(), complete);
+    assert_eq!(event_ids(&h.state(CALL)), ["ev-1"]);
+}
+
 #[test]
 fn each_role_lists_the_tables_it_creates() {
     use telnyx_edge::app::object::store::Role;

@@ -123,8 +123,10 @@ impl ObjectSlots {
             .collect()
     }
 
-    /// What the objects keep of calls and events: every object's tables but the
-    /// dashboard's counts (the duplicates a call answered, the stats objects).
+    /// What the objects keep of calls and events: the rows of every object's tables but
+    /// the dashboard's counts (the duplicates a call answered, the stats objects). A
+    /// table with no rows keeps nothing: a new call's object makes most of its tables
+    /// after its first claim.
     pub fn call_records(&self) -> BTreeMap<String, serde_json::Value> {
         let stats: Vec<String> = (0..STATS_SHARDS).map(stats_object).collect();
         self.slots
@@ -134,7 +136,12 @@ impl ObjectSlots {
             .map(|(name, slot)| {
                 let mut tables = slot.storage.export()["tables"].take();
                 if let Some(tables) = tables.as_array_mut() {
-                    tables.retain(|table| table["name"] != "duplicates");
+                    tables.retain(|table| {
+                        table["name"] != "duplicates"
+                            && table["rows"]
+                                .as_array()
+                                .is_some_and(|rows| !rows.is_empty())
+                    });
                 }
                 (name.clone(), tables)
             })

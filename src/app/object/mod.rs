@@ -92,6 +92,8 @@ enum AlarmKnown {
 #[derive(Debug, Default)]
 pub struct ObjectMemory {
     role: Cell<Option<Role>>,
+    /// The role's tables but `events` are still to be created ([`CallObject::role`]).
+    tables_to_make: Cell<bool>,
     alarm: Cell<AlarmKnown>,
     /// The alarm handler is running; it schedules what requests leave meanwhile.
     alarm_running: Cell<bool>,
@@ -134,6 +136,7 @@ impl ObjectMemory {
 
     fn forget_storage(&self) {
         self.role.set(None);
+        self.tables_to_make.set(false);
         self.alarm.set(AlarmKnown::At(None));
         self.forget_tally();
     }
@@ -229,9 +232,6 @@ impl<P: Ports> CallObject<'_, P> {
     /// names, so one never takes the other's tables). `true` when the object had
     /// stored nothing before.
     fn ensure_role(&self, role: Role) -> Result<bool, StoreError> {
-        if self.memory.role.get() == Some(role) {
-            return Ok(false);
-        }
         let stored = self.role()?;
         if stored != Some(role) {
             self.store().create(role)?;
@@ -240,10 +240,31 @@ impl<P: Ports> CallObject<'_, P> {
         Ok(stored.is_none())
     }
 
+    /// [`Self::ensure_role`] for a call's event, to be claimed: a new call's object
+    /// makes its `events` table alone, so the answer to a call's first webhook waits
+    /// for no other; [`Self::role`] makes the rest before any other statement.
+    fn ensure_claimable(&self) -> Result<bool, StoreError> {
+        if self.memory.role.get() == Some(Role::Call) {
+            return Ok(false);
+        }
+        if self.role()?.is_some() {
+            return self.ensure_role(Role::Call);
+        }
+        self.store().create_events()?;
+        self.memory.role.set(Some(Role::Call));
+        self.memory.tables_to_make.set(true);
+        Ok(true)
+    }
+
     /// The role its tables are for; `None` when nothing was ever stored. Tables a later
-    /// version added are created when the role is first read in an instance.
+    /// version added, or that a new call's first claim left for later, are created when
+    /// the role is first read.
     fn role(&self) -> Result<Option<Role>, StoreError> {
         if let Some(role) = self.memory.role.get() {
+            if self.memory.tables_to_make.get() {
+                self.store().create(role)?;
+                self.memory.tables_to_make.set(false);
+            }
             return Ok(Some(role));
         }
         let role = match self.store().role()? {
@@ -298,7 +319,7 @@ impl<P: Ports> CallObject<'_, P> {
         // Parsed as JSON, so it is UTF-8.
         let body = std::str::from_utf8(&request.body).unwrap_or_default();
         let accepted_at = self.now();
-        let claimed = self.ensure_role(Role::Call).and_then(|new_object| {
+        let claimed = self.ensure_claimable().and_then(|new_object| {
             let seq = self.store().claim(&NewEvent {
                 id: &record.id,
                 event_type: &record.event_type,
@@ -316,6 +337,7 @@ impl<P: Ports> CallObject<'_, P> {
             let forwarded = match seq {
                 Some(_) => self.queue_forwards(&record.id, &record.event_type, body)?,
                 None => {
+                    self.role()?;
                     self.store().count_duplicate(accepted_at)?;
                     false
                 }

@@ -25,11 +25,14 @@ use crate::domain::envelope::EventRecord;
 use crate::domain::time::Instant;
 use crate::ports::{sql_flag, ObjectStorage, SqlParam, StoreError};
 
-/// The call role's tables, created in one step.
-const CALL_SCHEMA: &str = "\
+/// The call's events: all a new call's first claim needs.
+const EVENTS_SCHEMA: &str = "\
     CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
      accepted_at INTEGER NOT NULL, signed_at INTEGER NOT NULL, event_type TEXT NOT NULL, \
-     needs_plan INTEGER NOT NULL, record TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID; \
+     needs_plan INTEGER NOT NULL, record TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID";
+
+/// The call role's other tables of its own.
+const CALL_SCHEMA: &str = "\
     CREATE TABLE IF NOT EXISTS actions (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
      origin TEXT NOT NULL, action TEXT NOT NULL, command_id TEXT, rule TEXT, trigger TEXT, \
      body TEXT, effect TEXT, started_at INTEGER NOT NULL, status TEXT NOT NULL, \
@@ -439,6 +442,7 @@ impl<S: ObjectStorage> Store<'_, S> {
         match role {
             Role::Call => self.0.execute_script(
                 &[
+                    EVENTS_SCHEMA,
                     CALL_SCHEMA,
                     CALL_LEG_TABLES,
                     SETTLED_SCHEMA,
@@ -454,6 +458,11 @@ impl<S: ObjectStorage> Store<'_, S> {
             Role::Session => self.0.execute_script(SESSION_SCHEMA),
             Role::Stats => self.0.execute_script(STATS_SCHEMA),
         }
+    }
+
+    /// Creates a call's `events` table alone, for its first claim.
+    pub fn create_events(&self) -> Result<(), StoreError> {
+        self.0.execute_script(EVENTS_SCHEMA)
     }
 
     /// Brings an object an earlier version stored up to this version's tables: those
