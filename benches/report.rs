@@ -69,7 +69,7 @@ impl Peer {
 }
 
 /// The Workers measured beside ours, in the order of a row's peer figures.
-const PEERS: [Peer; 5] = [
+const PEERS: [Peer; 6] = [
     Peer {
         name: "plain-js",
         title: "plain JS",
@@ -88,6 +88,11 @@ const PEERS: [Peer; 5] = [
     Peer {
         name: "js-object-fetch",
         title: "JS + object (fetch)",
+        main: false,
+    },
+    Peer {
+        name: "js-object-alarm",
+        title: "JS + object + alarm",
         main: false,
     },
     Peer {
