@@ -474,9 +474,10 @@ struct Workload {
 struct Measured {
     elapsed: Duration,
     latencies: Vec<Duration>,
-    /// The latencies of each call's first webhook, which creates its object (empty when
-    /// every webhook is a new call).
+    /// The latencies of each call's first webhook, which creates its object, and of the
+    /// later ones (both empty when every webhook is a new call).
     first: Vec<Duration>,
+    later: Vec<Duration>,
     cpu_seconds: f64,
 }
 
@@ -525,16 +526,18 @@ fn load(target: &Target, signer: &WebhookSigner, tag: &str, workload: Workload) 
     let elapsed = started.elapsed();
     settle(target);
     // In send order: the first `calls` are each call's first webhook.
-    let first = if events_per_call > 1 {
-        latencies[..calls.min(latencies.len())].to_vec()
+    let (first, later) = if events_per_call > 1 {
+        let (first, later) = latencies.split_at(calls.min(latencies.len()));
+        (first.to_vec(), later.to_vec())
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     latencies.sort_unstable();
     Measured {
         elapsed,
         latencies,
         first,
+        later,
         cpu_seconds: target.dev.cpu_seconds() - cpu_before,
     }
 }
@@ -626,7 +629,7 @@ fn interleaved(
         requests: workload.requests / rounds,
         ..workload
     };
-    let mut totals = vec![(Duration::ZERO, Vec::new(), Vec::new(), 0.0); targets.len()];
+    let mut totals = vec![(Duration::ZERO, Vec::new(), Vec::new(), Vec::new(), 0.0); targets.len()];
     for round in 0..rounds {
         for offset in 0..targets.len() {
             let index = (round + offset) % targets.len();
@@ -634,37 +637,29 @@ fn interleaved(
             totals[index].0 += measured.elapsed;
             totals[index].1.extend(measured.latencies);
             totals[index].2.extend(measured.first);
-            totals[index].3 += measured.cpu_seconds;
+            totals[index].3.extend(measured.later);
+            totals[index].4 += measured.cpu_seconds;
         }
     }
     let ms = |latency: Duration| latency.as_secs_f64() * 1000.0;
     totals
         .into_iter()
-        .map(|(elapsed, mut latencies, mut first, cpu_seconds)| {
-            latencies.sort_unstable();
-            first.sort_unstable();
-            // The later webhooks: every latency but one of each first webhook's.
-            let mut later = latencies.clone();
-            for latency in &first {
-                if let Ok(at) = later.binary_search(latency) {
-                    later.remove(at);
+        .map(
+            |(elapsed, mut latencies, mut first, mut later, cpu_seconds)| {
+                latencies.sort_unstable();
+                first.sort_unstable();
+                later.sort_unstable();
+                Figures {
+                    per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+                    p50_ms: ms(percentile(&latencies, 50)),
+                    p99_ms: ms(percentile(&latencies, 99)),
+                    first_p50_ms: ms(percentile(&first, 50)),
+                    first_p99_ms: ms(percentile(&first, 99)),
+                    later_p99_ms: ms(percentile(&later, 99)),
+                    cpu_ms: cpu_seconds * 1000.0 / latencies.len() as f64,
                 }
-            }
-            let has_first = !first.is_empty();
-            Figures {
-                per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-                p50_ms: ms(percentile(&latencies, 50)),
-                p99_ms: ms(percentile(&latencies, 99)),
-                first_p50_ms: ms(percentile(&first, 50)),
-                first_p99_ms: ms(percentile(&first, 99)),
-                later_p99_ms: if has_first {
-                    ms(percentile(&later, 99))
-                } else {
-                    0.0
-                },
-                cpu_ms: cpu_seconds * 1000.0 / latencies.len() as f64,
-            }
-        })
+            },
+        )
         .collect()
 }
 
