@@ -908,6 +908,25 @@ fn a_new_calls_first_webhook_makes_its_events_table_alone() {
     assert_eq!(event_ids(&h.state(CALL)), ["ev-1"]);
 }
 
+/// The statement every tick and alarm reads where the call stands with sorts nothing:
+/// a few `ORDER BY … LIMIT 1` subqueries made it several times slower.
+#[test]
+fn where_a_call_stands_is_read_without_sorting() {
+    let h = Harness::new();
+    h.accepted(&event("call.refer.completed", "ev-1", 1));
+    h.advance(GATHER_MS as u64);
+    let storage = &h.slot(CALL).unwrap().storage;
+    let summary = storage
+        .statement_containing("AS first_accepted")
+        .expect("the tick read where the call stands");
+    let plan = storage.query_plan(&summary);
+    assert!(plan.iter().any(|step| step.contains("events")), "{plan:#?}");
+    assert!(
+        plan.iter().all(|step| !step.contains("TEMP B-TREE")),
+        "{plan:#?}"
+    );
+}
+
 #[test]
 fn each_role_lists_the_tables_it_creates() {
     use telnyx_edge::app::object::store::Role;

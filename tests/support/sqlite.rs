@@ -4,11 +4,16 @@
 
 use std::cell::{Cell, RefCell};
 
+use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value};
 use telnyx_edge::ports::{ObjectStorage, SqlParam, StoreError};
+
+/// The most terms a compound `SELECT` (`UNION ALL`) may have in a Durable Object's
+/// SQLite: more fail with "too many terms in compound SELECT".
+const RUNTIME_COMPOUND_SELECT: i32 = 5;
 
 /// What one object's storage did, for the cost figures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,6 +32,8 @@ pub struct SqliteStorage {
     counts: Cell<StorageCounts>,
     /// Statements containing this text fail, as storage does in an outage.
     failing: RefCell<Option<String>>,
+    /// Every statement run, in order.
+    statements: RefCell<Vec<String>>,
 }
 
 fn error(e: rusqlite::Error) -> StoreError {
@@ -63,12 +70,18 @@ impl Default for SqliteStorage {
 
 impl SqliteStorage {
     pub fn new() -> Self {
+        let connection = Connection::open_in_memory().expect("in-memory SQLite");
+        // The runtime's own limit: a statement of more terms fails there.
+        connection
+            .set_limit(Limit::SQLITE_LIMIT_COMPOUND_SELECT, RUNTIME_COMPOUND_SELECT)
+            .expect("the runtime's limit");
         Self {
-            connection: RefCell::new(Connection::open_in_memory().expect("in-memory SQLite")),
+            connection: RefCell::new(connection),
             alarm: Cell::new(None),
             alarm_sets: Cell::new(0),
             counts: Cell::new(StorageCounts::default()),
             failing: RefCell::new(None),
+            statements: RefCell::new(Vec::new()),
         }
     }
 
@@ -88,6 +101,33 @@ impl SqliteStorage {
 
     pub fn counts(&self) -> StorageCounts {
         self.counts.get()
+    }
+
+    /// How many statements run so far contain `text`.
+    pub fn statements_containing(&self, text: &str) -> usize {
+        self.statements
+            .borrow()
+            .iter()
+            .filter(|sql| sql.contains(text))
+            .count()
+    }
+
+    /// The first statement run so far that contains `text`.
+    pub fn statement_containing(&self, text: &str) -> Option<String> {
+        let statements = self.statements.borrow();
+        statements.iter().find(|sql| sql.contains(text)).cloned()
+    }
+
+    /// What SQLite's `EXPLAIN QUERY PLAN` says it does for `sql`, a line per step.
+    pub fn query_plan(&self, sql: &str) -> Vec<String> {
+        let connection = self.connection.borrow();
+        let mut statement = connection
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("a statement to explain");
+        let steps = statement
+            .query_map([], |row| row.get::<_, String>(3))
+            .expect("its plan");
+        steps.filter_map(Result::ok).collect()
     }
 
     /// Makes every statement containing `text` fail until [`Self::heal`].
@@ -215,6 +255,7 @@ impl SqliteStorage {
     }
 
     fn check(&self, sql: &str) -> Result<(), StoreError> {
+        self.statements.borrow_mut().push(sql.to_owned());
         match self.failing.borrow().as_deref() {
             Some(text) if sql.contains(text) => Err(StoreError("injected storage failure".into())),
             _ => Ok(()),
