@@ -908,6 +908,29 @@ fn a_new_calls_first_webhook_makes_its_events_table_alone() {
     assert_eq!(event_ids(&h.state(CALL)), ["ev-1"]);
 }
 
+/// The tick that indexes a new call and reports it to the dashboard folds the call once,
+/// for both: each fold reads every event's record.
+#[test]
+fn a_new_calls_first_tick_reads_its_events_once() {
+    const EVENTS_READ: &str = "SELECT record AS text FROM events";
+    let h = Harness::new();
+    h.accepted(&event("call.refer.completed", "ev-1", 1));
+    h.accepted(&event("call.refer.completed", "ev-2", 1));
+    let storage = || {
+        h.slot(CALL)
+            .unwrap()
+            .storage
+            .statements_containing(EVENTS_READ)
+    };
+    assert_eq!(storage(), 0);
+    h.advance(GATHER_MS as u64);
+    assert_eq!(storage(), 1, "one fold for the index entry and the report");
+    assert_eq!(h.kv.keys(), [index_key(NOW * 1000, CALL)]);
+    let stats = json_of(&h.get("/stats?minutes=1", Some(&bearer())));
+    assert_eq!(stats["minutes"][0]["calls_started"], 1, "{stats}");
+    assert_eq!(stats["minutes"][0]["webhooks"], 2, "{stats}");
+}
+
 /// The statement every tick and alarm reads where the call stands with sorts nothing:
 /// a few `ORDER BY … LIMIT 1` subqueries made it several times slower.
 #[test]

@@ -338,21 +338,51 @@ impl<P: Ports> CallObject<'_, P> {
         }
     }
 
-    /// A new call's first index entry, from a tick: asks for another tick while it
-    /// waits, or after KV failed. Should the instance go first, the alarm writes it.
-    /// `Ok(true)` when this wrote it.
-    pub(super) async fn index_first(&self) -> Result<bool, StoreError> {
+    /// A new call's first tick: its first index entry and its report of a change, both
+    /// as of one read of the call (folded once), then sent. Asks for another tick while
+    /// the entry waits, or after KV failed; should the instance go first, the alarm
+    /// writes it. `Ok(true)` when this wrote it.
+    pub(super) async fn first_tick(&self) -> Result<bool, StoreError> {
         let summary = self.store().summary()?;
-        let written = match summary.indexed {
-            Some(_) => false,
-            None if self.index_when_stale(&summary).await? => true,
+        // The entry is due when stale: `None` when written already, or with no event.
+        let index_due = match summary.indexed {
+            None if summary.index_is_stale() => Some(self.index_due(&summary)),
+            _ => None,
+        };
+        let index_now = index_due.is_some_and(|due| self.now() >= due);
+        let tally_now = self.tally_due_now(summary.tally_mark);
+        let state = if index_now || tally_now {
+            self.folded()?
+        } else {
+            None
+        };
+        let tally = if tally_now {
+            let mark = summary.tally_mark;
+            Some(self.read_tally(Role::Call, state.as_ref(), mark, Report::Change)?)
+        } else {
+            None
+        };
+        // `None` while the entry is still owed: not due yet, or KV failed.
+        let written = match (index_due, &state) {
+            // Written already, or nothing to write: nothing is owed.
+            (None, _) => Some(summary.indexed.is_none()),
+            (Some(_), _) if !index_now => None,
+            (Some(_), None) => Some(true),
+            (Some(_), Some(state)) => self.index(&summary, state).await?.then_some(true),
+        };
+        if let Some(tally) = tally {
+            self.report_change(self.send_tally(tally).await?);
+        }
+        match written {
+            Some(written) => {
+                self.memory.index_owed.set(false);
+                Ok(written)
+            }
             None => {
                 self.want_tick(self.index_due(&summary));
-                return Ok(false);
+                Ok(false)
             }
-        };
-        self.memory.index_owed.set(false);
-        Ok(written)
+        }
     }
 
     /// Once a new call's first tick has done all it was asked, moves the alarm, set as

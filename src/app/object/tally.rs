@@ -41,6 +41,19 @@ pub(super) enum Report {
     Last,
 }
 
+/// A report of the contribution, read and not sent yet.
+pub(super) struct Tally {
+    report: Report,
+    mark: i64,
+    /// When it was read (Unix ms): its version.
+    made_at: i64,
+    /// The call settled before: the contribution is what changed since.
+    settled: bool,
+    /// `None`: there is no one to report for.
+    reporter: Option<String>,
+    contribution: Contribution,
+}
+
 /// A call's part of the live figures: a supervisor leg counts its role.
 fn live_of(state: &CallState) -> Live {
     let recording = state
@@ -98,50 +111,59 @@ impl<P: Ports> CallObject<'_, P> {
     }
 
     /// A tick of the instance's in-memory timer: reports the contribution if it is due,
-    /// and asks for the next tick while a report waits.
+    /// and asks for the next tick while a report waits. A new call's first tick also
+    /// writes its first index entry, from the same read of the call.
     pub async fn tick(&self) {
         self.memory.tick_wanted.set(None);
         self.memory.tick_scheduled.set(None);
         let ran = async {
-            let role = self.role()?;
-            let mut indexed_first = false;
-            let mark = match role {
-                Some(Role::Call) => {
-                    if self.memory.index_owed.get() {
-                        indexed_first = self.index_first().await?;
+            match self.role()? {
+                Some(Role::Call) if self.memory.index_owed.get() => {
+                    if self.first_tick().await? {
+                        self.alarm_past_backstop().await?;
                     }
-                    self.store().call_tally_mark()?
+                    Ok(())
                 }
-                Some(Role::Loose) => self.store().loose_tally_mark()?,
-                _ => return Ok(()),
-            };
-            if let Some(role) = role {
-                self.tally_when_due(role, mark).await?;
+                Some(Role::Call) => {
+                    let mark = self.store().call_tally_mark()?;
+                    self.tally_when_due(Role::Call, mark).await
+                }
+                Some(Role::Loose) => {
+                    let mark = self.store().loose_tally_mark()?;
+                    self.tally_when_due(Role::Loose, mark).await
+                }
+                _ => Ok(()),
             }
-            if indexed_first {
-                self.alarm_past_backstop().await?;
-            }
-            Ok::<(), StoreError>(())
         };
         if let Err(error) = ran.await {
             self.log_storage_error("stats", &error);
         }
     }
 
-    /// Reports the contribution if it is due; asks for a tick when it waits.
-    pub(super) async fn tally_when_due(&self, role: Role, mark: i64) -> Result<(), StoreError> {
+    /// Whether the report of `mark` is due now; asks for a tick when it is due later.
+    pub(super) fn tally_due_now(&self, mark: i64) -> bool {
         match self.tally_due(mark) {
-            Some(due) if self.now() >= due => {
-                if !self.report_tally(role, mark, Report::Change).await? {
-                    self.want_tick(self.memory.tally_retry_at.get());
-                }
-                Ok(())
-            }
+            Some(due) if self.now() >= due => true,
             Some(due) => {
                 self.want_tick(due);
-                Ok(())
+                false
             }
-            None => Ok(()),
+            None => false,
+        }
+    }
+
+    /// Reports the contribution if it is due; asks for a tick when it waits.
+    pub(super) async fn tally_when_due(&self, role: Role, mark: i64) -> Result<(), StoreError> {
+        if self.tally_due_now(mark) {
+            self.report_change(self.report_tally(role, mark, Report::Change).await?);
+        }
+        Ok(())
+    }
+
+    /// After a report of a change: asks for a tick to try again when it failed.
+    pub(super) fn report_change(&self, taken: bool) {
+        if !taken {
+            self.want_tick(self.memory.tally_retry_at.get());
         }
     }
 
@@ -168,10 +190,27 @@ impl<P: Ports> CallObject<'_, P> {
         mark: i64,
         report: Report,
     ) -> Result<bool, StoreError> {
+        let state = match role {
+            Role::Call => self.folded()?,
+            _ => None,
+        };
+        let tally = self.read_tally(role, state.as_ref(), mark, report)?;
+        self.send_tally(tally).await
+    }
+
+    /// The report of the contribution as of `mark`, read in one step; a call's from its
+    /// folded `state`.
+    pub(super) fn read_tally(
+        &self,
+        role: Role,
+        state: Option<&CallState>,
+        mark: i64,
+        report: Report,
+    ) -> Result<Tally, StoreError> {
         let now = self.now();
         let first = minute_of(now) - KEPT_MINUTES;
         let store = self.store();
-        let mut settled = None;
+        let mut settled = false;
         let (reporter, contribution) = match role {
             Role::Loose => (
                 store
@@ -180,13 +219,12 @@ impl<P: Ports> CallObject<'_, P> {
                 store.loose_contribution(first)?,
             ),
             Role::Call => {
-                let state = self.folded()?;
-                let live = match (&state, report) {
+                let live = match (state, report) {
                     (Some(state), Report::Change) => live_of(state),
                     _ => Live::default(),
                 };
                 let reporter = match state {
-                    Some(state) => Some(state.call_control_id),
+                    Some(state) => Some(state.call_control_id.clone()),
                     // A Dial's own object, which holds no call.
                     None => store
                         .reporter_name(
@@ -196,10 +234,9 @@ impl<P: Ports> CallObject<'_, P> {
                         .map(|command_id| dial_object(&command_id)),
                 };
                 let contribution = store.call_contribution(first, live)?;
-                settled = store.settled_tally()?;
-                match &settled {
-                    Some(before) => {
-                        let mut before = before.clone();
+                match store.settled_tally()? {
+                    Some(mut before) => {
+                        settled = true;
                         before.keep_from(first);
                         (
                             reporter.map(|name| late_reporter(&name)),
@@ -211,10 +248,32 @@ impl<P: Ports> CallObject<'_, P> {
             }
             Role::Session | Role::Stats => (None, Contribution::default()),
         };
+        Ok(Tally {
+            report,
+            mark,
+            made_at: now,
+            settled,
+            reporter,
+            contribution,
+        })
+    }
+
+    /// Sends a report [`Self::read_tally`] read; `Ok(true)` once it is taken, or when
+    /// there is nothing to send.
+    pub(super) async fn send_tally(&self, tally: Tally) -> Result<bool, StoreError> {
+        let Tally {
+            report,
+            mark,
+            made_at,
+            settled,
+            reporter,
+            contribution,
+        } = tally;
+        let store = self.store();
         // Nothing changed after the call settled: no reporter of late changes exists.
-        let nothing_late = settled.is_some() && contribution.is_zero();
+        let nothing_late = settled && contribution.is_zero();
         let (Some(reporter), false) = (reporter, nothing_late) else {
-            if report == Report::Settle && settled.is_none() {
+            if report == Report::Settle && !settled {
                 store.set_settled_tally(&contribution)?;
             }
             self.tallied(mark);
@@ -222,7 +281,7 @@ impl<P: Ports> CallObject<'_, P> {
         };
         let gone = report != Report::Change;
         let request = StatsReport {
-            version_ms: now,
+            version_ms: made_at,
             version_mark: if gone { i64::MAX } else { mark },
             reporter,
             contribution,
@@ -235,7 +294,7 @@ impl<P: Ports> CallObject<'_, P> {
             .await;
         match answer {
             Ok(response) if response.status == 204 => {
-                if report == Report::Settle && settled.is_none() {
+                if report == Report::Settle && !settled {
                     store.set_settled_tally(&request.contribution)?;
                 }
                 self.tallied(mark);
