@@ -647,10 +647,13 @@ const RULES: &[Rule] = &[
         part: "tables, at the tick (a new call's other tables)" },
     Rule { tasks: TICK, frames: "WorkerObjects", leaf: "",
         part: "tally tick: report sent to a stats object (request, answer read)" },
-    Rule { tasks: TICK, frames: "index_first|put_index|telnyx_edge::edge::kv", leaf: "",
-        part: "tally tick: a new call's first index entry (summary, fold, KV put)" },
+    Rule { tasks: TICK, frames: "put_index|telnyx_edge::edge::kv", leaf: "",
+        part: "tally tick: a new call's first index entry (KV put)" },
+    Rule { tasks: TICK, frames: "alarm_past_backstop|set_alarm|get_alarm",
+        leaf: "setAlarm|getAlarm",
+        part: "tally tick: a new call's alarm moved past its backstop (summary, setAlarm)" },
     Rule { tasks: TICK, frames: "", leaf: "",
-        part: "tally tick: the call's state and contribution (SQL, fold, JSON)" },
+        part: "tally tick: the call's summary, state and contribution (SQL, fold, JSON)" },
     Rule { tasks: ALARM, frames: "WorkerObjects", leaf: "",
         part: "alarm (the backstop, a minute later): report sent to a stats object" },
     Rule { tasks: ALARM, frames: "tally_when_due|report_tally", leaf: "",
@@ -823,8 +826,8 @@ const INCLUSIVE: &[(&str, &str)] = &[
         "rows::Store<S>>::summary",
     ),
     (
-        "Object: report_tally (timer and alarm: state, contribution, request)",
-        "CallObject<P>>::report_tally",
+        "Object: a tally report read and sent (timer and alarm: state, contribution, request)",
+        "CallObject<P>>::report_tally|CallObject<P>>::read_tally|CallObject<P>>::send_tally",
     ),
 ];
 
