@@ -3,6 +3,7 @@
 //! bills for: rows written (each `setAlarm` counts as one) and rows read.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 
 use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
@@ -32,8 +33,9 @@ pub struct SqliteStorage {
     counts: Cell<StorageCounts>,
     /// Statements containing this text fail, as storage does in an outage.
     failing: RefCell<Option<String>>,
-    /// Every statement run, in order.
-    statements: RefCell<Vec<String>>,
+    /// How many times each statement ran: the distinct statements are few, the runs
+    /// many.
+    statements: RefCell<BTreeMap<String, usize>>,
 }
 
 fn error(e: rusqlite::Error) -> StoreError {
@@ -81,7 +83,7 @@ impl SqliteStorage {
             alarm_sets: Cell::new(0),
             counts: Cell::new(StorageCounts::default()),
             failing: RefCell::new(None),
-            statements: RefCell::new(Vec::new()),
+            statements: RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -108,14 +110,15 @@ impl SqliteStorage {
         self.statements
             .borrow()
             .iter()
-            .filter(|sql| sql.contains(text))
-            .count()
+            .filter(|(sql, _)| sql.contains(text))
+            .map(|(_, runs)| runs)
+            .sum()
     }
 
-    /// The first statement run so far that contains `text`.
+    /// A statement run so far that contains `text`.
     pub fn statement_containing(&self, text: &str) -> Option<String> {
         let statements = self.statements.borrow();
-        statements.iter().find(|sql| sql.contains(text)).cloned()
+        statements.keys().find(|sql| sql.contains(text)).cloned()
     }
 
     /// What SQLite's `EXPLAIN QUERY PLAN` says it does for `sql`, a line per step.
@@ -255,7 +258,13 @@ impl SqliteStorage {
     }
 
     fn check(&self, sql: &str) -> Result<(), StoreError> {
-        self.statements.borrow_mut().push(sql.to_owned());
+        let mut statements = self.statements.borrow_mut();
+        match statements.get_mut(sql) {
+            Some(runs) => *runs += 1,
+            None => {
+                statements.insert(sql.to_owned(), 1);
+            }
+        }
         match self.failing.borrow().as_deref() {
             Some(text) if sql.contains(text) => Err(StoreError("injected storage failure".into())),
             _ => Ok(()),
