@@ -345,13 +345,13 @@ impl<P: Ports> CallObject<'_, P> {
     pub(super) async fn first_tick(&self) -> Result<bool, StoreError> {
         let summary = self.store().summary()?;
         // The entry is due when stale: `None` when written already, or with no event.
-        let index_due = match summary.indexed {
+        let entry_due = match summary.indexed {
             None if summary.index_is_stale() => Some(self.index_due(&summary)),
             _ => None,
         };
-        let index_now = index_due.is_some_and(|due| self.now() >= due);
+        let entry_now = entry_due.is_some_and(|due| self.now() >= due);
         let tally_now = self.tally_due_now(summary.tally_mark);
-        let state = if index_now || tally_now {
+        let state = if entry_now || tally_now {
             self.folded()?
         } else {
             None
@@ -363,10 +363,10 @@ impl<P: Ports> CallObject<'_, P> {
             None
         };
         // `None` while the entry is still owed: not due yet, or KV failed.
-        let written = match (index_due, &state) {
+        let written = match (entry_due, &state) {
             // Written already, or nothing to write: nothing is owed.
             (None, _) => Some(summary.indexed.is_none()),
-            (Some(_), _) if !index_now => None,
+            (Some(_), _) if !entry_now => None,
             (Some(_), None) => Some(true),
             (Some(_), Some(state)) => self.index(&summary, state).await?.then_some(true),
         };
