@@ -7,6 +7,7 @@
 use serde::Deserialize;
 
 use super::rows::{rfc3339, Store};
+use super::tables::Table;
 use crate::domain::forward::{ForwardRecord, ForwardStatus};
 use crate::ports::{ObjectStorage, StoreError};
 
@@ -62,6 +63,7 @@ impl<S: ObjectStorage> Store<'_, S> {
         body: &str,
         now: i64,
     ) -> Result<(), StoreError> {
+        self.make(Table::Forwards)?;
         self.0.execute(
             "INSERT INTO forwards (url, seq, event_id, status, attempts, at, updated_at, \
              next_attempt_at, body) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM forwards \
@@ -81,6 +83,9 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// The head of each URL's queue.
     pub fn forward_heads(&self) -> Result<Vec<ForwardHead>, StoreError> {
+        if !self.has(Table::Forwards) {
+            return Ok(Vec::new());
+        }
         self.0.query(
             &format!(
                 "SELECT f.url, f.seq, f.event_id, f.attempts, f.first_attempt_at, \
@@ -92,6 +97,9 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// The head of `url`'s queue: a range of the primary key, not every queue's head.
     pub fn forward_head(&self, url: &str) -> Result<Option<ForwardHead>, StoreError> {
+        if !self.has(Table::Forwards) {
+            return Ok(None);
+        }
         let rows = self.0.query(
             "SELECT url, seq, event_id, attempts, first_attempt_at, next_attempt_at \
              FROM forwards WHERE url = ? AND status = 'pending' ORDER BY seq LIMIT 1",
@@ -102,11 +110,17 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// When the first head of any queue is due.
     pub fn forward_due(&self) -> Result<Option<i64>, StoreError> {
+        if !self.has(Table::Forwards) {
+            return Ok(None);
+        }
         self.number(&format!("SELECT {FORWARD_DUE} AS n"), &[])
     }
 
     /// The body of a pending delivery.
     pub fn forward_body(&self, url: &str, seq: i64) -> Result<Option<String>, StoreError> {
+        if !self.has(Table::Forwards) {
+            return Ok(None);
+        }
         self.text(
             "SELECT body AS text FROM forwards WHERE url = ? AND seq = ?",
             &[url.into(), seq.into()],
@@ -144,6 +158,9 @@ impl<S: ObjectStorage> Store<'_, S> {
         reason: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
+        if !self.has(Table::Forwards) {
+            return Ok(0);
+        }
         let urls = serde_json::to_string(urls).map_err(|_| StoreError::unwritable("urls"))?;
         self.0.execute(
             "UPDATE forwards SET status = 'failed', error = ?, at = ?, updated_at = ?, \
@@ -161,6 +178,9 @@ impl<S: ObjectStorage> Store<'_, S> {
     /// Every delivery, by its place in its URL's queue (each event is queued for every
     /// URL at once, so the places line up across URLs).
     pub fn forwards(&self) -> Result<Vec<ForwardRecord>, StoreError> {
+        if !self.has(Table::Forwards) {
+            return Ok(Vec::new());
+        }
         self.0.query(
             "SELECT event_id, url, status, attempts, http_status, error, at FROM forwards \
              ORDER BY seq, url",

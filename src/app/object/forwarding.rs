@@ -38,8 +38,6 @@ impl<P: Ports> CallObject<'_, P> {
         if !forward.events.matches(event_type) {
             return Ok(false);
         }
-        // The `forwards` table, which a new call's first claim does not make.
-        self.role()?;
         self.queue_for_every_url(forward, event_id, body)?;
         Ok(true)
     }

@@ -9,17 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::rows::{rfc3339, Store, Text};
+use super::tables::Table;
 use crate::domain::legs::{DialedBy, DialedLeg, LegReport};
 use crate::ports::{sql_flag, ObjectStorage, StoreError};
-
-/// The call role's tables of legs.
-pub const CALL_LEG_TABLES: &str = "\
-    CREATE TABLE IF NOT EXISTS supervisors (leg TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
-     version INTEGER NOT NULL, report TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID; \
-    CREATE TABLE IF NOT EXISTS peers (leg TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
-     version INTEGER NOT NULL, report TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID; \
-    CREATE TABLE IF NOT EXISTS dials (action_id TEXT PRIMARY KEY, leg TEXT NOT NULL, \
-     registered INTEGER NOT NULL, dialed TEXT NOT NULL) WITHOUT ROWID";
 
 pub const SESSION_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS members (leg TEXT PRIMARY KEY, \
      seq INTEGER NOT NULL, version INTEGER NOT NULL, report TEXT NOT NULL, \
@@ -42,6 +34,15 @@ impl Reports {
             Reports::Supervisors => "supervisors",
             Reports::Peers => "peers",
             Reports::Members => "members",
+        }
+    }
+
+    /// A call's table, made at its first report; a session makes `members` at once.
+    fn call_table(self) -> Option<Table> {
+        match self {
+            Reports::Supervisors => Some(Table::Supervisors),
+            Reports::Peers => Some(Table::Peers),
+            Reports::Members => None,
         }
     }
 }
@@ -72,6 +73,9 @@ impl<S: ObjectStorage> Store<'_, S> {
         report: &LegReport,
         now: i64,
     ) -> Result<Kept, StoreError> {
+        if let Some(table) = reports.call_table() {
+            self.make(table)?;
+        }
         let table = reports.table();
         let kept = self.number(
             &format!("SELECT version AS n FROM {table} WHERE leg = ?"),
@@ -104,6 +108,9 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// The reports kept, in the order their legs first reported.
     pub fn reports(&self, reports: Reports) -> Result<Vec<LegReport>, StoreError> {
+        if reports.call_table().is_some_and(|table| !self.has(table)) {
+            return Ok(Vec::new());
+        }
         let rows = self.0.query::<Text>(
             &format!(
                 "SELECT report AS text FROM {} ORDER BY seq",
@@ -129,6 +136,7 @@ impl<S: ObjectStorage> Store<'_, S> {
     pub fn insert_dial(&self, action_id: &str, dialed: &DialedLeg) -> Result<(), StoreError> {
         let json =
             serde_json::to_string(dialed).map_err(|_| StoreError::unwritable("dialed leg"))?;
+        self.make(Table::Dials)?;
         self.0.execute(
             "INSERT INTO dials (action_id, leg, registered, dialed) VALUES (?, ?, 0, ?) \
              ON CONFLICT (action_id) DO NOTHING",
@@ -150,6 +158,9 @@ impl<S: ObjectStorage> Store<'_, S> {
             #[serde(deserialize_with = "sql_flag")]
             registered: bool,
             dialed: String,
+        }
+        if !self.has(Table::Dials) {
+            return Ok(Vec::new());
         }
         let rows = self.0.query::<Row>(
             "SELECT action_id, leg, registered, dialed FROM dials \
@@ -184,6 +195,7 @@ impl<S: ObjectStorage> Store<'_, S> {
             Box::new(registration.leg.clone()),
         ))
         .map_err(|_| StoreError::unwritable("effect"))?;
+        self.make(Table::Actions)?;
         let written = self.0.execute(
             "INSERT INTO actions (id, seq, origin, action, command_id, rule, trigger, body, \
              effect, started_at, status, http_status, error, at, updated_at, attempts, \

@@ -22,6 +22,7 @@ mod rows;
 mod stats;
 mod stats_rows;
 pub mod store;
+mod tables;
 mod tally;
 
 pub use protocol::{
@@ -49,6 +50,7 @@ use crate::ports::{Clock, LogLine, Logger, Ports, StoreError};
 use protocol::{operator_of, replayed_event};
 use rows::Store;
 use store::{NewEvent, Role};
+use tables::Tables;
 
 /// How long planning an event waits for the outcome of an action still open, before it
 /// plans against that action's expected effect.
@@ -92,8 +94,8 @@ enum AlarmKnown {
 #[derive(Debug, Default)]
 pub struct ObjectMemory {
     role: Cell<Option<Role>>,
-    /// The role's tables but `events` are still to be created ([`CallObject::role`]).
-    tables_to_make: Cell<bool>,
+    /// The tables a call made so far ([`tables`]), known with the role.
+    tables: Cell<Tables>,
     alarm: Cell<AlarmKnown>,
     /// The alarm handler is running; it schedules what requests leave meanwhile.
     alarm_running: Cell<bool>,
@@ -136,7 +138,7 @@ impl ObjectMemory {
 
     fn forget_storage(&self) {
         self.role.set(None);
-        self.tables_to_make.set(false);
+        self.tables.set(Tables::default());
         self.alarm.set(AlarmKnown::At(None));
         self.forget_tally();
     }
@@ -220,7 +222,7 @@ impl<P: Ports> CallObject<'_, P> {
         self.operate(prepared).await
     }
     fn store(&self) -> Store<'_, P::Storage> {
-        Store(self.storage)
+        Store(self.storage, &self.memory.tables)
     }
 
     fn now(&self) -> i64 {
@@ -229,50 +231,32 @@ impl<P: Ports> CallObject<'_, P> {
 
     /// Makes sure the object's tables are there for `role` before its first write in
     /// this instance: creates them in a new object (the roles' objects have different
-    /// names, so one never takes the other's tables). `true` when the object had
-    /// stored nothing before.
+    /// names, so one never takes the other's tables); a new call makes its `events`
+    /// alone, so the answer to its first webhook waits for no other table. `true` when
+    /// the object had stored nothing before.
     fn ensure_role(&self, role: Role) -> Result<bool, StoreError> {
         let stored = self.role()?;
         if stored != Some(role) {
-            self.store().create(role)?;
+            self.memory.tables.set(self.store().create(role)?);
             self.memory.role.set(Some(role));
         }
         Ok(stored.is_none())
     }
 
-    /// [`Self::ensure_role`] for a call's event, to be claimed: a new call's object
-    /// makes its `events` table alone, so the answer to a call's first webhook waits
-    /// for no other; [`Self::role`] makes the rest before any other statement.
-    fn ensure_claimable(&self) -> Result<bool, StoreError> {
-        if self.memory.role.get() == Some(Role::Call) {
-            return Ok(false);
-        }
-        if self.role()?.is_some() {
-            return self.ensure_role(Role::Call);
-        }
-        self.store().create_events()?;
-        self.memory.role.set(Some(Role::Call));
-        self.memory.tables_to_make.set(true);
-        Ok(true)
-    }
-
-    /// The role its tables are for; `None` when nothing was ever stored. Tables a later
-    /// version added, or that a new call's first claim left for later, are created when
-    /// the role is first read.
+    /// The role its tables are for; `None` when nothing was ever stored. An object an
+    /// earlier version stored is brought up to this version's tables when its role is
+    /// first read.
     fn role(&self) -> Result<Option<Role>, StoreError> {
         if let Some(role) = self.memory.role.get() {
-            if self.memory.tables_to_make.get() {
-                self.store().create(role)?;
-                self.memory.tables_to_make.set(false);
-            }
             return Ok(Some(role));
         }
         let role = match self.store().role()? {
-            Some((role, current)) => {
-                if !current {
-                    self.store().upgrade(role)?;
+            Some(stored) => {
+                if !stored.current {
+                    self.store().upgrade(stored.role)?;
                 }
-                Some(role)
+                self.memory.tables.set(stored.tables);
+                Some(stored.role)
             }
             None => None,
         };
@@ -319,7 +303,7 @@ impl<P: Ports> CallObject<'_, P> {
         // Parsed as JSON, so it is UTF-8.
         let body = std::str::from_utf8(&request.body).unwrap_or_default();
         let accepted_at = self.now();
-        let claimed = self.ensure_claimable().and_then(|new_object| {
+        let claimed = self.ensure_role(Role::Call).and_then(|new_object| {
             let seq = self.store().claim(&NewEvent {
                 id: &record.id,
                 event_type: &record.event_type,
@@ -337,7 +321,6 @@ impl<P: Ports> CallObject<'_, P> {
             let forwarded = match seq {
                 Some(_) => self.queue_forwards(&record.id, &record.event_type, body)?,
                 None => {
-                    self.role()?;
                     self.store().count_duplicate(accepted_at)?;
                     false
                 }

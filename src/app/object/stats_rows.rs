@@ -17,18 +17,9 @@
 use serde::Deserialize;
 
 use super::rows::{Store, Text};
+use super::tables::Table;
 use crate::domain::stats::{minute_of, Contribution, Live, Minute, MINUTE_MS};
 use crate::ports::{ObjectStorage, StoreError};
-
-/// The duplicate deliveries a call's or loose events' object answered, per minute.
-pub const DUPLICATES_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS duplicates \
-     (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID";
-
-/// What a call reported last as its reporter settled, at the archive: what it reports
-/// of later changes (a late event, a duplicate) is what changed since, as a reporter of
-/// its own ([`late_reporter`]), so its stats object need not keep the call's row.
-pub const SETTLED_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS settled_tally \
-     (id INTEGER PRIMARY KEY, contribution TEXT NOT NULL) WITHOUT ROWID";
 
 /// The reporter of what changed in a call after its reporter settled.
 pub fn late_reporter(reporter: &str) -> String {
@@ -44,12 +35,6 @@ pub const STATS_SCHEMA: &str = "\
      WITHOUT ROWID; \
     CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, \
      live TEXT NOT NULL) WITHOUT ROWID";
-
-/// What grows whenever a call's contribution may have changed: its events, its final
-/// outcomes and its duplicates.
-pub const CALL_MARK: &str = "(SELECT COUNT(*) FROM events) + \
-     (SELECT COUNT(*) FROM actions WHERE status != 'pending') + \
-     (SELECT COALESCE(SUM(n), 0) FROM duplicates)";
 
 /// The same for an object of events that belong to no call.
 const LOOSE_MARK: &str =
@@ -130,6 +115,7 @@ fn read<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, Sto
 impl<S: ObjectStorage> Store<'_, S> {
     /// Counts a delivery answered `duplicate` at `now`.
     pub fn count_duplicate(&self, now: i64) -> Result<(), StoreError> {
+        self.make(Table::Duplicates)?;
         self.0.execute(
             "INSERT INTO duplicates (minute, n) VALUES (?, 1) \
              ON CONFLICT (minute) DO UPDATE SET n = n + 1",
@@ -147,6 +133,9 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// What the call reported as its reporter settled, if it did.
     pub fn settled_tally(&self) -> Result<Option<Contribution>, StoreError> {
+        if !self.has(Table::SettledTally) {
+            return Ok(None);
+        }
         self.text(
             "SELECT contribution AS text FROM settled_tally WHERE id = 0",
             &[],
@@ -157,6 +146,7 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// Records that the call's reporter settled with `contribution`.
     pub fn set_settled_tally(&self, contribution: &Contribution) -> Result<(), StoreError> {
+        self.make(Table::SettledTally)?;
         self.0.execute(
             "INSERT INTO settled_tally (id, contribution) VALUES (0, ?) \
              ON CONFLICT (id) DO UPDATE SET contribution = excluded.contribution",
@@ -165,10 +155,23 @@ impl<S: ObjectStorage> Store<'_, S> {
         Ok(())
     }
 
-    /// A call's mark ([`CALL_MARK`]), which its summary also reads.
+    /// What grows whenever a call's contribution may have changed: its events, its
+    /// final outcomes and its duplicates.
+    pub(super) fn call_mark_sql(&self) -> String {
+        let mut terms = vec!["(SELECT COUNT(*) FROM events)"];
+        if self.has(Table::Actions) {
+            terms.push("(SELECT COUNT(*) FROM actions WHERE status != 'pending')");
+        }
+        if self.has(Table::Duplicates) {
+            terms.push("(SELECT COALESCE(SUM(n), 0) FROM duplicates)");
+        }
+        format!("({})", terms.join(" + "))
+    }
+
+    /// A call's mark ([`Self::call_mark_sql`]), which its summary also reads.
     pub fn call_tally_mark(&self) -> Result<i64, StoreError> {
         Ok(self
-            .number(&format!("SELECT {CALL_MARK} AS n"), &[])?
+            .number(&format!("SELECT {} AS n", self.call_mark_sql()), &[])?
             .unwrap_or(0))
     }
 
@@ -196,27 +199,35 @@ impl<S: ObjectStorage> Store<'_, S> {
             live,
             ..Contribution::default()
         };
-        // One statement: each call into the runtime's SQL costs more than the rows.
-        let rows = self.0.query::<Part>(
+        // One statement, of the terms whose tables are made: each call into the
+        // runtime's SQL costs more than the rows.
+        let mut terms = vec![
             "SELECT 'event' AS part, accepted_at / 60000 AS minute, event_type AS text, \
-             COUNT(*) AS n FROM events WHERE accepted_at >= ? GROUP BY minute, event_type \
-             UNION ALL SELECT 'started', MIN(accepted_at) / 60000, NULL, 1 FROM events \
-             HAVING MIN(accepted_at) >= ? \
-             UNION ALL SELECT 'duplicates', minute, NULL, n FROM duplicates WHERE minute >= ? \
-             UNION ALL SELECT 'outcome', updated_at / 60000, status, COUNT(*) FROM actions \
-             WHERE status IN ('succeeded', 'failed') AND id NOT LIKE 'dial/%' \
-             AND updated_at >= ? GROUP BY 2, 3 \
-             UNION ALL SELECT 'reaction', a.updated_at / 60000, NULL, \
-             a.updated_at - e.accepted_at FROM actions a JOIN events e ON e.id = a.trigger \
-             WHERE a.origin = 'automation' AND a.status = 'succeeded' AND a.updated_at >= ?",
-            &[
-                since.into(),
-                since.into(),
-                first.into(),
-                since.into(),
-                since.into(),
-            ],
-        )?;
+             COUNT(*) AS n FROM events WHERE accepted_at >= ?1 GROUP BY minute, event_type",
+            "SELECT 'started', MIN(accepted_at) / 60000, NULL, 1 FROM events \
+             HAVING MIN(accepted_at) >= ?1",
+        ];
+        if self.has(Table::Duplicates) {
+            terms.push(
+                "SELECT 'duplicates', minute, NULL, n FROM duplicates \
+                 WHERE minute >= ?1 / 60000",
+            );
+        }
+        if self.has(Table::Actions) {
+            terms.push(
+                "SELECT 'outcome', updated_at / 60000, status, COUNT(*) FROM actions \
+                 WHERE status IN ('succeeded', 'failed') AND id NOT LIKE 'dial/%' \
+                 AND updated_at >= ?1 GROUP BY 2, 3",
+            );
+            terms.push(
+                "SELECT 'reaction', a.updated_at / 60000, NULL, \
+                 a.updated_at - e.accepted_at FROM actions a JOIN events e ON e.id = a.trigger \
+                 WHERE a.origin = 'automation' AND a.status = 'succeeded' AND a.updated_at >= ?1",
+            );
+        }
+        let rows = self
+            .0
+            .query::<Part>(&terms.join(" UNION ALL "), &[since.into()])?;
         for row in rows {
             let minute = contribution.minute(row.minute);
             match (row.part.as_str(), row.text.as_deref()) {

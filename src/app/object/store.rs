@@ -17,9 +17,10 @@
 use serde::Deserialize;
 
 use super::forward_rows::FORWARD_DUE;
-use super::leg_rows::{CALL_LEG_TABLES, SESSION_SCHEMA};
+use super::leg_rows::SESSION_SCHEMA;
 use super::rows::{rfc3339, Store, Text};
-use super::stats_rows::{CALL_MARK, DUPLICATES_SCHEMA, SETTLED_SCHEMA, STATS_SCHEMA};
+use super::stats_rows::STATS_SCHEMA;
+use super::tables::{Table, Tables, DUPLICATES_SCHEMA, FORWARDS_SCHEMA};
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
 use crate::domain::envelope::EventRecord;
 use crate::domain::time::Instant;
@@ -31,28 +32,8 @@ const EVENTS_SCHEMA: &str = "\
      accepted_at INTEGER NOT NULL, signed_at INTEGER NOT NULL, event_type TEXT NOT NULL, \
      needs_plan INTEGER NOT NULL, record TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID";
 
-/// The call role's other tables of its own.
-const CALL_SCHEMA: &str = "\
-    CREATE TABLE IF NOT EXISTS actions (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, \
-     origin TEXT NOT NULL, action TEXT NOT NULL, command_id TEXT, rule TEXT, trigger TEXT, \
-     body TEXT, effect TEXT, started_at INTEGER NOT NULL, status TEXT NOT NULL, \
-     http_status INTEGER, error TEXT, at TEXT NOT NULL, updated_at INTEGER NOT NULL, \
-     attempts INTEGER NOT NULL, first_attempt_at INTEGER, attempt_started_at INTEGER, \
-     next_attempt_at INTEGER, ran_maybe INTEGER NOT NULL DEFAULT 0, operator TEXT) \
-     WITHOUT ROWID; \
-    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) \
-     WITHOUT ROWID";
-
 const LOOSE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS loose_events (id TEXT PRIMARY KEY, \
      accepted_at INTEGER NOT NULL, body TEXT) WITHOUT ROWID";
-
-/// Deliveries, keyed by URL and their place in its queue; the body is kept until the
-/// delivery is final.
-const FORWARDS_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS forwards (url TEXT NOT NULL, \
-     seq INTEGER NOT NULL, event_id TEXT NOT NULL, status TEXT NOT NULL, \
-     attempts INTEGER NOT NULL, http_status INTEGER, error TEXT, at TEXT NOT NULL, \
-     updated_at INTEGER NOT NULL, first_attempt_at INTEGER, next_attempt_at INTEGER, \
-     body TEXT, PRIMARY KEY (url, seq)) WITHOUT ROWID";
 
 /// A `sqlite_master` row's table has `actions.operator`, which objects an earlier
 /// version stored lack.
@@ -70,7 +51,8 @@ pub enum Role {
 }
 
 impl Role {
-    /// The tables [`Store::create`] makes for the role.
+    /// The tables [`Store::create`] makes for the role; a call makes all but `events`
+    /// as it first writes to each ([`super::tables`]).
     pub fn tables(self) -> &'static [&'static str] {
         match self {
             Role::Call => &[
@@ -89,6 +71,16 @@ impl Role {
             Role::Stats => &["reporters", "minutes", "totals"],
         }
     }
+}
+
+/// What an object's tables say of it.
+pub struct Stored {
+    pub role: Role,
+    /// The call's tables it made; all of them for any other role.
+    pub tables: Tables,
+    /// It has its tables as this version makes them (an object an earlier version
+    /// stored may lack newer ones, or `actions.operator`).
+    pub current: bool,
 }
 
 /// Who asked for an action.
@@ -116,13 +108,6 @@ pub const INDEXED_STATUS_EVENTS: &str = "indexed_status_events";
 
 /// The events that can change a call's status (and so its index entry).
 const STATUS_EVENTS: &str = "'call.initiated', 'call.answered', 'call.bridged', 'call.hangup'";
-
-/// A count that grows whenever what the call reports of itself may have changed: its
-/// status events, its successful role switches and the Dial that started it.
-const REPORT_MARK: &str = "((SELECT COUNT(*) FROM events WHERE event_type IN \
-     ('call.initiated', 'call.answered', 'call.bridged', 'call.hangup')) + \
-     (SELECT COUNT(*) FROM actions WHERE status = 'succeeded' \
-     AND (action = 'switch_supervisor_role' OR id LIKE 'dial/%')))";
 
 /// An event to claim.
 pub struct NewEvent<'a> {
@@ -264,7 +249,7 @@ pub struct Summary {
     /// What the object contributes to the dashboard may have changed since this grew.
     pub tally_mark: i64,
     /// The call's reporter has sent its last report, at the archive
-    /// ([`super::stats_rows::SETTLED_SCHEMA`]).
+    /// ([`super::tables::SETTLED_SCHEMA`]).
     pub tally_settled: bool,
 }
 
@@ -330,46 +315,91 @@ pub struct Outcome<'a> {
 }
 
 impl<S: ObjectStorage> Store<'_, S> {
+    /// Reads actions: none before the table is made.
     fn action_rows(
         &self,
         sql: &str,
         params: &[SqlParam<'_>],
     ) -> Result<Vec<ActionRow>, StoreError> {
+        if !self.has(Table::Actions) {
+            return Ok(Vec::new());
+        }
         self.0.query(sql, params)
     }
 
-    /// Where the call stands, in one statement.
+    /// Changes actions recorded before: with no table made, there is none to change.
+    fn update_actions(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<(), StoreError> {
+        if self.has(Table::Actions) {
+            self.0.execute(sql, params)?;
+        }
+        Ok(())
+    }
+
+    /// Where the call stands, in one statement. A table not made yet reads as empty, so
+    /// the statement a new call prepares is a small one.
     pub fn summary(&self) -> Result<Summary, StoreError> {
         // Firsts by `MIN(seq)`, not `ORDER BY seq LIMIT 1`: each such subquery opens a
         // sorter, and a few of them made this statement several times slower.
         const OUTBOX_HEAD: &str = "FROM actions WHERE seq = (SELECT MIN(seq) FROM actions \
              WHERE status = 'pending' AND origin = 'automation')";
+        let actions = |sql, empty| self.or_empty(Table::Actions, sql, empty);
+        let forwards = |sql, empty| self.or_empty(Table::Forwards, sql, empty);
+        let meta = |key| match self.has(Table::Meta) {
+            true => format!("(SELECT value FROM meta WHERE key = '{key}')"),
+            false => "NULL".to_owned(),
+        };
         let rows = self.0.query(
             &format!(
                 "SELECT (SELECT MIN(accepted_at) FROM events) AS first_accepted, \
                  (SELECT MAX(accepted_at) FROM events) AS last_accepted, \
-                 (SELECT MAX(updated_at) FROM actions) AS last_action, \
-                 (SELECT MAX(updated_at) FROM forwards) AS last_forward, \
-                 (SELECT MAX(updated_at) FROM supervisors) AS last_supervisor, \
-                 (SELECT MAX(updated_at) FROM peers) AS last_peer, \
-                 {REPORT_MARK} AS report_mark, {CALL_MARK} AS tally_mark, \
-                 EXISTS (SELECT 1 FROM settled_tally) AS tally_settled, \
-                 EXISTS (SELECT 1 FROM dials WHERE registered = 0) AS unregistered_dials, \
-                 (SELECT COUNT(*) FROM forwards WHERE status = 'pending') AS forwards_pending, \
-                 {FORWARD_DUE} AS forward_due, \
-                 (SELECT value FROM meta WHERE key = '{ARCHIVED}') AS archived, \
+                 {} AS last_action, {} AS last_forward, {} AS last_supervisor, \
+                 {} AS last_peer, {} AS report_mark, {} AS tally_mark, \
+                 {} AS tally_settled, {} AS unregistered_dials, \
+                 {} AS forwards_pending, {} AS forward_due, {} AS archived, \
                  (SELECT accepted_at FROM events WHERE seq = \
                  (SELECT MIN(seq) FROM events WHERE needs_plan = 1)) AS unplanned_since, \
-                 (SELECT COUNT(*) FROM actions WHERE status = 'pending') AS pending, \
-                 (SELECT id {OUTBOX_HEAD}) AS head_id, \
-                 (SELECT next_attempt_at {OUTBOX_HEAD}) AS head_next, \
-                 (SELECT MIN(started_at) FROM actions WHERE status = 'pending' \
-                 AND origin = 'operator') AS operator_since, \
+                 {} AS pending, {} AS head_id, {} AS head_next, {} AS operator_since, \
                  EXISTS (SELECT 1 FROM events WHERE event_type = 'call.hangup') AS hung_up, \
                  (SELECT COUNT(*) FROM events WHERE event_type IN ({STATUS_EVENTS})) \
-                 AS status_events, \
-                 (SELECT value FROM meta WHERE key = '{INDEXED_STATUS_EVENTS}') \
-                 AS indexed_status_events"
+                 AS status_events, {} AS indexed_status_events",
+                actions("(SELECT MAX(updated_at) FROM actions)", "NULL"),
+                forwards("(SELECT MAX(updated_at) FROM forwards)", "NULL"),
+                self.or_empty(
+                    Table::Supervisors,
+                    "(SELECT MAX(updated_at) FROM supervisors)",
+                    "NULL"
+                ),
+                self.or_empty(Table::Peers, "(SELECT MAX(updated_at) FROM peers)", "NULL"),
+                self.report_mark_sql(),
+                self.call_mark_sql(),
+                self.or_empty(
+                    Table::SettledTally,
+                    "EXISTS (SELECT 1 FROM settled_tally)",
+                    "0"
+                ),
+                self.or_empty(
+                    Table::Dials,
+                    "EXISTS (SELECT 1 FROM dials WHERE registered = 0)",
+                    "0"
+                ),
+                forwards(
+                    "(SELECT COUNT(*) FROM forwards WHERE status = 'pending')",
+                    "0"
+                ),
+                forwards(FORWARD_DUE, "NULL"),
+                meta(ARCHIVED),
+                actions(
+                    "(SELECT COUNT(*) FROM actions WHERE status = 'pending')",
+                    "0"
+                ),
+                actions(&format!("(SELECT id {OUTBOX_HEAD})"), "NULL"),
+                actions(&format!("(SELECT next_attempt_at {OUTBOX_HEAD})"), "NULL"),
+                actions(
+                    "(SELECT MIN(started_at) FROM actions WHERE status = 'pending' \
+                     AND origin = 'operator')",
+                    "NULL"
+                ),
+                meta(INDEXED_STATUS_EVENTS),
             ),
             &[],
         )?;
@@ -399,24 +429,36 @@ impl<S: ObjectStorage> Store<'_, S> {
         })
     }
 
+    /// A count that grows whenever what the call reports of itself may have changed:
+    /// its status events, its successful role switches and the Dial that started it.
+    fn report_mark_sql(&self) -> String {
+        let status = format!("(SELECT COUNT(*) FROM events WHERE event_type IN ({STATUS_EVENTS}))");
+        match self.has(Table::Actions) {
+            true => format!(
+                "({status} + (SELECT COUNT(*) FROM actions WHERE status = 'succeeded' \
+                 AND (action = 'switch_supervisor_role' OR id LIKE 'dial/%')))"
+            ),
+            false => status,
+        }
+    }
+
     /// [`Summary::report_mark`] alone.
     pub fn report_mark(&self) -> Result<i64, StoreError> {
         Ok(self
-            .number(&format!("SELECT {REPORT_MARK} AS n"), &[])?
+            .number(&format!("SELECT {} AS n", self.report_mark_sql()), &[])?
             .unwrap_or(0))
     }
 
-    /// Which role the object's tables are for, if it has any, and whether it has every
-    /// table of that role this version creates as this version creates it (an object an
-    /// earlier version stored may lack the newer tables, or `actions.operator`).
-    pub fn role(&self) -> Result<Option<(Role, bool)>, StoreError> {
-        // `actions` without the column counts as missing, so it is upgraded.
+    /// What the object's tables say of it, if it has any.
+    pub fn role(&self) -> Result<Option<Stored>, StoreError> {
+        const OLD_ACTIONS: &str = "actions without operator";
         let tables: Vec<String> = self
             .0
             .query::<Text>(
                 &format!(
                     "SELECT name AS text FROM sqlite_master WHERE type = 'table' \
-                     AND (name <> 'actions' OR {HAS_OPERATOR})"
+                     UNION ALL SELECT '{OLD_ACTIONS}' FROM sqlite_master \
+                     WHERE name = 'actions' AND NOT ({HAS_OPERATOR})"
                 ),
                 &[],
             )?
@@ -435,51 +477,49 @@ impl<S: ObjectStorage> Store<'_, S> {
         } else {
             return Ok(None);
         };
-        Ok(Some((role, role.tables().iter().all(|name| has(name)))))
+        Ok(Some(match role {
+            // A call makes its tables as it needs them; `actions` may need a column.
+            Role::Call => Stored {
+                role,
+                tables: Tables::named(&tables),
+                current: !has(OLD_ACTIONS),
+            },
+            _ => Stored {
+                role,
+                tables: Tables::ALL,
+                current: role.tables().iter().all(|name| has(name)),
+            },
+        }))
     }
 
-    /// Creates the role's tables that are missing: all of them in a new object.
-    pub fn create(&self, role: Role) -> Result<(), StoreError> {
+    /// Creates the role's tables that are missing: all of them in a new object, but a
+    /// call's `events` alone. The tables the object has now.
+    pub fn create(&self, role: Role) -> Result<Tables, StoreError> {
         // One script per role: each call to the runtime's SQL crosses into it.
         match role {
-            Role::Call => self.0.execute_script(
-                &[
-                    EVENTS_SCHEMA,
-                    CALL_SCHEMA,
-                    CALL_LEG_TABLES,
-                    SETTLED_SCHEMA,
-                    DUPLICATES_SCHEMA,
-                    FORWARDS_SCHEMA,
-                ]
-                .join("; "),
-            ),
+            Role::Call => {
+                self.0.execute_script(EVENTS_SCHEMA)?;
+                return Ok(Tables::NONE);
+            }
             Role::Loose => self
                 .0
-                .execute_script(&[LOOSE_SCHEMA, DUPLICATES_SCHEMA, FORWARDS_SCHEMA].join("; ")),
+                .execute_script(&[LOOSE_SCHEMA, DUPLICATES_SCHEMA, FORWARDS_SCHEMA].join("; "))?,
             // A session forwards nothing, and counts nothing.
-            Role::Session => self.0.execute_script(SESSION_SCHEMA),
-            Role::Stats => self.0.execute_script(STATS_SCHEMA),
+            Role::Session => self.0.execute_script(SESSION_SCHEMA)?,
+            Role::Stats => self.0.execute_script(STATS_SCHEMA)?,
         }
+        Ok(Tables::ALL)
     }
 
-    /// Creates a call's `events` table alone, for its first claim.
-    pub fn create_events(&self) -> Result<(), StoreError> {
-        self.0.execute_script(EVENTS_SCHEMA)
-    }
-
-    /// Brings an object an earlier version stored up to this version's tables: those
-    /// it lacks, and who asked for each action.
+    /// Brings an object an earlier version stored up to this version's tables: a call's
+    /// actions say who asked for each; any other role gets the tables it lacks.
     pub fn upgrade(&self, role: Role) -> Result<(), StoreError> {
-        self.create(role)?;
-        if role == Role::Call
-            && !self.exists(&format!(
-                "SELECT name FROM sqlite_master WHERE name = 'actions' AND {HAS_OPERATOR}"
-            ))?
-        {
-            self.0
-                .execute_script("ALTER TABLE actions ADD COLUMN operator TEXT")?;
+        match role {
+            Role::Call => self
+                .0
+                .execute_script("ALTER TABLE actions ADD COLUMN operator TEXT"),
+            _ => self.create(role).map(drop),
         }
-        Ok(())
     }
 
     /// Claims the event's id and stores it, in one statement: its place among the
@@ -554,6 +594,7 @@ impl<S: ObjectStorage> Store<'_, S> {
         let next_attempt = (action.status == ActionStatus::Pending
             && action.origin == Origin::Automation)
             .then_some(action.now);
+        self.make(Table::Actions)?;
         self.0.execute(
             "INSERT INTO actions (id, seq, origin, action, command_id, rule, trigger, body, \
              effect, started_at, status, error, at, updated_at, attempts, next_attempt_at, \
@@ -611,7 +652,8 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// Whether any action's outcome is still open.
     pub fn has_pending(&self) -> Result<bool, StoreError> {
-        self.exists("SELECT id FROM actions WHERE status = 'pending' LIMIT 1")
+        Ok(self.has(Table::Actions)
+            && self.exists("SELECT id FROM actions WHERE status = 'pending' LIMIT 1")?)
     }
 
     /// The pending actions, operator ones included.
@@ -625,28 +667,26 @@ impl<S: ObjectStorage> Store<'_, S> {
     /// Marks an attempt as out, before the request is sent: if the object dies with it
     /// out, the next run knows Telnyx may have run it.
     pub fn start_attempt(&self, id: &str, now: i64) -> Result<(), StoreError> {
-        self.0.execute(
+        self.update_actions(
             "UPDATE actions SET attempts = attempts + 1, attempt_started_at = ?, \
              first_attempt_at = COALESCE(first_attempt_at, ?), next_attempt_at = NULL \
              WHERE id = ?",
             &[now.into(), now.into(), id.into()],
-        )?;
-        Ok(())
+        )
     }
 
     /// Records that Telnyx may have run the action: its request was out with no answer.
     pub fn mark_ran_maybe(&self, id: &str) -> Result<(), StoreError> {
-        self.0.execute(
+        self.update_actions(
             "UPDATE actions SET ran_maybe = 1 WHERE id = ?",
             &[id.into()],
-        )?;
-        Ok(())
+        )
     }
 
     /// Keeps the action pending, to be sent again at `retry.at`; the last attempt's
     /// status and error show meanwhile.
     pub fn schedule_retry(&self, retry: &Retry<'_>) -> Result<(), StoreError> {
-        self.0.execute(
+        self.update_actions(
             "UPDATE actions SET next_attempt_at = ?, attempt_started_at = NULL, \
              ran_maybe = MAX(ran_maybe, ?), http_status = ?, error = ?, at = ?, \
              updated_at = ? WHERE id = ?",
@@ -659,8 +699,7 @@ impl<S: ObjectStorage> Store<'_, S> {
                 retry.now.into(),
                 retry.id.into(),
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// Records the final outcome; the body, no longer needed, goes.
@@ -669,7 +708,7 @@ impl<S: ObjectStorage> Store<'_, S> {
             ActionStatus::Succeeded => "succeeded",
             _ => "failed",
         };
-        self.0.execute(
+        self.update_actions(
             "UPDATE actions SET status = ?, http_status = ?, error = ?, at = ?, updated_at = ?, \
              attempt_started_at = NULL, next_attempt_at = NULL, body = NULL WHERE id = ?",
             &[
@@ -680,11 +719,11 @@ impl<S: ObjectStorage> Store<'_, S> {
                 outcome.now.into(),
                 outcome.id.into(),
             ],
-        )?;
-        Ok(())
+        )
     }
 
     pub fn set_meta(&self, key: &str, value: i64) -> Result<(), StoreError> {
+        self.make(Table::Meta)?;
         self.0.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",

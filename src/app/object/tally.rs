@@ -13,7 +13,7 @@
 //! was ever told of. A call's reporter settles when the call is archived; what changes
 //! after that (a late event, a duplicate) goes under a reporter of its own, as the
 //! difference from what the call settled with, which the call keeps
-//! ([`super::stats_rows::SETTLED_SCHEMA`]). Any other object's reporter sends its last
+//! ([`super::tables::SETTLED_SCHEMA`]). Any other object's reporter sends its last
 //! report as the object deletes its storage; a reporter that never does is forgotten
 //! once it has not reported for longer than the retention.
 
@@ -22,6 +22,7 @@ use super::protocol::{
 };
 use super::stats_rows::late_reporter;
 use super::store::{Role, Summary};
+use super::tables::Table;
 use super::{CallObject, GATHER_MS, TALLY_BACKSTOP_MS, TALLY_INTERVAL_MS};
 use crate::domain::call_state::{CallState, SiprecStatus, SuppressionStatus};
 use crate::domain::stats::{minute_of, Contribution, Live, KEPT_MINUTES};
@@ -226,12 +227,13 @@ impl<P: Ports> CallObject<'_, P> {
                 let reporter = match state {
                     Some(state) => Some(state.call_control_id.clone()),
                     // A Dial's own object, which holds no call.
-                    None => store
+                    None if store.has(Table::Actions) => store
                         .reporter_name(
                             "SELECT command_id AS text FROM actions WHERE action = 'dial' \
                              AND command_id IS NOT NULL AND id NOT LIKE 'dial/%' LIMIT 1",
                         )?
                         .map(|command_id| dial_object(&command_id)),
+                    None => None,
                 };
                 let contribution = store.call_contribution(first, live)?;
                 match store.settled_tally()? {
