@@ -855,20 +855,19 @@ fn base64_decode(text: &str) -> Vec<u8> {
 #[test]
 fn an_object_an_earlier_version_stored_gets_the_newer_tables() {
     use telnyx_edge::ports::ObjectStorage;
-    // As an earlier version made them: each at once, `actions` without `operator`.
-    const EARLIER_TABLES: &str = "CREATE TABLE actions (id TEXT PRIMARY KEY, \
+    // As an earlier version made it, without `operator`.
+    const EARLIER_ACTIONS: &str = "CREATE TABLE actions (id TEXT PRIMARY KEY, \
          seq INTEGER NOT NULL, origin TEXT NOT NULL, action TEXT NOT NULL, command_id TEXT, \
          rule TEXT, trigger TEXT, body TEXT, effect TEXT, started_at INTEGER NOT NULL, \
          status TEXT NOT NULL, http_status INTEGER, error TEXT, at TEXT NOT NULL, \
          updated_at INTEGER NOT NULL, attempts INTEGER NOT NULL, first_attempt_at INTEGER, \
          attempt_started_at INTEGER, next_attempt_at INTEGER, \
-         ran_maybe INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID; \
-         CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID";
+         ran_maybe INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID";
     let h = Harness::new();
     let first = event("call.initiated", "ev-1", 1);
     h.deliver(&first);
     let slot = h.slot(CALL).unwrap();
-    slot.storage.execute_script(EARLIER_TABLES).unwrap();
+    slot.storage.execute_script(EARLIER_ACTIONS).unwrap();
     h.objects.evict_all();
     let answered = h.deliver(&event("call.answered", "ev-2", 2));
     assert_eq!(
@@ -894,23 +893,24 @@ fn an_object_an_earlier_version_stored_gets_the_newer_tables() {
     assert_eq!(h.state(CALL)["status"], "answered");
 }
 
-/// A call's first webhook waits for one table: the claim's. Every other table is made
-/// at its first write, and read as empty before: most calls never need most of them,
-/// and the statement that reads where a call stands reads only the tables it has.
+/// A call's first webhook makes two tables: the claim's, and `meta`, which every call's
+/// first tick writes to. Every other table is made at its first write, and read as
+/// empty before: most calls never need most of them, and the statement that reads
+/// where a call stands reads only the tables the object has.
 #[test]
 fn a_call_makes_each_table_as_it_first_writes_to_it() {
     let h = Harness::new();
     let first = event("call.initiated", "ev-1", 1);
     h.accepted(&first);
     let tables = || h.slot(CALL).unwrap().storage.tables();
-    assert_eq!(tables(), ["events"]);
+    assert_eq!(tables(), ["events", "meta"]);
     h.advance(GATHER_MS as u64);
     assert_eq!(
         h.kv.keys(),
         [index_key(NOW * 1000, CALL)],
         "the tick indexed the call"
     );
-    assert_eq!(tables(), ["events", "meta"], "the index entry's mark");
+    assert_eq!(tables(), ["events", "meta"]);
     let summary = h
         .slot(CALL)
         .unwrap()

@@ -231,9 +231,9 @@ impl<P: Ports> CallObject<'_, P> {
 
     /// Makes sure the object's tables are there for `role` before its first write in
     /// this instance: creates them in a new object (the roles' objects have different
-    /// names, so one never takes the other's tables); a new call makes its `events`
-    /// alone, so the answer to its first webhook waits for no other table. `true` when
-    /// the object had stored nothing before.
+    /// names, so one never takes the other's tables); a new call makes its `events` and
+    /// `meta` alone, so the answer to its first webhook waits for no other table. `true`
+    /// when the object had stored nothing before.
     fn ensure_role(&self, role: Role) -> Result<bool, StoreError> {
         let stored = self.role()?;
         if stored != Some(role) {

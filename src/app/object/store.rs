@@ -20,7 +20,7 @@ use super::forward_rows::FORWARD_DUE;
 use super::leg_rows::SESSION_SCHEMA;
 use super::rows::{rfc3339, Store, Text};
 use super::stats_rows::STATS_SCHEMA;
-use super::tables::{Table, Tables, DUPLICATES_SCHEMA, FORWARDS_SCHEMA};
+use super::tables::{Table, Tables, DUPLICATES_SCHEMA, FORWARDS_SCHEMA, META_SCHEMA};
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
 use crate::domain::envelope::EventRecord;
 use crate::domain::time::Instant;
@@ -344,9 +344,12 @@ impl<S: ObjectStorage> Store<'_, S> {
              WHERE status = 'pending' AND origin = 'automation')";
         let actions = |sql, empty| self.or_empty(Table::Actions, sql, empty);
         let forwards = |sql, empty| self.or_empty(Table::Forwards, sql, empty);
-        let meta = |key| match self.has(Table::Meta) {
-            true => format!("(SELECT value FROM meta WHERE key = '{key}')"),
-            false => "NULL".to_owned(),
+        let meta = |key| {
+            if self.has(Table::Meta) {
+                format!("(SELECT value FROM meta WHERE key = '{key}')")
+            } else {
+                "NULL".to_owned()
+            }
         };
         let rows = self.0.query(
             &format!(
@@ -433,12 +436,13 @@ impl<S: ObjectStorage> Store<'_, S> {
     /// its status events, its successful role switches and the Dial that started it.
     fn report_mark_sql(&self) -> String {
         let status = format!("(SELECT COUNT(*) FROM events WHERE event_type IN ({STATUS_EVENTS}))");
-        match self.has(Table::Actions) {
-            true => format!(
+        if self.has(Table::Actions) {
+            format!(
                 "({status} + (SELECT COUNT(*) FROM actions WHERE status = 'succeeded' \
                  AND (action = 'switch_supervisor_role' OR id LIKE 'dial/%')))"
-            ),
-            false => status,
+            )
+        } else {
+            status
         }
     }
 
@@ -493,13 +497,14 @@ impl<S: ObjectStorage> Store<'_, S> {
     }
 
     /// Creates the role's tables that are missing: all of them in a new object, but a
-    /// call's `events` alone. The tables the object has now.
+    /// call's `events` and `meta` alone. The tables the object has now.
     pub fn create(&self, role: Role) -> Result<Tables, StoreError> {
         // One script per role: each call to the runtime's SQL crosses into it.
         match role {
             Role::Call => {
-                self.0.execute_script(EVENTS_SCHEMA)?;
-                return Ok(Tables::NONE);
+                self.0
+                    .execute_script(&[EVENTS_SCHEMA, META_SCHEMA].join("; "))?;
+                return Ok(Tables::FIRST);
             }
             Role::Loose => self
                 .0

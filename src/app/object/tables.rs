@@ -46,7 +46,8 @@ pub const FORWARDS_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS forwards (url TEXT
      updated_at INTEGER NOT NULL, first_attempt_at INTEGER, next_attempt_at INTEGER, \
      body TEXT, PRIMARY KEY (url, seq)) WITHOUT ROWID";
 
-/// A call's table made at its first write; `events` is made by the first claim.
+/// A call's table made at its first write; `events` and `meta` are made by the first
+/// claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Table {
     Actions,
@@ -97,7 +98,7 @@ impl Table {
         }
     }
 
-    fn bit(self) -> u8 {
+    const fn bit(self) -> u8 {
         1 << self as u8
     }
 }
@@ -110,8 +111,10 @@ impl Tables {
     /// Every table: what any role but a call's makes at once, and what objects an
     /// earlier version stored have.
     pub const ALL: Tables = Tables(u8::MAX);
-    /// A new call's, after its first claim.
     pub const NONE: Tables = Tables(0);
+    /// A new call's, made with `events` by its first claim: every call's first tick
+    /// writes the mark of its index entry in `meta`.
+    pub const FIRST: Tables = Tables::NONE.with(Table::Meta);
 
     /// The tables among `names`.
     pub fn named(names: &[String]) -> Tables {
@@ -125,7 +128,7 @@ impl Tables {
         self.0 & table.bit() != 0
     }
 
-    pub(super) fn with(self, table: Table) -> Tables {
+    pub(super) const fn with(self, table: Table) -> Tables {
         Tables(self.0 | table.bit())
     }
 }
