@@ -949,7 +949,7 @@ fn a_call_makes_each_table_as_it_first_writes_to_it() {
 /// for both: each fold reads every event's record.
 #[test]
 fn a_new_calls_first_tick_reads_its_events_once() {
-    const EVENTS_READ: &str = "SELECT record AS text FROM events";
+    const EVENTS_READ: &str = "SELECT record, accepted_at FROM events";
     let h = Harness::new();
     h.accepted(&event("call.refer.completed", "ev-1", 1));
     h.accepted(&event("call.refer.completed", "ev-2", 1));

@@ -351,17 +351,18 @@ impl<P: Ports> CallObject<'_, P> {
         };
         let entry_now = entry_due.is_some_and(|due| self.now() >= due);
         let tally_now = self.tally_due_now(summary.tally_mark);
-        let state = if entry_now || tally_now {
-            self.folded()?
+        let folded = if entry_now || tally_now {
+            self.folded_call()?
         } else {
             None
         };
         let tally = if tally_now {
             let mark = summary.tally_mark;
-            Some(self.read_tally(Role::Call, state.as_ref(), mark, Report::Change)?)
+            Some(self.read_tally(Role::Call, folded.as_ref(), mark, Report::Change)?)
         } else {
             None
         };
+        let state = folded.map(|folded| folded.state);
         // `None` while the entry is still owed: not due yet, or KV failed.
         let written = match (entry_due, &state) {
             // Written already, or nothing to write: nothing is owed.

@@ -48,8 +48,9 @@ use crate::domain::time::Instant;
 use crate::ports::http::{Request, Response};
 use crate::ports::{Clock, LogLine, Logger, Ports, StoreError};
 use protocol::{operator_of, replayed_event};
+use rows::Arrival;
 use rows::Store;
-use store::{NewEvent, Role};
+use store::{NewEvent, Role, StoredEvent};
 use tables::Tables;
 
 /// How long planning an event waits for the outcome of an action still open, before it
@@ -164,6 +165,12 @@ impl ObjectMemory {
         self.tick_scheduled.set(Some(wanted));
         Some(wanted)
     }
+}
+
+/// A call's state folded from its rows, and its events' arrivals, as of one read.
+pub(super) struct Folded {
+    pub state: CallState,
+    pub arrivals: Vec<Arrival>,
 }
 
 /// Everything an object's request or alarm is handled with.
@@ -413,17 +420,22 @@ impl<P: Ports> CallObject<'_, P> {
     /// The call's state from its events and actions alone: without the forwards and the
     /// other legs' reports, which only the operator API shows.
     pub(super) fn folded(&self) -> Result<Option<CallState>, StoreError> {
+        Ok(self.folded_call()?.map(|folded| folded.state))
+    }
+
+    /// [`Self::folded`], with when each event was accepted, from the same read.
+    pub(super) fn folded_call(&self) -> Result<Option<Folded>, StoreError> {
         if self.role()? != Some(Role::Call) {
             return Ok(None);
         }
         let store = self.store();
-        let events = store.events()?;
+        let (events, arrivals) = store.events()?.into_iter().map(StoredEvent::split).unzip();
         let actions = store
             .actions()?
             .into_iter()
             .map(|row| row.stored())
             .collect();
-        Ok(fold(events, actions, Effects::Succeeded))
+        Ok(fold(events, actions, Effects::Succeeded).map(|state| Folded { state, arrivals }))
     }
 
     /// The call's state as one Server-Sent Events message (`event: state`), for the

@@ -20,6 +20,13 @@ pub fn rfc3339(millis: i64) -> String {
     Instant::from_unix_millis(millis).to_rfc3339()
 }
 
+/// When an event was accepted (Unix ms), and its type: what the dashboard counts of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    pub accepted_at: i64,
+    pub event_type: String,
+}
+
 /// The one column `n` of a query: a count, a time, or `NULL`.
 #[derive(Deserialize)]
 pub(super) struct Number {

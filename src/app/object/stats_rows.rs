@@ -16,7 +16,7 @@
 
 use serde::Deserialize;
 
-use super::rows::{Store, Text};
+use super::rows::{Arrival, Store, Text};
 use super::tables::Table;
 use crate::domain::stats::{minute_of, Contribution, Live, Minute, MINUTE_MS};
 use crate::ports::{ObjectStorage, StoreError};
@@ -188,36 +188,48 @@ impl<S: ObjectStorage> Store<'_, S> {
     }
 
     /// What a call's object contributes from `first` on: its events by the minute they
-    /// were accepted (the first one starts the call), the duplicates it answered, its
-    /// actions' final outcomes by the minute they were recorded (not a Dial's record
-    /// on the leg it started, which its sender counts), and how long each rule's
-    /// action took from its event's acceptance to Telnyx's answer. `live` is its part
-    /// of the live figures.
-    pub fn call_contribution(&self, first: Minute, live: Live) -> Result<Contribution, StoreError> {
+    /// were accepted (the first one starts the call), from their `arrivals`, which the
+    /// call's fold read; the duplicates it answered, its actions' final outcomes by the
+    /// minute they were recorded (not a Dial's record on the leg it started, which its
+    /// sender counts), and how long each rule's action took from its event's acceptance
+    /// to Telnyx's answer. `live` is its part of the live figures.
+    pub fn call_contribution(
+        &self,
+        first: Minute,
+        live: Live,
+        arrivals: &[Arrival],
+    ) -> Result<Contribution, StoreError> {
         let since = first * MINUTE_MS;
         let mut contribution = Contribution {
             live,
             ..Contribution::default()
         };
+        for arrival in arrivals
+            .iter()
+            .filter(|arrival| arrival.accepted_at >= since)
+        {
+            contribution
+                .minute(minute_of(arrival.accepted_at))
+                .event(&arrival.event_type, 1);
+        }
+        let started = arrivals.iter().map(|arrival| arrival.accepted_at).min();
+        if let Some(started) = started.filter(|started| *started >= since) {
+            contribution.minute(minute_of(started)).calls_started += 1;
+        }
         // One statement, of the terms whose tables are made: each call into the
         // runtime's SQL costs more than the rows.
-        let mut terms = vec![
-            "SELECT 'event' AS part, accepted_at / 60000 AS minute, event_type AS text, \
-             COUNT(*) AS n FROM events WHERE accepted_at >= ?1 GROUP BY minute, event_type",
-            "SELECT 'started', MIN(accepted_at) / 60000, NULL, 1 FROM events \
-             HAVING MIN(accepted_at) >= ?1",
-        ];
+        let mut terms = Vec::new();
         if self.has(Table::Duplicates) {
             terms.push(
-                "SELECT 'duplicates', minute, NULL, n FROM duplicates \
+                "SELECT 'duplicates' AS part, minute, NULL AS text, n FROM duplicates \
                  WHERE minute >= ?1 / 60000",
             );
         }
         if self.has(Table::Actions) {
             terms.push(
-                "SELECT 'outcome', updated_at / 60000, status, COUNT(*) FROM actions \
-                 WHERE status IN ('succeeded', 'failed') AND id NOT LIKE 'dial/%' \
-                 AND updated_at >= ?1 GROUP BY 2, 3",
+                "SELECT 'outcome' AS part, updated_at / 60000 AS minute, status AS text, \
+                 COUNT(*) AS n FROM actions WHERE status IN ('succeeded', 'failed') \
+                 AND id NOT LIKE 'dial/%' AND updated_at >= ?1 GROUP BY 2, 3",
             );
             terms.push(
                 "SELECT 'reaction', a.updated_at / 60000, NULL, \
@@ -225,14 +237,15 @@ impl<S: ObjectStorage> Store<'_, S> {
                  WHERE a.origin = 'automation' AND a.status = 'succeeded' AND a.updated_at >= ?1",
             );
         }
+        if terms.is_empty() {
+            return Ok(contribution);
+        }
         let rows = self
             .0
             .query::<Part>(&terms.join(" UNION ALL "), &[since.into()])?;
         for row in rows {
             let minute = contribution.minute(row.minute);
             match (row.part.as_str(), row.text.as_deref()) {
-                ("event", text) => minute.event(text.unwrap_or_default(), row.n),
-                ("started", _) => minute.calls_started += 1,
                 ("duplicates", _) => minute.duplicates += row.n,
                 ("outcome", Some("succeeded")) => minute.actions.succeeded += row.n,
                 ("outcome", _) => minute.actions.failed += row.n,

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::forward_rows::FORWARD_DUE;
 use super::leg_rows::SESSION_SCHEMA;
-use super::rows::{rfc3339, Store, Text};
+use super::rows::{rfc3339, Arrival, Store, Text};
 use super::stats_rows::STATS_SCHEMA;
 use super::tables::{Table, Tables, DUPLICATES_SCHEMA, FORWARDS_SCHEMA, META_SCHEMA};
 use crate::domain::call_state::{ActionEffect, ActionRecord, ActionStatus, StoredAction};
@@ -120,6 +120,24 @@ pub struct NewEvent<'a> {
     /// The [`EventRecord`] as JSON.
     pub record: &'a str,
     pub body: &'a str,
+}
+
+/// An accepted event, as stored.
+pub struct StoredEvent {
+    pub record: EventRecord,
+    /// Unix ms.
+    pub accepted_at: i64,
+}
+
+impl StoredEvent {
+    /// The record, for the call's state, and the arrival, for the dashboard.
+    pub fn split(self) -> (EventRecord, Arrival) {
+        let arrival = Arrival {
+            accepted_at: self.accepted_at,
+            event_type: self.record.event_type.clone(),
+        };
+        (self.record, arrival)
+    }
 }
 
 /// An accepted event whose automations are not planned yet.
@@ -548,12 +566,22 @@ impl<S: ObjectStorage> Store<'_, S> {
 
     /// The call's events, in the order they were accepted. A record this version cannot
     /// read is an error, never silently left out of the state.
-    pub fn events(&self) -> Result<Vec<EventRecord>, StoreError> {
+    pub fn events(&self) -> Result<Vec<StoredEvent>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            record: String,
+            accepted_at: i64,
+        }
         let rows = self
             .0
-            .query::<Text>("SELECT record AS text FROM events ORDER BY seq", &[])?;
+            .query::<Row>("SELECT record, accepted_at FROM events ORDER BY seq", &[])?;
         rows.into_iter()
-            .map(|row| read_record(&row.text.ok_or_else(|| missing("record"))?))
+            .map(|row| {
+                Ok(StoredEvent {
+                    record: read_record(&row.record)?,
+                    accepted_at: row.accepted_at,
+                })
+            })
             .collect()
     }
 

@@ -23,7 +23,7 @@ use super::protocol::{
 use super::stats_rows::late_reporter;
 use super::store::{Role, Summary};
 use super::tables::Table;
-use super::{CallObject, GATHER_MS, TALLY_BACKSTOP_MS, TALLY_INTERVAL_MS};
+use super::{CallObject, Folded, GATHER_MS, TALLY_BACKSTOP_MS, TALLY_INTERVAL_MS};
 use crate::domain::call_state::{CallState, SiprecStatus, SuppressionStatus};
 use crate::domain::stats::{minute_of, Contribution, Live, KEPT_MINUTES};
 use crate::ports::{CallObjects, LogLine, Logger, Ports, StoreError};
@@ -191,20 +191,20 @@ impl<P: Ports> CallObject<'_, P> {
         mark: i64,
         report: Report,
     ) -> Result<bool, StoreError> {
-        let state = match role {
-            Role::Call => self.folded()?,
+        let folded = match role {
+            Role::Call => self.folded_call()?,
             _ => None,
         };
-        let tally = self.read_tally(role, state.as_ref(), mark, report)?;
+        let tally = self.read_tally(role, folded.as_ref(), mark, report)?;
         self.send_tally(tally).await
     }
 
     /// The report of the contribution as of `mark`, read in one step; a call's from its
-    /// folded `state`.
+    /// `folded` state and events.
     pub(super) fn read_tally(
         &self,
         role: Role,
-        state: Option<&CallState>,
+        folded: Option<&Folded>,
         mark: i64,
         report: Report,
     ) -> Result<Tally, StoreError> {
@@ -220,6 +220,8 @@ impl<P: Ports> CallObject<'_, P> {
                 store.loose_contribution(first)?,
             ),
             Role::Call => {
+                let state = folded.map(|folded| &folded.state);
+                let arrivals = folded.map_or(&[][..], |folded| &folded.arrivals);
                 let live = match (state, report) {
                     (Some(state), Report::Change) => live_of(state),
                     _ => Live::default(),
@@ -235,7 +237,7 @@ impl<P: Ports> CallObject<'_, P> {
                         .map(|command_id| dial_object(&command_id)),
                     None => None,
                 };
-                let contribution = store.call_contribution(first, live)?;
+                let contribution = store.call_contribution(first, live, arrivals)?;
                 match store.settled_tally()? {
                     Some(mut before) => {
                         settled = true;
