@@ -51,8 +51,9 @@ pub enum Role {
 }
 
 impl Role {
-    /// The tables [`Store::create`] makes for the role; a call makes all but `events`
-    /// as it first writes to each ([`super::tables`]).
+    /// The tables the role's objects have. [`Store::create`] makes them all, but of a
+    /// call's only `events` and `meta`: it makes each other at its first write to it
+    /// ([`super::tables`]).
     pub fn tables(self) -> &'static [&'static str] {
         match self {
             Role::Call => &[
