@@ -675,6 +675,19 @@ impl<S: ObjectStorage> Store<'_, S> {
         Ok(rows.into_iter().next())
     }
 
+    /// The `command_id` of a Dial this object sent, if any: a Dial's own object, which
+    /// holds no call, reports under it.
+    pub fn a_dial_command(&self) -> Result<Option<String>, StoreError> {
+        if !self.has(Table::Actions) {
+            return Ok(None);
+        }
+        self.text(
+            "SELECT command_id AS text FROM actions WHERE action = 'dial' \
+             AND command_id IS NOT NULL AND id NOT LIKE 'dial/%' LIMIT 1",
+            &[],
+        )
+    }
+
     /// The automation actions still pending, in the order they go out.
     pub fn outbox(&self) -> Result<Vec<ActionRow>, StoreError> {
         self.action_rows(

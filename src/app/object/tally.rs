@@ -22,7 +22,6 @@ use super::protocol::{
 };
 use super::stats_rows::late_reporter;
 use super::store::{Role, Summary};
-use super::tables::Table;
 use super::{CallObject, Folded, GATHER_MS, TALLY_BACKSTOP_MS, TALLY_INTERVAL_MS};
 use crate::domain::call_state::{CallState, SiprecStatus, SuppressionStatus};
 use crate::domain::stats::{minute_of, Contribution, Live, KEPT_MINUTES};
@@ -214,9 +213,7 @@ impl<P: Ports> CallObject<'_, P> {
         let mut settled = false;
         let (reporter, contribution) = match role {
             Role::Loose => (
-                store
-                    .reporter_name("SELECT id AS text FROM loose_events LIMIT 1")?
-                    .map(|id| loose_object_name(&id)),
+                store.a_loose_event()?.map(|id| loose_object_name(&id)),
                 store.loose_contribution(first)?,
             ),
             Role::Call => {
@@ -228,14 +225,9 @@ impl<P: Ports> CallObject<'_, P> {
                 };
                 let reporter = match state {
                     Some(state) => Some(state.call_control_id.clone()),
-                    // A Dial's own object, which holds no call.
-                    None if store.has(Table::Actions) => store
-                        .reporter_name(
-                            "SELECT command_id AS text FROM actions WHERE action = 'dial' \
-                             AND command_id IS NOT NULL AND id NOT LIKE 'dial/%' LIMIT 1",
-                        )?
+                    None => store
+                        .a_dial_command()?
                         .map(|command_id| dial_object(&command_id)),
-                    None => None,
                 };
                 let contribution = store.call_contribution(first, live, arrivals)?;
                 match store.settled_tally()? {
