@@ -1,8 +1,8 @@
-//! What the env binds: the configuration from its vars and secrets (read once per env
-//! object), the KV namespace and the objects namespace, and what an isolate keeps
+//! What the env binds: the configuration from its vars and secrets, the KV namespace and
+//! the objects namespace (each read once per env object), and what an isolate keeps
 //! between requests.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use worker::wasm_bindgen::JsValue;
@@ -36,12 +36,33 @@ fn bound<T>(name: &str, binding: worker::Result<T>) -> Option<T> {
     }
 }
 
+/// The KV namespace. `worker` reads a KV binding and each of its five methods from the
+/// env, so it is read once per env and kept; a missing one is logged at each request.
 pub(super) fn bound_kv(env: &Env) -> Option<WorkerKv> {
-    bound(KV_BINDING, env.kv(KV_BINDING)).map(WorkerKv)
+    let kept = env_bound(env);
+    if let Some(kv) = kept.kv.get() {
+        return Some(kv.clone());
+    }
+    let kv = bound(KV_BINDING, env.kv(KV_BINDING)).map(|kv| WorkerKv(Rc::new(kv)))?;
+    Some(kept.kv.get_or_init(|| kv).clone())
 }
 
+/// The objects namespace, read once per env and kept like the KV namespace.
 pub(super) fn bound_objects(env: &Env) -> Option<WorkerObjects> {
-    bound(OBJECTS_BINDING, env.durable_object(OBJECTS_BINDING)).map(WorkerObjects)
+    let kept = env_bound(env);
+    if let Some(objects) = kept.objects.get() {
+        return Some(objects.clone());
+    }
+    let objects = bound(OBJECTS_BINDING, env.durable_object(OBJECTS_BINDING))
+        .map(|namespace| WorkerObjects(Rc::new(namespace)))?;
+    Some(kept.objects.get_or_init(|| objects).clone())
+}
+
+/// What one env object gave: its configuration, and its bindings once read.
+struct EnvBound {
+    config: Rc<Config>,
+    kv: OnceCell<WorkerKv>,
+    objects: OnceCell<WorkerObjects>,
 }
 
 /// What a Worker instance keeps between requests (an isolate runs one thread).
@@ -49,7 +70,7 @@ pub(super) fn bound_objects(env: &Env) -> Option<WorkerObjects> {
 struct Isolate {
     config: RefCell<ConfigCache>,
     /// The envs the configuration was read from, and what each gave.
-    read_from: RefCell<Vec<(Env, Rc<Config>)>>,
+    read_from: RefCell<Vec<(Env, Rc<EnvBound>)>>,
     /// Cloudflare Access's signing keys.
     access_keys: Rc<AccessKeys>,
 }
@@ -65,26 +86,31 @@ const KEPT_ENVS: usize = 4;
 /// each of its objects, the same env object, whose vars do not change: vars are read
 /// again only for an env not seen before.
 pub(super) fn config(env: &Env) -> Rc<Config> {
+    Rc::clone(&env_bound(env).config)
+}
+
+/// What `env` gave, read now if it is an env not seen before.
+fn env_bound(env: &Env) -> Rc<EnvBound> {
     ISOLATE.with(|isolate| {
         let env_value: &JsValue = env.as_ref();
-        let kept = isolate
-            .read_from
-            .borrow()
-            .iter()
-            .find_map(|(seen, config)| {
-                let seen: &JsValue = seen.as_ref();
-                (seen == env_value).then(|| Rc::clone(config))
-            });
-        if let Some(config) = kept {
-            return config;
+        let kept = isolate.read_from.borrow().iter().find_map(|(seen, bound)| {
+            let seen: &JsValue = seen.as_ref();
+            (seen == env_value).then(|| Rc::clone(bound))
+        });
+        if let Some(bound) = kept {
+            return bound;
         }
-        let config = isolate.config.borrow_mut().get(|name| read_var(env, name));
+        let bound = Rc::new(EnvBound {
+            config: isolate.config.borrow_mut().get(|name| read_var(env, name)),
+            kv: OnceCell::new(),
+            objects: OnceCell::new(),
+        });
         let mut read_from = isolate.read_from.borrow_mut();
         if read_from.len() == KEPT_ENVS {
             read_from.remove(0);
         }
-        read_from.push((env.clone(), Rc::clone(&config)));
-        config
+        read_from.push((env.clone(), Rc::clone(&bound)));
+        bound
     })
 }
 

@@ -2,7 +2,8 @@
 //! and runtime errors as text.
 
 use futures_util::StreamExt;
-use worker::ResponseBuilder;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{js_sys, wasm_bindgen, web_sys, ResponseBuilder};
 
 use crate::app::MAX_BODY_BYTES;
 use crate::domain::problem::Problem;
@@ -11,8 +12,9 @@ use crate::ports::StoreError;
 
 /// Reads the request into plain values. A body of no declared length is read chunk by
 /// chunk and refused as soon as it passes the limit, so a chunked upload cannot exhaust
-/// memory.
-pub(super) async fn read_request(mut request: worker::Request) -> Result<Request, Problem> {
+/// memory. It reads the runtime's request itself, not `worker`'s: that one reads
+/// `request.cf`, which the runtime builds afresh for each read, and nothing here uses it.
+pub(super) async fn read_request(request: web_sys::Request) -> Result<Request, Problem> {
     let too_large = || {
         Problem::new(
             413,
@@ -20,8 +22,10 @@ pub(super) async fn read_request(mut request: worker::Request) -> Result<Request
             format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
         )
     };
-    let unreadable = |_| Problem::new(400, "unreadable_body", "the request body could not be read");
-    let headers: Vec<(String, String)> = request.headers().entries().collect();
+    let unreadable = || Problem::new(400, "unreadable_body", "the request body could not be read");
+    let method = request.method();
+    let url = request.url();
+    let headers: Vec<(String, String)> = worker::Headers(request.headers()).entries().collect();
     let declared_length = crate::ports::find_header(&headers, "content-length")
         .and_then(|length| length.trim().parse::<u64>().ok());
     if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
@@ -31,11 +35,13 @@ pub(super) async fn read_request(mut request: worker::Request) -> Result<Request
     // A declared length within the limit is what the runtime reads, so the body is read
     // at once. A request without a body has no stream to read.
     if declared_length.is_some() {
-        body = request.bytes().await.map_err(unreadable)?;
-    } else if request.inner().body().is_some() {
-        let mut chunks = request.stream().map_err(unreadable)?;
+        body = whole_body(&request).await.map_err(|_| unreadable())?;
+    } else if request.body().is_some() {
+        let mut chunks = worker::Request::from(request)
+            .stream()
+            .map_err(|_| unreadable())?;
         while let Some(chunk) = chunks.next().await {
-            let chunk = chunk.map_err(unreadable)?;
+            let chunk = chunk.map_err(|_| unreadable())?;
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 // Dropping the stream cancels it: the rest of the upload is not read.
                 return Err(too_large());
@@ -43,7 +49,13 @@ pub(super) async fn read_request(mut request: worker::Request) -> Result<Request
             body.extend_from_slice(&chunk);
         }
     }
-    plain_request(&request, headers, body)
+    plain_request(method, &url, headers, body)
+}
+
+/// The whole body of a request, as the runtime's `arrayBuffer()` gives it.
+async fn whole_body(request: &web_sys::Request) -> Result<Vec<u8>, wasm_bindgen::JsValue> {
+    let buffer = JsFuture::from(request.array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// Reads a request from the Worker to an object: its size was checked by the Worker,
@@ -54,21 +66,26 @@ pub(super) async fn read_object_request(mut request: worker::Request) -> Result<
         .bytes()
         .await
         .map_err(|_| Problem::new(400, "unreadable_body", "the request body could not be read"))?;
-    plain_request(&request, headers, body)
+    plain_request(
+        request.inner().method(),
+        &request.inner().url(),
+        headers,
+        body,
+    )
 }
 
 /// The request as plain values, with its headers and body already read. The method is
 /// the runtime's own text: `worker`'s `Method` reads one it does not know as `GET`.
 fn plain_request(
-    request: &worker::Request,
+    method: String,
+    url: &str,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> Result<Request, Problem> {
-    let url = request
-        .url()
+    let url = worker::Url::parse(url)
         .map_err(|_| Problem::new(400, "invalid_url", "the request URL could not be read"))?;
     Ok(Request {
-        method: request.inner().method(),
+        method,
         path: url.path().to_owned(),
         query: url.query().unwrap_or_default().to_owned(),
         headers,

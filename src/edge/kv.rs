@@ -1,12 +1,15 @@
 //! The KV port over `worker`'s `KvStore`: values as text, a TTL on every put, and the
 //! metadata `list` returns with each key.
 
+use std::rc::Rc;
+
 use worker::kv::{KvError, KvStore};
 
 use super::convert::error_text;
 use crate::ports::{KvStore as KvPort, ListPage, ListedKey, PutOptions, StoreError};
 
-pub struct WorkerKv(pub KvStore);
+#[derive(Clone)]
+pub struct WorkerKv(pub Rc<KvStore>);
 
 /// A KV error as the runtime's own message, not as a debug dump of the value thrown.
 fn store_error(error: KvError) -> StoreError {

@@ -55,7 +55,7 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(
-    request: worker::Request,
+    request: worker::web_sys::Request,
     env: Env,
     _ctx: Context,
 ) -> worker::Result<worker::Response> {

@@ -1,6 +1,8 @@
 //! The objects port over the `CALLS` namespace: a request to an object by name, and its
 //! answer.
 
+use std::rc::Rc;
+
 use worker::{Headers, Method, ObjectNamespace, RequestInit};
 
 use super::convert::store_error;
@@ -9,7 +11,8 @@ use crate::ports::http::{Request, Response};
 use crate::ports::{CallObjects, StoreError};
 
 /// The `CALLS` namespace.
-pub struct WorkerObjects(pub ObjectNamespace);
+#[derive(Clone)]
+pub struct WorkerObjects(pub Rc<ObjectNamespace>);
 
 /// The headers an object's answer carries back to the Worker.
 const PASSED_ON: [&str; 3] = ["content-type", OUTCOME_HEADER, COMMAND_ID_HEADER];
