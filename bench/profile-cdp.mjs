@@ -1,18 +1,23 @@
 // `make profile`'s inspector client: records a CPU profile of the Worker's isolate
 // under `wrangler dev` over the Chrome DevTools Protocol.
 //
-//   node profile-cdp.mjs INSPECTOR_PORT OUT.cpuprofile [SAMPLING_INTERVAL_US]
+//   node profile-cdp.mjs INSPECTOR_PORT OUT.cpuprofile [SAMPLING_INTERVAL_US] [allocations]
 //
 // Prints `started` once the profiler runs, stops it when a line (or the end of
 // input) arrives on stdin, writes the profile to OUT.cpuprofile and the profiled
-// scripts' sources to OUT.sources.json, and prints `stopped`. Node 22's own
+// scripts' sources to OUT.sources.json, and prints `stopped`. With `allocations`, V8's
+// sampling heap profiler runs too, counting what the collector has freed since, and
+// its profile goes to OUT.heapprofile (DevTools' Memory panel opens it). Node 22's own
 // WebSocket; no package.
 import { writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
-const [port, out, intervalArg] = process.argv.slice(2);
-if (!port || !out) {
-  console.error("usage: profile-cdp.mjs INSPECTOR_PORT OUT.cpuprofile [SAMPLING_INTERVAL_US]");
+const [port, out, intervalArg, allocationsArg] = process.argv.slice(2);
+const allocations = allocationsArg === "allocations";
+if (!port || !out || (allocationsArg !== undefined && !allocations)) {
+  console.error(
+    "usage: profile-cdp.mjs INSPECTOR_PORT OUT.cpuprofile [SAMPLING_INTERVAL_US] [allocations]",
+  );
   process.exit(2);
 }
 const interval = Number(intervalArg ?? 100);
@@ -67,6 +72,15 @@ function send(method, params = {}) {
 await send("Profiler.enable");
 await send("Profiler.setSamplingInterval", { interval });
 await send("Profiler.start");
+if (allocations) {
+  await send("HeapProfiler.enable");
+  // Every 4 KiB allocated on average; the objects already collected count too.
+  await send("HeapProfiler.startSampling", {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+}
 console.log("started");
 
 await new Promise((resolve) => {
@@ -75,6 +89,11 @@ await new Promise((resolve) => {
   input.once("close", resolve);
 });
 
+if (allocations) {
+  const sampled = await send("HeapProfiler.stopSampling");
+  await send("HeapProfiler.disable");
+  writeFileSync(out.replace(/\.cpuprofile$/, "") + ".heapprofile", JSON.stringify(sampled.profile));
+}
 const { profile } = await send("Profiler.stop");
 await send("Profiler.disable");
 writeFileSync(out, JSON.stringify(profile));

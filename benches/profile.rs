@@ -18,8 +18,11 @@
 //! webhooks that each start a call; 0 leaves that run out), PROFILE_CONCURRENCY (16),
 //! PROFILE_INTERVAL_US (100, the sampling interval asked for), PROFILE_UNPROFILED (1;
 //! 0 leaves out the runs without the profiler), PROFILE_BUILD (a directory laid out as
-//! `build/`, `target/profile-build/` unless set), BENCH_STATE_DIR (as `make bench`), and
-//! PROFILE_READ (a kept `.cpuprofile`: summarised again, nothing run).
+//! `build/`, `target/profile-build/` unless set), BENCH_STATE_DIR (as `make bench`),
+//! PROFILE_ALLOCATIONS (1 samples what the JavaScript heap allocates, too: in all, per
+//! webhook and by site, with a `.heapprofile` beside the raw profile), PROFILE_CONFIG (a
+//! peer's `wrangler.toml`, profiled instead of ours, for its collector's pauses and
+//! allocations) and PROFILE_READ (a kept `.cpuprofile`: summarised again, nothing run).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -110,13 +113,14 @@ struct Profiler {
 }
 
 impl Profiler {
-    fn start(dev: &WranglerDev, path: &Path, interval_us: usize) -> Self {
+    fn start(dev: &WranglerDev, path: &Path, interval_us: usize, allocations: bool) -> Self {
         let node = root().join("node_modules/.bin/node");
         let mut child = Command::new(&node)
             .arg(root().join("bench/profile-cdp.mjs"))
             .arg(dev.inspector_port.to_string())
             .arg(path)
             .arg(interval_us.to_string())
+            .args(allocations.then_some("allocations"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -242,7 +246,9 @@ fn pass(
     profile: Option<(&Path, usize)>,
 ) -> (Pass, Option<PathBuf>) {
     let concurrency = setting("PROFILE_CONCURRENCY", 16);
-    let profiler = profile.map(|(path, interval)| Profiler::start(dev, path, interval));
+    let allocations = setting("PROFILE_ALLOCATIONS", 0) != 0;
+    let profiler =
+        profile.map(|(path, interval)| Profiler::start(dev, path, interval, allocations));
     let group = dev.process_group();
     let started = Instant::now();
     let before = runtime_cpu(group);
@@ -301,9 +307,13 @@ struct Profile {
 }
 
 /// The name wasm-bindgen's glue function starting at `line` serves: its imports are
-/// written `__wbg_{name}_{hash}: function(...)`, which wrangler's bundler leaves
-/// anonymous.
+/// written `__wbg_{name}_{hash}: function(...)` and its own helpers
+/// `__wbindgen_{name}: function(...)`, which wrangler's bundler leaves anonymous.
 fn glue_name(line: &str) -> Option<String> {
+    // A helper's name is the whole of it (`generic_0000000000000006` tells which).
+    if let Some(helper) = line.trim_start().strip_prefix("__wbindgen_") {
+        return Some(format!("js {}", helper.split(':').next()?));
+    }
     let start = line.find("__wbg_")?;
     let rest = &line[start + "__wbg_".len()..];
     let end = rest.find(':')?;
@@ -431,6 +441,81 @@ fn read_profile(path: &Path) -> Profile {
         unsampled_us,
         cap_us,
         median_interval_us,
+    }
+}
+
+/// The longest run of samples in the garbage collector, in ms: the collector stops
+/// the whole isolate, the Worker and every object in it, so such a pause falls on
+/// every request in flight, and sets a load's p99.
+fn longest_gc_pause_ms(profile: &Profile) -> f64 {
+    let (mut longest, mut current) = (0.0_f64, 0.0);
+    for (stack, weight) in profile.stacks.iter().zip(&profile.weights) {
+        let leaf = stack
+            .last()
+            .map(|&frame| profile.frames[frame].name.as_str());
+        if leaf == Some("(garbage collector)") {
+            current += weight;
+            longest = longest.max(current);
+        } else {
+            current = 0.0;
+        }
+    }
+    longest / 1000.0
+}
+
+/// What the JavaScript heap allocated in a run (`PROFILE_ALLOCATIONS`), from V8's
+/// sampling heap profile: in all, per webhook, and the sites that allocated most, by
+/// the function that allocated (wasm-bindgen's glue by the import it serves).
+fn read_allocations(profile: &Path, webhooks: usize) -> Option<Value> {
+    let text = std::fs::read_to_string(profile.with_extension("heapprofile")).ok()?;
+    let sampled: Value = serde_json::from_str(&text).expect("a .heapprofile is JSON");
+    let sources: Value = std::fs::read_to_string(sources_path(profile))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null);
+    let mut by_site: HashMap<String, f64> = HashMap::new();
+    let mut pending = vec![&sampled["head"]];
+    while let Some(node) = pending.pop() {
+        let bytes = node["selfSize"].as_f64().unwrap_or(0.0);
+        if bytes > 0.0 {
+            *by_site
+                .entry(frame_of(&node["callFrame"], &sources).name)
+                .or_default() += bytes;
+        }
+        pending.extend(node["children"].as_array().into_iter().flatten());
+    }
+    let total: f64 = by_site.values().sum();
+    let mut sites: Vec<(String, f64)> = by_site.into_iter().collect();
+    sites.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let kb_per_webhook = |bytes: f64| bytes / 1024.0 / webhooks.max(1) as f64;
+    Some(json!({
+        "mib": total / 1024.0 / 1024.0,
+        "kib_per_webhook": kb_per_webhook(total),
+        "top_sites_kib_per_webhook": sites
+            .iter()
+            .take(12)
+            .map(|(site, bytes)| json!({"site": site, "kib": kb_per_webhook(*bytes)}))
+            .collect::<Vec<_>>(),
+    }))
+}
+
+fn print_allocations(name: &str, allocations: &Value) {
+    println!(
+        "\n{name}: the JavaScript heap allocated {:.1} MiB, {:.1} KiB per webhook; where most:",
+        allocations["mib"].as_f64().unwrap_or_default(),
+        allocations["kib_per_webhook"].as_f64().unwrap_or_default()
+    );
+    println!("\n| allocated by | KiB per webhook |\n|---|---|");
+    for site in allocations["top_sites_kib_per_webhook"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        println!(
+            "| {} | {:.2} |",
+            site["site"].as_str().unwrap_or_default(),
+            site["kib"].as_f64().unwrap_or_default()
+        );
     }
 }
 
@@ -594,7 +679,7 @@ const ANY: &[Task] = &[
 macro_rules! executor {
     () => {
         "js_sys::futures|wasm_bindgen::convert::closures|wasm_bindgen_futures|JsClosure|\
-         queueMicrotask|js then|js resolve|_wbg_cb_unref|js __wbindgen|js (anonymous)|\
+         queueMicrotask|js then|js resolve|_wbg_cb_unref|js __wbindgen|js (anonymous)|js generic_|\
          wasm_bindgen__convert__closures|__externref_table|js-to-wasm|__wbindgen_destroy_closure"
     };
 }
@@ -1130,8 +1215,15 @@ fn read_again(path: &Path) -> ExitCode {
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or(Value::Null);
     let webhooks = record["webhooks"].as_u64().unwrap_or(1) as usize;
-    let summary = summarise(&read_profile(path), webhooks);
-    summary.print(&path.display().to_string());
+    let read = read_profile(path);
+    summarise(&read, webhooks).print(&path.display().to_string());
+    println!(
+        "\nThe longest pause for the garbage collector: {:.1} ms.",
+        longest_gc_pause_ms(&read)
+    );
+    if let Some(allocations) = read_allocations(path, webhooks) {
+        print_allocations(&path.display().to_string(), &allocations);
+    }
     ExitCode::SUCCESS
 }
 
@@ -1160,8 +1252,15 @@ fn main() -> ExitCode {
         ("TELNYX_PUBLIC_KEY", signer.public_key_base64()),
         ("AUTOMATIONS", String::new()),
     ];
-    println!("profile: starting {} under wrangler dev", build.display());
-    let dev = WranglerDev::start_bundle(&build, &vars).unwrap_or_else(|e| panic!("{e}"));
+    let worker = std::env::var("PROFILE_CONFIG").unwrap_or_else(|_| build.display().to_string());
+    println!("profile: starting {worker} under wrangler dev");
+    // A peer's `wrangler.toml` instead, to set its collector's pauses and allocations
+    // beside ours (its parts are not named).
+    let dev = match std::env::var("PROFILE_CONFIG") {
+        Ok(config) => WranglerDev::start_config(&config, &vars),
+        Err(_) => WranglerDev::start_bundle(&build, &vars),
+    }
+    .unwrap_or_else(|e| panic!("{e}"));
     let warm_up = Run {
         name: "warm-up",
         webhooks: WARM_UP,
@@ -1207,7 +1306,10 @@ fn main() -> ExitCode {
             path.with_extension("run.json"),
             json!({"run": run.name, "webhooks": run.webhooks, "calls": run.calls}).to_string(),
         );
-        let summary = summarise(&read_profile(&path), run.webhooks);
+        let read = read_profile(&path);
+        let summary = summarise(&read, run.webhooks);
+        let gc_pause_ms = longest_gc_pause_ms(&read);
+        let allocations = read_allocations(&path, run.webhooks);
         let without = unprofiled.then(|| {
             println!("profile: {}: the same load without the profiler", run.name);
             pass(&dev, &signer, *run, &format!("u{n}"), None).0
@@ -1217,6 +1319,8 @@ fn main() -> ExitCode {
             "concurrency": setting("PROFILE_CONCURRENCY", 16),
             "profile": path.display().to_string(),
             "summary": summary.json(),
+            "longest_gc_pause_ms": gc_pause_ms,
+            "allocations": allocations,
             "runtime_profiled": runtime_json(run.webhooks, &profiled),
             "runtime_unprofiled": without.as_ref().map(|w| runtime_json(run.webhooks, w)),
             "isolate_ms_per_webhook_unprofiled_estimate": without.as_ref().map(|w| {
@@ -1224,7 +1328,15 @@ fn main() -> ExitCode {
                 unprofiled_estimate(isolate_ms, run.webhooks, &profiled, w).1
             }),
         }));
-        printed.push((*run, summary, profiled, without, path));
+        printed.push((
+            *run,
+            summary,
+            profiled,
+            without,
+            path,
+            gc_pause_ms,
+            allocations,
+        ));
     }
     let log = dev.log();
     let level = |name: &str| log.matches(&format!("\"level\":\"{name}\"")).count();
@@ -1236,7 +1348,7 @@ fn main() -> ExitCode {
          concurrency {})",
         setting("PROFILE_CONCURRENCY", 16)
     );
-    for (run, summary, profiled, without, path) in &printed {
+    for (run, summary, profiled, without, path, gc_pause_ms, allocations) in &printed {
         let isolate_ms = summary.per_webhook_ms(summary.isolate_us);
         print_runtime(
             &format!("{} (profiled)", run.name),
@@ -1264,6 +1376,10 @@ fn main() -> ExitCode {
             );
         }
         summary.print(&format!("{}: the isolate's profile", run.name));
+        println!("\nThe longest pause for the garbage collector: {gc_pause_ms:.1} ms.");
+        if let Some(allocations) = allocations {
+            print_allocations(run.name, allocations);
+        }
         println!(
             "\nRaw profile (open in Chrome DevTools, Performance or JavaScript Profiler): {}",
             path.display()
@@ -1273,7 +1389,8 @@ fn main() -> ExitCode {
     println!("\nThe Worker's log: {lines} info lines, {warnings} warnings, {errors} errors.");
     let results = root().join("bench/results");
     let record = json!({"taken_at": taken_at, "machine": machine_at(&load_at_start),
-        "build": build.display().to_string(), "sampling_interval_us": interval_us,
+        "build": worker,
+        "sampling_interval_us": interval_us,
         "log": {"info": lines, "warnings": warnings, "errors": errors},
         "runs": records});
     let out = results.join(format!("profile-{taken_at}.json"));

@@ -512,7 +512,7 @@ fn load(target: &Target, signer: &WebhookSigner, tag: &str, workload: Workload) 
     let url = format!("{}/webhooks/telnyx", target.dev.base_url);
     let cpu_before = target.dev.cpu_seconds();
     let started = Instant::now();
-    let mut latencies = in_parallel(&signed, concurrency, |(headers, body)| {
+    let timed = in_parallel(&signed, concurrency, |(headers, body)| {
         let sent = Instant::now();
         let status = post(target, &url, headers, body);
         let expected = if storable || target.name == "empty" {
@@ -521,9 +521,13 @@ fn load(target: &Target, signer: &WebhookSigner, tag: &str, workload: Workload) 
             400
         };
         assert_eq!(status, expected, "{} answered {status}", target.name);
-        sent.elapsed()
+        (sent - started, sent.elapsed())
     });
     let elapsed = started.elapsed();
+    if let Ok(dir) = std::env::var("BENCH_TRACE") {
+        write_trace(Path::new(&dir), target, tag, &timed);
+    }
+    let mut latencies: Vec<Duration> = timed.into_iter().map(|(_, took)| took).collect();
     settle(target);
     // In send order: the first `calls` are each call's first webhook.
     let (first, later) = if events_per_call > 1 {
@@ -539,6 +543,29 @@ fn load(target: &Target, signer: &WebhookSigner, tag: &str, workload: Workload) 
         first,
         later,
         cpu_seconds: target.dev.cpu_seconds() - cpu_before,
+    }
+}
+
+/// `BENCH_TRACE=dir`: one line per webhook of a load, in send order (its index, when it
+/// was sent and how long its answer took, in ms from the load's start), to a file named
+/// by the target, its port and the load's tag. The slow answers of a load come in
+/// groups sent together: a pause of the whole runtime, not of one request.
+fn write_trace(dir: &Path, target: &Target, tag: &str, timed: &[(Duration, Duration)]) {
+    let lines: String = timed
+        .iter()
+        .enumerate()
+        .map(|(n, (sent, took))| {
+            format!(
+                "{n}\t{:.3}\t{:.3}\n",
+                sent.as_secs_f64() * 1000.0,
+                took.as_secs_f64() * 1000.0
+            )
+        })
+        .collect();
+    let port = target.dev.base_url.rsplit(':').next().unwrap_or_default();
+    let path = dir.join(format!("{}-{port}-{tag}.tsv", target.name));
+    if let Err(error) = std::fs::write(&path, lines) {
+        panic!("BENCH_TRACE: {} not written: {error}", path.display());
     }
 }
 
@@ -1016,15 +1043,28 @@ fn launch(
     }
 }
 
-/// `BENCH_AB=dir,dir,…`: those builds of ours alone, on the main workload and the one
-/// where every webhook starts a call, interleaved, twice over; one line per build and
-/// run, no table, no record. For trying a change against the build before it.
+/// `BENCH_AB=dir,dir,…`: those builds of ours (and any peer named `peer:NAME`), on the
+/// main workload and the one where every webhook starts a call, interleaved, twice
+/// over; one line per build and run, no table, no record. For trying a change against
+/// the build before it.
 fn compare_builds(builds: &str) -> ExitCode {
     let signer = WebhookSigner::from_seed(END_TO_END_SEED);
     let dirs: Vec<&str> = builds.split(',').filter(|dir| !dir.is_empty()).collect();
     let targets: Vec<Target> = dirs
         .iter()
-        .map(|dir| launch("ours", None, Some(Path::new(dir)), &signer, Vec::new()))
+        .map(|dir| match dir.strip_prefix("peer:") {
+            Some(name) => {
+                let Some(peer) = PEERS.iter().find(|peer| peer.name == name) else {
+                    let names: Vec<&str> = PEERS.iter().map(|peer| peer.name).collect();
+                    panic!(
+                        "BENCH_AB: no peer {name}; the peers are {}",
+                        names.join(", ")
+                    );
+                };
+                launch(peer.name, Some(&peer.config()), None, &signer, Vec::new())
+            }
+            None => launch("ours", None, Some(Path::new(dir)), &signer, Vec::new()),
+        })
         .collect();
     let requests = setting("BENCH_REQUESTS", 2000);
     let rounds = setting("BENCH_ROUNDS", 4).max(1);
