@@ -382,10 +382,7 @@ fn frame_of(call: &Value, sources: &Value) -> Frame {
 fn read_profile(path: &Path) -> Profile {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let profile: Value = serde_json::from_str(&text).expect("a .cpuprofile is JSON");
-    let sources: Value = std::fs::read_to_string(sources_path(path))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null);
+    let sources = read_sources(path);
     let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
     let mut index = HashMap::new();
     let mut frames = Vec::new();
@@ -469,10 +466,7 @@ fn longest_gc_pause_ms(profile: &Profile) -> f64 {
 fn read_allocations(profile: &Path, webhooks: usize) -> Option<Value> {
     let text = std::fs::read_to_string(profile.with_extension("heapprofile")).ok()?;
     let sampled: Value = serde_json::from_str(&text).expect("a .heapprofile is JSON");
-    let sources: Value = std::fs::read_to_string(sources_path(profile))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null);
+    let sources = read_sources(profile);
     let mut by_site: HashMap<String, f64> = HashMap::new();
     let mut pending = vec![&sampled["head"]];
     while let Some(node) = pending.pop() {
@@ -499,6 +493,14 @@ fn read_allocations(profile: &Path, webhooks: usize) -> Option<Value> {
     }))
 }
 
+/// The longest collector pause, and what the heap allocated when it was sampled.
+fn print_collector(name: &str, gc_pause_ms: f64, allocations: Option<&Value>) {
+    println!("\nThe longest pause for the garbage collector: {gc_pause_ms:.1} ms.");
+    if let Some(allocations) = allocations {
+        print_allocations(name, allocations);
+    }
+}
+
 fn print_allocations(name: &str, allocations: &Value) {
     println!(
         "\n{name}: the JavaScript heap allocated {:.1} MiB, {:.1} KiB per webhook; where most:",
@@ -521,6 +523,15 @@ fn print_allocations(name: &str, allocations: &Value) {
 
 fn sources_path(profile: &Path) -> PathBuf {
     profile.with_extension("sources.json")
+}
+
+/// The profiled scripts' sources kept beside a profile (`Null` when there are none:
+/// its glue functions are then named by line).
+fn read_sources(profile: &Path) -> Value {
+    std::fs::read_to_string(sources_path(profile))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null)
 }
 
 // ---------------------------------------------------------------------------------
@@ -1216,14 +1227,10 @@ fn read_again(path: &Path) -> ExitCode {
         .unwrap_or(Value::Null);
     let webhooks = record["webhooks"].as_u64().unwrap_or(1) as usize;
     let read = read_profile(path);
-    summarise(&read, webhooks).print(&path.display().to_string());
-    println!(
-        "\nThe longest pause for the garbage collector: {:.1} ms.",
-        longest_gc_pause_ms(&read)
-    );
-    if let Some(allocations) = read_allocations(path, webhooks) {
-        print_allocations(&path.display().to_string(), &allocations);
-    }
+    let name = path.display().to_string();
+    summarise(&read, webhooks).print(&name);
+    let allocations = read_allocations(path, webhooks);
+    print_collector(&name, longest_gc_pause_ms(&read), allocations.as_ref());
     ExitCode::SUCCESS
 }
 
@@ -1252,13 +1259,16 @@ fn main() -> ExitCode {
         ("TELNYX_PUBLIC_KEY", signer.public_key_base64()),
         ("AUTOMATIONS", String::new()),
     ];
-    let worker = std::env::var("PROFILE_CONFIG").unwrap_or_else(|_| build.display().to_string());
-    println!("profile: starting {worker} under wrangler dev");
     // A peer's `wrangler.toml` instead, to set its collector's pauses and allocations
     // beside ours (its parts are not named).
-    let dev = match std::env::var("PROFILE_CONFIG") {
-        Ok(config) => WranglerDev::start_config(&config, &vars),
-        Err(_) => WranglerDev::start_bundle(&build, &vars),
+    let peer_config = std::env::var("PROFILE_CONFIG").ok();
+    let worker = peer_config
+        .clone()
+        .unwrap_or_else(|| build.display().to_string());
+    println!("profile: starting {worker} under wrangler dev");
+    let dev = match &peer_config {
+        Some(config) => WranglerDev::start_config(config, &vars),
+        None => WranglerDev::start_bundle(&build, &vars),
     }
     .unwrap_or_else(|e| panic!("{e}"));
     let warm_up = Run {
@@ -1376,10 +1386,7 @@ fn main() -> ExitCode {
             );
         }
         summary.print(&format!("{}: the isolate's profile", run.name));
-        println!("\nThe longest pause for the garbage collector: {gc_pause_ms:.1} ms.");
-        if let Some(allocations) = allocations {
-            print_allocations(run.name, allocations);
-        }
+        print_collector(run.name, *gc_pause_ms, allocations.as_ref());
         println!(
             "\nRaw profile (open in Chrome DevTools, Performance or JavaScript Profiler): {}",
             path.display()

@@ -39,23 +39,26 @@ fn bound<T>(name: &str, binding: worker::Result<T>) -> Option<T> {
 /// The KV namespace. `worker` reads a KV binding and each of its five methods from the
 /// env, so it is read once per env and kept; a missing one is logged at each request.
 pub(super) fn bound_kv(env: &Env) -> Option<WorkerKv> {
-    let kept = env_bound(env);
-    if let Some(kv) = kept.kv.get() {
-        return Some(kv.clone());
-    }
-    let kv = bound(KV_BINDING, env.kv(KV_BINDING)).map(|kv| WorkerKv(Rc::new(kv)))?;
-    Some(kept.kv.get_or_init(|| kv).clone())
+    kept(&env_bound(env).kv, || {
+        bound(KV_BINDING, env.kv(KV_BINDING)).map(|kv| WorkerKv(Rc::new(kv)))
+    })
 }
 
 /// The objects namespace, read once per env and kept like the KV namespace.
 pub(super) fn bound_objects(env: &Env) -> Option<WorkerObjects> {
-    let kept = env_bound(env);
-    if let Some(objects) = kept.objects.get() {
-        return Some(objects.clone());
+    kept(&env_bound(env).objects, || {
+        bound(OBJECTS_BINDING, env.durable_object(OBJECTS_BINDING))
+            .map(|namespace| WorkerObjects(Rc::new(namespace)))
+    })
+}
+
+/// What `cell` keeps, else what `read` gives, kept if it gave something.
+fn kept<T: Clone>(cell: &OnceCell<T>, read: impl FnOnce() -> Option<T>) -> Option<T> {
+    if let Some(value) = cell.get() {
+        return Some(value.clone());
     }
-    let objects = bound(OBJECTS_BINDING, env.durable_object(OBJECTS_BINDING))
-        .map(|namespace| WorkerObjects(Rc::new(namespace)))?;
-    Some(kept.objects.get_or_init(|| objects).clone())
+    let value = read()?;
+    Some(cell.get_or_init(|| value).clone())
 }
 
 /// What one env object gave: its configuration, and its bindings once read.
