@@ -59,19 +59,21 @@ async fn whole_body(request: &web_sys::Request) -> Result<Vec<u8>, wasm_bindgen:
 }
 
 /// Reads a request from the Worker to an object: its size was checked by the Worker,
-/// so the body is read at once.
+/// so the body is read at once. Its method and path are the ones `worker` read already:
+/// the Worker sends only methods `worker` knows, and no query.
 pub(super) async fn read_object_request(mut request: worker::Request) -> Result<Request, Problem> {
     let headers = request.headers().entries().collect();
     let body = request
         .bytes()
         .await
         .map_err(|_| Problem::new(400, "unreadable_body", "the request body could not be read"))?;
-    plain_request(
-        request.inner().method(),
-        &request.inner().url(),
+    Ok(Request {
+        method: request.method().into(),
+        path: request.path(),
+        query: String::new(),
         headers,
         body,
-    )
+    })
 }
 
 /// The request as plain values, with its headers and body already read. The method is
@@ -105,7 +107,17 @@ pub(super) fn store_error(error: worker::Error) -> StoreError {
     StoreError(error_text(&error))
 }
 
-/// The runtime's response for a plain one. An empty body is no body (a `204` may
+/// [`store_error`] for what the runtime's own calls throw.
+pub(super) fn runtime_error(error: wasm_bindgen::JsValue) -> StoreError {
+    store_error(error.into())
+}
+
+/// The runtime's own response for a plain one, as the Worker's entry answers.
+pub(super) fn into_runtime_response(response: Response) -> worker::Result<web_sys::Response> {
+    into_worker_response(response).map(Into::into)
+}
+
+/// `worker`'s response for a plain one, as the object's class answers. An empty body is no body (a `204` may
 /// carry none).
 pub(super) fn into_worker_response(response: Response) -> worker::Result<worker::Response> {
     let headers = worker::Headers::new();

@@ -29,7 +29,7 @@ use crate::domain::problem::Problem;
 use crate::ports::http::Request;
 use crate::ports::Logger;
 use bindings::{access_keys, bound_kv, bound_objects, config, KV_BINDING, OBJECTS_BINDING};
-use convert::{into_worker_response, read_request};
+use convert::{into_runtime_response, read_request};
 use log::ConsoleLog;
 use ports::WorkerPorts;
 
@@ -58,21 +58,21 @@ async fn fetch(
     request: worker::web_sys::Request,
     env: Env,
     _ctx: Context,
-) -> worker::Result<worker::Response> {
+) -> worker::Result<worker::web_sys::Response> {
     let request = match read_request(request).await {
         Ok(request) => request,
         Err(problem) => {
             ConsoleLog.log(rejection_log("request", &problem));
-            return into_worker_response(problem.into());
+            return into_runtime_response(problem.into());
         }
     };
     // The console's files need no configuration and no binding.
     if is_console_path(&request.path) {
-        return into_worker_response(console::answer(&request));
+        return into_runtime_response(console::answer(&request));
     }
     let config = config(&env);
     let (Some(kv), Some(objects)) = (bound_kv(&env), bound_objects(&env)) else {
-        return into_worker_response(
+        return into_runtime_response(
             Problem::new(
                 500,
                 "binding_missing",
@@ -99,17 +99,20 @@ async fn fetch(
     match app.live_request(&request).await {
         Some(Ok((name, open))) => match objects.fetch(&name, open).await {
             Ok(stream) => Ok(stream),
-            Err(error) => into_worker_response(app.storage_failure(error, Some(&name))),
+            Err(error) => into_runtime_response(app.storage_failure(error, Some(&name))),
         },
-        Some(Err(refused)) => into_worker_response(refused),
-        None => into_worker_response(app.handle(request).await),
+        Some(Err(refused)) => into_runtime_response(refused),
+        None => into_runtime_response(app.handle(request).await),
     }
 }
 
 /// `GET /debug/panic` panics, when `DEBUG_PANIC` is `true` and an operator asks: the
 /// end-to-end tests use it to show that the instance is reset and the next request is
 /// served. Anywhere else it is an unknown path.
-fn panic_probe(config: &Config, request: &Request) -> Option<worker::Result<worker::Response>> {
+fn panic_probe(
+    config: &Config,
+    request: &Request,
+) -> Option<worker::Result<worker::web_sys::Response>> {
     let operator = config
         .admin_token
         .as_deref()

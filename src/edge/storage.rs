@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use worker::{SqlCursor, SqlStorage, SqlStorageValue, Storage};
+use worker::wasm_bindgen::JsValue;
+use worker::{SqlCursor, SqlStorage, Storage};
 
 use super::convert::{error_text, store_error};
 use crate::ports::{ObjectStorage, SqlParam, StoreError};
@@ -23,16 +24,18 @@ impl DurableStorage {
     }
 
     fn exec(&self, sql: &str, params: &[SqlParam<'_>]) -> Result<SqlCursor, StoreError> {
+        // The runtime's values, made straight from the borrowed ones: `SqlStorageValue`
+        // would copy each text and ask the runtime whether each integer is safe.
         let bindings = params
             .iter()
             .map(|param| match param {
-                SqlParam::Null => SqlStorageValue::Null,
+                SqlParam::Null => JsValue::NULL,
                 // Every integer stored is far below 2^53 (times in milliseconds, counts).
-                SqlParam::Int(n) => SqlStorageValue::Integer(*n),
-                SqlParam::Text(text) => SqlStorageValue::String((*text).to_owned()),
+                SqlParam::Int(n) => JsValue::from_f64(*n as f64),
+                SqlParam::Text(text) => JsValue::from_str(text),
             })
             .collect::<Vec<_>>();
-        self.sql.exec(sql, bindings).map_err(store_error)
+        self.sql.exec_raw(sql, bindings).map_err(store_error)
     }
 }
 

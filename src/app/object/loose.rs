@@ -46,7 +46,8 @@ impl<P: Ports> CallObject<'_, P> {
             self.log_storage_error("alarm", &error);
             return super::storage_problem().into();
         }
-        Response::json(200, String::new()).with_header(OUTCOME_HEADER, outcome)
+        // The outcome is all the answer says.
+        Response::no_content().with_header(OUTCOME_HEADER, outcome)
     }
 
     /// Archives the bodies in KV, then forgets the claims past the retention period.

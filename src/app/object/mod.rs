@@ -389,7 +389,8 @@ impl<P: Ports> CallObject<'_, P> {
             self.log_storage_error("alarm", &error);
             return storage_problem().into();
         }
-        let answer = Response::json(200, String::new());
+        // The outcome is all the answer says.
+        let answer = Response::no_content();
         match seq {
             Some(_) => answer.with_header(OUTCOME_HEADER, "accepted"),
             None => answer.with_header(OUTCOME_HEADER, "duplicate"),
