@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use support::deliveries::{self, occurred_at, TRACKED_EVENT_TYPES};
 use support::harness::*;
 use telnyx_edge::app::archive::{index_key, ARCHIVE_TTL_SECS};
-use telnyx_edge::app::object::{ARCHIVE_DELAY_MS, GATHER_MS, TALLY_BACKSTOP_MS};
+use telnyx_edge::app::object::{ARCHIVE_DELAY_MS, GATHER_MS, TALLY_BACKSTOP_MS, TALLY_INTERVAL_MS};
 use telnyx_edge::ports::http::Request;
 use telnyx_edge::simulator::signing::{signature_headers as headers, WebhookSigner};
 
@@ -949,7 +949,7 @@ fn a_call_makes_each_table_as_it_first_writes_to_it() {
 /// for both: each fold reads every event's record.
 #[test]
 fn a_new_calls_first_tick_reads_its_events_once() {
-    const EVENTS_READ: &str = "SELECT record, accepted_at FROM events";
+    const EVENTS_READ: &str = "SELECT seq, record, accepted_at FROM events";
     let h = Harness::new();
     h.accepted(&event("call.refer.completed", "ev-1", 1));
     h.accepted(&event("call.refer.completed", "ev-2", 1));
@@ -966,6 +966,26 @@ fn a_new_calls_first_tick_reads_its_events_once() {
     let stats = json_of(&h.get("/stats?minutes=1", Some(&bearer())));
     assert_eq!(stats["minutes"][0]["calls_started"], 1, "{stats}");
     assert_eq!(stats["minutes"][0]["webhooks"], 2, "{stats}");
+}
+
+/// A call's events are read once per instance: each fold after the first reads only the
+/// events accepted since, and the state holds them all.
+#[test]
+fn a_fold_reads_only_the_events_accepted_since_the_last() {
+    const EVENTS_READ: &str = "SELECT seq, record, accepted_at FROM events";
+    let h = Harness::new();
+    h.accepted(&event("call.refer.completed", "ev-1", 1));
+    h.accepted(&event("call.refer.completed", "ev-2", 1));
+    h.advance(GATHER_MS as u64);
+    let read = || h.slot(CALL).unwrap().storage.rows_returned_by(EVENTS_READ);
+    assert_eq!(read(), 2, "the first tick read both");
+    h.accepted(&event("call.refer.completed", "ev-3", 1));
+    h.advance(TALLY_INTERVAL_MS as u64);
+    assert_eq!(read(), 3, "the next report read the new event alone");
+    assert_eq!(event_ids(&h.state(CALL)), ["ev-1", "ev-2", "ev-3"]);
+    assert_eq!(read(), 3);
+    let stats = json_of(&h.get("/stats?minutes=1", Some(&bearer())));
+    assert_eq!(stats["minutes"][0]["webhooks"], 3, "{stats}");
 }
 
 /// The statement every tick and alarm reads where the call stands with sorts nothing:

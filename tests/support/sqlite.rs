@@ -36,6 +36,8 @@ pub struct SqliteStorage {
     /// How many times each statement ran: the distinct statements are few, the runs
     /// many.
     statements: RefCell<BTreeMap<String, usize>>,
+    /// How many rows each query returned, in all its runs.
+    returned: RefCell<BTreeMap<String, u64>>,
 }
 
 fn error(e: rusqlite::Error) -> StoreError {
@@ -84,6 +86,7 @@ impl SqliteStorage {
             counts: Cell::new(StorageCounts::default()),
             failing: RefCell::new(None),
             statements: RefCell::new(BTreeMap::new()),
+            returned: RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -112,6 +115,16 @@ impl SqliteStorage {
             .iter()
             .filter(|(sql, _)| sql.contains(text))
             .map(|(_, runs)| runs)
+            .sum()
+    }
+
+    /// How many rows the queries run so far that contain `text` returned.
+    pub fn rows_returned_by(&self, text: &str) -> u64 {
+        self.returned
+            .borrow()
+            .iter()
+            .filter(|(sql, _)| sql.contains(text))
+            .map(|(_, rows)| rows)
             .sum()
     }
 
@@ -323,6 +336,11 @@ impl ObjectStorage for SqliteStorage {
         drop(statement);
         let written = connection.total_changes() - before;
         let read = objects.len() as u64;
+        *self
+            .returned
+            .borrow_mut()
+            .entry(sql.to_owned())
+            .or_default() += read;
         self.count(|c| {
             c.rows_written += written;
             c.rows_read += read;

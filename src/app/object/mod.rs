@@ -129,6 +129,16 @@ pub struct ObjectMemory {
     /// A stats object's reports kept since its last fold and their sum (read from
     /// storage once per instance, then kept as reports come).
     stats_pending: RefCell<Option<stats_rows::Pending>>,
+    /// The call's events this instance has read, in the order they were accepted: a
+    /// stored event never changes, so each fold reads only those accepted since.
+    events: RefCell<KeptEvents>,
+}
+
+/// A call's events as read so far: every one through the number `through`.
+#[derive(Debug, Default)]
+struct KeptEvents {
+    through: i64,
+    events: Vec<StoredEvent>,
 }
 
 impl ObjectMemory {
@@ -139,6 +149,7 @@ impl ObjectMemory {
 
     fn forget_storage(&self) {
         self.role.set(None);
+        self.events.take();
         self.tables.set(Tables::default());
         self.alarm.set(AlarmKnown::At(None));
         self.forget_tally();
@@ -430,13 +441,24 @@ impl<P: Ports> CallObject<'_, P> {
             return Ok(None);
         }
         let store = self.store();
-        let (events, arrivals) = store.events()?.into_iter().map(StoredEvent::split).unzip();
+        let (events, arrivals) = self.events()?.into_iter().map(StoredEvent::split).unzip();
         let actions = store
             .actions()?
             .into_iter()
             .map(|row| row.stored())
             .collect();
         Ok(fold(events, actions, Effects::Succeeded).map(|state| Folded { state, arrivals }))
+    }
+
+    /// The call's events in the order they were accepted: those this instance read
+    /// before, and those accepted since, read now.
+    pub(super) fn events(&self) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut kept = self.memory.events.borrow_mut();
+        for (seq, event) in self.store().events_after(kept.through)? {
+            kept.through = seq;
+            kept.events.push(event);
+        }
+        Ok(kept.events.clone())
     }
 
     /// The call's state as one Server-Sent Events message (`event: state`), for the

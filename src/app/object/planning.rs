@@ -52,7 +52,7 @@ impl<P: Ports> CallObject<'_, P> {
             .into_iter()
             .map(|row| row.stored())
             .collect();
-        let events = store.events()?.into_iter().map(|event| event.record);
+        let events = self.events()?.into_iter().map(|event| event.record);
         let state = fold_before(events.collect(), recorded.clone(), record)
             .map(|state| state.to_json_value())
             .unwrap_or(Value::Null);

@@ -124,6 +124,7 @@ pub struct NewEvent<'a> {
 }
 
 /// An accepted event, as stored.
+#[derive(Clone, Debug)]
 pub struct StoredEvent {
     pub record: EventRecord,
     /// Unix ms.
@@ -565,23 +566,27 @@ impl<S: ObjectStorage> Store<'_, S> {
         )
     }
 
-    /// The call's events, in the order they were accepted. A record this version cannot
+    /// The call's events accepted after the one numbered `seq` (0 for all), in the
+    /// order they were accepted, each with its number. A record this version cannot
     /// read is an error, never silently left out of the state.
-    pub fn events(&self) -> Result<Vec<StoredEvent>, StoreError> {
+    pub fn events_after(&self, seq: i64) -> Result<Vec<(i64, StoredEvent)>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
+            seq: i64,
             record: String,
             accepted_at: i64,
         }
-        let rows = self
-            .0
-            .query::<Row>("SELECT record, accepted_at FROM events ORDER BY seq", &[])?;
+        let rows = self.0.query::<Row>(
+            "SELECT seq, record, accepted_at FROM events WHERE seq > ? ORDER BY seq",
+            &[seq.into()],
+        )?;
         rows.into_iter()
             .map(|row| {
-                Ok(StoredEvent {
+                let event = StoredEvent {
                     record: read_record(&row.record)?,
                     accepted_at: row.accepted_at,
-                })
+                };
+                Ok((row.seq, event))
             })
             .collect()
     }
