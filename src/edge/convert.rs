@@ -117,8 +117,8 @@ pub(super) fn into_runtime_response(response: Response) -> worker::Result<web_sy
     into_worker_response(response).map(Into::into)
 }
 
-/// `worker`'s response for a plain one, as the object's class answers. An empty body is no body (a `204` may
-/// carry none).
+/// `worker`'s response for a plain one, as the object's class answers. An empty body is
+/// no body (a `204` may carry none).
 pub(super) fn into_worker_response(response: Response) -> worker::Result<worker::Response> {
     let headers = worker::Headers::new();
     for (name, value) in &response.headers {
