@@ -299,6 +299,8 @@ struct Profile {
     frames: Vec<Frame>,
     stacks: Vec<Vec<usize>>,
     weights: Vec<f64>,
+    /// When each sample was taken, in µs from the profile's start.
+    offsets_us: Vec<f64>,
     /// Time between samples longer than the weight limit, in µs: the isolate was not
     /// running (workerd ran something else, or nothing), or the sampler was held up.
     unsampled_us: f64,
@@ -415,7 +417,11 @@ fn read_profile(path: &Path) -> Profile {
     let median_interval_us = intervals.get(intervals.len() / 2).copied().unwrap_or(100.0);
     let cap_us = 3.0 * median_interval_us;
     let (mut weights, mut stacks, mut unsampled_us) = (Vec::new(), Vec::new(), 0.0);
+    let mut offsets_us = Vec::with_capacity(ids.len());
+    let mut offset_us = 0.0;
     for (n, id) in ids.iter().enumerate() {
+        offset_us += deltas.get(n).copied().unwrap_or(0.0);
+        offsets_us.push(offset_us);
         let until_next = deltas.get(n + 1).copied().unwrap_or(0.0);
         weights.push(until_next.min(cap_us));
         unsampled_us += (until_next - cap_us).max(0.0);
@@ -435,29 +441,64 @@ fn read_profile(path: &Path) -> Profile {
         frames,
         stacks,
         weights,
+        offsets_us,
         unsampled_us,
         cap_us,
         median_interval_us,
     }
 }
 
-/// The longest run of samples in the garbage collector, in ms: the collector stops
-/// the whole isolate, the Worker and every object in it, so such a pause falls on
-/// every request in flight, and sets a load's p99.
-fn longest_gc_pause_ms(profile: &Profile) -> f64 {
-    let (mut longest, mut current) = (0.0_f64, 0.0);
-    for (stack, weight) in profile.stacks.iter().zip(&profile.weights) {
+/// A run of samples in the garbage collector: the collector stops the whole isolate,
+/// the Worker and every object in it, so such a pause falls on every request in flight.
+#[derive(Clone, Copy)]
+struct Collection {
+    /// When it started, in s from the profile's start.
+    at_s: f64,
+    ms: f64,
+}
+
+/// The collections printed one by one: the shorter ones are the young generation's
+/// routine, under the sampling's resolution of what a request notices.
+const PRINTED_COLLECTION_MS: f64 = 5.0;
+
+/// The profile's collections, in the order they ran.
+fn collections(profile: &Profile) -> Vec<Collection> {
+    let mut runs: Vec<Collection> = Vec::new();
+    let mut in_collector = false;
+    for ((stack, weight), offset_us) in profile
+        .stacks
+        .iter()
+        .zip(&profile.weights)
+        .zip(&profile.offsets_us)
+    {
         let leaf = stack
             .last()
             .map(|&frame| profile.frames[frame].name.as_str());
-        if leaf == Some("(garbage collector)") {
-            current += weight;
-            longest = longest.max(current);
-        } else {
-            current = 0.0;
+        let collecting = leaf == Some("(garbage collector)");
+        match runs.last_mut() {
+            Some(run) if collecting && in_collector => run.ms += weight / 1000.0,
+            _ if collecting => runs.push(Collection {
+                at_s: offset_us / 1e6,
+                ms: weight / 1000.0,
+            }),
+            _ => {}
         }
+        in_collector = collecting;
     }
-    longest / 1000.0
+    runs
+}
+
+fn longest_ms(collections: &[Collection]) -> f64 {
+    collections.iter().map(|run| run.ms).fold(0.0, f64::max)
+}
+
+/// The collections over [`PRINTED_COLLECTION_MS`], for the run's record.
+fn long_collections_json(collections: &[Collection]) -> Value {
+    collections
+        .iter()
+        .filter(|run| run.ms > PRINTED_COLLECTION_MS)
+        .map(|run| json!({"at_s": run.at_s, "ms": run.ms}))
+        .collect()
 }
 
 /// What the JavaScript heap allocated in a run (`PROFILE_ALLOCATIONS`), from V8's
@@ -493,9 +534,35 @@ fn read_allocations(profile: &Path, webhooks: usize) -> Option<Value> {
     }))
 }
 
-/// The longest collector pause, and what the heap allocated when it was sampled.
-fn print_collector(name: &str, gc_pause_ms: f64, allocations: Option<&Value>) {
-    println!("\nThe longest pause for the garbage collector: {gc_pause_ms:.1} ms.");
+/// The collector's pauses (the longest, and each over [`PRINTED_COLLECTION_MS`] with
+/// when it started), and what the heap allocated when it was sampled.
+fn print_collector(
+    name: &str,
+    collections: &[Collection],
+    load_seconds: Option<f64>,
+    allocations: Option<&Value>,
+) {
+    println!(
+        "\nThe longest pause for the garbage collector: {:.1} ms.",
+        longest_ms(collections)
+    );
+    let long: Vec<String> = collections
+        .iter()
+        .filter(|run| run.ms > PRINTED_COLLECTION_MS)
+        .map(|run| format!("{:.2} s ({:.0} ms)", run.at_s, run.ms))
+        .collect();
+    let load = load_seconds
+        .map(|seconds| format!("; the load ran in about its first {seconds:.1} s"))
+        .unwrap_or_default();
+    println!(
+        "Its runs over {PRINTED_COLLECTION_MS:.0} ms, by when they started from the profile's \
+         start{load}: {}.",
+        if long.is_empty() {
+            "none".to_owned()
+        } else {
+            long.join(", ")
+        }
+    );
     if let Some(allocations) = allocations {
         print_allocations(name, allocations);
     }
@@ -1230,7 +1297,7 @@ fn read_again(path: &Path) -> ExitCode {
     let name = path.display().to_string();
     summarise(&read, webhooks).print(&name);
     let allocations = read_allocations(path, webhooks);
-    print_collector(&name, longest_gc_pause_ms(&read), allocations.as_ref());
+    print_collector(&name, &collections(&read), None, allocations.as_ref());
     ExitCode::SUCCESS
 }
 
@@ -1318,7 +1385,7 @@ fn main() -> ExitCode {
         );
         let read = read_profile(&path);
         let summary = summarise(&read, run.webhooks);
-        let gc_pause_ms = longest_gc_pause_ms(&read);
+        let collections = collections(&read);
         let allocations = read_allocations(&path, run.webhooks);
         let without = unprofiled.then(|| {
             println!("profile: {}: the same load without the profiler", run.name);
@@ -1329,7 +1396,8 @@ fn main() -> ExitCode {
             "concurrency": setting("PROFILE_CONCURRENCY", 16),
             "profile": path.display().to_string(),
             "summary": summary.json(),
-            "longest_gc_pause_ms": gc_pause_ms,
+            "longest_gc_pause_ms": longest_ms(&collections),
+            "gc_pauses": long_collections_json(&collections),
             "allocations": allocations,
             "runtime_profiled": runtime_json(run.webhooks, &profiled),
             "runtime_unprofiled": without.as_ref().map(|w| runtime_json(run.webhooks, w)),
@@ -1344,7 +1412,7 @@ fn main() -> ExitCode {
             profiled,
             without,
             path,
-            gc_pause_ms,
+            collections,
             allocations,
         ));
     }
@@ -1358,7 +1426,7 @@ fn main() -> ExitCode {
          concurrency {})",
         setting("PROFILE_CONCURRENCY", 16)
     );
-    for (run, summary, profiled, without, path, gc_pause_ms, allocations) in &printed {
+    for (run, summary, profiled, without, path, collections, allocations) in &printed {
         let isolate_ms = summary.per_webhook_ms(summary.isolate_us);
         print_runtime(
             &format!("{} (profiled)", run.name),
@@ -1386,7 +1454,12 @@ fn main() -> ExitCode {
             );
         }
         summary.print(&format!("{}: the isolate's profile", run.name));
-        print_collector(run.name, *gc_pause_ms, allocations.as_ref());
+        print_collector(
+            run.name,
+            collections,
+            Some(profiled.load_seconds),
+            allocations.as_ref(),
+        );
         println!(
             "\nRaw profile (open in Chrome DevTools, Performance or JavaScript Profiler): {}",
             path.display()
