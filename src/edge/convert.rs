@@ -22,7 +22,6 @@ pub(super) async fn read_request(request: web_sys::Request) -> Result<Request, P
             format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
         )
     };
-    let unreadable = || Problem::new(400, "unreadable_body", "the request body could not be read");
     let method = request.method();
     let url = request.url();
     let headers: Vec<(String, String)> = worker::Headers(request.headers()).entries().collect();
@@ -35,13 +34,13 @@ pub(super) async fn read_request(request: web_sys::Request) -> Result<Request, P
     // A declared length within the limit is what the runtime reads, so the body is read
     // at once. A request without a body has no stream to read.
     if declared_length.is_some() {
-        body = whole_body(&request).await.map_err(|_| unreadable())?;
+        body = whole_body(&request).await.map_err(|_| unreadable_body())?;
     } else if request.body().is_some() {
         let mut chunks = worker::Request::from(request)
             .stream()
-            .map_err(|_| unreadable())?;
+            .map_err(|_| unreadable_body())?;
         while let Some(chunk) = chunks.next().await {
-            let chunk = chunk.map_err(|_| unreadable())?;
+            let chunk = chunk.map_err(|_| unreadable_body())?;
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 // Dropping the stream cancels it: the rest of the upload is not read.
                 return Err(too_large());
@@ -50,6 +49,11 @@ pub(super) async fn read_request(request: web_sys::Request) -> Result<Request, P
         }
     }
     plain_request(method, &url, headers, body)
+}
+
+/// A body the runtime could not read.
+fn unreadable_body() -> Problem {
+    Problem::new(400, "unreadable_body", "the request body could not be read")
 }
 
 /// The whole body of a request, as the runtime's `arrayBuffer()` gives it.
@@ -63,10 +67,7 @@ async fn whole_body(request: &web_sys::Request) -> Result<Vec<u8>, wasm_bindgen:
 /// the Worker sends only methods `worker` knows, and no query.
 pub(super) async fn read_object_request(mut request: worker::Request) -> Result<Request, Problem> {
     let headers = request.headers().entries().collect();
-    let body = request
-        .bytes()
-        .await
-        .map_err(|_| Problem::new(400, "unreadable_body", "the request body could not be read"))?;
+    let body = request.bytes().await.map_err(|_| unreadable_body())?;
     Ok(Request {
         method: request.method().into(),
         path: request.path(),

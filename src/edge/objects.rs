@@ -61,6 +61,7 @@ impl WorkerObjects {
 impl CallObjects for WorkerObjects {
     async fn request(&self, name: &str, request: Request) -> Result<Response, StoreError> {
         let answer = self.fetch(name, request).await?;
+        let status = answer.status();
         let answer_headers = answer.headers();
         let headers: Vec<(&'static str, String)> = PASSED_ON
             .iter()
@@ -68,19 +69,18 @@ impl CallObjects for WorkerObjects {
             .collect();
         // A delivery's outcome is all in its headers, and a 204 has no body: neither
         // body is read.
-        let body =
-            if answer.status() == 204 || headers.iter().any(|(name, _)| *name == OUTCOME_HEADER) {
-                String::new()
-            } else {
-                let text = answer.text().map_err(runtime_error)?;
-                JsFuture::from(text)
-                    .await
-                    .map_err(runtime_error)?
-                    .as_string()
-                    .unwrap_or_default()
-            };
+        let body = if status == 204 || headers.iter().any(|(name, _)| *name == OUTCOME_HEADER) {
+            String::new()
+        } else {
+            let text = answer.text().map_err(runtime_error)?;
+            JsFuture::from(text)
+                .await
+                .map_err(runtime_error)?
+                .as_string()
+                .unwrap_or_default()
+        };
         Ok(Response {
-            status: answer.status(),
+            status,
             headers,
             body,
         })

@@ -40,6 +40,15 @@ pub struct SqliteStorage {
     returned: RefCell<BTreeMap<String, u64>>,
 }
 
+/// The sum of the counts kept for the statements that contain `text`.
+fn sum_containing<T: Copy + std::iter::Sum>(counts: &BTreeMap<String, T>, text: &str) -> T {
+    counts
+        .iter()
+        .filter(|(sql, _)| sql.contains(text))
+        .map(|(_, count)| *count)
+        .sum()
+}
+
 fn error(e: rusqlite::Error) -> StoreError {
     StoreError(format!("sqlite: {e}"))
 }
@@ -110,22 +119,12 @@ impl SqliteStorage {
 
     /// How many statements run so far contain `text`.
     pub fn statements_containing(&self, text: &str) -> usize {
-        self.statements
-            .borrow()
-            .iter()
-            .filter(|(sql, _)| sql.contains(text))
-            .map(|(_, runs)| runs)
-            .sum()
+        sum_containing(&self.statements.borrow(), text)
     }
 
     /// How many rows the queries run so far that contain `text` returned.
     pub fn rows_returned_by(&self, text: &str) -> u64 {
-        self.returned
-            .borrow()
-            .iter()
-            .filter(|(sql, _)| sql.contains(text))
-            .map(|(_, rows)| rows)
-            .sum()
+        sum_containing(&self.returned.borrow(), text)
     }
 
     /// A statement run so far that contains `text`.
